@@ -1,3 +1,77 @@
-//! litellm-router (layer 2): model groups, routing, retries; the SDK surface.
+//! litellm-router (layer 2): model groups, deployments, routing and retries — and the SDK
+//! surface. The proxy and a plain Rust program use the same `Router`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use litellm_router::{completion, ChatRequest, Message};
+//! // One-shot call; provider credentials come from the standard env vars (OPENAI_API_KEY, ...).
+//! let req = ChatRequest {
+//!     model: "mock/demo".into(),
+//!     messages: vec![Message::user("Hello!")],
+//!     ..Default::default()
+//! };
+//! let resp = completion(req).await?;
+//! println!("{:?}", resp.choices[0].message.content);
+//! # Ok(()) }
+//! ```
+
 pub mod config;
+pub mod deployment;
+pub mod router;
+pub mod strategy;
+
 pub use config::{DeploymentConfig, LitellmParams, ModelInfo, RouterSettings};
+pub use deployment::{deployment_id, Deployment};
+pub use litellm_core::*;
+pub use litellm_providers::ProviderParams;
+pub use router::{
+    Backoff, Completion, CompletionStream, Embeddings, RouteError, RouteInfo, Router,
+};
+pub use strategy::{SimpleShuffle, Strategy};
+
+/// A single-deployment router for a provider-prefixed model (`openai/gpt-4o`, `mock/x`), with
+/// credentials from the standard environment variables, as `litellm.completion` does.
+fn one_shot_router(model: &str) -> Result<Router, LlmError> {
+    Router::new(vec![DeploymentConfig {
+        model_name: model.to_string(),
+        litellm_params: LitellmParams {
+            provider: ProviderParams {
+                model: model.to_string(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        model_info: ModelInfo::default(),
+    }])
+}
+
+/// One chat completion against `req.model` (provider-prefixed), with the router's retries.
+pub async fn completion(req: ChatRequest) -> Result<ChatResponse, LlmError> {
+    let router = one_shot_router(&req.model)?;
+    router
+        .completion(req)
+        .await
+        .map(|c| c.response)
+        .map_err(|e| e.error)
+}
+
+/// One streaming chat completion against `req.model` (provider-prefixed).
+pub async fn completion_stream(mut req: ChatRequest) -> Result<ChunkStream, LlmError> {
+    req.stream = Some(true);
+    let router = one_shot_router(&req.model)?;
+    router
+        .completion_stream(req)
+        .await
+        .map(|c| c.stream)
+        .map_err(|e| e.error)
+}
+
+/// One embeddings call against `req.model` (provider-prefixed).
+pub async fn embedding(req: EmbeddingRequest) -> Result<EmbeddingResponse, LlmError> {
+    let router = one_shot_router(&req.model)?;
+    router
+        .embedding(req)
+        .await
+        .map(|c| c.response)
+        .map_err(|e| e.error)
+}

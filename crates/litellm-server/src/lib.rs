@@ -1,1 +1,214 @@
-//! placeholder
+//! litellm-server (layer 4): the axum proxy. It owns config.yaml loading, the HTTP routes, the
+//! OpenAPI document and `ApiError`, the one place an error becomes an HTTP status and body.
+//!
+//! Architecture invariant: only this crate (and test support) knows axum, HTTP status codes and
+//! the config.yaml format; lower crates take plain typed configs.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod headers;
+pub mod openapi;
+pub mod routes;
+pub mod spend;
+pub mod state;
+pub mod stream;
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tokio_util::sync::CancellationToken;
+
+use litellm_auth::{Ledger, LedgerOptions};
+use litellm_router::Router;
+
+pub use config::{load_config, parse_config, ConfigError, LoadedConfig, ProxyConfig};
+pub use error::ApiError;
+pub use openapi::openapi_json;
+pub use state::AppState;
+
+/// The database used when none is configured: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://litellm-rs.db";
+
+/// How long in-flight requests and streams may take to finish after a shutdown signal.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How to run the proxy.
+#[derive(Debug)]
+pub struct ServeOptions {
+    pub config: ProxyConfig,
+    /// Bind address; `None` picks `0.0.0.0` with a master key and `127.0.0.1` without one.
+    pub host: Option<String>,
+    pub port: u16,
+}
+
+/// Errors that stop the server from starting or running.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Startup(String),
+}
+
+/// The proxy's routes over `state`.
+pub fn app(state: AppState) -> axum::Router {
+    use routes::{chat, docs, embeddings, health, models};
+    let body_limit = state.settings.body_limit;
+    axum::Router::new()
+        .route("/chat/completions", post(chat::chat_completions))
+        .route("/v1/chat/completions", post(chat::chat_completions))
+        .route(
+            "/engines/{model}/chat/completions",
+            post(chat::chat_completions_for_model),
+        )
+        .route(
+            "/openai/deployments/{model}/chat/completions",
+            post(chat::chat_completions_for_model),
+        )
+        .route("/embeddings", post(embeddings::embeddings))
+        .route("/v1/embeddings", post(embeddings::embeddings))
+        .route(
+            "/engines/{model}/embeddings",
+            post(embeddings::embeddings_for_model),
+        )
+        .route(
+            "/openai/deployments/{model}/embeddings",
+            post(embeddings::embeddings_for_model),
+        )
+        .route("/models", get(models::list_models))
+        .route("/v1/models", get(models::list_models))
+        .route("/health/liveliness", get(health::liveliness))
+        .route("/health/liveness", get(health::liveliness))
+        .route("/health/readiness", get(health::readiness))
+        .route("/openapi.json", get(docs::openapi_json))
+        .route("/docs", get(docs::docs_page))
+        .route("/", get(docs::docs_page))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found_error",
+        format!("Route not found: {}", uri.path()),
+    )
+    .into_response()
+}
+
+/// The address to bind: explicit, or `0.0.0.0` with a master key and loopback without one.
+/// Without a master key the proxy is open to anyone who can reach it, so it refuses to bind a
+/// non-loopback address.
+pub fn choose_host(host: Option<&str>, has_master_key: bool) -> Result<String, ServeError> {
+    let host = host.map(str::to_string).unwrap_or_else(|| {
+        if has_master_key {
+            "0.0.0.0"
+        } else {
+            "127.0.0.1"
+        }
+        .to_string()
+    });
+    let loopback = host == "localhost"
+        || host
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false);
+    if !has_master_key && !loopback {
+        return Err(ServeError::Config(format!(
+            "refusing to listen on {host} without a master key: anyone who can reach it could use \
+             your providers. Set general_settings.master_key (or LITELLM_MASTER_KEY) to a key \
+             starting with sk-, or listen on 127.0.0.1."
+        )));
+    }
+    if !has_master_key {
+        tracing::warn!(
+            "no master key is set: every request to this proxy is accepted. Listening on {host} \
+             (loopback) only; set general_settings.master_key before exposing it"
+        );
+    }
+    Ok(host)
+}
+
+/// Runs the proxy until `shutdown` resolves, then drains in-flight requests and streams (up to
+/// [`DRAIN_TIMEOUT`]) and flushes every queued spend record before returning.
+pub async fn serve(
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let config = opts.config;
+    let has_master_key = config.general_settings.master_key.is_some();
+    let host = choose_host(opts.host.as_deref(), has_master_key)?;
+
+    let router = Router::with_settings(config.model_list.clone(), config.router_settings.clone())
+        .map_err(|e| ServeError::Config(e.message))?;
+
+    let db_url = config
+        .general_settings
+        .database_url
+        .clone()
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+    let ledger = Ledger::connect(
+        &db_url,
+        LedgerOptions {
+            flush_interval: state::batch_interval(&config),
+            ..LedgerOptions::default()
+        },
+    )
+    .await
+    .map_err(|e| ServeError::Startup(format!("cannot open the database: {e}")))?;
+
+    let state = AppState::new(&config, router, Some(ledger.clone()));
+    let addr = format!("{host}:{}", opts.port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
+    tracing::info!(
+        address = %format!("http://{local}"),
+        models = ?state.router.model_names(),
+        database = ?ledger.dialect(),
+        "litellm-rs is listening"
+    );
+
+    let token = CancellationToken::new();
+    let signal = token.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        signal.cancel();
+    });
+    let server = axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(token.clone().cancelled_owned());
+    let drained = tokio::select! {
+        r = server => r.map_err(|e| ServeError::Startup(format!("server error: {e}"))),
+        _ = async { token.cancelled().await; tokio::time::sleep(DRAIN_TIMEOUT).await } => {
+            tracing::warn!("drain timeout reached; closing remaining connections");
+            Ok(())
+        }
+    };
+
+    // Streams dropped above queue their spend records on these tasks; wait for them, then write
+    // everything still queued.
+    state.tasks.close();
+    state.tasks.wait().await;
+    if let Err(e) = ledger.shutdown().await {
+        tracing::error!(error = %e, "could not flush spend records at shutdown");
+    }
+    tracing::info!("stopped");
+    drained
+}

@@ -1,0 +1,64 @@
+//! The SDK without a server: a `Router` over a model list (two deployments of one group), then
+//! a one-shot `completion()` and a stream. Runs offline through the built-in `mock` provider:
+//! `cargo run -p litellm-router --example sdk`.
+
+use futures::StreamExt;
+use litellm_router::{
+    completion, completion_stream, ChatRequest, DeploymentConfig, Message, Router,
+};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The same shape as config.yaml's model_list.
+    let model_list: Vec<DeploymentConfig> = serde_json::from_value(serde_json::json!([
+        {"model_name": "chat", "litellm_params": {"model": "mock/a", "mock_response": "Hello from deployment A", "weight": 3}},
+        {"model_name": "chat", "litellm_params": {"model": "mock/b", "mock_response": "Hello from deployment B", "weight": 1}},
+    ]))?;
+    let router = Router::new(model_list)?;
+    for _ in 0..4 {
+        let out = router
+            .completion(ChatRequest {
+                model: "chat".into(),
+                messages: vec![Message::user("Hi!")],
+                ..Default::default()
+            })
+            .await?;
+        println!(
+            "{} (deployment {}, retries {})",
+            out.response.choices[0]
+                .message
+                .content
+                .as_deref()
+                .unwrap_or(""),
+            out.route.deployment_id,
+            out.route.attempted_retries
+        );
+    }
+
+    // One-shot, like litellm.completion(): the provider prefix picks the provider; real
+    // providers read their keys from the standard env vars (OPENAI_API_KEY, ...).
+    let resp = completion(ChatRequest {
+        model: "mock/echo".into(),
+        messages: vec![Message::user("Echo me")],
+        ..Default::default()
+    })
+    .await?;
+    println!(
+        "{}",
+        resp.choices[0].message.content.as_deref().unwrap_or("")
+    );
+
+    let mut stream = completion_stream(ChatRequest {
+        model: "mock/echo".into(),
+        messages: vec![Message::user("Stream me")],
+        ..Default::default()
+    })
+    .await?;
+    while let Some(chunk) = stream.next().await {
+        if let Some(text) = chunk?.choices.first().and_then(|c| c.delta.content.clone()) {
+            print!("{text}");
+        }
+    }
+    println!();
+    Ok(())
+}

@@ -1,0 +1,597 @@
+//! Router behaviour with scripted backends: deployment choice, retries, backoff, timeouts,
+//! streams that fail before their first chunk, aliases, and the weighted shuffle's statistics.
+#![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use litellm_router::*;
+
+/// What a scripted backend does on its next call.
+#[derive(Clone)]
+enum Step {
+    Ok(&'static str),
+    Fail(ErrorKind),
+    FailRetryAfter(ErrorKind, Duration),
+    Sleep(Duration),
+    /// A stream whose first item is an error.
+    StreamFailsFirst(ErrorKind),
+}
+
+/// A backend that plays `steps` in order (then answers "default") and counts its calls.
+struct Scripted {
+    name: String,
+    steps: Mutex<VecDeque<Step>>,
+    calls: Mutex<u32>,
+}
+
+impl Scripted {
+    fn new(name: &str, steps: Vec<Step>) -> Arc<Self> {
+        Arc::new(Scripted {
+            name: name.into(),
+            steps: Mutex::new(steps.into()),
+            calls: Mutex::new(0),
+        })
+    }
+    fn calls(&self) -> u32 {
+        *self.calls.lock().unwrap()
+    }
+    fn next(&self) -> Step {
+        *self.calls.lock().unwrap() += 1;
+        self.steps
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Step::Ok("default"))
+    }
+    fn response(&self, text: &str) -> ChatResponse {
+        ChatResponse {
+            id: "chatcmpl-1".into(),
+            object: "chat.completion".into(),
+            created: 0,
+            model: self.name.clone(),
+            choices: vec![Choice {
+                index: 0,
+                message: ResponseMessage::text(text),
+                finish_reason: Some("stop".into()),
+                logprobs: None,
+                extra: Default::default(),
+            }],
+            usage: Some(Usage::new(3, 1)),
+            system_fingerprint: None,
+            service_tier: None,
+            extra: Default::default(),
+        }
+    }
+    fn err(&self, kind: ErrorKind) -> LlmError {
+        LlmError::upstream(kind, format!("{} failed", self.name)).with_provider("scripted")
+    }
+}
+
+impl ModelBackend for Scripted {
+    fn provider(&self) -> &str {
+        "scripted"
+    }
+    fn api_base(&self) -> Option<&str> {
+        None
+    }
+    fn chat<'a>(
+        &'a self,
+        _req: ChatRequest,
+        _ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<ChatOutput, LlmError>> {
+        Box::pin(async move {
+            match self.next() {
+                Step::Ok(text) => Ok(ChatOutput {
+                    response: self.response(text),
+                    upstream_headers: vec![("x-ratelimit-remaining-requests".into(), "9".into())],
+                }),
+                Step::Fail(kind) | Step::StreamFailsFirst(kind) => Err(self.err(kind)),
+                Step::FailRetryAfter(kind, ra) => Err(self.err(kind).with_retry_after(Some(ra))),
+                Step::Sleep(d) => {
+                    tokio::time::sleep(d).await;
+                    Ok(ChatOutput {
+                        response: self.response("slow"),
+                        upstream_headers: vec![],
+                    })
+                }
+            }
+        })
+    }
+    fn chat_stream<'a>(
+        &'a self,
+        _req: ChatRequest,
+        _ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<ChatStreamOutput, LlmError>> {
+        Box::pin(async move {
+            let name = self.name.clone();
+            let chunk = move |t: &str| {
+                let mut c = ChatChunk::new("c", 0, name.clone());
+                c.choices.push(ChunkChoice {
+                    index: 0,
+                    delta: Delta {
+                        content: Some(t.into()),
+                        ..Default::default()
+                    },
+                    finish_reason: None,
+                    logprobs: None,
+                    extra: Default::default(),
+                });
+                c
+            };
+            match self.next() {
+                Step::Ok(text) => Ok(ChatStreamOutput {
+                    stream: Box::pin(futures::stream::iter(vec![Ok(chunk(text)), Ok(chunk("!"))])),
+                    upstream_headers: vec![],
+                }),
+                Step::StreamFailsFirst(kind) => Ok(ChatStreamOutput {
+                    stream: Box::pin(futures::stream::iter(vec![Err(self.err(kind))])),
+                    upstream_headers: vec![],
+                }),
+                Step::Fail(kind) | Step::FailRetryAfter(kind, _) => Err(self.err(kind)),
+                Step::Sleep(d) => {
+                    tokio::time::sleep(d).await;
+                    Ok(ChatStreamOutput {
+                        stream: Box::pin(futures::stream::iter(vec![Ok(chunk("slow"))])),
+                        upstream_headers: vec![],
+                    })
+                }
+            }
+        })
+    }
+    fn embed<'a>(
+        &'a self,
+        _req: EmbeddingRequest,
+        _ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>> {
+        Box::pin(async move { Err(self.err(ErrorKind::BadRequest)) })
+    }
+}
+
+fn config(group: &str, id: &str, tweak: impl FnOnce(&mut LitellmParams)) -> DeploymentConfig {
+    let mut params = LitellmParams {
+        provider: ProviderParams {
+            model: format!("scripted/{id}"),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    tweak(&mut params);
+    DeploymentConfig {
+        model_name: group.into(),
+        litellm_params: params,
+        model_info: ModelInfo {
+            id: Some(id.into()),
+            ..Default::default()
+        },
+    }
+}
+
+fn router(deps: Vec<(DeploymentConfig, Arc<Scripted>)>, settings: RouterSettings) -> Router {
+    let deployments = deps
+        .into_iter()
+        .map(|(c, b)| Deployment::with_backend(c, b))
+        .collect();
+    Router::from_deployments(deployments, settings)
+        .unwrap()
+        .with_backoff(Backoff {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+            jitter: Duration::ZERO,
+        })
+}
+
+fn req(model: &str) -> ChatRequest {
+    ChatRequest {
+        model: model.into(),
+        messages: vec![Message::user("hi")],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_retry_lands_on_the_other_deployment() {
+    // `a` always fails with a 500, `b` always answers. Whenever `a` is picked first, the retry
+    // must go to `b` (never back to `a`), so every call succeeds with at most one retry.
+    let mut a_first = 0;
+    for _ in 0..40 {
+        let a = Scripted::new("a", vec![Step::Fail(ErrorKind::InternalServer); 10]);
+        let b = Scripted::new("b", vec![]);
+        let r = router(
+            vec![
+                (config("g", "a", |_| {}), a.clone()),
+                (config("g", "b", |_| {}), b.clone()),
+            ],
+            RouterSettings::default(),
+        );
+        let out = r.completion(req("g")).await.unwrap();
+        assert_eq!(out.route.deployment_id, "b");
+        assert!(a.calls() <= 1, "the failed deployment is not retried");
+        assert_eq!(out.route.attempted_retries, a.calls());
+        assert_eq!(b.calls(), 1);
+        a_first += a.calls();
+        assert_eq!(out.route.model_group, "g");
+        assert_eq!(
+            out.route.upstream_headers,
+            vec![(
+                "x-ratelimit-remaining-requests".to_string(),
+                "9".to_string()
+            )]
+        );
+    }
+    assert!(
+        a_first > 0,
+        "with 40 draws `a` is picked first at least once"
+    );
+}
+
+#[tokio::test]
+async fn non_retryable_errors_are_returned_at_once() {
+    for kind in [
+        ErrorKind::BadRequest,
+        ErrorKind::NotFound,
+        ErrorKind::ContextWindowExceeded,
+        ErrorKind::ContentPolicyViolation,
+    ] {
+        let a = Scripted::new("a", vec![Step::Fail(kind)]);
+        let r = router(
+            vec![(config("g", "a", |_| {}), a.clone())],
+            RouterSettings::default(),
+        );
+        let err = r.completion(req("g")).await.unwrap_err();
+        assert_eq!(err.error.kind, kind);
+        assert_eq!(a.calls(), 1, "{kind:?} must not be retried");
+        assert_eq!(err.route.unwrap().deployment_id, "a");
+    }
+}
+
+#[tokio::test]
+async fn retries_stop_after_num_retries() {
+    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::RateLimited); 10]);
+    let settings = RouterSettings {
+        num_retries: 3,
+        ..Default::default()
+    };
+    let r = router(vec![(config("g", "a", |_| {}), a.clone())], settings);
+    let err = r.completion(req("g")).await.unwrap_err();
+    assert_eq!(err.error.kind, ErrorKind::RateLimited);
+    assert_eq!(a.calls(), 4, "1 attempt + 3 retries");
+    assert_eq!(err.route.unwrap().attempted_retries, 3);
+}
+
+#[tokio::test]
+async fn deployment_num_retries_overrides_the_router_default() {
+    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::Timeout); 10]);
+    let r = router(
+        vec![(config("g", "a", |p| p.num_retries = Some(0)), a.clone())],
+        RouterSettings::default(),
+    );
+    r.completion(req("g")).await.unwrap_err();
+    assert_eq!(a.calls(), 1);
+}
+
+#[tokio::test]
+async fn auth_errors_retry_only_when_the_group_has_another_deployment() {
+    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::Authentication); 3]);
+    let single = router(
+        vec![(config("g", "a", |_| {}), a.clone())],
+        RouterSettings::default(),
+    );
+    single.completion(req("g")).await.unwrap_err();
+    assert_eq!(a.calls(), 1);
+
+    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::Authentication)]);
+    let b = Scripted::new("b", vec![Step::Fail(ErrorKind::Authentication)]);
+    let multi = router(
+        vec![
+            (config("g", "a", |_| {}), a.clone()),
+            (config("g", "b", |_| {}), b.clone()),
+        ],
+        RouterSettings::default(),
+    );
+    // Both fail once; the third attempt (retry 2) goes back to one of them and succeeds.
+    let out = multi.completion(req("g")).await.unwrap();
+    assert_eq!(out.route.attempted_retries, 2);
+}
+
+#[tokio::test]
+async fn retry_after_from_the_upstream_is_honoured_on_a_single_deployment() {
+    tokio::time::pause();
+    let a = Scripted::new(
+        "a",
+        vec![Step::FailRetryAfter(
+            ErrorKind::RateLimited,
+            Duration::from_secs(7),
+        )],
+    );
+    let r = router(
+        vec![(config("g", "a", |_| {}), a.clone())],
+        RouterSettings::default(),
+    );
+    let start = tokio::time::Instant::now();
+    let out = r.completion(req("g")).await.unwrap();
+    assert_eq!(out.route.attempted_retries, 1);
+    assert!(
+        start.elapsed() >= Duration::from_secs(7),
+        "slept {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn backoff_is_exponential_clamped_and_honours_retry_after() {
+    let b = Backoff {
+        initial: Duration::from_millis(500),
+        max: Duration::from_secs(8),
+        jitter: Duration::ZERO,
+    };
+    assert_eq!(b.delay(0, None, Duration::ZERO), Duration::from_millis(500));
+    assert_eq!(b.delay(2, None, Duration::ZERO), Duration::from_secs(2));
+    assert_eq!(b.delay(10, None, Duration::ZERO), Duration::from_secs(8));
+    assert_eq!(
+        b.delay(0, None, Duration::from_secs(3)),
+        Duration::from_secs(3),
+        "router retry_after is the minimum"
+    );
+    assert_eq!(
+        b.delay(0, Some(Duration::from_secs(20)), Duration::ZERO),
+        Duration::from_secs(20)
+    );
+    assert_eq!(
+        b.delay(0, Some(Duration::from_secs(120)), Duration::ZERO),
+        Duration::from_millis(500),
+        "retry-after over 60 s is ignored"
+    );
+    let jittered = Backoff {
+        jitter: Duration::from_millis(750),
+        ..b
+    }
+    .delay(0, None, Duration::ZERO);
+    assert!(jittered >= Duration::from_millis(500) && jittered < Duration::from_millis(1250));
+}
+
+#[tokio::test]
+async fn a_slow_deployment_times_out_with_408_and_the_retry_succeeds() {
+    tokio::time::pause();
+    let a = Scripted::new("a", vec![Step::Sleep(Duration::from_secs(30))]);
+    let r = router(
+        vec![(config("g", "a", |p| p.timeout = Some(2.0)), a.clone())],
+        RouterSettings::default(),
+    );
+    let out = r.completion(req("g")).await.unwrap();
+    assert_eq!(out.route.attempted_retries, 1);
+    assert_eq!(
+        out.response.choices[0].message.content.as_deref(),
+        Some("default")
+    );
+
+    let a = Scripted::new("a", vec![Step::Sleep(Duration::from_secs(30)); 3]);
+    let r = router(
+        vec![(config("g", "a", |p| p.timeout = Some(2.0)), a.clone())],
+        RouterSettings::default(),
+    );
+    let err = r.completion(req("g")).await.unwrap_err().error;
+    assert_eq!(err.kind, ErrorKind::Timeout);
+    assert_eq!(err.status, Some(408));
+    assert_eq!(a.calls(), 3);
+}
+
+#[tokio::test]
+async fn a_stream_failing_before_its_first_chunk_is_retried_elsewhere() {
+    let mut a_first = 0;
+    for _ in 0..40 {
+        let a = Scripted::new(
+            "a",
+            vec![Step::StreamFailsFirst(ErrorKind::ServiceUnavailable); 10],
+        );
+        let b = Scripted::new("b", vec![]);
+        let r = router(
+            vec![
+                (config("g", "a", |_| {}), a.clone()),
+                (config("g", "b", |_| {}), b.clone()),
+            ],
+            RouterSettings::default(),
+        );
+        let out = r.completion_stream(req("g")).await.unwrap();
+        assert_eq!(out.route.deployment_id, "b");
+        assert_eq!(out.route.attempted_retries, a.calls());
+        a_first += a.calls();
+        let chunks: Vec<_> = out.stream.collect().await;
+        let text: String = chunks
+            .into_iter()
+            .map(|c| c.unwrap().choices[0].delta.content.clone().unwrap())
+            .collect();
+        assert_eq!(text, "default!", "first chunk is replayed, then the rest");
+    }
+    assert!(a_first > 0);
+}
+
+#[tokio::test]
+async fn stream_timeout_bounds_the_wait_for_the_first_chunk() {
+    tokio::time::pause();
+    let a = Scripted::new("a", vec![Step::Sleep(Duration::from_secs(30)); 5]);
+    let settings = RouterSettings {
+        stream_timeout: Some(1.0),
+        num_retries: 0,
+        ..Default::default()
+    };
+    let r = router(vec![(config("g", "a", |_| {}), a.clone())], settings);
+    let err = r.completion_stream(req("g")).await.unwrap_err().error;
+    assert_eq!(err.kind, ErrorKind::Timeout);
+}
+
+#[tokio::test]
+async fn unknown_models_are_a_400_naming_the_model() {
+    let a = Scripted::new("a", vec![]);
+    let r = router(
+        vec![(config("g", "a", |_| {}), a)],
+        RouterSettings::default(),
+    );
+    let err = r.completion(req("nope")).await.unwrap_err().error;
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert_eq!(err.param.as_deref(), Some("model"));
+    assert!(err.message.contains("model=nope"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn aliases_resolve_and_hidden_ones_are_not_listed() {
+    let a = Scripted::new("a", vec![]);
+    let mut alias = JsonMap::new();
+    alias.insert("gpt-4".into(), serde_json::json!("g"));
+    alias.insert(
+        "secret".into(),
+        serde_json::json!({"model": "g", "hidden": true}),
+    );
+    let settings = RouterSettings {
+        model_group_alias: alias,
+        ..Default::default()
+    };
+    let r = router(vec![(config("g", "a", |_| {}), a)], settings);
+    assert_eq!(r.model_names(), vec!["g".to_string(), "gpt-4".to_string()]);
+    assert_eq!(
+        r.completion(req("secret")).await.unwrap().route.model_group,
+        "g"
+    );
+    assert_eq!(
+        r.completion(req("gpt-4")).await.unwrap().route.model_group,
+        "g"
+    );
+}
+
+#[tokio::test]
+async fn an_alias_to_a_missing_group_is_rejected() {
+    let a = Scripted::new("a", vec![]);
+    let mut alias = JsonMap::new();
+    alias.insert("x".into(), serde_json::json!("missing"));
+    let err = Router::from_deployments(
+        vec![Deployment::with_backend(config("g", "a", |_| {}), a)],
+        RouterSettings {
+            model_group_alias: alias,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(err.message.contains("missing"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn lower_order_tiers_are_used_first_and_higher_ones_on_failure() {
+    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::InternalServer)]);
+    let b = Scripted::new("b", vec![]);
+    let r = router(
+        vec![
+            (config("g", "b", |p| p.order = Some(2)), b.clone()),
+            (config("g", "a", |p| p.order = Some(1)), a.clone()),
+        ],
+        RouterSettings::default(),
+    );
+    let out = r.completion(req("g")).await.unwrap();
+    assert_eq!(a.calls(), 1, "order 1 first");
+    assert_eq!(out.route.deployment_id, "b", "then order 2");
+    // Healthy again: order 1 serves.
+    assert_eq!(
+        r.completion(req("g")).await.unwrap().route.deployment_id,
+        "a"
+    );
+}
+
+/// Draws `n` picks and returns the share of each deployment id.
+fn shares(configs: Vec<DeploymentConfig>, n: usize) -> HashMap<String, f64> {
+    let deployments: Vec<Deployment> = configs
+        .into_iter()
+        .map(|c| Deployment::with_backend(c, Scripted::new("x", vec![])))
+        .collect();
+    let refs: Vec<&Deployment> = deployments.iter().collect();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for _ in 0..n {
+        let i = SimpleShuffle.pick(&refs).unwrap();
+        *counts.entry(refs[i].id.clone()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(k, v)| (k, v as f64 / n as f64))
+        .collect()
+}
+
+#[test]
+fn simple_shuffle_follows_weight_then_rpm_then_tpm_then_uniform() {
+    let n = 40_000;
+    // 4 standard deviations of a binomial share at n = 40k is under 0.01.
+    let tol = 0.015;
+    let s = shares(
+        vec![
+            config("g", "a", |p| {
+                p.weight = Some(3.0);
+                p.rpm = Some(1);
+            }),
+            config("g", "b", |p| {
+                p.weight = Some(1.0);
+                p.rpm = Some(1000);
+            }),
+        ],
+        n,
+    );
+    assert!((s["a"] - 0.75).abs() < tol, "weight wins over rpm: {s:?}");
+
+    let s = shares(
+        vec![
+            config("g", "a", |p| p.rpm = Some(100)),
+            config("g", "b", |p| p.rpm = Some(900)),
+        ],
+        n,
+    );
+    assert!((s["b"] - 0.9).abs() < tol, "rpm as weight: {s:?}");
+
+    let s = shares(
+        vec![
+            config("g", "a", |p| p.tpm = Some(1000)),
+            config("g", "b", |p| p.tpm = Some(1000)),
+            config("g", "c", |p| p.tpm = Some(2000)),
+        ],
+        n,
+    );
+    assert!((s["c"] - 0.5).abs() < tol, "tpm as weight: {s:?}");
+
+    let s = shares(
+        vec![
+            config("g", "a", |_| {}),
+            config("g", "b", |_| {}),
+            config("g", "c", |_| {}),
+            config("g", "d", |_| {}),
+        ],
+        n,
+    );
+    for id in ["a", "b", "c", "d"] {
+        assert!((s[id] - 0.25).abs() < tol, "uniform: {s:?}");
+    }
+
+    // A deployment without the field in use weighs zero and is never drawn.
+    let s = shares(
+        vec![
+            config("g", "a", |p| p.rpm = Some(10)),
+            config("g", "b", |_| {}),
+        ],
+        2_000,
+    );
+    assert_eq!(s.get("b"), None, "{s:?}");
+}
+
+#[test]
+fn deployment_ids_are_stable_and_ignore_credentials() {
+    let mut a = config("g", "x", |p| {
+        p.provider.api_base = Some("http://h/v1".into());
+        p.provider.api_key = Some("sk-one".to_string().into());
+    });
+    a.model_info.id = None;
+    let mut b = a.clone();
+    b.litellm_params.provider.api_key = Some("sk-two".to_string().into());
+    assert_eq!(deployment_id(&a), deployment_id(&b));
+    assert_eq!(deployment_id(&a).len(), 32);
+    let mut c = a.clone();
+    c.litellm_params.provider.api_base = Some("http://other/v1".into());
+    assert_ne!(deployment_id(&a), deployment_id(&c));
+    let debug = format!("{:?}", a);
+    assert!(!debug.contains("sk-one"), "Debug leaks the key: {debug}");
+}

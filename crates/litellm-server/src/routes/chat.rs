@@ -1,0 +1,168 @@
+//! `POST /v1/chat/completions` (and `/chat/completions`, `/engines/{model}/...`,
+//! `/openai/deployments/{model}/...`): authenticate, parse, route, and answer as JSON or SSE.
+
+use std::time::{Instant, SystemTime};
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use litellm_core::{ChatRequest, ChatResponse, StreamOptions};
+
+use crate::error::ApiError;
+use crate::headers::route_headers;
+use crate::spend::{self, CallFacts};
+use crate::state::AppState;
+use crate::stream::{estimate_tokens, sse_body, StreamCall};
+
+/// OpenAI Chat Completions; SSE when `stream: true`.
+#[utoipa::path(
+    post,
+    path = "/v1/chat/completions",
+    tag = "inference",
+    request_body = ChatRequest,
+    responses(
+        (status = 200, description = "A chat completion, or an SSE stream of `chat.completion.chunk` events when `stream` is true", body = ChatResponse),
+        (status = 400, description = "Malformed request, unknown model, or context window exceeded"),
+        (status = 401, description = "Missing or invalid key"),
+        (status = 408, description = "Upstream timeout (after retries)"),
+        (status = 413, description = "Request body too large"),
+        (status = 429, description = "Upstream rate limit (after retries)"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn chat_completions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(state, headers, None, body).await
+}
+
+/// Azure- and engines-style paths: the model comes from the path.
+pub async fn chat_completions_for_model(
+    State(state): State<AppState>,
+    Path(model): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(state, headers, Some(model), body).await
+}
+
+async fn handle(
+    state: AppState,
+    headers: HeaderMap,
+    path_model: Option<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match run(state, headers, path_model, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Characters of prompt text, for the token estimate of a stream that never reports usage.
+fn prompt_chars(req: &ChatRequest) -> usize {
+    req.messages.iter().map(|m| m.text().len()).sum()
+}
+
+async fn run(
+    state: AppState,
+    headers: HeaderMap,
+    path_model: Option<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let t0 = Instant::now();
+    let start = SystemTime::now();
+    let caller = state.auth.check(&headers)?;
+    let mut req: ChatRequest = crate::routes::parse_body(body, path_model.as_deref())?;
+    if req.model.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            Some("model"),
+            "model is a required parameter",
+        ));
+    }
+    if req.messages.is_empty() {
+        return Err(ApiError::bad_request(
+            Some("messages"),
+            "messages must contain at least one message",
+        ));
+    }
+    let call_id = uuid::Uuid::new_v4().to_string();
+    let facts = CallFacts {
+        request_id: call_id.clone(),
+        call_type: "acompletion",
+        key_hash: caller.key_hash,
+        user: req.user.clone(),
+        start,
+        end: start,
+        first_chunk: None,
+        response_model: None,
+        usage: None,
+        status: "success",
+    };
+
+    if req.is_stream() {
+        let client_wants_usage =
+            req.wants_stream_usage() || state.settings.always_include_stream_usage;
+        // Always ask the upstream for usage so streamed calls are billed exactly.
+        req.stream_options
+            .get_or_insert_with(StreamOptions::default)
+            .include_usage = Some(true);
+        let prompt_estimate = estimate_tokens(prompt_chars(&req));
+        let routed = state
+            .router
+            .completion_stream(req)
+            .await
+            .map_err(|e| ApiError::from(e.error))?;
+        let mut resp_headers = HeaderMap::new();
+        route_headers(
+            &mut resp_headers,
+            &call_id,
+            &routed.route,
+            t0.elapsed(),
+            0.0,
+        );
+        resp_headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        resp_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let body = sse_body(
+            routed.stream,
+            StreamCall {
+                state: state.clone(),
+                route: routed.route,
+                facts,
+                prompt_estimate,
+                client_wants_usage,
+            },
+        );
+        return Ok((resp_headers, axum::body::Body::from_stream(body)).into_response());
+    }
+
+    let routed = state
+        .router
+        .completion(req)
+        .await
+        .map_err(|e| ApiError::from(e.error))?;
+    let cost = spend::cost(&routed.route, routed.response.usage.as_ref());
+    let mut resp_headers = HeaderMap::new();
+    route_headers(
+        &mut resp_headers,
+        &call_id,
+        &routed.route,
+        t0.elapsed(),
+        cost,
+    );
+    if let Some(ledger) = state.spend_ledger() {
+        let mut facts = facts;
+        facts.end = SystemTime::now();
+        facts.usage = routed.response.usage.clone();
+        facts.response_model = Some(routed.response.model.clone());
+        ledger.record(spend::record(&routed.route, facts)).await;
+    }
+    Ok((resp_headers, axum::Json(routed.response)).into_response())
+}

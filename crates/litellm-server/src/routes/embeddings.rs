@@ -1,0 +1,121 @@
+//! `POST /v1/embeddings` (and `/embeddings`, `/engines/{model}/embeddings`,
+//! `/openai/deployments/{model}/embeddings`).
+
+use std::time::{Instant, SystemTime};
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use litellm_core::{EmbeddingRequest, EmbeddingResponse, Usage};
+
+use crate::error::ApiError;
+use crate::headers::route_headers;
+use crate::spend::{self, CallFacts};
+use crate::state::AppState;
+
+/// OpenAI Embeddings (`encoding_format` `float` or `base64`).
+#[utoipa::path(
+    post,
+    path = "/v1/embeddings",
+    tag = "inference",
+    request_body = EmbeddingRequest,
+    responses(
+        (status = 200, description = "Embeddings", body = EmbeddingResponse),
+        (status = 400, description = "Malformed request or unknown model"),
+        (status = 401, description = "Missing or invalid key"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn embeddings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    run(state, headers, None, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Azure- and engines-style paths: the model comes from the path.
+pub async fn embeddings_for_model(
+    State(state): State<AppState>,
+    Path(model): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    run(state, headers, Some(model), body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn run(
+    state: AppState,
+    headers: HeaderMap,
+    path_model: Option<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let t0 = Instant::now();
+    let start = SystemTime::now();
+    let caller = state.auth.check(&headers)?;
+    let req: EmbeddingRequest = crate::routes::parse_body(body, path_model.as_deref())?;
+    if req.model.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            Some("model"),
+            "model is a required parameter",
+        ));
+    }
+    if req.input.is_empty() {
+        return Err(ApiError::bad_request(
+            Some("input"),
+            "input must not be empty",
+        ));
+    }
+    if let Some(f) = req.encoding_format.as_deref() {
+        if f != "float" && f != "base64" {
+            return Err(ApiError::bad_request(
+                Some("encoding_format"),
+                format!("encoding_format must be 'float' or 'base64', got '{f}'"),
+            ));
+        }
+    }
+    let user = req.user.clone();
+    let routed = state
+        .router
+        .embedding(req)
+        .await
+        .map_err(|e| ApiError::from(e.error))?;
+    let usage = routed
+        .response
+        .usage
+        .as_ref()
+        .map(|u| Usage::new(u.prompt_tokens, 0));
+    let cost = spend::cost(&routed.route, usage.as_ref());
+    let call_id = uuid::Uuid::new_v4().to_string();
+    let mut resp_headers = HeaderMap::new();
+    route_headers(
+        &mut resp_headers,
+        &call_id,
+        &routed.route,
+        t0.elapsed(),
+        cost,
+    );
+    if let Some(ledger) = state.spend_ledger() {
+        let facts = CallFacts {
+            request_id: call_id,
+            call_type: "aembedding",
+            key_hash: caller.key_hash,
+            user,
+            start,
+            end: SystemTime::now(),
+            first_chunk: None,
+            response_model: Some(routed.response.model.clone()),
+            usage,
+            status: "success",
+        };
+        ledger.record(spend::record(&routed.route, facts)).await;
+    }
+    Ok((resp_headers, axum::Json(routed.response)).into_response())
+}

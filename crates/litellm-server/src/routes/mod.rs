@@ -1,0 +1,67 @@
+//! HTTP routes of the proxy, one module per API area, and the request-body helpers they share.
+
+pub mod chat;
+pub mod docs;
+pub mod embeddings;
+pub mod health;
+pub mod models;
+
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Parses a JSON request body, turning every failure into a clear OpenAI-shaped 4xx. With
+/// `path_model` (the Azure- and engines-style routes), that model replaces the body's.
+pub fn parse_body<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+    path_model: Option<&str>,
+) -> Result<T, ApiError> {
+    let bytes = body.map_err(|rej| {
+        if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request_error",
+                "Request body is larger than the proxy allows (general_settings.max_request_size_mb).",
+            )
+        } else {
+            ApiError::bad_request(None, format!("Could not read the request body: {rej}"))
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            None,
+            "Request body is empty; expected a JSON object.",
+        ));
+    }
+    let parsed = match path_model {
+        None => serde_json::from_slice(&bytes),
+        Some(model) => serde_json::from_slice::<serde_json::Value>(&bytes).and_then(|mut v| {
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("model".into(), serde_json::Value::String(model.to_string()));
+            }
+            serde_json::from_value(v)
+        }),
+    };
+    parsed.map_err(|e| {
+        let msg = e.to_string();
+        // serde names the first missing required field; surface it as the `param`.
+        let param = msg
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string);
+        let kind = if e.is_syntax() || e.is_eof() {
+            "Invalid JSON in request body"
+        } else {
+            "Invalid request body"
+        };
+        let mut err = ApiError::bad_request(None, format!("{kind}: {msg}"));
+        if let Some(p) = param {
+            err.message = format!("{p} is a required parameter ({msg})");
+            err.param = Some(p);
+        }
+        err
+    })
+}

@@ -1,0 +1,74 @@
+//! Spend accounting for one call: the cost from the deployment's per-token prices and the
+//! ledger record. Built on the request path from data already in hand; the write itself happens
+//! in the ledger's background batch writer.
+
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+
+use litellm_auth::SpendRecord;
+use litellm_core::Usage;
+use litellm_router::RouteInfo;
+
+/// USD cost of `usage` at the deployment's configured prices (0 when none are configured; the
+/// built-in price table arrives with the ledger issue).
+pub fn cost(route: &RouteInfo, usage: Option<&Usage>) -> f64 {
+    let Some(u) = usage else { return 0.0 };
+    let input = route.input_cost_per_token.unwrap_or(0.0) * u.prompt_tokens as f64;
+    let output = route.output_cost_per_token.unwrap_or(0.0) * u.completion_tokens as f64;
+    input + output
+}
+
+/// The facts of one finished call that go into its spend record.
+#[derive(Debug, Clone)]
+pub struct CallFacts {
+    pub request_id: String,
+    pub call_type: &'static str,
+    pub key_hash: String,
+    pub user: Option<String>,
+    pub start: SystemTime,
+    pub end: SystemTime,
+    pub first_chunk: Option<SystemTime>,
+    /// The model the upstream reported (falls back to the deployment's model).
+    pub response_model: Option<String>,
+    pub usage: Option<Usage>,
+    pub status: &'static str,
+}
+
+/// The ledger record for a call routed to `route`.
+pub fn record(route: &RouteInfo, facts: CallFacts) -> SpendRecord {
+    let usage = facts.usage.clone().unwrap_or_default();
+    let spend = cost(route, facts.usage.as_ref());
+    SpendRecord {
+        request_id: facts.request_id,
+        call_type: facts.call_type.to_string(),
+        api_key_hash: facts.key_hash,
+        spend,
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        total_tokens: usage.total_tokens,
+        start_time: DateTime::<Utc>::from(facts.start),
+        end_time: DateTime::<Utc>::from(facts.end),
+        completion_start_time: facts.first_chunk.map(DateTime::<Utc>::from),
+        model: facts.response_model.unwrap_or_else(|| route.model.clone()),
+        model_id: route.deployment_id.clone(),
+        model_group: route.model_group.clone(),
+        custom_llm_provider: route.provider.clone(),
+        api_base: route
+            .api_base
+            .as_deref()
+            .map(crate::headers::strip_query)
+            .unwrap_or_default()
+            .to_string(),
+        user: facts.user.clone(),
+        end_user: facts.user,
+        team_id: None,
+        metadata: serde_json::json!({
+            "attempted_retries": route.attempted_retries,
+            "attempted_fallbacks": route.attempted_fallbacks,
+        }),
+        request_tags: Vec::new(),
+        cache_hit: false,
+        status: facts.status.to_string(),
+    }
+}

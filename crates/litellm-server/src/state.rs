@@ -1,0 +1,92 @@
+//! Shared server state: the router, the authenticator, the spend ledger and the settings the
+//! handlers read. Built once from a `ProxyConfig`; cheap to clone into every handler.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::task::TaskTracker;
+
+use litellm_auth::{Ledger, MasterKey};
+use litellm_router::Router;
+
+use crate::auth::Auth;
+use crate::config::ProxyConfig;
+
+/// Default request body limit in MiB (`general_settings.max_request_size_mb`).
+pub const DEFAULT_MAX_REQUEST_SIZE_MB: f64 = 32.0;
+
+/// Handler-facing settings derived from the config.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Request body limit in bytes.
+    pub body_limit: usize,
+    /// `general_settings.always_include_stream_usage`.
+    pub always_include_stream_usage: bool,
+    /// `general_settings.disable_spend_logs`.
+    pub disable_spend_logs: bool,
+}
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub router: Router,
+    pub auth: Auth,
+    pub ledger: Option<Ledger>,
+    pub settings: Arc<Settings>,
+    /// Background spend-record tasks spawned by streams; awaited on shutdown.
+    pub tasks: TaskTracker,
+    /// Unix seconds the process started, for `/v1/models` `created`.
+    pub started_at: u64,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("router", &self.router)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State for `config` with the given router and ledger.
+    pub fn new(config: &ProxyConfig, router: Router, ledger: Option<Ledger>) -> Self {
+        let general = &config.general_settings;
+        let master_key = general.master_key.clone().map(MasterKey::new);
+        let mb = general
+            .max_request_size_mb
+            .filter(|m| m.is_finite() && *m > 0.0)
+            .unwrap_or(DEFAULT_MAX_REQUEST_SIZE_MB);
+        AppState {
+            router,
+            auth: Auth::new(master_key, general.litellm_key_header_name.clone()),
+            ledger,
+            settings: Arc::new(Settings {
+                body_limit: (mb * 1024.0 * 1024.0) as usize,
+                always_include_stream_usage: general.always_include_stream_usage,
+                disable_spend_logs: general.disable_spend_logs,
+            }),
+            tasks: TaskTracker::new(),
+            started_at: litellm_core::unix_now(),
+        }
+    }
+
+    /// The ledger to record spend into, unless spend logs are disabled.
+    pub fn spend_ledger(&self) -> Option<&Ledger> {
+        if self.settings.disable_spend_logs {
+            None
+        } else {
+            self.ledger.as_ref()
+        }
+    }
+}
+
+/// `proxy_batch_write_at` as a duration (default 10 s).
+pub fn batch_interval(config: &ProxyConfig) -> Duration {
+    config
+        .general_settings
+        .proxy_batch_write_at
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(10))
+}

@@ -1,0 +1,181 @@
+//! The SSE body of a streamed chat completion: chunks are written as `data: {json}\n\n` the
+//! moment they arrive, usage is captured from whichever chunk carries it (also one that carries
+//! choices too), and the call's spend record is written exactly once — when the stream ends,
+//! fails, or is dropped because the client went away (then billed for what was streamed).
+//!
+//! The proxy always asks the upstream for usage (`stream_options.include_usage`) so that spend
+//! is exact; when the client did not ask for it, the usage is removed before forwarding.
+
+use std::convert::Infallible;
+use std::time::SystemTime;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use futures::{Stream, StreamExt};
+
+use litellm_core::{ChatChunk, ChunkStream, LlmError, Usage};
+use litellm_router::RouteInfo;
+
+use crate::error::ApiError;
+use crate::spend::{self, CallFacts};
+use crate::state::AppState;
+
+/// Rough token count for text when the upstream reported no usage (about 4 characters a token).
+pub fn estimate_tokens(chars: usize) -> u64 {
+    chars.div_ceil(4) as u64
+}
+
+/// Watches a stream and writes its spend record once, on drop.
+struct Accounting {
+    state: AppState,
+    route: RouteInfo,
+    facts: CallFacts,
+    prompt_estimate: u64,
+    completion_chars: usize,
+    recorded: bool,
+}
+
+impl Accounting {
+    fn observe(&mut self, chunk: &ChatChunk) {
+        if self.facts.first_chunk.is_none() {
+            self.facts.first_chunk = Some(SystemTime::now());
+        }
+        if self.facts.response_model.is_none() && !chunk.model.is_empty() {
+            self.facts.response_model = Some(chunk.model.clone());
+        }
+        if let Some(u) = &chunk.usage {
+            self.facts.usage = Some(u.clone());
+        }
+        for c in &chunk.choices {
+            self.completion_chars += c.delta.content.as_ref().map_or(0, |s| s.len());
+            self.completion_chars += c.delta.reasoning_content.as_ref().map_or(0, |s| s.len());
+            for t in c.delta.tool_calls.iter().flatten() {
+                if let Some(f) = &t.function {
+                    self.completion_chars += f.arguments.as_ref().map_or(0, |s| s.len());
+                    self.completion_chars += f.name.as_ref().map_or(0, |s| s.len());
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Accounting {
+    fn drop(&mut self) {
+        if self.recorded {
+            return;
+        }
+        self.recorded = true;
+        let Some(ledger) = self.state.spend_ledger().cloned() else {
+            return;
+        };
+        let mut facts = self.facts.clone();
+        facts.end = SystemTime::now();
+        let estimated = facts.usage.is_none();
+        if estimated {
+            // The upstream never sent usage (the client left early, or the upstream does not
+            // report it): bill what we saw rather than nothing.
+            facts.usage = Some(Usage::new(
+                self.prompt_estimate,
+                estimate_tokens(self.completion_chars),
+            ));
+        }
+        let mut rec = spend::record(&self.route, facts);
+        if estimated {
+            if let Some(m) = rec.metadata.as_object_mut() {
+                m.insert("usage_estimated".into(), serde_json::Value::Bool(true));
+            }
+        }
+        self.state
+            .tasks
+            .spawn(async move { ledger.record(rec).await });
+    }
+}
+
+enum Phase {
+    Streaming,
+    Done,
+    Finished,
+}
+
+struct SseState {
+    inner: ChunkStream,
+    acct: Accounting,
+    client_wants_usage: bool,
+    phase: Phase,
+}
+
+fn sse_event(json: &impl serde::Serialize) -> Bytes {
+    let mut buf = BytesMut::with_capacity(256);
+    buf.put_slice(b"data: ");
+    let mut w = buf.writer();
+    if serde_json::to_writer(&mut w, json).is_err() {
+        // Our own types always serialize; keep the stream well-formed regardless.
+        w.get_mut().put_slice(b"{}");
+    }
+    let mut buf = w.into_inner();
+    buf.put_slice(b"\n\n");
+    buf.freeze()
+}
+
+/// The in-band error event sent when a stream fails after it started.
+pub fn error_event(err: LlmError) -> Bytes {
+    sse_event(&ApiError::from(err).body())
+}
+
+/// Parameters of one streamed call's accounting.
+pub struct StreamCall {
+    pub state: AppState,
+    pub route: RouteInfo,
+    pub facts: CallFacts,
+    pub prompt_estimate: u64,
+    pub client_wants_usage: bool,
+}
+
+/// The SSE body for a routed stream.
+pub fn sse_body(
+    stream: ChunkStream,
+    call: StreamCall,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+    let st = SseState {
+        inner: stream,
+        acct: Accounting {
+            state: call.state,
+            route: call.route,
+            facts: call.facts,
+            prompt_estimate: call.prompt_estimate,
+            completion_chars: 0,
+            recorded: false,
+        },
+        client_wants_usage: call.client_wants_usage,
+        phase: Phase::Streaming,
+    };
+    futures::stream::unfold(st, |mut st| async move {
+        loop {
+            match st.phase {
+                Phase::Streaming => match st.inner.next().await {
+                    Some(Ok(mut chunk)) => {
+                        st.acct.observe(&chunk);
+                        if !st.client_wants_usage && chunk.usage.is_some() {
+                            chunk.usage = None;
+                            if chunk.choices.is_empty() {
+                                continue;
+                            }
+                        }
+                        let bytes = sse_event(&chunk);
+                        return Some((Ok(bytes), st));
+                    }
+                    Some(Err(e)) => {
+                        st.acct.facts.status = "failure";
+                        st.phase = Phase::Done;
+                        return Some((Ok(error_event(e)), st));
+                    }
+                    None => st.phase = Phase::Done,
+                },
+                Phase::Done => {
+                    st.phase = Phase::Finished;
+                    return Some((Ok(Bytes::from_static(b"data: [DONE]\n\n")), st));
+                }
+                Phase::Finished => return None,
+            }
+        }
+    })
+}

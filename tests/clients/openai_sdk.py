@@ -1,0 +1,143 @@
+"""Drives a running litellm-rs proxy with the official OpenAI Python SDK, unchanged.
+
+Run by tests/e2e/clients.rs with PROXY_URL and PROXY_KEY set; exits non-zero on the first
+failed check and prints one line per check.
+"""
+import base64
+import os
+import struct
+import sys
+
+import openai
+from openai import OpenAI
+
+BASE = os.environ["PROXY_URL"]
+KEY = os.environ["PROXY_KEY"]
+client = OpenAI(base_url=BASE, api_key=KEY, max_retries=0)
+checks = []
+
+
+def check(name):
+    def wrap(fn):
+        checks.append((name, fn))
+        return fn
+    return wrap
+
+
+@check("chat completion")
+def _():
+    r = client.chat.completions.create(
+        model="mock-gpt", messages=[{"role": "user", "content": "Hello!"}]
+    )
+    assert r.object == "chat.completion", r
+    assert r.choices[0].message.role == "assistant"
+    assert r.choices[0].message.content == "Hello from the mock", r.choices[0].message.content
+    assert r.choices[0].finish_reason == "stop"
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens > 0
+
+
+@check("raw response headers")
+def _():
+    raw = client.chat.completions.with_raw_response.create(
+        model="mock-gpt", messages=[{"role": "user", "content": "Hello!"}]
+    )
+    assert raw.headers["x-litellm-model-group"] == "mock-gpt", dict(raw.headers)
+    assert raw.parse().choices[0].message.content == "Hello from the mock"
+
+
+@check("stream with include_usage")
+def _():
+    stream = client.chat.completions.create(
+        model="echo",
+        messages=[{"role": "user", "content": "stream these words"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    text, usage, finish = "", None, None
+    for chunk in stream:
+        if chunk.usage is not None:
+            usage = chunk.usage
+        for c in chunk.choices:
+            text += c.delta.content or ""
+            finish = c.finish_reason or finish
+    assert "stream these words" in text, text
+    assert finish == "stop", finish
+    assert usage is not None and usage.completion_tokens > 0, usage
+
+
+@check("stream without usage")
+def _():
+    chunks = list(
+        client.chat.completions.create(
+            model="echo", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+    )
+    assert chunks and all(c.usage is None for c in chunks), chunks[-1]
+
+
+@check("embeddings, default (base64 on the wire)")
+def _():
+    r = client.embeddings.create(model="mock-embedding", input=["a", "b"])
+    assert len(r.data) == 2 and len(r.data[0].embedding) > 0
+    assert all(isinstance(x, float) for x in r.data[0].embedding)
+
+
+@check("embeddings, float")
+def _():
+    f = client.embeddings.create(model="mock-embedding", input="a", encoding_format="float")
+    b = client.embeddings.with_raw_response.create(
+        model="mock-embedding", input="a", encoding_format="base64"
+    )
+    raw = b.http_response.json()["data"][0]["embedding"]
+    decoded = struct.unpack("<%df" % (len(base64.b64decode(raw)) // 4), base64.b64decode(raw))
+    assert len(decoded) == len(f.data[0].embedding)
+    assert all(abs(x - y) < 1e-6 for x, y in zip(decoded, f.data[0].embedding))
+
+
+@check("models list")
+def _():
+    ids = [m.id for m in client.models.list()]
+    assert ids == ["mock-gpt", "echo", "mock-embedding", "limited"], ids
+
+
+@check("unknown model is BadRequestError")
+def _():
+    try:
+        client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
+    except openai.BadRequestError as e:
+        assert e.status_code == 400 and "nope" in str(e), e
+    else:
+        raise AssertionError("no error")
+
+
+@check("upstream rate limit is RateLimitError")
+def _():
+    try:
+        client.chat.completions.create(model="limited", messages=[{"role": "user", "content": "x"}])
+    except openai.RateLimitError as e:
+        assert e.status_code == 429, e
+    else:
+        raise AssertionError("no error")
+
+
+@check("wrong key is AuthenticationError")
+def _():
+    bad = OpenAI(base_url=BASE, api_key="sk-wrong", max_retries=0)
+    try:
+        bad.models.list()
+    except openai.AuthenticationError as e:
+        assert e.status_code == 401, e
+    else:
+        raise AssertionError("no error")
+
+
+failed = 0
+for name, fn in checks:
+    try:
+        fn()
+        print(f"ok   {name}")
+    except Exception as e:  # noqa: BLE001 - report every failure
+        failed += 1
+        print(f"FAIL {name}: {type(e).__name__}: {e}")
+print(f"{len(checks) - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
