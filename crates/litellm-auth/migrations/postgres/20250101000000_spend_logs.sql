@@ -1,0 +1,32 @@
+-- Spend logs: one row per proxied call (LiteLLM's LiteLLM_SpendLogs, renamed and trimmed).
+-- Times are TIMESTAMPTZ (microsecond precision); metadata and request_tags are JSONB.
+CREATE TABLE IF NOT EXISTS spend_logs (
+    request_id            TEXT             NOT NULL PRIMARY KEY,
+    call_type             TEXT             NOT NULL,
+    api_key_hash          TEXT             NOT NULL DEFAULT '',
+    spend                 DOUBLE PRECISION NOT NULL DEFAULT 0,
+    prompt_tokens         BIGINT           NOT NULL DEFAULT 0,
+    completion_tokens     BIGINT           NOT NULL DEFAULT 0,
+    total_tokens          BIGINT           NOT NULL DEFAULT 0,
+    start_time            TIMESTAMPTZ      NOT NULL,
+    end_time              TIMESTAMPTZ      NOT NULL,
+    completion_start_time TIMESTAMPTZ,
+    model                 TEXT             NOT NULL DEFAULT '',
+    model_id              TEXT             NOT NULL DEFAULT '',
+    model_group           TEXT             NOT NULL DEFAULT '',
+    custom_llm_provider   TEXT             NOT NULL DEFAULT '',
+    api_base              TEXT             NOT NULL DEFAULT '',
+    "user"                TEXT,
+    end_user              TEXT,
+    team_id               TEXT,
+    metadata              JSONB            NOT NULL DEFAULT '{}'::jsonb,
+    request_tags          JSONB            NOT NULL DEFAULT '[]'::jsonb,
+    cache_hit             BOOLEAN          NOT NULL DEFAULT FALSE,
+    status                TEXT             NOT NULL DEFAULT 'success'
+);
+
+CREATE INDEX IF NOT EXISTS spend_logs_start_time_idx ON spend_logs (start_time);
+CREATE INDEX IF NOT EXISTS spend_logs_api_key_hash_start_time_idx ON spend_logs (api_key_hash, start_time);
+CREATE INDEX IF NOT EXISTS spend_logs_model_group_start_time_idx ON spend_logs (model_group, start_time);
+CREATE INDEX IF NOT EXISTS spend_logs_team_id_start_time_idx ON spend_logs (team_id, start_time);
+CREATE INDEX IF NOT EXISTS spend_logs_end_user_start_time_idx ON spend_logs (end_user, start_time);

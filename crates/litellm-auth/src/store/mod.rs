@@ -1,0 +1,283 @@
+//! Storage: one [`Store`] handle over SQLite or PostgreSQL.
+//!
+//! Each dialect has its own module with its own SQL (parameterized only; no `query!` macros, so
+//! no database is needed at compile time) and its own embedded migrations
+//! (`migrations/sqlite/`, `migrations/postgres/`), applied on connect and tracked in sqlx's
+//! `_sqlx_migrations` table, so connecting again is a no-op.
+//!
+//! - SQLite: `sqlite://path` (created if missing), WAL journal, `synchronous = NORMAL`, a pool of
+//!   4 connections. Times are TEXT, fixed-width RFC 3339 UTC with microseconds, which sorts
+//!   correctly as text. `sqlite::memory:` works and keeps one connection open for its lifetime.
+//! - PostgreSQL: `postgres://` or `postgresql://`, a pool of 10 connections, times are
+//!   TIMESTAMPTZ and JSON columns JSONB. Tables go to the first schema of the connection's
+//!   `search_path` (set it with `?options[search_path]=name`).
+//!
+//! Error messages are scrubbed of the URL's password before they leave this module.
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::AuthError;
+use crate::spend::{SpendLogFilter, SpendLogRow, SpendRecord};
+
+/// The SQL dialect behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// `"sqlite"` or `"postgres"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+}
+
+impl std::fmt::Display for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How long to wait for a pooled connection before reporting the database as unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The spend-log columns in insert order; shared by both dialects.
+const SPEND_LOG_COLUMNS: &str = "request_id, call_type, api_key_hash, spend, prompt_tokens, \
+     completion_tokens, total_tokens, start_time, end_time, completion_start_time, model, \
+     model_id, model_group, custom_llm_provider, api_base, \"user\", end_user, team_id, \
+     metadata, request_tags, cache_hit, status";
+
+/// How many columns [`SPEND_LOG_COLUMNS`] lists (binds per inserted row).
+const SPEND_LOG_COLUMN_COUNT: usize = 22;
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// A connection pool to the proxy's database, with migrations applied. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    /// The URL's password, removed from every error message.
+    password: Option<Arc<SecretString>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dialect", &self.dialect())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to `database_url` (`sqlite://path`, `sqlite::memory:`, `postgres://...` or
+    /// `postgresql://...`) and applies the migrations.
+    pub async fn connect(database_url: &str) -> Result<Store, AuthError> {
+        let password = url_password(database_url).map(|p| Arc::new(SecretString::from(p)));
+        let scheme = database_url
+            .split_once(':')
+            .map(|(s, _)| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        let backend = match scheme.as_str() {
+            "sqlite" => sqlite::connect(database_url).await.map(Backend::Sqlite),
+            "postgres" | "postgresql" => {
+                postgres::connect(database_url).await.map(Backend::Postgres)
+            }
+            _ => return Err(AuthError::UnsupportedDatabase { scheme }),
+        };
+        backend
+            .map(|backend| Store {
+                backend,
+                password: password.clone(),
+            })
+            .map_err(|e| redact_error(e, password.as_deref()))
+    }
+
+    /// The database's dialect.
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Checks that the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), AuthError> {
+        let res = match &self.backend {
+            Backend::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+            Backend::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+        };
+        res.map_err(|e| self.db_error(e))
+    }
+
+    /// Inserts spend-log rows in one transaction (multi-row INSERTs, chunked under the
+    /// dialect's bind-parameter limit). A `request_id` that is already stored is skipped, so a
+    /// batch can be retried safely. Returns how many rows were inserted.
+    pub async fn insert_spend_logs(&self, records: &[SpendRecord]) -> Result<usize, AuthError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let res = match &self.backend {
+            Backend::Sqlite(p) => sqlite::insert_spend_logs(p, records).await,
+            Backend::Postgres(p) => postgres::insert_spend_logs(p, records).await,
+        };
+        res.map_err(|e| self.db_error(e))
+    }
+
+    /// Reads spend-log rows matching `filter`, newest first.
+    pub async fn spend_logs(&self, filter: &SpendLogFilter) -> Result<Vec<SpendLogRow>, AuthError> {
+        let res = match &self.backend {
+            Backend::Sqlite(p) => sqlite::spend_logs(p, filter).await,
+            Backend::Postgres(p) => postgres::spend_logs(p, filter).await,
+        };
+        res.map_err(|e| redact_error(e, self.password.as_deref()))
+    }
+
+    /// Closes the pool: waits for checked-out connections to return, then closes them all
+    /// (on SQLite this checkpoints the WAL). Later calls on this store fail.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(p) => p.close().await,
+            Backend::Postgres(p) => p.close().await,
+        }
+    }
+
+    fn db_error(&self, e: sqlx::Error) -> AuthError {
+        redact_error(AuthError::Database(e.to_string()), self.password.as_deref())
+    }
+}
+
+/// Replaces the password (raw and percent-decoded) in an error's message with `***`.
+fn redact_error(e: AuthError, password: Option<&SecretString>) -> AuthError {
+    let Some(secret) = password.map(|p| p.expose_secret()) else {
+        return e;
+    };
+    if secret.is_empty() {
+        return e;
+    }
+    let decoded = percent_decode(secret);
+    let scrub = |m: String| m.replace(secret, "***").replace(decoded.as_str(), "***");
+    match e {
+        AuthError::Database(m) => AuthError::Database(scrub(m)),
+        AuthError::Migration(m) => AuthError::Migration(scrub(m)),
+        AuthError::Corrupt(m) => AuthError::Corrupt(scrub(m)),
+        other @ AuthError::UnsupportedDatabase { .. } => other,
+    }
+}
+
+/// The password in a database URL's user info (`scheme://user:password@host/...`) or its
+/// `password=` query parameter, as written (percent-encoded).
+fn url_password(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        if let Some((_, pw)) = userinfo.split_once(':') {
+            if !pw.is_empty() {
+                return Some(pw.to_string());
+            }
+        }
+    }
+    let query = rest.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("password="))
+        .filter(|pw| !pw.is_empty())
+        .map(str::to_string)
+}
+
+/// Minimal `%XX` decoding (invalid escapes are kept as written).
+fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Converts a token count to the stored signed integer, saturating.
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Converts a stored signed token count back (negative values, never written, read as 0).
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Maps a decoding failure to [`AuthError::Corrupt`].
+fn corrupt(e: impl std::fmt::Display) -> AuthError {
+    AuthError::Corrupt(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_password_in_a_url() {
+        assert_eq!(
+            url_password("postgres://u:p%40ss@h:5432/db").as_deref(),
+            Some("p%40ss")
+        );
+        assert_eq!(
+            url_password("postgres://u@h/db?sslmode=disable&password=x1").as_deref(),
+            Some("x1")
+        );
+        assert_eq!(url_password("postgres://u@h/db"), None);
+        assert_eq!(url_password("sqlite://some/file.db"), None);
+    }
+
+    #[test]
+    fn redaction_removes_raw_and_decoded_password() {
+        let pw = SecretString::from("p%40ss".to_string());
+        let e = redact_error(
+            AuthError::Database("bad p%40ss and p@ss".to_string()),
+            Some(&pw),
+        );
+        assert_eq!(e, AuthError::Database("bad *** and ***".to_string()));
+    }
+
+    #[test]
+    fn percent_decoding_keeps_invalid_escapes() {
+        assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
+    }
+
+    #[test]
+    fn token_counts_saturate() {
+        assert_eq!(to_i64(u64::MAX), i64::MAX);
+        assert_eq!(to_u64(to_i64(42)), 42);
+        assert_eq!(to_u64(-1), 0);
+    }
+}
