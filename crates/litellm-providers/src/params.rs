@@ -11,8 +11,9 @@ use crate::JsonMap;
 
 /// Provider-facing deployment parameters, deserialized from `litellm_params` (LiteLLM names).
 ///
-/// `Debug` never shows `api_key` (it is a `SecretString`).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// `Debug` never shows `api_key` (a `SecretString`) nor any `extra` value whose key names a
+/// credential (`aws_secret_access_key`, `vertex_credentials`, `azure_ad_token`, ...).
+#[derive(Clone, Default, Deserialize, Serialize)]
 pub struct ProviderParams {
     /// Provider-prefixed model: `openai/gpt-4o`, `mock/anything`, or a bare OpenAI model name.
     pub model: String,
@@ -44,4 +45,78 @@ pub struct ProviderParams {
     /// the client set it, except LiteLLM-internal keys (see `openai::is_internal_param`).
     #[serde(flatten)]
     pub extra: JsonMap,
+}
+
+/// Whether a `litellm_params` key holds a credential (its value must never be printed).
+pub fn is_secret_param(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["key", "secret", "token", "password", "credential"]
+        .iter()
+        .any(|needle| k.contains(needle))
+}
+
+impl std::fmt::Debug for ProviderParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let extra: BTreeMap<&str, String> = self
+            .extra
+            .iter()
+            .map(|(k, v)| {
+                let shown = if is_secret_param(k) {
+                    "[REDACTED]".to_string()
+                } else {
+                    v.to_string()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        let headers: Option<BTreeMap<&str, &str>> = self.extra_headers.as_ref().map(|h| {
+            h.iter()
+                .map(|(k, v)| {
+                    let shown = if is_secret_param(k) || k.eq_ignore_ascii_case("authorization") {
+                        "[REDACTED]"
+                    } else {
+                        v.as_str()
+                    };
+                    (k.as_str(), shown)
+                })
+                .collect()
+        });
+        f.debug_struct("ProviderParams")
+            .field("model", &self.model)
+            .field("api_base", &self.api_base)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("api_version", &self.api_version)
+            .field("organization", &self.organization)
+            .field("custom_llm_provider", &self.custom_llm_provider)
+            .field("mock_response", &self.mock_response)
+            .field("extra_headers", &headers)
+            .field("drop_params", &self.drop_params)
+            .field("extra", &extra)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_every_credential() {
+        let p: ProviderParams = serde_json::from_value(serde_json::json!({
+            "model": "bedrock/x",
+            "api_key": "sk-top-secret",
+            "aws_secret_access_key": "aws-top-secret",
+            "vertex_credentials": "{\"private_key\": \"pem-top-secret\"}",
+            "extra_headers": {"Authorization": "Bearer hdr-top-secret", "x-trace": "visible"},
+            "temperature": 0.5
+        }))
+        .expect("params");
+        let shown = format!("{p:?}");
+        assert!(!shown.contains("top-secret"), "{shown}");
+        assert!(
+            shown.contains("temperature") && shown.contains("0.5"),
+            "{shown}"
+        );
+        assert!(shown.contains("visible"), "{shown}");
+    }
 }
