@@ -1,2 +1,4 @@
 //! The `litellm-rs` binary: a thin shim over `litellm_cli::main`.
-fn main() {}
+fn main() {
+    litellm_cli::main()
+}

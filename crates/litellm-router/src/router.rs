@@ -175,9 +175,9 @@ enum Call {
 }
 
 enum Output {
-    Chat(ChatResponse),
+    Chat(Box<ChatResponse>),
     Stream(ChunkStream),
-    Embed(EmbeddingResponse),
+    Embed(Box<EmbeddingResponse>),
 }
 
 impl Router {
@@ -313,7 +313,10 @@ impl Router {
     pub async fn completion(&self, req: ChatRequest) -> Result<Completion, RouteError> {
         let model = req.model.clone();
         match self.run(&model, Call::Chat(req)).await? {
-            (Output::Chat(response), route) => Ok(Completion { response, route }),
+            (Output::Chat(response), route) => Ok(Completion {
+                response: *response,
+                route,
+            }),
             _ => Err(LlmError::internal("router returned the wrong output kind").into()),
         }
     }
@@ -335,7 +338,10 @@ impl Router {
     pub async fn embedding(&self, req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
         let model = req.model.clone();
         match self.run(&model, Call::Embed(req)).await? {
-            (Output::Embed(response), route) => Ok(Embeddings { response, route }),
+            (Output::Embed(response), route) => Ok(Embeddings {
+                response: *response,
+                route,
+            }),
             _ => Err(LlmError::internal("router returned the wrong output kind").into()),
         }
     }
@@ -501,14 +507,14 @@ impl Router {
                 let out = tokio::time::timeout(timeout, fut)
                     .await
                     .map_err(|_| timed_out(timeout))??;
-                Ok((Output::Chat(out.response), out.upstream_headers))
+                Ok((Output::Chat(Box::new(out.response)), out.upstream_headers))
             }
             Call::Embed(req) => {
                 let fut = deployment.backend.embed(req.clone(), &ctx);
                 let out = tokio::time::timeout(timeout, fut)
                     .await
                     .map_err(|_| timed_out(timeout))??;
-                Ok((Output::Embed(out.response), out.upstream_headers))
+                Ok((Output::Embed(Box::new(out.response)), out.upstream_headers))
             }
             Call::Stream(req) => {
                 let first_chunk_timeout = deployment
