@@ -82,7 +82,15 @@ fn a_full_chat_request_round_trips_with_every_field_typed() {
     assert_eq!(req.messages.len(), 7);
     assert_eq!(
         req.messages.iter().map(Message::role).collect::<Vec<_>>(),
-        ["system", "developer", "user", "assistant", "tool", "function", "assistant"]
+        [
+            "system",
+            "developer",
+            "user",
+            "assistant",
+            "tool",
+            "function",
+            "assistant"
+        ]
     );
     let Message::User(user) = &req.messages[2] else {
         panic!("user")
@@ -117,13 +125,21 @@ fn a_full_chat_request_round_trips_with_every_field_typed() {
     assert!(matches!(req.tool_choice, Some(ToolChoice::Named(_))));
     assert!(matches!(
         req.response_format,
-        Some(ResponseFormat::Known(KnownResponseFormat::JsonSchema { .. }))
+        Some(ResponseFormat::Known(
+            KnownResponseFormat::JsonSchema { .. }
+        ))
     ));
     assert_eq!(req.max_output_tokens(), Some(120));
     assert!(req.is_stream() && req.wants_stream_usage());
-    assert_eq!(req.extra["service_tier"], "flex", "unknown fields preserved");
+    assert_eq!(
+        req.extra["service_tier"], "flex",
+        "unknown fields preserved"
+    );
     assert_eq!(req.extra["prediction"]["type"], "content");
-    assert_eq!(req.tools.as_ref().unwrap()[1].extra["search_context_size"], "low");
+    assert_eq!(
+        req.tools.as_ref().unwrap()[1].extra["search_context_size"],
+        "low"
+    );
 }
 
 #[test]
@@ -156,7 +172,10 @@ fn tool_choice_and_response_format_variants() {
         ResponseFormat::Known(KnownResponseFormat::JsonObject)
     ));
     let f: ResponseFormat = roundtrip(json!({"type": "text"}));
-    assert!(matches!(f, ResponseFormat::Known(KnownResponseFormat::Text)));
+    assert!(matches!(
+        f,
+        ResponseFormat::Known(KnownResponseFormat::Text)
+    ));
     let f: ResponseFormat = roundtrip(json!({"type": "grammar", "grammar": "x"}));
     assert!(matches!(f, ResponseFormat::Other(_)));
 }
@@ -190,7 +209,10 @@ fn a_response_with_tool_calls_and_usage_details_round_trips() {
     assert_eq!(u.cached_tokens(), 64);
     assert_eq!(u.reasoning_tokens(), 12);
     assert_eq!(u.cache_creation_tokens(), 0);
-    assert_eq!(r.choices[0].message.tool_calls.as_ref().unwrap()[0].kind, "function");
+    assert_eq!(
+        r.choices[0].message.tool_calls.as_ref().unwrap()[0].kind,
+        "function"
+    );
     assert_eq!(r.choices[0].message.extra["annotations"], json!([]));
 }
 

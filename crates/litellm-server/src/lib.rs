@@ -22,6 +22,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use tokio_util::sync::CancellationToken;
 
 use litellm_auth::{Ledger, LedgerOptions};
@@ -191,6 +192,13 @@ pub async fn serve(
         shutdown.await;
         tracing::info!("shutting down: draining in-flight requests");
         signal.cancel();
+    });
+    // SSE is many small writes: without TCP_NODELAY, Nagle's algorithm meets the client's
+    // delayed ACK and every stream stalls for ~40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
     });
     let server = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(token.clone().cancelled_owned());

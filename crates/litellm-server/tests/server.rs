@@ -154,7 +154,13 @@ async fn streams_are_sse_with_done_and_usage_only_when_asked() {
 async fn error_bodies_are_openai_shaped_with_string_codes() {
     let p = Proxy::new(MOCK_CONFIG).await;
     /// (case, body, status, param, message excerpt)
-    type Case = (&'static str, Vec<u8>, StatusCode, Option<&'static str>, &'static str);
+    type Case = (
+        &'static str,
+        Vec<u8>,
+        StatusCode,
+        Option<&'static str>,
+        &'static str,
+    );
     let cases: Vec<Case> = vec![
         (
             "malformed json",

@@ -1,0 +1,473 @@
+//! `cargo xtask bench`: the proxy's overhead against a local fake upstream.
+//!
+//! For each scenario (chat and chat-stream, concurrency 1 and 64) the load generator first hits
+//! the fake upstream directly, then the release proxy in front of it, and reports throughput,
+//! latency percentiles and the proxy's CPU time per request (from `/proc/<pid>/stat`). See
+//! `docs/performance.md` for the methodology.
+
+mod load;
+mod proxy;
+mod report;
+mod stats;
+mod upstream;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use self::load::Target;
+use self::proxy::{Proxy, SharedChild};
+use self::report::{ProxyResult, Row, RunInfo};
+use self::stats::Summary;
+use self::upstream::Upstream;
+use crate::{workspace, Result};
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Measured requests per scenario (default: 5,000 at concurrency 1, 20,000 at 64).
+    #[arg(long)]
+    requests: Option<u64>,
+    /// A ten times shorter run (500 / 2,000 requests, 50 warmup) for a quick look.
+    #[arg(long)]
+    quick: bool,
+    /// Warmup requests before each measured phase (default: 200, or 50 with --quick).
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Only measure the fake upstream directly (no proxy build or start).
+    #[arg(long)]
+    direct_only: bool,
+    /// Do not run `cargo build --release -p litellm-rs` first.
+    #[arg(long)]
+    no_build: bool,
+    /// Replace the results section of docs/performance.md.
+    #[arg(long)]
+    write_docs: bool,
+    /// Abort (killing the proxy) when measuring takes longer than this many seconds.
+    #[arg(long, default_value_t = 900)]
+    timeout: u64,
+    /// Worker threads of the load generator's runtime.
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
+    /// Worker threads of the fake upstream's runtime.
+    #[arg(long, default_value_t = 1)]
+    upstream_threads: usize,
+}
+
+/// One scenario of the bench.
+struct Scenario {
+    name: &'static str,
+    stream: bool,
+    concurrency: usize,
+}
+
+const SCENARIOS: [Scenario; 4] = [
+    Scenario {
+        name: "chat",
+        stream: false,
+        concurrency: 1,
+    },
+    Scenario {
+        name: "chat",
+        stream: false,
+        concurrency: 64,
+    },
+    Scenario {
+        name: "chat-stream",
+        stream: true,
+        concurrency: 1,
+    },
+    Scenario {
+        name: "chat-stream",
+        stream: true,
+        concurrency: 64,
+    },
+];
+
+impl BenchArgs {
+    /// Measured requests for a scenario at `concurrency`.
+    fn requests_for(&self, concurrency: usize) -> u64 {
+        if let Some(requests) = self.requests {
+            return requests.max(1);
+        }
+        let full = if concurrency <= 1 { 5_000 } else { 20_000 };
+        if self.quick {
+            full / 10
+        } else {
+            full
+        }
+    }
+
+    /// Warmup requests before each measured phase.
+    fn warmup(&self) -> u64 {
+        self.warmup.unwrap_or(if self.quick { 50 } else { 200 })
+    }
+
+    /// The command line that reproduces this run.
+    fn command_line(&self) -> String {
+        let mut command = String::from("cargo xtask bench");
+        if let Some(requests) = self.requests {
+            command.push_str(&format!(" --requests {requests}"));
+        }
+        if self.quick {
+            command.push_str(" --quick");
+        }
+        if let Some(warmup) = self.warmup {
+            command.push_str(&format!(" --warmup {warmup}"));
+        }
+        if self.direct_only {
+            command.push_str(" --direct-only");
+        }
+        command
+    }
+}
+
+/// A realistic chat request body for `model`.
+fn request_body(model: &str, stream: bool) -> Bytes {
+    let mut body = serde_json::json!({
+        "model": model,
+        "messages": [
+            { "role": "system", "content": "You are a helpful assistant." },
+            { "role": "user", "content": "Write one sentence about benchmarks." }
+        ],
+        "temperature": 0.7,
+        "max_tokens": 64
+    });
+    if stream {
+        body["stream"] = serde_json::Value::Bool(true);
+        body["stream_options"] = serde_json::json!({ "include_usage": true });
+    }
+    Bytes::from(body.to_string())
+}
+
+/// Kills the proxy and exits the process when the bench runs longer than `timeout`.
+fn start_watchdog(timeout: Duration, child: SharedChild) {
+    let spawned = std::thread::Builder::new()
+        .name("bench-watchdog".to_string())
+        .spawn(move || {
+            std::thread::sleep(timeout);
+            eprintln!(
+                "error: the bench exceeded its {}s timeout; killing the proxy",
+                timeout.as_secs()
+            );
+            proxy::kill(&child);
+            std::process::exit(2);
+        });
+    if let Err(err) = spawned {
+        eprintln!("warning: no bench watchdog ({err})");
+    }
+}
+
+/// Builds the release proxy binary.
+fn build_proxy(root: &Path) -> Result<()> {
+    println!("==> cargo build --release -p litellm-rs");
+    let status = Command::new(workspace::cargo())
+        .args(["build", "--release", "-p", "litellm-rs"])
+        .current_dir(root)
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo build --release -p litellm-rs failed ({status})").into())
+    }
+}
+
+/// Runs a warmup and a measured phase; returns the measured summary.
+fn measure(
+    rt: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    target: &Target,
+    warmup: u64,
+    requests: u64,
+    concurrency: usize,
+    before_measuring: impl FnOnce(),
+) -> Result<Summary> {
+    if warmup > 0 {
+        rt.block_on(load::run_phase(client, target, warmup, concurrency))?;
+    }
+    before_measuring();
+    let phase = rt.block_on(load::run_phase(client, target, requests, concurrency))?;
+    Ok(Summary::from_latencies(phase.latencies_us, phase.elapsed))
+}
+
+/// Set in the environment of the optimised re-run so it does not re-run itself again.
+const REEXEC_ENV: &str = "XTASK_BENCH_OPTIMIZED";
+
+/// Re-runs `cargo xtask bench` as an optimised build: an unoptimised load generator and fake
+/// upstream would be slower than the proxy they measure.
+fn rerun_optimized(root: &Path) -> Result<()> {
+    println!("==> the bench needs an optimised xtask: cargo run --release -p xtask -- bench ...");
+    let status = Command::new(workspace::cargo())
+        .args(["run", "--release", "--quiet", "--package", "xtask", "--"])
+        .args(std::env::args_os().skip(1))
+        .env(REEXEC_ENV, "1")
+        .current_dir(root)
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the optimised bench failed ({status})").into())
+    }
+}
+
+/// Runs the bench.
+pub fn run(args: BenchArgs) -> Result<()> {
+    let root = workspace::root();
+    if cfg!(debug_assertions) && std::env::var_os(REEXEC_ENV).is_none() {
+        return rerun_optimized(&root);
+    }
+    let metadata = workspace::metadata(&root)?;
+    let target_dir = workspace::target_dir(&metadata, &root);
+    let bench_dir = target_dir.join("bench");
+    fs::create_dir_all(&bench_dir)?;
+    let binary = target_dir.join("release").join("litellm-rs");
+
+    if !args.direct_only {
+        if !args.no_build {
+            build_proxy(&root)?;
+        }
+        if !binary.exists() {
+            return Err(format!("{} does not exist; build it first", binary.display()).into());
+        }
+    }
+
+    let child: SharedChild = Arc::new(Mutex::new(None));
+    start_watchdog(Duration::from_secs(args.timeout), Arc::clone(&child));
+
+    let upstream = Upstream::start(args.upstream_threads)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.client_threads.max(1))
+        .thread_name("bench-client")
+        .enable_all()
+        .build()?;
+    let max_concurrency = SCENARIOS.iter().map(|s| s.concurrency).max().unwrap_or(1);
+    let client = load::client(max_concurrency)?;
+
+    let proxy = if args.direct_only {
+        None
+    } else {
+        let proxy = Proxy::spawn(
+            &binary,
+            &bench_dir.join("run"),
+            upstream.addr().port(),
+            &child,
+        )?;
+        rt.block_on(proxy.wait_ready(&client, Duration::from_secs(30)))?;
+        println!(
+            "==> proxy ready at {} (pid {})",
+            proxy.base_url(),
+            proxy.pid()
+        );
+        Some(proxy)
+    };
+
+    let ticks_per_second = stats::clock_ticks_per_second();
+    let direct_url = format!("http://{}/v1/chat/completions", upstream.addr());
+    let mut rows = Vec::with_capacity(SCENARIOS.len());
+    for scenario in &SCENARIOS {
+        let requests = args.requests_for(scenario.concurrency);
+        let label = format!(
+            "{} c={} ({} requests)",
+            scenario.name, scenario.concurrency, requests
+        );
+        let direct_target = Target {
+            url: direct_url.clone(),
+            body: request_body("bench-model", scenario.stream),
+            stream: scenario.stream,
+        };
+        let direct = measure(
+            &rt,
+            &client,
+            &direct_target,
+            args.warmup(),
+            requests,
+            scenario.concurrency,
+            || {},
+        )
+        .map_err(|err| format!("{label} direct: {err}"))?;
+        println!(
+            "    {label:<36} direct: {:>7.0} rps, p50 {:>6} µs, p99 {:>6} µs",
+            direct.rps, direct.p50_us, direct.p99_us
+        );
+
+        let proxy_result = match &proxy {
+            None => None,
+            Some(proxy) => {
+                let target = Target {
+                    url: format!("{}/v1/chat/completions", proxy.base_url()),
+                    body: request_body("bench", scenario.stream),
+                    stream: scenario.stream,
+                };
+                let pid = proxy.pid();
+                let mut ticks_before = None;
+                let summary = measure(
+                    &rt,
+                    &client,
+                    &target,
+                    args.warmup(),
+                    requests,
+                    scenario.concurrency,
+                    || ticks_before = stats::process_cpu_ticks(pid),
+                )
+                .map_err(|err| {
+                    format!("{label} proxy: {err}\nproxy output:\n{}", proxy.output())
+                })?;
+                let ticks_after = stats::process_cpu_ticks(pid);
+                let (Some(before), Some(after)) = (ticks_before, ticks_after) else {
+                    return Err(format!("cannot read /proc/{pid}/stat").into());
+                };
+                let cpu_ticks = after.saturating_sub(before);
+                let cpu_us_per_req =
+                    stats::cpu_us_per_request(cpu_ticks, ticks_per_second, summary.requests);
+                println!(
+                    "    {label:<36}  proxy: {:>7.0} rps, p50 {:>6} µs, p99 {:>6} µs, CPU {cpu_us_per_req:.1} µs/req",
+                    summary.rps, summary.p50_us, summary.p99_us
+                );
+                Some(ProxyResult {
+                    summary,
+                    cpu_ticks,
+                    cpu_us_per_req,
+                })
+            }
+        };
+        rows.push(Row {
+            scenario: scenario.name,
+            concurrency: scenario.concurrency,
+            stream: scenario.stream,
+            direct,
+            proxy: proxy_result,
+        });
+    }
+    drop(proxy);
+    drop(upstream);
+
+    let info = RunInfo {
+        date: command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        commit: command_output("git", &["rev-parse", "--short", "HEAD"]),
+        machine: machine_description(),
+        command: args.command_line(),
+        ticks_per_second,
+    };
+    let markdown = report::render(&rows, &info);
+    println!("\n{markdown}");
+    let report_path = bench_dir.join("report.md");
+    fs::write(&report_path, &markdown)?;
+    println!("==> wrote {}", report_path.display());
+    if args.write_docs {
+        let docs_path = root.join("docs").join("performance.md");
+        let doc = fs::read_to_string(&docs_path)
+            .map_err(|err| format!("cannot read {}: {err}", docs_path.display()))?;
+        let spliced = report::splice(&doc, &markdown)
+            .map_err(|err| format!("{}: {err}", docs_path.display()))?;
+        fs::write(&docs_path, spliced)?;
+        println!("==> updated {}", docs_path.display());
+    }
+    Ok(())
+}
+
+/// The trimmed stdout of a command, or `unknown` when it fails.
+fn command_output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .current_dir(workspace::root())
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// CPU model and core count, e.g. `2 cores (AMD EPYC 7B13)`.
+fn machine_description() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let model = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, model)| model.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    format!("{cores} cores ({model})")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // Reason: a panic is the desired failure mode in tests.
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn parse(args: &[&str]) -> BenchArgs {
+        Cli::parse_from(std::iter::once("bench").chain(args.iter().copied())).bench
+    }
+
+    #[test]
+    fn request_counts_follow_the_flags() {
+        let full = parse(&[]);
+        assert_eq!(
+            (full.requests_for(1), full.requests_for(64)),
+            (5_000, 20_000)
+        );
+        assert_eq!(full.warmup(), 200);
+        let quick = parse(&["--quick"]);
+        assert_eq!(
+            (quick.requests_for(1), quick.requests_for(64)),
+            (500, 2_000)
+        );
+        assert_eq!(quick.warmup(), 50);
+        let fixed = parse(&["--requests", "500", "--warmup", "0"]);
+        assert_eq!((fixed.requests_for(1), fixed.requests_for(64)), (500, 500));
+        assert_eq!(fixed.warmup(), 0);
+        assert_eq!(
+            fixed.command_line(),
+            "cargo xtask bench --requests 500 --warmup 0"
+        );
+    }
+
+    #[test]
+    fn request_bodies_ask_for_usage_when_streaming() {
+        let plain: serde_json::Value =
+            serde_json::from_slice(&request_body("bench", false)).unwrap();
+        assert_eq!(plain["model"], "bench");
+        assert!(plain.get("stream").is_none());
+        let body = request_body("bench", true);
+        assert!(upstream::wants_stream(&body));
+        let streamed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(streamed["stream_options"]["include_usage"], true);
+    }
+
+    #[test]
+    fn direct_scenarios_run_end_to_end_in_process() {
+        let upstream = Upstream::start(1).unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = load::client(8).unwrap();
+        for stream in [false, true] {
+            let target = Target {
+                url: format!("http://{}/v1/chat/completions", upstream.addr()),
+                body: request_body("bench-model", stream),
+                stream,
+            };
+            let mut hooked = false;
+            let summary = measure(&rt, &client, &target, 5, 50, 8, || hooked = true).unwrap();
+            assert!(hooked, "the hook runs between warmup and measurement");
+            assert_eq!(summary.requests, 50);
+            assert!(summary.p50_us <= summary.p90_us && summary.p90_us <= summary.p99_us);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Rendering bench results as markdown and splicing them into `docs/performance.md`.
+
+use std::fmt::Write as _;
+
+use super::stats::Summary;
+use crate::Result;
+
+/// The marker that opens the generated results section in `docs/performance.md`.
+pub const START_MARKER: &str = "<!-- bench:start -->";
+
+/// The marker that closes the generated results section in `docs/performance.md`.
+pub const END_MARKER: &str = "<!-- bench:end -->";
+
+/// The proxy's side of one scenario.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProxyResult {
+    /// Latency and throughput through the proxy.
+    pub summary: Summary,
+    /// Proxy CPU time (user + system) during the measured phase, in clock ticks.
+    pub cpu_ticks: u64,
+    /// Proxy CPU time per request in microseconds.
+    pub cpu_us_per_req: f64,
+}
+
+/// One scenario's results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Scenario name, e.g. `chat` or `chat-stream`.
+    pub scenario: &'static str,
+    /// Concurrent in-flight requests.
+    pub concurrency: usize,
+    /// Whether the scenario streams.
+    pub stream: bool,
+    /// Hitting the fake upstream directly.
+    pub direct: Summary,
+    /// Going through the proxy (`None` with `--direct-only`).
+    pub proxy: Option<ProxyResult>,
+}
+
+/// Facts about the run printed above the tables.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    /// When the run happened (UTC).
+    pub date: String,
+    /// The commit measured, if known.
+    pub commit: String,
+    /// CPU model and core count.
+    pub machine: String,
+    /// The command line that produced the report.
+    pub command: String,
+    /// Clock ticks per second used for the CPU column.
+    pub ticks_per_second: u64,
+}
+
+const DASH: &str = "—";
+
+/// Renders the summary table, the detail table and the run facts as markdown.
+pub fn render(rows: &[Row], info: &RunInfo) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Measured {} on {} at commit `{}` with `{}`.\n",
+        info.date, info.machine, info.commit, info.command
+    );
+    out.push_str(
+        "| scenario | concurrency | stream | direct rps | proxy rps | direct p50 | proxy p50 \
+         | added p50 | proxy p99 | proxy CPU µs/req |\n",
+    );
+    out.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for row in rows {
+        let (proxy_rps, proxy_p50, added, proxy_p99, cpu) = match &row.proxy {
+            Some(proxy) => (
+                format!("{:.0}", proxy.summary.rps),
+                format!("{} µs", proxy.summary.p50_us),
+                format!(
+                    "{:+} µs",
+                    i128::from(proxy.summary.p50_us) - i128::from(row.direct.p50_us)
+                ),
+                format!("{} µs", proxy.summary.p99_us),
+                format!("{:.1}", proxy.cpu_us_per_req),
+            ),
+            None => (
+                DASH.to_string(),
+                DASH.to_string(),
+                DASH.to_string(),
+                DASH.to_string(),
+                DASH.to_string(),
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {proxy_rps} | {} µs | {proxy_p50} | {added} | {proxy_p99} | {cpu} |",
+            row.scenario,
+            row.concurrency,
+            if row.stream { "yes" } else { "no" },
+            row.direct.rps,
+            row.direct.p50_us,
+        );
+    }
+
+    out.push_str("\nDetails (latencies in µs; CPU ticks are the proxy's utime + stime at ");
+    let _ = writeln!(out, "{} ticks/s):\n", info.ticks_per_second);
+    out.push_str(
+        "| target | scenario | concurrency | requests | rps | p50 | p90 | p99 | CPU ticks |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for row in rows {
+        let mut line = |target: &str, summary: &Summary, ticks: String| {
+            let _ = writeln!(
+                out,
+                "| {target} | {} | {} | {} | {:.0} | {} | {} | {} | {ticks} |",
+                row.scenario,
+                row.concurrency,
+                summary.requests,
+                summary.rps,
+                summary.p50_us,
+                summary.p90_us,
+                summary.p99_us,
+            );
+        };
+        line("direct", &row.direct, DASH.to_string());
+        if let Some(proxy) = &row.proxy {
+            line("proxy", &proxy.summary, proxy.cpu_ticks.to_string());
+        }
+    }
+    out
+}
+
+/// Replaces the text between `START_MARKER` and `END_MARKER` in `doc` with `content`.
+pub fn splice(doc: &str, content: &str) -> Result<String> {
+    let start = doc
+        .find(START_MARKER)
+        .ok_or_else(|| format!("`{START_MARKER}` not found"))?
+        + START_MARKER.len();
+    let end = doc[start..]
+        .find(END_MARKER)
+        .ok_or_else(|| format!("`{END_MARKER}` not found after `{START_MARKER}`"))?
+        + start;
+    Ok(format!(
+        "{}\n\n{}\n\n{}",
+        &doc[..start],
+        content.trim_end(),
+        &doc[end..]
+    ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // Reason: a panic is the desired failure mode in tests.
+mod tests {
+    use super::*;
+
+    fn summary(rps: f64, p50: u64, p99: u64) -> Summary {
+        Summary {
+            requests: 1000,
+            rps,
+            p50_us: p50,
+            p90_us: p50 + 10,
+            p99_us: p99,
+        }
+    }
+
+    #[test]
+    fn renders_added_latency_and_cpu() {
+        let rows = [
+            Row {
+                scenario: "chat",
+                concurrency: 64,
+                stream: false,
+                direct: summary(20_000.4, 300, 900),
+                proxy: Some(ProxyResult {
+                    summary: summary(9_000.0, 520, 1_400),
+                    cpu_ticks: 80,
+                    cpu_us_per_req: 40.04,
+                }),
+            },
+            Row {
+                scenario: "chat-stream",
+                concurrency: 1,
+                stream: true,
+                direct: summary(5_000.0, 190, 250),
+                proxy: None,
+            },
+        ];
+        let text = render(&rows, &RunInfo::default());
+        assert!(
+            text.contains(
+                "| chat | 64 | no | 20000 | 9000 | 300 µs | 520 µs | +220 µs | 1400 µs | 40.0 |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("| chat-stream | 1 | yes | 5000 | — | 190 µs | — | — | — | — |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| proxy | chat | 64 | 1000 | 9000 | 520 | 530 | 1400 | 80 |"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_faster_proxy_shows_a_negative_added_latency() {
+        let rows = [Row {
+            scenario: "chat",
+            concurrency: 1,
+            stream: false,
+            direct: summary(1.0, 300, 300),
+            proxy: Some(ProxyResult {
+                summary: summary(1.0, 290, 300),
+                cpu_ticks: 0,
+                cpu_us_per_req: 0.0,
+            }),
+        }];
+        assert!(render(&rows, &RunInfo::default()).contains("| -10 µs |"));
+    }
+
+    #[test]
+    fn splices_between_the_markers_only() {
+        let doc = "# Perf\nintro\n<!-- bench:start -->\nold table\n<!-- bench:end -->\noutro\n";
+        let out = splice(doc, "new table\n").unwrap();
+        assert_eq!(
+            out,
+            "# Perf\nintro\n<!-- bench:start -->\n\nnew table\n\n<!-- bench:end -->\noutro\n"
+        );
+        // Splicing again replaces the previous result instead of appending.
+        assert_eq!(splice(&out, "new table").unwrap(), out);
+    }
+
+    #[test]
+    fn splice_requires_both_markers_in_order() {
+        assert!(splice("no markers", "x").is_err());
+        assert!(splice("<!-- bench:end --> <!-- bench:start -->", "x").is_err());
+        assert!(splice("<!-- bench:start --> only", "x").is_err());
+    }
+}
