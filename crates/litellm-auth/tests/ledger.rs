@@ -503,3 +503,29 @@ async fn connection_errors_carry_no_password() {
     assert!(!err.to_string().contains("hunter2secret"), "{err}");
     assert!(!format!("{err:?}").contains("hunter2secret"), "{err:?}");
 }
+
+#[tokio::test]
+async fn many_processes_opening_one_fresh_sqlite_file_at_once_all_succeed() {
+    // Replicas (or a restart overlapping the old process) race to switch a new file to WAL mode
+    // and migrate it; the losers must wait their turn, not fail with "database is locked".
+    for round in 0..5 {
+        let dir = std::env::temp_dir().join(format!(
+            "litellm-auth-race-{}-{round}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        let url = format!("sqlite://{}", dir.join("shared.db").display());
+        let opens = (0..8).map(|_| {
+            let url = url.clone();
+
+            tokio::spawn(async move { Ledger::connect(&url, LedgerOptions::default()).await })
+        });
+        for handle in futures::future::join_all(opens).await {
+            let ledger = handle
+                .expect("task")
+                .expect("every concurrent open succeeds");
+            ledger.shutdown().await.expect("shutdown");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -500,7 +500,7 @@ async fn a_stream_is_billed_from_usage_on_its_last_choice_chunk() {
 }
 
 #[tokio::test]
-async fn a_stream_the_client_abandons_is_still_billed_once() {
+async fn a_stream_is_forwarded_as_it_arrives_and_billed_once_when_abandoned() {
     use futures::StreamExt;
     use litellm_test_support::{FakeOpenAi, Scripted};
     let fake = FakeOpenAi::start().await;
@@ -522,7 +522,13 @@ async fn a_stream_the_client_abandons_is_still_billed_once() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let mut body = resp.into_body().into_data_stream();
-    let first = body.next().await.unwrap().unwrap();
+    // The upstream stalls for 30 s after two chunks: a proxy that buffered the stream would not
+    // deliver this first event within 10 s.
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
+        .await
+        .expect("the first chunk was not forwarded while the upstream was still streaming")
+        .unwrap()
+        .unwrap();
     assert!(first.starts_with(b"data: "));
     drop(body); // The client goes away mid-stream.
     let rows = p.flushed_spend_logs(1).await;

@@ -29,8 +29,45 @@ const ROWS_PER_STATEMENT: usize = MAX_BINDS / SPEND_LOG_COLUMN_COUNT;
 /// Connections in the pool: one writer at a time in WAL mode, a few concurrent readers.
 const POOL_SIZE: u32 = 4;
 
+/// How often a connect that found the file locked is tried, and the pause between tries.
+const BUSY_ATTEMPTS: u32 = 50;
+const BUSY_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Opens (creating if missing) the database file and applies the migrations.
+///
+/// Several processes opening one fresh file at once (replicas, or a restart overlapping the old
+/// process) race to switch it to WAL mode and to migrate it; a loser sees `SQLITE_BUSY` (which
+/// `busy_timeout` does not cover there) or the other's migration. Such a connect is tried again
+/// for up to five seconds.
 pub(super) async fn connect(url: &str) -> Result<SqlitePool, AuthError> {
+    let mut attempt = 1;
+    loop {
+        match connect_once(url).await {
+            Err(e) if attempt < BUSY_ATTEMPTS && is_busy(&e) => {
+                attempt += 1;
+                tokio::time::sleep(BUSY_PAUSE).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether an error comes from losing a race with another opener of the same file: SQLite's
+/// "database is locked" / "busy", or a migration another process applied first (sqlx takes no
+/// migration lock on SQLite; the losing transaction rolled back whole, so trying again is safe
+/// and then finds the migration applied).
+fn is_busy(e: &AuthError) -> bool {
+    let msg = match e {
+        AuthError::Database(m) | AuthError::Migration(m) => m,
+        _ => return false,
+    };
+    msg.contains("database is locked")
+        || msg.contains("database is busy")
+        || msg.contains("(code: 5)")
+        || msg.contains("UNIQUE constraint failed: _sqlx_migrations")
+}
+
+async fn connect_once(url: &str) -> Result<SqlitePool, AuthError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| AuthError::Database(e.to_string()))?
         .create_if_missing(true)
