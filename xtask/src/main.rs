@@ -1,4 +1,5 @@
-//! Project tasks for litellm-rs: `cargo xtask ci`, `cargo xtask tidy` and `cargo xtask bench`.
+//! Project tasks for litellm-rs: `cargo xtask ci`, `cargo xtask tidy` and `cargo xtask bench`
+//! (plus the hidden `bench-passthrough`, the bare hyper reverse proxy the bench measures).
 //!
 //! The alias in `.cargo/config.toml` makes `cargo xtask ...` run this binary. The tidy checks in
 //! `tidy.rs` also run as ordinary `#[test]`s under `cargo test --workspace`.
@@ -35,6 +36,9 @@ enum Command {
     Tidy,
     /// Measure the proxy's overhead against a local fake upstream (see docs/performance.md).
     Bench(bench::BenchArgs),
+    /// The bench's bare hyper pass-through proxy; `cargo xtask bench` starts it itself.
+    #[command(hide = true)]
+    BenchPassthrough(bench::PassthroughArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Command::Ci => ci::run(),
         Command::Tidy => tidy::run(),
         Command::Bench(args) => bench::run(args),
+        Command::BenchPassthrough(args) => bench::run_passthrough(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

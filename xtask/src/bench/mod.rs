@@ -1,11 +1,13 @@
 //! `cargo xtask bench`: the proxy's overhead against a local fake upstream.
 //!
 //! For each scenario (chat and chat-stream, concurrency 1 and 64) the load generator first hits
-//! the fake upstream directly, then the release proxy in front of it, and reports throughput,
-//! latency percentiles and the proxy's CPU time per request (from `/proc/<pid>/stat`). See
+//! the fake upstream directly, then a bare hyper pass-through in front of it (the reference
+//! point), then the release proxy in front of it, and reports throughput, latency percentiles and
+//! the CPU time per request of the pass-through and the proxy (from `/proc/<pid>/stat`). See
 //! `docs/performance.md` for the methodology.
 
 mod load;
+mod passthrough;
 mod proxy;
 mod report;
 mod stats;
@@ -21,10 +23,12 @@ use bytes::Bytes;
 
 use self::load::Target;
 use self::proxy::{Proxy, SharedChild};
-use self::report::{ProxyResult, Row, RunInfo};
+use self::report::{Row, RunInfo, ServerResult};
 use self::stats::Summary;
 use self::upstream::Upstream;
 use crate::{workspace, Result};
+
+pub use self::passthrough::{run as run_passthrough, PassthroughArgs};
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, clap::Args)]
@@ -38,9 +42,12 @@ pub struct BenchArgs {
     /// Warmup requests before each measured phase (default: 200, or 50 with --quick).
     #[arg(long)]
     warmup: Option<u64>,
-    /// Only measure the fake upstream directly (no proxy build or start).
+    /// Only measure the fake upstream directly (no proxy build or start, no pass-through).
     #[arg(long)]
     direct_only: bool,
+    /// Do not measure the bare hyper pass-through (the reference point for the proxy's CPU).
+    #[arg(long)]
+    no_passthrough: bool,
     /// Do not run `cargo build --release -p litellm-rs` first.
     #[arg(long)]
     no_build: bool,
@@ -122,7 +129,15 @@ impl BenchArgs {
         if self.direct_only {
             command.push_str(" --direct-only");
         }
+        if self.no_passthrough {
+            command.push_str(" --no-passthrough");
+        }
         command
+    }
+
+    /// Whether to start and measure the pass-through.
+    fn with_passthrough(&self) -> bool {
+        !self.direct_only && !self.no_passthrough
     }
 }
 
@@ -144,17 +159,19 @@ fn request_body(model: &str, stream: bool) -> Bytes {
     Bytes::from(body.to_string())
 }
 
-/// Kills the proxy and exits the process when the bench runs longer than `timeout`.
-fn start_watchdog(timeout: Duration, child: SharedChild) {
+/// Kills the servers and exits the process when the bench runs longer than `timeout`.
+fn start_watchdog(timeout: Duration, children: Vec<SharedChild>) {
     let spawned = std::thread::Builder::new()
         .name("bench-watchdog".to_string())
         .spawn(move || {
             std::thread::sleep(timeout);
             eprintln!(
-                "error: the bench exceeded its {}s timeout; killing the proxy",
+                "error: the bench exceeded its {}s timeout; killing the proxy and the pass-through",
                 timeout.as_secs()
             );
-            proxy::kill(&child);
+            for child in &children {
+                proxy::kill(child);
+            }
             std::process::exit(2);
         });
     if let Err(err) = spawned {
@@ -192,6 +209,72 @@ fn measure(
     before_measuring();
     let phase = rt.block_on(load::run_phase(client, target, requests, concurrency))?;
     Ok(Summary::from_latencies(phase.latencies_us, phase.elapsed))
+}
+
+/// Runs a warmup and a measured phase against `server`, reading its CPU time around the measured
+/// phase.
+#[allow(clippy::too_many_arguments)] // Reason: the phase's knobs, all plain values.
+fn measure_server(
+    rt: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    server: &Proxy,
+    body: Bytes,
+    scenario: &Scenario,
+    warmup: u64,
+    requests: u64,
+    ticks_per_second: u64,
+) -> Result<ServerResult> {
+    let target = Target {
+        url: format!("{}/v1/chat/completions", server.base_url()),
+        body,
+        stream: scenario.stream,
+    };
+    let pid = server.pid();
+    let mut ticks_before = None;
+    let summary = measure(
+        rt,
+        client,
+        &target,
+        warmup,
+        requests,
+        scenario.concurrency,
+        || ticks_before = stats::process_cpu_ticks(pid),
+    )
+    .map_err(|err| format!("{err}\n{} output:\n{}", server.name(), server.output()))?;
+    let ticks_after = stats::process_cpu_ticks(pid);
+    let (Some(before), Some(after)) = (ticks_before, ticks_after) else {
+        return Err(format!("cannot read /proc/{pid}/stat of the {}", server.name()).into());
+    };
+    let cpu_ticks = after.saturating_sub(before);
+    Ok(ServerResult {
+        summary,
+        cpu_ticks,
+        cpu_us_per_req: stats::cpu_us_per_request(cpu_ticks, ticks_per_second, summary.requests),
+    })
+}
+
+/// Waits until the freshly spawned `server` is ready (dropping it, and so killing it, if not).
+fn start_server(
+    rt: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    server: Proxy,
+) -> Result<Proxy> {
+    rt.block_on(server.wait_ready(client, Duration::from_secs(30)))?;
+    println!(
+        "==> {} ready at {} (pid {})",
+        server.name(),
+        server.base_url(),
+        server.pid()
+    );
+    Ok(server)
+}
+
+/// Prints one measured line of a server.
+fn print_server(label: &str, name: &str, result: &ServerResult) {
+    println!(
+        "    {label:<36} {name:>11}: {:>7.0} rps, p50 {:>6} µs, p99 {:>6} µs, CPU {:.1} µs/req",
+        result.summary.rps, result.summary.p50_us, result.summary.p99_us, result.cpu_us_per_req
+    );
 }
 
 /// Set in the environment of the optimised re-run so it does not re-run itself again.
@@ -235,8 +318,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
 
-    let child: SharedChild = Arc::new(Mutex::new(None));
-    start_watchdog(Duration::from_secs(args.timeout), Arc::clone(&child));
+    let proxy_child: SharedChild = Arc::new(Mutex::new(None));
+    let passthrough_child: SharedChild = Arc::new(Mutex::new(None));
+    start_watchdog(
+        Duration::from_secs(args.timeout),
+        vec![Arc::clone(&proxy_child), Arc::clone(&passthrough_child)],
+    );
 
     let upstream = Upstream::start(args.upstream_threads)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -247,22 +334,36 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let max_concurrency = SCENARIOS.iter().map(|s| s.concurrency).max().unwrap_or(1);
     let client = load::client(max_concurrency)?;
 
+    let passthrough = if args.with_passthrough() {
+        // The pass-through is this very binary (the optimised xtask), in its own process.
+        let xtask = std::env::current_exe()
+            .map_err(|err| format!("cannot locate the xtask binary: {err}"))?;
+        Some(start_server(
+            &rt,
+            &client,
+            Proxy::spawn_passthrough(
+                &xtask,
+                &bench_dir.join("passthrough"),
+                upstream.addr().port(),
+                &passthrough_child,
+            )?,
+        )?)
+    } else {
+        None
+    };
     let proxy = if args.direct_only {
         None
     } else {
-        let proxy = Proxy::spawn(
-            &binary,
-            &bench_dir.join("run"),
-            upstream.addr().port(),
-            &child,
-        )?;
-        rt.block_on(proxy.wait_ready(&client, Duration::from_secs(30)))?;
-        println!(
-            "==> proxy ready at {} (pid {})",
-            proxy.base_url(),
-            proxy.pid()
-        );
-        Some(proxy)
+        Some(start_server(
+            &rt,
+            &client,
+            Proxy::spawn(
+                &binary,
+                &bench_dir.join("run"),
+                upstream.addr().port(),
+                &proxy_child,
+            )?,
+        )?)
     };
 
     let ticks_per_second = stats::clock_ticks_per_second();
@@ -290,59 +391,43 @@ pub fn run(args: BenchArgs) -> Result<()> {
         )
         .map_err(|err| format!("{label} direct: {err}"))?;
         println!(
-            "    {label:<36} direct: {:>7.0} rps, p50 {:>6} µs, p99 {:>6} µs",
-            direct.rps, direct.p50_us, direct.p99_us
+            "    {label:<36} {:>11}: {:>7.0} rps, p50 {:>6} µs, p99 {:>6} µs",
+            "direct", direct.rps, direct.p50_us, direct.p99_us
         );
 
-        let proxy_result = match &proxy {
-            None => None,
-            Some(proxy) => {
-                let target = Target {
-                    url: format!("{}/v1/chat/completions", proxy.base_url()),
-                    body: request_body("bench", scenario.stream),
-                    stream: scenario.stream,
-                };
-                let pid = proxy.pid();
-                let mut ticks_before = None;
-                let summary = measure(
-                    &rt,
-                    &client,
-                    &target,
-                    args.warmup(),
-                    requests,
-                    scenario.concurrency,
-                    || ticks_before = stats::process_cpu_ticks(pid),
-                )
-                .map_err(|err| {
-                    format!("{label} proxy: {err}\nproxy output:\n{}", proxy.output())
-                })?;
-                let ticks_after = stats::process_cpu_ticks(pid);
-                let (Some(before), Some(after)) = (ticks_before, ticks_after) else {
-                    return Err(format!("cannot read /proc/{pid}/stat").into());
-                };
-                let cpu_ticks = after.saturating_sub(before);
-                let cpu_us_per_req =
-                    stats::cpu_us_per_request(cpu_ticks, ticks_per_second, summary.requests);
-                println!(
-                    "    {label:<36}  proxy: {:>7.0} rps, p50 {:>6} µs, p99 {:>6} µs, CPU {cpu_us_per_req:.1} µs/req",
-                    summary.rps, summary.p50_us, summary.p99_us
-                );
-                Some(ProxyResult {
-                    summary,
-                    cpu_ticks,
-                    cpu_us_per_req,
-                })
-            }
+        // The pass-through forwards the body untouched, so it asks for the upstream's model; the
+        // proxy maps its deployment `bench` to the same upstream model.
+        let run_server = |server: &Option<Proxy>, model: &str| -> Result<Option<ServerResult>> {
+            let Some(server) = server else {
+                return Ok(None);
+            };
+            let result = measure_server(
+                &rt,
+                &client,
+                server,
+                request_body(model, scenario.stream),
+                scenario,
+                args.warmup(),
+                requests,
+                ticks_per_second,
+            )
+            .map_err(|err| format!("{label} {}: {err}", server.name()))?;
+            print_server(&label, server.name(), &result);
+            Ok(Some(result))
         };
+        let passthrough_result = run_server(&passthrough, "bench-model")?;
+        let proxy_result = run_server(&proxy, "bench")?;
         rows.push(Row {
             scenario: scenario.name,
             concurrency: scenario.concurrency,
             stream: scenario.stream,
             direct,
+            passthrough: passthrough_result,
             proxy: proxy_result,
         });
     }
     drop(proxy);
+    drop(passthrough);
     drop(upstream);
 
     let info = RunInfo {
@@ -434,6 +519,36 @@ mod tests {
             fixed.command_line(),
             "cargo xtask bench --requests 500 --warmup 0"
         );
+    }
+
+    #[test]
+    fn passthrough_flags() {
+        let default = parse(&[]);
+        assert!(default.with_passthrough());
+        let direct = parse(&["--direct-only"]);
+        assert!(
+            !direct.with_passthrough(),
+            "--direct-only measures nothing else"
+        );
+        let without = parse(&["--quick", "--no-passthrough"]);
+        assert!(!without.with_passthrough());
+        assert_eq!(
+            without.command_line(),
+            "cargo xtask bench --quick --no-passthrough"
+        );
+    }
+
+    #[test]
+    fn the_spawned_passthrough_command_line_is_the_hidden_subcommand() {
+        let argv = std::iter::once("xtask".to_string()).chain(proxy::passthrough_args(8081, 9090));
+        let cli = crate::Cli::try_parse_from(argv).unwrap();
+        let crate::Command::BenchPassthrough(passthrough) = cli.command else {
+            panic!("parsed as {:?}", cli.command);
+        };
+        assert_eq!(passthrough.upstream, "http://127.0.0.1:8081");
+        assert_eq!(passthrough.port, 9090);
+        let (_, authority) = passthrough::parse_upstream(&passthrough.upstream).unwrap();
+        assert_eq!(authority.port_u16(), Some(8081));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Starting the release proxy binary for the bench, waiting for it, and always killing it.
+//! Starting the servers the bench measures (the release proxy binary and the bare hyper
+//! pass-through), waiting for them, and always killing them.
 
 use std::fs::{self, File};
 use std::net::TcpListener;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::Result;
 
-/// The proxy child process, shared with the watchdog so a global timeout can kill it too.
+/// A server child process, shared with the watchdog so a global timeout can kill it too.
 pub type SharedChild = Arc<Mutex<Option<Child>>>;
 
 /// Kills and reaps the child in `slot`, if it is still there.
@@ -24,13 +25,41 @@ pub fn kill(slot: &SharedChild) {
     }
 }
 
-/// A running proxy; dropping it kills the process (also when the bench fails or panics).
+/// A running server process (the proxy or the pass-through); dropping it kills the process (also
+/// when the bench fails or panics).
 pub struct Proxy {
     child: SharedChild,
     pid: u32,
     port: u16,
     stderr_path: PathBuf,
+    kind: Kind,
 }
+
+/// Which server a [`Proxy`] runs, and how to tell it is ready.
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    /// What the bench calls the server in messages.
+    name: &'static str,
+    /// The path polled until the server is ready.
+    ready_path: &'static str,
+    /// Whether readiness needs a 200; otherwise any HTTP answer will do.
+    ready_needs_ok: bool,
+}
+
+/// The litellm-rs proxy: ready when its liveliness probe answers 200.
+const PROXY: Kind = Kind {
+    name: "proxy",
+    ready_path: "/health/liveliness",
+    ready_needs_ok: true,
+};
+
+/// The pass-through: ready as soon as it answers anything; a `GET` of the chat route reaches the
+/// upstream through it, which answers 405.
+const PASSTHROUGH: Kind = Kind {
+    name: "passthrough",
+    ready_path: "/v1/chat/completions",
+    ready_needs_ok: false,
+};
 
 /// A free port on 127.0.0.1 (bound, read, and released; the proxy binds it right after).
 pub fn free_port() -> Result<u16> {
@@ -46,6 +75,18 @@ pub fn config_yaml(upstream_port: u16) -> String {
     )
 }
 
+/// The arguments that start the pass-through of the `xtask` binary on `port`, forwarding to the
+/// upstream on `upstream_port`.
+pub fn passthrough_args(upstream_port: u16, port: u16) -> [String; 5] {
+    [
+        "bench-passthrough".to_string(),
+        "--upstream".to_string(),
+        format!("http://127.0.0.1:{upstream_port}"),
+        "--port".to_string(),
+        port.to_string(),
+    ]
+}
+
 impl Proxy {
     /// Spawns `binary` with a config pointing at the upstream; the config, the proxy's working
     /// directory (where a default SQLite ledger would land) and its stderr live in `work_dir`.
@@ -58,21 +99,56 @@ impl Proxy {
         fs::create_dir_all(work_dir)?;
         let config_path = work_dir.join("config.yaml");
         fs::write(&config_path, config_yaml(upstream_port))?;
-        let stderr_path = work_dir.join("proxy.stderr.log");
-        let stderr = File::create(&stderr_path)?;
-        let stdout = stderr.try_clone()?;
         let port = free_port()?;
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .arg("--config")
             .arg(&config_path)
             .args(["--port", &port.to_string(), "--host", "127.0.0.1"])
-            .env("LITELLM_LOG", "ERROR")
+            .env("LITELLM_LOG", "ERROR");
+        Self::spawn_command(command, work_dir, port, slot, PROXY)
+    }
+
+    /// Spawns the bare hyper pass-through: `xtask bench-passthrough` of the `xtask` binary in
+    /// front of the upstream, with its output in `work_dir`.
+    pub fn spawn_passthrough(
+        xtask: &Path,
+        work_dir: &Path,
+        upstream_port: u16,
+        slot: &SharedChild,
+    ) -> Result<Self> {
+        fs::create_dir_all(work_dir)?;
+        let port = free_port()?;
+        let mut command = Command::new(xtask);
+        command.args(passthrough_args(upstream_port, port));
+        Self::spawn_command(command, work_dir, port, slot, PASSTHROUGH)
+    }
+
+    /// Spawns `command` in `work_dir` with stdout and stderr in `<name>.stderr.log` there, and
+    /// puts the child in `slot`.
+    fn spawn_command(
+        mut command: Command,
+        work_dir: &Path,
+        port: u16,
+        slot: &SharedChild,
+        kind: Kind,
+    ) -> Result<Self> {
+        let name = kind.name;
+        let stderr_path = work_dir.join(format!("{name}.stderr.log"));
+        let stderr = File::create(&stderr_path)?;
+        let stdout = stderr.try_clone()?;
+        let child = command
             .current_dir(work_dir)
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
             .spawn()
-            .map_err(|err| format!("cannot start {}: {err}", binary.display()))?;
+            .map_err(|err| {
+                format!(
+                    "cannot start the {name} ({}): {err}",
+                    command.get_program().to_string_lossy()
+                )
+            })?;
         let pid = child.id();
         match slot.lock() {
             Ok(mut guard) => *guard = Some(child),
@@ -83,20 +159,26 @@ impl Proxy {
             pid,
             port,
             stderr_path,
+            kind,
         })
     }
 
-    /// The proxy's process id.
+    /// What the bench calls this server: `proxy` or `passthrough`.
+    pub fn name(&self) -> &'static str {
+        self.kind.name
+    }
+
+    /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.pid
     }
 
-    /// The base URL of the proxy.
+    /// The base URL of the server.
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// What the proxy wrote to stdout and stderr so far.
+    /// What the server wrote to stdout and stderr so far.
     pub fn output(&self) -> String {
         fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
@@ -115,27 +197,34 @@ impl Proxy {
         }
     }
 
-    /// Polls `GET /health/liveliness` until it answers 200; fails after `timeout` or when the
-    /// process exits, with the proxy's output in the error.
+    /// Polls the readiness path (`GET /health/liveliness` for the proxy) until it answers (200
+    /// for the proxy, anything for the pass-through); fails after `timeout` or when the process
+    /// exits, with the server's output in the error.
     pub async fn wait_ready(&self, client: &reqwest::Client, timeout: Duration) -> Result<()> {
-        let url = format!("{}/health/liveliness", self.base_url());
+        let Kind {
+            name,
+            ready_path,
+            ready_needs_ok,
+        } = self.kind;
+        let url = format!("{}{ready_path}", self.base_url());
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.exited() {
                 return Err(format!(
-                    "the proxy exited before it was ready ({status}); its output:\n{}",
+                    "the {name} exited before it was ready ({status}); its output:\n{}",
                     self.output()
                 )
                 .into());
             }
             if let Ok(response) = client.get(&url).send().await {
-                if response.status() == reqwest::StatusCode::OK {
+                if !ready_needs_ok || response.status() == reqwest::StatusCode::OK {
                     return Ok(());
                 }
             }
             if Instant::now() >= deadline {
+                let wanted = if ready_needs_ok { "200" } else { "at all" };
                 return Err(format!(
-                    "the proxy did not answer 200 on {url} within {}s; its output:\n{}",
+                    "the {name} did not answer {wanted} on {url} within {}s; its output:\n{}",
                     timeout.as_secs(),
                     self.output()
                 )
@@ -198,6 +287,39 @@ mod tests {
             slot.lock().unwrap().is_none(),
             "dropping the proxy reaps it"
         );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_passthrough_that_exits_is_reported_by_name() {
+        let dir =
+            std::env::temp_dir().join(format!("xtask-passthrough-test-{}", std::process::id()));
+        let slot: SharedChild = Arc::new(Mutex::new(None));
+        let echo = ["/bin/echo", "/usr/bin/echo"]
+            .map(PathBuf::from)
+            .into_iter()
+            .find(|path| path.exists())
+            .expect("an echo binary");
+        let passthrough = Proxy::spawn_passthrough(&echo, &dir, 9, &slot).unwrap();
+        assert_eq!(passthrough.name(), "passthrough");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let err = rt
+            .block_on(passthrough.wait_ready(&client, Duration::from_secs(20)))
+            .expect_err("an exiting pass-through is never ready");
+        let message = err.to_string();
+        assert!(
+            message.contains("the passthrough exited before it was ready"),
+            "{message}"
+        );
+        assert!(
+            message.contains("bench-passthrough --upstream http://127.0.0.1:9 --port"),
+            "{message}"
+        );
+        drop(passthrough);
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -11,14 +11,15 @@ pub const START_MARKER: &str = "<!-- bench:start -->";
 /// The marker that closes the generated results section in `docs/performance.md`.
 pub const END_MARKER: &str = "<!-- bench:end -->";
 
-/// The proxy's side of one scenario.
+/// One scenario measured through a server in front of the upstream: the proxy or the bare hyper
+/// pass-through.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ProxyResult {
-    /// Latency and throughput through the proxy.
+pub struct ServerResult {
+    /// Latency and throughput through the server.
     pub summary: Summary,
-    /// Proxy CPU time (user + system) during the measured phase, in clock ticks.
+    /// The server's CPU time (user + system) during the measured phase, in clock ticks.
     pub cpu_ticks: u64,
-    /// Proxy CPU time per request in microseconds.
+    /// The server's CPU time per request in microseconds.
     pub cpu_us_per_req: f64,
 }
 
@@ -33,8 +34,11 @@ pub struct Row {
     pub stream: bool,
     /// Hitting the fake upstream directly.
     pub direct: Summary,
+    /// Going through the bare hyper pass-through (`None` with `--direct-only` or
+    /// `--no-passthrough`).
+    pub passthrough: Option<ServerResult>,
     /// Going through the proxy (`None` with `--direct-only`).
-    pub proxy: Option<ProxyResult>,
+    pub proxy: Option<ServerResult>,
 }
 
 /// Facts about the run printed above the tables.
@@ -54,6 +58,17 @@ pub struct RunInfo {
 
 const DASH: &str = "—";
 
+/// The proxy's CPU per request as a multiple of the pass-through's, e.g. `4.2×`; a dash when
+/// either is missing or the pass-through's is zero (too few clock ticks to tell).
+fn cpu_ratio(row: &Row) -> String {
+    match (&row.proxy, &row.passthrough) {
+        (Some(proxy), Some(passthrough)) if passthrough.cpu_us_per_req > 0.0 => {
+            format!("{:.1}×", proxy.cpu_us_per_req / passthrough.cpu_us_per_req)
+        }
+        _ => DASH.to_string(),
+    }
+}
+
 /// Renders the summary table, the detail table and the run facts as markdown.
 pub fn render(rows: &[Row], info: &RunInfo) -> String {
     let mut out = String::new();
@@ -63,42 +78,56 @@ pub fn render(rows: &[Row], info: &RunInfo) -> String {
         info.date, info.machine, info.commit, info.command
     );
     out.push_str(
-        "| scenario | concurrency | stream | direct rps | proxy rps | direct p50 | proxy p50 \
-         | added p50 | proxy p99 | proxy CPU µs/req |\n",
+        "| scenario | concurrency | stream | direct rps | passthrough rps | proxy rps | direct p50 \
+         | passthrough p50 | proxy p50 | added p50 | proxy p99 | passthrough CPU µs/req \
+         | proxy CPU µs/req | proxy CPU vs passthrough |\n",
     );
-    out.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let rps = |result: Option<&ServerResult>| {
+        result.map_or_else(|| DASH.to_string(), |r| format!("{:.0}", r.summary.rps))
+    };
+    let p50 = |result: Option<&ServerResult>| {
+        result.map_or_else(|| DASH.to_string(), |r| format!("{} µs", r.summary.p50_us))
+    };
+    let cpu = |result: Option<&ServerResult>| {
+        result.map_or_else(|| DASH.to_string(), |r| format!("{:.1}", r.cpu_us_per_req))
+    };
     for row in rows {
-        let (proxy_rps, proxy_p50, added, proxy_p99, cpu) = match &row.proxy {
-            Some(proxy) => (
-                format!("{:.0}", proxy.summary.rps),
-                format!("{} µs", proxy.summary.p50_us),
+        let (passthrough, proxy) = (row.passthrough.as_ref(), row.proxy.as_ref());
+        let added = proxy.map_or_else(
+            || DASH.to_string(),
+            |proxy| {
                 format!(
                     "{:+} µs",
                     i128::from(proxy.summary.p50_us) - i128::from(row.direct.p50_us)
-                ),
-                format!("{} µs", proxy.summary.p99_us),
-                format!("{:.1}", proxy.cpu_us_per_req),
-            ),
-            None => (
-                DASH.to_string(),
-                DASH.to_string(),
-                DASH.to_string(),
-                DASH.to_string(),
-                DASH.to_string(),
-            ),
-        };
+                )
+            },
+        );
+        let proxy_p99 = proxy.map_or_else(
+            || DASH.to_string(),
+            |proxy| format!("{} µs", proxy.summary.p99_us),
+        );
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {proxy_rps} | {} µs | {proxy_p50} | {added} | {proxy_p99} | {cpu} |",
+            "| {} | {} | {} | {:.0} | {} | {} | {} µs | {} | {} | {added} | {proxy_p99} | {} | {} | {} |",
             row.scenario,
             row.concurrency,
             if row.stream { "yes" } else { "no" },
             row.direct.rps,
+            rps(passthrough),
+            rps(proxy),
             row.direct.p50_us,
+            p50(passthrough),
+            p50(proxy),
+            cpu(passthrough),
+            cpu(proxy),
+            cpu_ratio(row),
         );
     }
 
-    out.push_str("\nDetails (latencies in µs; CPU ticks are the proxy's utime + stime at ");
+    out.push_str(
+        "\nDetails (latencies in µs; CPU ticks are the server's utime + stime, all threads, at ",
+    );
     let _ = writeln!(out, "{} ticks/s):\n", info.ticks_per_second);
     out.push_str(
         "| target | scenario | concurrency | requests | rps | p50 | p90 | p99 | CPU ticks |\n",
@@ -119,6 +148,13 @@ pub fn render(rows: &[Row], info: &RunInfo) -> String {
             );
         };
         line("direct", &row.direct, DASH.to_string());
+        if let Some(passthrough) = &row.passthrough {
+            line(
+                "passthrough",
+                &passthrough.summary,
+                passthrough.cpu_ticks.to_string(),
+            );
+        }
         if let Some(proxy) = &row.proxy {
             line("proxy", &proxy.summary, proxy.cpu_ticks.to_string());
         }
@@ -159,41 +195,85 @@ mod tests {
         }
     }
 
+    fn served(summary: Summary, cpu_ticks: u64, cpu_us_per_req: f64) -> Option<ServerResult> {
+        Some(ServerResult {
+            summary,
+            cpu_ticks,
+            cpu_us_per_req,
+        })
+    }
+
     #[test]
-    fn renders_added_latency_and_cpu() {
+    fn renders_added_latency_cpu_and_the_ratio_to_the_passthrough() {
         let rows = [
             Row {
                 scenario: "chat",
                 concurrency: 64,
                 stream: false,
                 direct: summary(20_000.4, 300, 900),
-                proxy: Some(ProxyResult {
-                    summary: summary(9_000.0, 520, 1_400),
-                    cpu_ticks: 80,
-                    cpu_us_per_req: 40.04,
-                }),
+                passthrough: served(summary(15_000.0, 400, 1_000), 30, 9.6),
+                proxy: served(summary(9_000.0, 520, 1_400), 80, 40.04),
             },
             Row {
                 scenario: "chat-stream",
                 concurrency: 1,
                 stream: true,
                 direct: summary(5_000.0, 190, 250),
+                passthrough: None,
                 proxy: None,
             },
         ];
         let text = render(&rows, &RunInfo::default());
         assert!(
             text.contains(
-                "| chat | 64 | no | 20000 | 9000 | 300 µs | 520 µs | +220 µs | 1400 µs | 40.0 |"
+                "| chat | 64 | no | 20000 | 15000 | 9000 | 300 µs | 400 µs | 520 µs | +220 µs \
+                 | 1400 µs | 9.6 | 40.0 | 4.2× |"
             ),
             "{text}"
         );
         assert!(
-            text.contains("| chat-stream | 1 | yes | 5000 | — | 190 µs | — | — | — | — |"),
+            text.contains(
+                "| chat-stream | 1 | yes | 5000 | — | — | 190 µs | — | — | — | — | — | — | — |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("| passthrough | chat | 64 | 1000 | 15000 | 400 | 410 | 1000 | 30 |"),
             "{text}"
         );
         assert!(
             text.contains("| proxy | chat | 64 | 1000 | 9000 | 520 | 530 | 1400 | 80 |"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("| passthrough | chat-stream"),
+            "no detail line for a target that did not run: {text}"
+        );
+    }
+
+    #[test]
+    fn the_ratio_needs_both_servers_and_a_nonzero_passthrough() {
+        let row = |passthrough: Option<ServerResult>, proxy: Option<ServerResult>| Row {
+            scenario: "chat",
+            concurrency: 1,
+            stream: false,
+            direct: summary(1.0, 300, 300),
+            passthrough,
+            proxy,
+        };
+        let some = served(summary(1.0, 300, 300), 10, 20.0);
+        let zero = served(summary(1.0, 300, 300), 0, 0.0);
+        let proxy = served(summary(1.0, 300, 300), 30, 50.0);
+        assert_eq!(cpu_ratio(&row(some, proxy)), "2.5×");
+        assert_eq!(cpu_ratio(&row(zero, proxy)), "—");
+        assert_eq!(cpu_ratio(&row(None, proxy)), "—");
+        assert_eq!(cpu_ratio(&row(some, None)), "—");
+        // Without a proxy the pass-through's own columns still render.
+        let text = render(&[row(some, None)], &RunInfo::default());
+        assert!(
+            text.contains(
+                "| chat | 1 | no | 1 | 1 | — | 300 µs | 300 µs | — | — | — | 20.0 | — | — |"
+            ),
             "{text}"
         );
     }
@@ -205,11 +285,8 @@ mod tests {
             concurrency: 1,
             stream: false,
             direct: summary(1.0, 300, 300),
-            proxy: Some(ProxyResult {
-                summary: summary(1.0, 290, 300),
-                cpu_ticks: 0,
-                cpu_us_per_req: 0.0,
-            }),
+            passthrough: None,
+            proxy: served(summary(1.0, 290, 300), 0, 0.0),
         }];
         assert!(render(&rows, &RunInfo::default()).contains("| -10 µs |"));
     }
