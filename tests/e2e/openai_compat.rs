@@ -253,3 +253,38 @@ async fn a_stream_cut_after_it_started_ends_with_an_in_band_error() {
     assert!(err["error"]["message"].is_string(), "{err}");
     assert_eq!(events.len(), 4, "2 chunks, the error, [DONE]: {events:?}");
 }
+
+#[tokio::test]
+async fn a_failing_group_falls_back_to_the_configured_group() {
+    let primary = FakeOpenAi::start().await;
+    let backup = FakeOpenAi::start().await;
+    primary.set_default(Scripted::error(503, "overloaded", "server_error", None));
+    let p = proxy(
+        &[
+            deployment("primary", &primary.base_url(), ""),
+            deployment("backup", &backup.base_url(), ""),
+        ],
+        "router_settings:\n  num_retries: 1\n  fallbacks:\n    - primary: [backup]\n",
+    )
+    .await;
+    let r = reqwest::Client::new()
+        .post(p.url("/v1/chat/completions"))
+        .json(&json!({"model": "primary", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-litellm-model-group"], "backup");
+    assert_eq!(r.headers()["x-litellm-attempted-fallbacks"], "1");
+    assert_eq!(
+        primary.request_count(),
+        2,
+        "1 attempt + 1 retry before falling back"
+    );
+    assert_eq!(backup.request_count(), 1);
+    assert!(
+        !p.stderr().contains("fallbacks: not supported"),
+        "router_settings.fallbacks is supported now:\n{}",
+        p.stderr()
+    );
+}

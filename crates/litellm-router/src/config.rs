@@ -108,7 +108,20 @@ pub struct RouterSettings {
     pub retry_after: f64,
     /// `{"alias": "group"}` or `{"alias": {"model": "group", "hidden": true}}`.
     pub model_group_alias: JsonMap,
+    /// `[{"group": ["fallback", ...]}, ...]`; a `"*"` key applies to every group.
+    pub fallbacks: Vec<FallbackMap>,
+    /// As `fallbacks`, used first when the error is `ContextWindowExceeded`.
+    pub context_window_fallbacks: Vec<FallbackMap>,
+    /// As `fallbacks`, used first when the error is `ContentPolicyViolation`.
+    pub content_policy_fallbacks: Vec<FallbackMap>,
+    /// Groups to fall back to when no list names the failing group.
+    pub default_fallbacks: Vec<String>,
+    /// At most this many fallback groups are tried per request (LiteLLM default 5).
+    pub max_fallbacks: u32,
 }
+
+/// One entry of a fallbacks list: model group -> groups to try after it, in order.
+pub type FallbackMap = std::collections::BTreeMap<String, Vec<String>>;
 
 impl Default for RouterSettings {
     fn default() -> Self {
@@ -119,6 +132,11 @@ impl Default for RouterSettings {
             stream_timeout: None,
             retry_after: 0.0,
             model_group_alias: JsonMap::new(),
+            fallbacks: Vec::new(),
+            context_window_fallbacks: Vec::new(),
+            content_policy_fallbacks: Vec::new(),
+            default_fallbacks: Vec::new(),
+            max_fallbacks: 5,
         }
     }
 }

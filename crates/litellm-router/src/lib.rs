@@ -20,7 +20,7 @@ pub mod deployment;
 pub mod router;
 pub mod strategy;
 
-pub use config::{DeploymentConfig, LitellmParams, ModelInfo, RouterSettings};
+pub use config::{DeploymentConfig, FallbackMap, LitellmParams, ModelInfo, RouterSettings};
 pub use deployment::{deployment_id, Deployment};
 pub use litellm_core::*;
 pub use litellm_providers::ProviderParams;

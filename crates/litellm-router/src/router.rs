@@ -1,9 +1,11 @@
-//! The `Router`: resolves a model group, picks a deployment, calls it with a timeout, and retries
-//! retryable failures on another deployment of the group with LiteLLM's backoff.
+//! The `Router`: resolves a model group, picks a deployment, calls it with a timeout, retries
+//! retryable failures on another deployment of the group with LiteLLM's backoff, and when the
+//! group's retries are spent, falls back to other groups (`fallbacks`,
+//! `context_window_fallbacks`, `content_policy_fallbacks`, `default_fallbacks`, per-request
+//! `fallbacks`), each with its own retries.
 //!
-//! Seams for later work: fallbacks across groups, cooldowns and shared (Redis) state attach to
-//! `Router::run` — every attempt's outcome passes through `on_attempt_result`.
-
+//! Seams for later work: cooldowns and shared (Redis) state attach to `Router::run_group` —
+//! every attempt's outcome passes through its retry loop.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -167,6 +169,38 @@ impl std::fmt::Debug for Router {
     }
 }
 
+/// Per-request fallback controls, taken out of the request body (LiteLLM's `fallbacks` and
+/// `disable_fallbacks`) so they are never sent upstream.
+#[derive(Debug, Default)]
+struct RequestFallbacks {
+    models: Vec<String>,
+    disabled: bool,
+}
+
+impl RequestFallbacks {
+    fn take(extra: &mut litellm_core::JsonMap) -> Self {
+        let models = match extra.remove("fallbacks") {
+            Some(serde_json::Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|v| match v {
+                    serde_json::Value::String(s) => Some(s),
+                    // LiteLLM also accepts `{"model": "...", ...}` entries.
+                    serde_json::Value::Object(o) => {
+                        o.get("model").and_then(|m| m.as_str()).map(str::to_string)
+                    }
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let disabled = matches!(
+            extra.remove("disable_fallbacks"),
+            Some(serde_json::Value::Bool(true))
+        );
+        RequestFallbacks { models, disabled }
+    }
+}
+
 /// The three call kinds the retry loop drives.
 enum Call {
     Chat(ChatRequest),
@@ -310,9 +344,10 @@ impl Router {
     }
 
     /// A non-streaming chat completion.
-    pub async fn completion(&self, req: ChatRequest) -> Result<Completion, RouteError> {
+    pub async fn completion(&self, mut req: ChatRequest) -> Result<Completion, RouteError> {
         let model = req.model.clone();
-        match self.run(&model, Call::Chat(req)).await? {
+        let fallbacks = RequestFallbacks::take(&mut req.extra);
+        match self.run(&model, Call::Chat(req), fallbacks).await? {
             (Output::Chat(response), route) => Ok(Completion {
                 response: *response,
                 route,
@@ -325,19 +360,21 @@ impl Router {
     /// the first byte are retried like any other.
     pub async fn completion_stream(
         &self,
-        req: ChatRequest,
+        mut req: ChatRequest,
     ) -> Result<CompletionStream, RouteError> {
         let model = req.model.clone();
-        match self.run(&model, Call::Stream(req)).await? {
+        let fallbacks = RequestFallbacks::take(&mut req.extra);
+        match self.run(&model, Call::Stream(req), fallbacks).await? {
             (Output::Stream(stream), route) => Ok(CompletionStream { stream, route }),
             _ => Err(LlmError::internal("router returned the wrong output kind").into()),
         }
     }
 
     /// Embeddings.
-    pub async fn embedding(&self, req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
+    pub async fn embedding(&self, mut req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
         let model = req.model.clone();
-        match self.run(&model, Call::Embed(req)).await? {
+        let fallbacks = RequestFallbacks::take(&mut req.extra);
+        match self.run(&model, Call::Embed(req), fallbacks).await? {
             (Output::Embed(response), route) => Ok(Embeddings {
                 response: *response,
                 route,
@@ -355,17 +392,95 @@ impl Router {
         )
     }
 
-    /// The retry loop shared by every call kind.
-    async fn run(&self, model: &str, call: Call) -> Result<(Output, RouteInfo), RouteError> {
+    /// Runs `call` on the requested group and, when that fails, on its fallback groups in turn
+    /// (each with its own retries), up to `max_fallbacks` of them.
+    async fn run(
+        &self,
+        model: &str,
+        call: Call,
+        request: RequestFallbacks,
+    ) -> Result<(Output, RouteInfo), RouteError> {
         let group_name = self
             .resolve_group(model)
             .ok_or_else(|| Self::unknown_model(model))?
             .to_string();
+        let mut last = match self.run_group(&group_name, &call).await {
+            Ok(ok) => return Ok(ok),
+            Err(e) => e,
+        };
+        if request.disabled || !Self::falls_back_on(&last.error) {
+            return Err(last);
+        }
+        let chain = self.fallback_chain(&group_name, &last.error, request.models);
+        let max = self.inner.settings.max_fallbacks as usize;
+        for (i, fallback) in chain.iter().take(max).enumerate() {
+            let Some(target) = self.resolve_group(fallback).map(str::to_string) else {
+                tracing::warn!(model_group = %group_name, fallback = %fallback, "fallback names no model group; skipped");
+                continue;
+            };
+            tracing::debug!(from = %group_name, to = %target, kind = ?last.error.kind, "falling back");
+            let attempted = i as u32 + 1;
+            match self.run_group(&target, &call).await {
+                Ok((output, mut route)) => {
+                    route.attempted_fallbacks = attempted;
+                    return Ok((output, route));
+                }
+                Err(mut e) => {
+                    if let Some(route) = e.route.as_mut() {
+                        route.attempted_fallbacks = attempted;
+                    }
+                    last = e;
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// Whether an error may be cured by another model group: every upstream failure except a
+    /// plain bad request (the same request would be refused there too). Context-window and
+    /// content-policy errors have their own kinds and do fall back.
+    fn falls_back_on(error: &LlmError) -> bool {
+        error.origin == litellm_core::ErrorSource::Upstream && error.kind != ErrorKind::BadRequest
+    }
+
+    /// The fallback groups for `group` after `error`, in LiteLLM's order: per-request
+    /// `fallbacks` if given; else the context-window or content-policy list for those errors;
+    /// then the generic `fallbacks`; then the `"*"` entry or `default_fallbacks`.
+    fn fallback_chain(&self, group: &str, error: &LlmError, request: Vec<String>) -> Vec<String> {
+        if !request.is_empty() {
+            return request;
+        }
+        let s = &self.inner.settings;
+        let lookup = |lists: &[crate::config::FallbackMap], key: &str| -> Option<Vec<String>> {
+            lists.iter().find_map(|m| m.get(key).cloned())
+        };
+        let specific = match error.kind {
+            ErrorKind::ContextWindowExceeded => lookup(&s.context_window_fallbacks, group),
+            ErrorKind::ContentPolicyViolation => lookup(&s.content_policy_fallbacks, group),
+            _ => None,
+        };
+        specific
+            .or_else(|| lookup(&s.fallbacks, group))
+            .or_else(|| lookup(&s.fallbacks, "*"))
+            .or_else(|| (!s.default_fallbacks.is_empty()).then(|| s.default_fallbacks.clone()))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|g| g != group)
+            .collect()
+    }
+
+    /// The retry loop of one model group, shared by every call kind.
+    async fn run_group(
+        &self,
+        group_name: &str,
+        call: &Call,
+    ) -> Result<(Output, RouteInfo), RouteError> {
+        let group_name = group_name.to_string();
         let group = self
             .inner
             .groups
             .get(&group_name)
-            .ok_or_else(|| Self::unknown_model(model))?;
+            .ok_or_else(|| Self::unknown_model(&group_name))?;
         let settings = &self.inner.settings;
         let num_retries = group
             .deployments
@@ -382,7 +497,7 @@ impl Router {
                 LlmError::internal(format!("model group '{group_name}' has no deployments"))
             })?;
             let started = Instant::now();
-            let result = self.attempt(deployment, &call).await;
+            let result = self.attempt(deployment, call).await;
             upstream_time += started.elapsed();
             let mut route = RouteInfo {
                 model_group: group_name.clone(),

@@ -595,3 +595,211 @@ fn deployment_ids_are_stable_and_ignore_credentials() {
     let debug = format!("{:?}", a);
     assert!(!debug.contains("sk-one"), "Debug leaks the key: {debug}");
 }
+
+/// `[{"from": ["to", ...]}]`.
+fn fb(from: &str, to: &[&str]) -> Vec<FallbackMap> {
+    vec![FallbackMap::from([(
+        from.to_string(),
+        to.iter().map(|s| s.to_string()).collect(),
+    )])]
+}
+
+#[tokio::test]
+async fn generic_fallbacks_run_after_the_groups_retries_are_spent() {
+    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::InternalServer); 10]);
+    let b = Scripted::new("b", vec![]);
+    let settings = RouterSettings {
+        fallbacks: fb("g", &["h"]),
+        ..Default::default()
+    };
+    let r = router(
+        vec![
+            (config("g", "a", |_| {}), a.clone()),
+            (config("h", "b", |_| {}), b.clone()),
+        ],
+        settings,
+    );
+    let out = r.completion(req("g")).await.unwrap();
+    assert_eq!(a.calls(), 3, "the primary group gets its 2 retries first");
+    assert_eq!(out.route.model_group, "h");
+    assert_eq!(out.route.attempted_fallbacks, 1);
+    assert_eq!(
+        out.route.attempted_retries, 0,
+        "retries of the serving group"
+    );
+}
+
+#[tokio::test]
+async fn context_window_and_content_policy_errors_use_their_own_lists_first() {
+    for (kind, expected) in [
+        (ErrorKind::ContextWindowExceeded, "big"),
+        (ErrorKind::ContentPolicyViolation, "lenient"),
+        (ErrorKind::ServiceUnavailable, "other"),
+    ] {
+        let a = Scripted::new("a", vec![Step::Fail(kind); 10]);
+        let settings = RouterSettings {
+            fallbacks: fb("g", &["other"]),
+            context_window_fallbacks: fb("g", &["big"]),
+            content_policy_fallbacks: fb("g", &["lenient"]),
+            num_retries: 0,
+            ..Default::default()
+        };
+        let r = router(
+            vec![
+                (config("g", "a", |_| {}), a),
+                (config("big", "b1", |_| {}), Scripted::new("b1", vec![])),
+                (config("lenient", "b2", |_| {}), Scripted::new("b2", vec![])),
+                (config("other", "b3", |_| {}), Scripted::new("b3", vec![])),
+            ],
+            settings,
+        );
+        let out = r.completion(req("g")).await.unwrap();
+        assert_eq!(out.route.model_group, expected, "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_star_entry_and_default_fallbacks_apply_to_unlisted_groups() {
+    for settings in [
+        RouterSettings {
+            fallbacks: fb("*", &["h"]),
+            num_retries: 0,
+            ..Default::default()
+        },
+        RouterSettings {
+            default_fallbacks: vec!["h".into()],
+            num_retries: 0,
+            ..Default::default()
+        },
+    ] {
+        let r = router(
+            vec![
+                (
+                    config("g", "a", |_| {}),
+                    Scripted::new("a", vec![Step::Fail(ErrorKind::RateLimited)]),
+                ),
+                (config("h", "b", |_| {}), Scripted::new("b", vec![])),
+            ],
+            settings,
+        );
+        assert_eq!(r.completion(req("g")).await.unwrap().route.model_group, "h");
+    }
+}
+
+#[tokio::test]
+async fn max_fallbacks_caps_the_chain_and_the_last_error_is_returned() {
+    let fails = |name: &str| Scripted::new(name, vec![Step::Fail(ErrorKind::Timeout); 10]);
+    let (f1, f2, f3) = (fails("f1"), fails("f2"), fails("f3"));
+    let settings = RouterSettings {
+        fallbacks: fb("g", &["h1", "h2", "h3"]),
+        max_fallbacks: 2,
+        num_retries: 0,
+        ..Default::default()
+    };
+    let r = router(
+        vec![
+            (config("g", "a", |_| {}), fails("a")),
+            (config("h1", "f1", |_| {}), f1.clone()),
+            (config("h2", "f2", |_| {}), f2.clone()),
+            (config("h3", "f3", |_| {}), f3.clone()),
+        ],
+        settings,
+    );
+    let err = r.completion(req("g")).await.unwrap_err();
+    assert_eq!((f1.calls(), f2.calls(), f3.calls()), (1, 1, 0));
+    assert_eq!(err.error.kind, ErrorKind::Timeout);
+    let route = err.route.unwrap();
+    assert_eq!(route.model_group, "h2");
+    assert_eq!(route.attempted_fallbacks, 2);
+}
+
+#[tokio::test]
+async fn a_plain_bad_request_does_not_fall_back() {
+    let b = Scripted::new("b", vec![]);
+    let settings = RouterSettings {
+        fallbacks: fb("g", &["h"]),
+        ..Default::default()
+    };
+    let r = router(
+        vec![
+            (
+                config("g", "a", |_| {}),
+                Scripted::new("a", vec![Step::Fail(ErrorKind::BadRequest)]),
+            ),
+            (config("h", "b", |_| {}), b.clone()),
+        ],
+        settings,
+    );
+    assert_eq!(
+        r.completion(req("g")).await.unwrap_err().error.kind,
+        ErrorKind::BadRequest
+    );
+    assert_eq!(b.calls(), 0);
+}
+
+#[tokio::test]
+async fn per_request_fallbacks_override_the_config_and_can_be_disabled() {
+    let make = || {
+        router(
+            vec![
+                (
+                    config("g", "a", |_| {}),
+                    Scripted::new("a", vec![Step::Fail(ErrorKind::InternalServer); 10]),
+                ),
+                (config("h", "b", |_| {}), Scripted::new("b", vec![])),
+                (config("k", "c", |_| {}), Scripted::new("c", vec![])),
+            ],
+            RouterSettings {
+                fallbacks: fb("g", &["h"]),
+                num_retries: 0,
+                ..Default::default()
+            },
+        )
+    };
+    let mut with_list = req("g");
+    with_list
+        .extra
+        .insert("fallbacks".into(), serde_json::json!(["k"]));
+    assert_eq!(
+        make()
+            .completion(with_list)
+            .await
+            .unwrap()
+            .route
+            .model_group,
+        "k"
+    );
+    let mut disabled = req("g");
+    disabled
+        .extra
+        .insert("disable_fallbacks".into(), serde_json::json!(true));
+    let err = make().completion(disabled).await.unwrap_err();
+    assert_eq!(err.route.unwrap().attempted_fallbacks, 0);
+}
+
+#[tokio::test]
+async fn a_stream_failing_before_its_first_chunk_falls_back() {
+    let settings = RouterSettings {
+        fallbacks: fb("g", &["h"]),
+        num_retries: 0,
+        ..Default::default()
+    };
+    let r = router(
+        vec![
+            (
+                config("g", "a", |_| {}),
+                Scripted::new(
+                    "a",
+                    vec![Step::StreamFailsFirst(ErrorKind::ServiceUnavailable)],
+                ),
+            ),
+            (config("h", "b", |_| {}), Scripted::new("b", vec![])),
+        ],
+        settings,
+    );
+    let out = r.completion_stream(req("g")).await.unwrap();
+    assert_eq!(out.route.model_group, "h");
+    assert_eq!(out.route.attempted_fallbacks, 1);
+    let chunks: Vec<_> = out.stream.collect().await;
+    assert_eq!(chunks.len(), 2);
+}
