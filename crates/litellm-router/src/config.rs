@@ -118,6 +118,13 @@ pub struct RouterSettings {
     pub default_fallbacks: Vec<String>,
     /// At most this many fallback groups are tried per request (LiteLLM default 5).
     pub max_fallbacks: u32,
+    /// Failures a deployment may have within a minute before it is cooled down (default 3).
+    pub allowed_fails: u32,
+    /// Seconds a cooled-down deployment takes no traffic (default 5); per deployment:
+    /// `litellm_params.cooldown_time`.
+    pub cooldown_time: f64,
+    /// Never cool a deployment down.
+    pub disable_cooldowns: bool,
 }
 
 /// One entry of a fallbacks list: model group -> groups to try after it, in order.
@@ -137,6 +144,9 @@ impl Default for RouterSettings {
             content_policy_fallbacks: Vec::new(),
             default_fallbacks: Vec::new(),
             max_fallbacks: 5,
+            allowed_fails: 3,
+            cooldown_time: 5.0,
+            disable_cooldowns: false,
         }
     }
 }

@@ -68,6 +68,14 @@ impl Deployment {
             .and_then(secs_to_duration)
     }
 
+    /// This deployment's own cooldown, if it sets one (`litellm_params.cooldown_time`).
+    pub fn cooldown_time(&self) -> Option<Duration> {
+        self.config
+            .litellm_params
+            .cooldown_time
+            .and_then(secs_to_duration)
+    }
+
     /// Time allowed until a stream's first chunk, if the deployment sets one.
     pub fn stream_timeout(&self) -> Option<Duration> {
         self.config

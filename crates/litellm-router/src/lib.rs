@@ -16,6 +16,7 @@
 //! ```
 
 pub mod config;
+mod cooldown;
 pub mod deployment;
 pub mod router;
 pub mod strategy;

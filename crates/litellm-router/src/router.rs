@@ -4,8 +4,9 @@
 //! `context_window_fallbacks`, `content_policy_fallbacks`, `default_fallbacks`, per-request
 //! `fallbacks`), each with its own retries.
 //!
-//! Seams for later work: cooldowns and shared (Redis) state attach to `Router::run_group` —
-//! every attempt's outcome passes through its retry loop.
+//! Deployments that keep failing are cooled down (`cooldown.rs`) and skipped until their
+//! cooldown ends. Seam for later work: the cooldown state moves behind a trait with a Redis
+//! implementation so replicas share it.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use litellm_core::{
 };
 
 use crate::config::{DeploymentConfig, RouterSettings};
+use crate::cooldown::Cooldowns;
 use crate::deployment::{secs_to_duration, Deployment};
 use crate::strategy::{SimpleShuffle, Strategy};
 
@@ -152,6 +154,7 @@ struct Inner {
     settings: RouterSettings,
     strategy: Box<dyn Strategy>,
     backoff: Backoff,
+    cooldowns: Cooldowns,
 }
 
 /// The router shared by the SDK and the proxy. Cheap to clone.
@@ -284,6 +287,11 @@ impl Router {
             }
             aliases.insert(alias.clone(), (group, hidden));
         }
+        let cooldowns = Cooldowns::new(
+            settings.allowed_fails,
+            secs_to_duration(settings.cooldown_time).unwrap_or(Duration::ZERO),
+            settings.disable_cooldowns,
+        );
         Ok(Router {
             inner: Arc::new(Inner {
                 groups,
@@ -292,6 +300,7 @@ impl Router {
                 settings,
                 strategy: Box::new(SimpleShuffle),
                 backoff: Backoff::default(),
+                cooldowns,
             }),
         })
     }
@@ -492,10 +501,15 @@ impl Router {
         let mut tried: Vec<&str> = Vec::new();
         let mut retries = 0u32;
         let mut upstream_time = Duration::ZERO;
+        let mut last: Option<RouteError> = None;
         loop {
-            let deployment = self.pick(group, &tried).ok_or_else(|| {
-                LlmError::internal(format!("model group '{group_name}' has no deployments"))
-            })?;
+            let Some(deployment) = self.pick(group, &tried) else {
+                // Every deployment is cooling down. Mid-retries, report the failure that got us
+                // here; otherwise fail fast, without calling a deployment known to be down.
+                return Err(
+                    last.unwrap_or_else(|| self.all_cooling_down(&group_name, group).into())
+                );
+            };
             let started = Instant::now();
             let result = self.attempt(deployment, call).await;
             upstream_time += started.elapsed();
@@ -527,6 +541,20 @@ impl Router {
                 }
                 Err(error) => {
                     let multi = group.deployments.len() > 1;
+                    if self.inner.cooldowns.record_failure(
+                        &deployment.id,
+                        error.kind,
+                        multi,
+                        deployment.cooldown_time(),
+                        tokio::time::Instant::now(),
+                    ) {
+                        tracing::warn!(
+                            deployment = %deployment.id,
+                            model_group = %group_name,
+                            kind = ?error.kind,
+                            "deployment cooled down"
+                        );
+                    }
                     let retryable = error.is_retryable()
                         || (multi
                             && matches!(
@@ -540,11 +568,12 @@ impl Router {
                         retries,
                         "attempt failed"
                     );
+                    let failure = RouteError {
+                        error,
+                        route: Some(route),
+                    };
                     if !retryable || retries >= num_retries {
-                        return Err(RouteError {
-                            error,
-                            route: Some(route),
-                        });
+                        return Err(failure);
                     }
                     if !tried.contains(&deployment.id.as_str()) {
                         tried.push(deployment.id.as_str());
@@ -554,28 +583,56 @@ impl Router {
                         .iter()
                         .any(|d| !tried.contains(&d.id.as_str()));
                     if !untried_left {
-                        let delay = self
-                            .inner
-                            .backoff
-                            .delay(retries, error.retry_after, retry_min);
+                        let delay =
+                            self.inner
+                                .backoff
+                                .delay(retries, failure.error.retry_after, retry_min);
                         tokio::time::sleep(delay).await;
                     }
+                    last = Some(failure);
                     retries += 1;
                 }
             }
         }
     }
 
-    /// Picks among the lowest `order` tier of deployments not yet tried; once every deployment
-    /// was tried, among all of them again.
-    fn pick<'a>(&self, group: &'a ModelGroup, tried: &[&str]) -> Option<&'a Arc<Deployment>> {
-        let untried: Vec<&Arc<Deployment>> = group
+    /// LiteLLM's answer when every deployment of a group is cooling down: a 429 with the time
+    /// until the first one is back. It counts as an upstream failure, so fallbacks apply.
+    fn all_cooling_down(&self, group_name: &str, group: &ModelGroup) -> LlmError {
+        let now = tokio::time::Instant::now();
+        let wait = group
             .deployments
             .iter()
+            .filter_map(|d| self.inner.cooldowns.remaining(&d.id, now))
+            .min()
+            .unwrap_or(Duration::from_secs(1));
+        LlmError::upstream(
+            ErrorKind::RateLimited,
+            format!(
+                "No deployments available for selected model, Try again in {} seconds. Passed model={group_name}. All deployments are cooling down after repeated failures.",
+                wait.as_secs_f64().ceil() as u64
+            ),
+        )
+        .with_status(429)
+        .with_retry_after(Some(wait))
+    }
+
+    /// Picks among the lowest `order` tier of the deployments that are not cooling down and not
+    /// yet tried; once every available deployment was tried, among all available ones again.
+    fn pick<'a>(&self, group: &'a ModelGroup, tried: &[&str]) -> Option<&'a Arc<Deployment>> {
+        let now = tokio::time::Instant::now();
+        let available: Vec<&Arc<Deployment>> = group
+            .deployments
+            .iter()
+            .filter(|d| self.inner.cooldowns.remaining(&d.id, now).is_none())
+            .collect();
+        let untried: Vec<&Arc<Deployment>> = available
+            .iter()
+            .copied()
             .filter(|d| !tried.contains(&d.id.as_str()))
             .collect();
-        let pool: Vec<&Arc<Deployment>> = if untried.is_empty() {
-            group.deployments.iter().collect()
+        let pool = if untried.is_empty() {
+            available
         } else {
             untried
         };

@@ -282,18 +282,33 @@ async fn auth_errors_retry_only_when_the_group_has_another_deployment() {
     single.completion(req("g")).await.unwrap_err();
     assert_eq!(a.calls(), 1);
 
-    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::Authentication)]);
-    let b = Scripted::new("b", vec![Step::Fail(ErrorKind::Authentication)]);
-    let multi = router(
-        vec![
-            (config("g", "a", |_| {}), a.clone()),
-            (config("g", "b", |_| {}), b.clone()),
-        ],
-        RouterSettings::default(),
-    );
-    // Both fail once; the third attempt (retry 2) goes back to one of them and succeeds.
-    let out = multi.completion(req("g")).await.unwrap();
+    let multi = |settings: RouterSettings| {
+        let a = Scripted::new("a", vec![Step::Fail(ErrorKind::Authentication)]);
+        let b = Scripted::new("b", vec![Step::Fail(ErrorKind::Authentication)]);
+        let r = router(
+            vec![
+                (config("g", "a", |_| {}), a.clone()),
+                (config("g", "b", |_| {}), b.clone()),
+            ],
+            settings,
+        );
+        (r, a, b)
+    };
+    // Without cooldowns: both fail once; the third attempt (retry 2) goes back to one of them
+    // and succeeds.
+    let (r, _, _) = multi(RouterSettings {
+        disable_cooldowns: true,
+        ..Default::default()
+    });
+    let out = r.completion(req("g")).await.unwrap();
     assert_eq!(out.route.attempted_retries, 2);
+    // With cooldowns (the default), a 401 in a multi-deployment group cools that deployment
+    // down at once: after both failed there is nothing left to retry, and the last error is
+    // returned instead of calling a refused deployment again.
+    let (r, a, b) = multi(RouterSettings::default());
+    let err = r.completion(req("g")).await.unwrap_err();
+    assert_eq!(err.error.kind, ErrorKind::Authentication);
+    assert_eq!((a.calls(), b.calls()), (1, 1));
 }
 
 #[tokio::test]
@@ -802,4 +817,121 @@ async fn a_stream_failing_before_its_first_chunk_falls_back() {
     assert_eq!(out.route.attempted_fallbacks, 1);
     let chunks: Vec<_> = out.stream.collect().await;
     assert_eq!(chunks.len(), 2);
+}
+
+#[tokio::test]
+async fn a_cooled_down_deployment_gets_no_traffic_until_its_cooldown_ends() {
+    tokio::time::pause();
+    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::InternalServer); 2]);
+    let b = Scripted::new("b", vec![]);
+    let settings = RouterSettings {
+        allowed_fails: 1,
+        cooldown_time: 5.0,
+        num_retries: 0,
+        ..Default::default()
+    };
+    let r = router(
+        vec![
+            (config("g", "a", |p| p.order = Some(1)), a.clone()),
+            (config("g", "b", |p| p.order = Some(2)), b.clone()),
+        ],
+        settings,
+    );
+    // `a` is tried first (lower order) and fails twice: the second failure exceeds
+    // allowed_fails and cools it down.
+    r.completion(req("g")).await.unwrap_err();
+    r.completion(req("g")).await.unwrap_err();
+    assert_eq!(a.calls(), 2);
+    for _ in 0..10 {
+        assert_eq!(
+            r.completion(req("g")).await.unwrap().route.deployment_id,
+            "b"
+        );
+    }
+    assert_eq!(a.calls(), 2, "no traffic while cooling down");
+    tokio::time::advance(Duration::from_secs(6)).await;
+    assert_eq!(
+        r.completion(req("g")).await.unwrap().route.deployment_id,
+        "a",
+        "back after cooldown_time"
+    );
+}
+
+#[tokio::test]
+async fn a_dead_single_deployment_fails_fast_and_goes_straight_to_its_fallback() {
+    tokio::time::pause();
+    let dead = Scripted::new("dead", vec![Step::Fail(ErrorKind::ServiceUnavailable); 100]);
+    let backup = Scripted::new("backup", vec![]);
+    let settings = RouterSettings {
+        fallbacks: fb("g", &["h"]),
+        ..Default::default()
+    };
+    let r = router(
+        vec![
+            (config("g", "dead", |_| {}), dead.clone()),
+            (config("h", "backup", |_| {}), backup.clone()),
+        ],
+        settings,
+    );
+    // First request: 1 attempt + 2 retries fail (3 failures = allowed_fails), then fallback.
+    assert_eq!(r.completion(req("g")).await.unwrap().route.model_group, "h");
+    assert_eq!(dead.calls(), 3);
+    // Second request: the 4th failure exceeds allowed_fails and cools `dead` down mid-retries;
+    // the request still falls back.
+    assert_eq!(r.completion(req("g")).await.unwrap().route.model_group, "h");
+    let after_cooldown = dead.calls();
+    assert_eq!(
+        after_cooldown, 4,
+        "retries stop once the only deployment cools down"
+    );
+    // From now on the dead primary is not called at all while it cools down (LiteLLM #40405).
+    for _ in 0..5 {
+        let out = r.completion(req("g")).await.unwrap();
+        assert_eq!(out.route.model_group, "h");
+        assert_eq!(out.route.attempted_fallbacks, 1);
+    }
+    assert_eq!(dead.calls(), after_cooldown);
+
+    // Without a fallback the client gets LiteLLM's 429 with the time to wait.
+    let lonely = router(
+        vec![(
+            config("g", "dead", |_| {}),
+            Scripted::new("dead", vec![Step::Fail(ErrorKind::InternalServer); 100]),
+        )],
+        RouterSettings {
+            allowed_fails: 0,
+            num_retries: 0,
+            ..Default::default()
+        },
+    );
+    lonely.completion(req("g")).await.unwrap_err();
+    let err = lonely.completion(req("g")).await.unwrap_err().error;
+    assert_eq!(err.kind, ErrorKind::RateLimited);
+    assert!(
+        err.message.contains("No deployments available"),
+        "{}",
+        err.message
+    );
+    assert_eq!(err.retry_after, Some(Duration::from_secs(5)));
+}
+
+#[tokio::test]
+async fn disabled_cooldowns_keep_every_deployment_in_rotation() {
+    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::RateLimited); 100]);
+    let r = router(
+        vec![(config("g", "a", |_| {}), a.clone())],
+        RouterSettings {
+            disable_cooldowns: true,
+            allowed_fails: 0,
+            num_retries: 0,
+            ..Default::default()
+        },
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            r.completion(req("g")).await.unwrap_err().error.kind,
+            ErrorKind::RateLimited
+        );
+    }
+    assert_eq!(a.calls(), 5);
 }
