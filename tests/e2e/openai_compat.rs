@@ -288,3 +288,34 @@ async fn a_failing_group_falls_back_to_the_configured_group() {
         p.stderr()
     );
 }
+
+#[tokio::test]
+async fn a_failing_deployment_is_cooled_down_and_gets_no_traffic() {
+    let bad = FakeOpenAi::start().await;
+    let good = FakeOpenAi::start().await;
+    bad.set_default(Scripted::error(500, "boom", "server_error", None));
+    let p = proxy(
+        &[
+            deployment("gpt", &bad.base_url(), "      order: 1\n"),
+            deployment("gpt", &good.base_url(), "      order: 2\n"),
+        ],
+        "router_settings:\n  num_retries: 1\n  allowed_fails: 0\n  cooldown_time: 60\n",
+    )
+    .await;
+    let client = reqwest::Client::new();
+    for i in 0..6 {
+        let r = client
+            .post(p.url("/v1/chat/completions"))
+            .json(&json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "request {i}");
+    }
+    assert_eq!(
+        bad.request_count(),
+        1,
+        "cooled down after its first failure"
+    );
+    assert_eq!(good.request_count(), 6);
+}
