@@ -35,10 +35,10 @@ pub struct CallFacts {
     pub status: &'static str,
 }
 
-/// The ledger record for a call routed to `route`.
-pub fn record(route: &RouteInfo, facts: CallFacts) -> SpendRecord {
+/// The ledger record for a call routed to `route`, costing `spend` USD (from [`cost`], which
+/// the caller has already computed for the `x-litellm-response-cost` header).
+pub fn record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord {
     let usage = facts.usage.clone().unwrap_or_default();
-    let spend = cost(route, facts.usage.as_ref());
     SpendRecord {
         request_id: facts.request_id,
         call_type: facts.call_type.to_string(),

@@ -78,7 +78,8 @@ impl Drop for Accounting {
                 estimate_tokens(self.completion_chars),
             ));
         }
-        let mut rec = spend::record(&self.route, facts);
+        let spend = spend::cost(&self.route, facts.usage.as_ref());
+        let mut rec = spend::record(&self.route, facts, spend);
         if estimated {
             if let Some(m) = rec.metadata.as_object_mut() {
                 m.insert("usage_estimated".into(), serde_json::Value::Bool(true));

@@ -78,12 +78,7 @@ async fn run(
     let start = SystemTime::now();
     let caller = state.auth.check(&headers)?;
     let mut req: ChatRequest = crate::routes::parse_body(body, path_model.as_deref())?;
-    if req.model.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            Some("model"),
-            "model is a required parameter",
-        ));
-    }
+    crate::routes::require_model(&req.model)?;
     if req.messages.is_empty() {
         return Err(ApiError::bad_request(
             Some("messages"),
@@ -162,7 +157,9 @@ async fn run(
         facts.end = SystemTime::now();
         facts.usage = routed.response.usage.clone();
         facts.response_model = Some(routed.response.model.clone());
-        ledger.record(spend::record(&routed.route, facts)).await;
+        ledger
+            .record(spend::record(&routed.route, facts, cost))
+            .await;
     }
     Ok((resp_headers, axum::Json(routed.response)).into_response())
 }

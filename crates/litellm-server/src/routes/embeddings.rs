@@ -61,12 +61,7 @@ async fn run(
     let start = SystemTime::now();
     let caller = state.auth.check(&headers)?;
     let req: EmbeddingRequest = crate::routes::parse_body(body, path_model.as_deref())?;
-    if req.model.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            Some("model"),
-            "model is a required parameter",
-        ));
-    }
+    crate::routes::require_model(&req.model)?;
     if req.input.is_empty() {
         return Err(ApiError::bad_request(
             Some("input"),
@@ -115,7 +110,9 @@ async fn run(
             usage,
             status: "success",
         };
-        ledger.record(spend::record(&routed.route, facts)).await;
+        ledger
+            .record(spend::record(&routed.route, facts, cost))
+            .await;
     }
     Ok((resp_headers, axum::Json(routed.response)).into_response())
 }

@@ -13,6 +13,17 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
+/// A 400 naming `model` when the request's model is empty.
+pub fn require_model(model: &str) -> Result<(), ApiError> {
+    if model.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            Some("model"),
+            "model is a required parameter",
+        ));
+    }
+    Ok(())
+}
+
 /// Parses a JSON request body, turning every failure into a clear OpenAI-shaped 4xx. With
 /// `path_model` (the Azure- and engines-style routes), that model replaces the body's.
 pub fn parse_body<T: DeserializeOwned>(
