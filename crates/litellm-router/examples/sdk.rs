@@ -35,6 +35,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
+    // The same router from config.yaml text (or `Router::from_config_file("config.yaml")`),
+    // with LiteLLM's router settings: here least-busy routing and a fallback group.
+    let router = Router::from_config_yaml(
+        "
+model_list:
+  - model_name: primary
+    litellm_params: {model: mock/down, mock_response: litellm.InternalServerError}
+  - model_name: backup
+    litellm_params: {model: mock/up, mock_response: Served by the fallback group}
+router_settings:
+  routing_strategy: least-busy
+  num_retries: 0
+  fallbacks: [{primary: [backup]}]
+",
+    )?;
+    let out = router
+        .completion(ChatRequest {
+            model: "primary".into(),
+            messages: vec![Message::user("Hi!")],
+            ..Default::default()
+        })
+        .await?;
+    println!(
+        "{} (group {}, fallbacks tried {})",
+        out.response.choices[0]
+            .message
+            .content
+            .as_deref()
+            .unwrap_or(""),
+        out.route.model_group,
+        out.route.attempted_fallbacks
+    );
+
     // One-shot, like litellm.completion(): the provider prefix picks the provider; real
     // providers read their keys from the standard env vars (OPENAI_API_KEY, ...).
     let resp = completion(ChatRequest {

@@ -2,6 +2,9 @@
 //! LiteLLM's names and with LiteLLM's defaults. The server's config loader deserializes these
 //! from config.yaml; SDK users build them directly or from JSON/YAML of the same shape.
 
+use std::collections::BTreeMap;
+
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use litellm_core::JsonMap;
@@ -96,7 +99,8 @@ pub struct ModelInfo {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RouterSettings {
-    /// `simple-shuffle` (default). Other strategies are not implemented yet.
+    /// `simple-shuffle` (default), `least-busy`, `usage-based-routing`,
+    /// `usage-based-routing-v2`, `latency-based-routing`, `cost-based-routing`.
     pub routing_strategy: String,
     /// Retries after the first attempt (LiteLLM default 2).
     pub num_retries: u32,
@@ -125,10 +129,77 @@ pub struct RouterSettings {
     pub cooldown_time: f64,
     /// Never cool a deployment down.
     pub disable_cooldowns: bool,
+    /// Per-error-kind allowed failures per minute (`RateLimitErrorAllowedFails`, ...); a kind
+    /// named here is counted on its own against its own limit.
+    pub allowed_fails_policy: BTreeMap<String, u32>,
+    /// Per-error-kind retries (`TimeoutErrorRetries`, ..., `DefaultRetries`), overriding
+    /// `num_retries` for errors of that kind.
+    pub retry_policy: BTreeMap<String, u32>,
+    /// `retry_policy` per model group; wins over `retry_policy`.
+    pub model_group_retry_policy: BTreeMap<String, BTreeMap<String, u32>>,
+    /// `routing_strategy_args`: `lowest_latency_buffer` (0), `ttl` (3600 s),
+    /// `max_latency_list_size` (10) for latency-based routing.
+    pub routing_strategy_args: JsonMap,
+    /// Drop deployments whose context window is too small for the prompt before picking.
+    pub enable_pre_call_checks: bool,
+    /// In-flight cap for deployments that set no `max_parallel_requests`.
+    pub default_max_parallel_requests: Option<u32>,
+    /// Redis for state shared by replicas (cooldowns, failure counts, usage counters):
+    /// `redis_url`, or `redis_host` + `redis_port` (6379) + `redis_password` + `redis_db`.
+    /// Secret: may carry a password; never serialized or printed.
+    #[serde(skip_serializing)]
+    pub redis_url: Option<SecretString>,
+    pub redis_host: Option<String>,
+    pub redis_port: Option<u16>,
+    /// Secret: never serialized or printed.
+    #[serde(skip_serializing)]
+    pub redis_password: Option<SecretString>,
+    pub redis_db: Option<u32>,
+    /// Bound on one Redis call in seconds (default 0.2); past it the router serves from local
+    /// state.
+    pub redis_timeout: Option<f64>,
+}
+
+impl RouterSettings {
+    /// The Redis URL the settings describe, if any (`redis_url` wins over `redis_host`).
+    pub fn redis_connection_url(&self) -> Option<String> {
+        if let Some(url) = self
+            .redis_url
+            .as_ref()
+            .filter(|u| !u.expose_secret().is_empty())
+        {
+            return Some(url.expose_secret().to_string());
+        }
+        let host = self.redis_host.as_ref().filter(|h| !h.is_empty())?;
+        let port = self.redis_port.unwrap_or(6379);
+        let auth = match self
+            .redis_password
+            .as_ref()
+            .filter(|p| !p.expose_secret().is_empty())
+        {
+            Some(p) => format!(":{}@", percent_encode_userinfo(p.expose_secret())),
+            None => String::new(),
+        };
+        let db = self.redis_db.map(|d| format!("/{d}")).unwrap_or_default();
+        Some(format!("redis://{auth}{host}:{port}{db}"))
+    }
+}
+
+/// Percent-encodes the characters that would break a URL's userinfo.
+fn percent_encode_userinfo(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// One entry of a fallbacks list: model group -> groups to try after it, in order.
-pub type FallbackMap = std::collections::BTreeMap<String, Vec<String>>;
+pub type FallbackMap = BTreeMap<String, Vec<String>>;
 
 impl Default for RouterSettings {
     fn default() -> Self {
@@ -147,6 +218,126 @@ impl Default for RouterSettings {
             allowed_fails: 3,
             cooldown_time: 5.0,
             disable_cooldowns: false,
+            allowed_fails_policy: BTreeMap::new(),
+            retry_policy: BTreeMap::new(),
+            model_group_retry_policy: BTreeMap::new(),
+            routing_strategy_args: JsonMap::new(),
+            enable_pre_call_checks: false,
+            default_max_parallel_requests: None,
+            redis_url: None,
+            redis_host: None,
+            redis_port: None,
+            redis_password: None,
+            redis_db: None,
+            redis_timeout: None,
         }
+    }
+}
+
+/// The router's part of a LiteLLM `config.yaml`: `model_list` and `router_settings` (other
+/// sections belong to the proxy and are skipped here).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RouterConfig {
+    #[serde(default)]
+    pub model_list: Vec<DeploymentConfig>,
+    #[serde(default)]
+    pub router_settings: RouterSettings,
+}
+
+impl RouterConfig {
+    /// Parses config.yaml text. `os.environ/NAME` values are read from the environment (a
+    /// missing variable is an error naming it and where it is used).
+    pub fn from_yaml(text: &str) -> Result<Self, litellm_core::LlmError> {
+        Self::from_yaml_with_env(text, &|name| std::env::var(name).ok())
+    }
+
+    /// As [`RouterConfig::from_yaml`], reading variables through `env`.
+    pub fn from_yaml_with_env(
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, litellm_core::LlmError> {
+        let bad =
+            |m: String| litellm_core::LlmError::client(litellm_core::ErrorKind::BadRequest, m);
+        let mut root: serde_yaml::Value =
+            serde_yaml::from_str(text).map_err(|e| bad(format!("config.yaml: {e}")))?;
+        if root.is_null() {
+            return Ok(Self::default());
+        }
+        resolve_env(&mut root, "", env).map_err(bad)?;
+        let mut sections = serde_yaml::Mapping::new();
+        for key in ["model_list", "router_settings"] {
+            if let Some(v) = root.get(key).filter(|v| !v.is_null()) {
+                sections.insert(key.into(), v.clone());
+            }
+        }
+        serde_yaml::from_value(serde_yaml::Value::Mapping(sections))
+            .map_err(|e| bad(format!("config.yaml: {e}")))
+    }
+}
+
+/// Replaces every `os.environ/NAME` string under `value` with the variable's value.
+fn resolve_env(
+    value: &mut serde_yaml::Value,
+    path: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    match value {
+        serde_yaml::Value::String(s) => {
+            if let Some(name) = s.strip_prefix("os.environ/") {
+                *s = env(name)
+                    .ok_or_else(|| format!("{path}: environment variable {name} is not set"))?;
+            }
+        }
+        serde_yaml::Value::Sequence(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                resolve_env(v, &format!("{path}[{i}]"), env)?;
+            }
+        }
+        serde_yaml::Value::Mapping(map) => {
+            for (k, v) in map.iter_mut() {
+                let key = k.as_str().unwrap_or("?");
+                let child = if path.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{path}.{key}")
+                };
+                resolve_env(v, &child, env)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_yaml_gives_the_model_list_and_router_settings() {
+        let yaml = "
+model_list:
+  - model_name: chat
+    litellm_params: {model: openai/gpt-4o, api_key: os.environ/MY_KEY, rpm: 10}
+router_settings:
+  routing_strategy: least-busy
+  num_retries: 4
+general_settings: {master_key: sk-admin}
+";
+        let env = |n: &str| (n == "MY_KEY").then(|| "sk-from-env".to_string());
+        let c = RouterConfig::from_yaml_with_env(yaml, &env).unwrap_or_default();
+        assert_eq!(c.model_list.len(), 1);
+        assert_eq!(c.model_list[0].litellm_params.rpm, Some(10));
+        assert_eq!(c.router_settings.routing_strategy, "least-busy");
+        assert_eq!(c.router_settings.num_retries, 4);
+        let err = RouterConfig::from_yaml_with_env(yaml, &|_| None)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(
+            err.contains("model_list[0].litellm_params.api_key"),
+            "{err}"
+        );
+        assert!(err.contains("MY_KEY"), "{err}");
     }
 }

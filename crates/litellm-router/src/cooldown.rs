@@ -12,57 +12,142 @@
 //!   cooled those, so every request in an outage paid all its retries);
 //! - every failed attempt counts, retries and fallbacks included (LiteLLM #32574).
 //!
-//! The state is in memory, behind this one type; sharing it across replicas through Redis is the
-//! next step (the router issue).
+//! - `allowed_fails_policy` (`RateLimitErrorAllowedFails`, ...) gives a kind its own limit,
+//!   counted on its own.
+//!
+//! The counts and marks live in [`RouterState`]: in memory, or shared by replicas through Redis.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
+use litellm_core::{ErrorKind, LlmError};
 
-use litellm_core::ErrorKind;
+use crate::state::RouterState;
 
 /// The window failures are counted in.
 const WINDOW: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    window_start: Instant,
-    fails: u32,
-    until: Option<Instant>,
+/// The `allowed_fails_policy` / `retry_policy` class a kind is looked up under, most specific
+/// first (a context-window error is also a bad request, as in LiteLLM's exception hierarchy).
+pub(crate) fn policy_classes(kind: ErrorKind) -> &'static [&'static str] {
+    match kind {
+        ErrorKind::BadRequest => &["BadRequestError"],
+        ErrorKind::ContextWindowExceeded => &["ContextWindowExceededError", "BadRequestError"],
+        ErrorKind::ContentPolicyViolation => &["ContentPolicyViolationError", "BadRequestError"],
+        ErrorKind::Authentication => &["AuthenticationError"],
+        ErrorKind::PermissionDenied => &["PermissionDeniedError"],
+        ErrorKind::NotFound => &["NotFoundError"],
+        ErrorKind::RateLimited => &["RateLimitError"],
+        ErrorKind::Timeout => &["TimeoutError"],
+        ErrorKind::ApiConnection => &["APIConnectionError", "InternalServerError"],
+        ErrorKind::ServiceUnavailable => &["ServiceUnavailableError", "InternalServerError"],
+        ErrorKind::InternalServer => &["InternalServerError", "BadGatewayError"],
+        ErrorKind::BudgetExceeded => &["BudgetExceededError"],
+    }
+}
+
+/// Error classes a policy may name (with the `Retries` / `AllowedFails` suffix).
+pub(crate) const POLICY_CLASSES: &[&str] = &[
+    "BadRequestError",
+    "ContextWindowExceededError",
+    "ContentPolicyViolationError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "RateLimitError",
+    "TimeoutError",
+    "APIConnectionError",
+    "ServiceUnavailableError",
+    "InternalServerError",
+    "BadGatewayError",
+];
+
+/// Parses a policy map (`{"RateLimitErrorAllowedFails": 3}`) into class -> value; an unknown
+/// key is an error naming it and the valid ones.
+pub(crate) fn parse_policy(
+    setting: &str,
+    suffix: &str,
+    map: &std::collections::BTreeMap<String, u32>,
+    extra_keys: &[&str],
+) -> Result<HashMap<&'static str, u32>, LlmError> {
+    let mut out = HashMap::new();
+    for (key, value) in map {
+        if extra_keys.contains(&key.as_str()) {
+            continue;
+        }
+        let class = key
+            .strip_suffix(suffix)
+            .and_then(|c| POLICY_CLASSES.iter().find(|k| **k == c));
+        match class {
+            Some(c) => {
+                out.insert(*c, *value);
+            }
+            None => {
+                let valid: Vec<String> = POLICY_CLASSES
+                    .iter()
+                    .map(|c| format!("{c}{suffix}"))
+                    .chain(extra_keys.iter().map(|k| k.to_string()))
+                    .collect();
+                return Err(LlmError::client(
+                    ErrorKind::BadRequest,
+                    format!(
+                        "router_settings.{setting}: unknown key '{key}'; expected one of {}",
+                        valid.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Cooldown state of every deployment.
 #[derive(Debug)]
 pub(crate) struct Cooldowns {
-    state: Mutex<HashMap<String, Entry>>,
+    state: Arc<RouterState>,
     allowed_fails: u32,
+    policy: HashMap<&'static str, u32>,
     default_time: Duration,
     disabled: bool,
 }
 
+/// The state key of a deployment's cooldown mark.
+pub(crate) fn cooldown_key(id: &str) -> String {
+    format!("cooldown:{id}")
+}
+
 impl Cooldowns {
-    pub(crate) fn new(allowed_fails: u32, default_time: Duration, disabled: bool) -> Self {
+    pub(crate) fn new(
+        state: Arc<RouterState>,
+        allowed_fails: u32,
+        policy: HashMap<&'static str, u32>,
+        default_time: Duration,
+        disabled: bool,
+    ) -> Self {
         Cooldowns {
-            state: Mutex::new(HashMap::new()),
+            state,
             allowed_fails,
+            policy,
             default_time,
             disabled,
         }
     }
 
-    /// How long `id` stays cooled down, or `None` when it may take traffic.
-    pub(crate) fn remaining(&self, id: &str, now: Instant) -> Option<Duration> {
+    /// How long each deployment (by its [`cooldown_key`]) stays cooled down; `None` where it
+    /// may take traffic.
+    pub(crate) async fn remaining(&self, keys: &[String]) -> Vec<Option<Duration>> {
         if self.disabled {
-            return None;
+            return vec![None; keys.len()];
         }
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state
-            .get(id)
-            .and_then(|e| e.until)
-            .filter(|until| *until > now)
-            .map(|until| until - now)
+        self.state.marked(keys).await
+    }
+
+    /// The policy entry for `kind`, if the policy names its class.
+    fn policy_for(&self, kind: ErrorKind) -> Option<(&'static str, u32)> {
+        policy_classes(kind)
+            .iter()
+            .find_map(|c| self.policy.get(c).map(|v| (*c, *v)))
     }
 
     /// Whether a failure of this kind counts toward a cooldown.
@@ -81,37 +166,39 @@ impl Cooldowns {
 
     /// Records a failed attempt on `id`; returns whether it was put in cooldown by it.
     /// `cooldown_time` is the deployment's own, when it sets one.
-    pub(crate) fn record_failure(
+    pub(crate) async fn record_failure(
         &self,
         id: &str,
         kind: ErrorKind,
         multi_deployment_group: bool,
         cooldown_time: Option<Duration>,
-        now: Instant,
     ) -> bool {
-        if self.disabled || !Self::counts(kind) {
+        if self.disabled {
             return false;
         }
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = state.entry(id.to_string()).or_insert(Entry {
-            window_start: now,
-            fails: 0,
-            until: None,
-        });
-        if now.duration_since(entry.window_start) >= WINDOW {
-            entry.window_start = now;
-            entry.fails = 0;
+        let policy = self.policy_for(kind);
+        if policy.is_none() && !Self::counts(kind) {
+            return false;
         }
-        entry.fails += 1;
-        let immediate = multi_deployment_group
+        let (fails_key, allowed) = match policy {
+            Some((class, allowed)) => (format!("fails:{id}:{class}"), allowed),
+            None => (format!("fails:{id}"), self.allowed_fails),
+        };
+        let fails = self.state.incr(&fails_key, 1, WINDOW).await;
+        let immediate = policy.is_none()
+            && multi_deployment_group
             && matches!(
                 kind,
                 ErrorKind::RateLimited | ErrorKind::Authentication | ErrorKind::NotFound
             );
-        if immediate || entry.fails > self.allowed_fails {
-            entry.until = Some(now + cooldown_time.unwrap_or(self.default_time));
-            entry.fails = 0;
-            true
+        if immediate || fails > i64::from(allowed) {
+            let time = cooldown_time.unwrap_or(self.default_time);
+            if !time.is_zero() {
+                self.state.mark(&cooldown_key(id), time).await;
+            }
+            // Start counting afresh once the cooldown is over.
+            self.state.incr(&fails_key, -fails, WINDOW).await;
+            !time.is_zero()
         } else {
             false
         }
@@ -123,80 +210,149 @@ mod tests {
     use super::*;
 
     fn cd() -> Cooldowns {
-        Cooldowns::new(2, Duration::from_secs(5), false)
+        Cooldowns::new(
+            Arc::new(RouterState::local()),
+            2,
+            HashMap::new(),
+            Duration::from_secs(5),
+            false,
+        )
     }
 
-    #[test]
-    fn failures_beyond_allowed_fails_within_a_minute_cool_a_deployment_down() {
+    async fn remaining(c: &Cooldowns) -> Option<Duration> {
+        c.remaining(&[cooldown_key("d")]).await[0]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_beyond_allowed_fails_within_a_minute_cool_a_deployment_down() {
         let c = cd();
-        let t = Instant::now();
         for i in 0..2 {
-            assert!(!c.record_failure("d", ErrorKind::InternalServer, false, None, t));
-            assert_eq!(c.remaining("d", t), None, "failure {i} is allowed");
+            assert!(
+                !c.record_failure("d", ErrorKind::InternalServer, false, None)
+                    .await
+            );
+            assert_eq!(remaining(&c).await, None, "failure {i} is allowed");
         }
-        assert!(c.record_failure("d", ErrorKind::InternalServer, false, None, t));
-        assert_eq!(c.remaining("d", t), Some(Duration::from_secs(5)));
-        assert_eq!(
-            c.remaining("d", t + Duration::from_secs(5)),
-            None,
-            "the cooldown ends"
+        assert!(
+            c.record_failure("d", ErrorKind::InternalServer, false, None)
+                .await
         );
+        assert_eq!(remaining(&c).await, Some(Duration::from_secs(5)));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(remaining(&c).await, None, "the cooldown ends");
     }
 
-    #[test]
-    fn the_count_restarts_every_minute() {
+    #[tokio::test(start_paused = true)]
+    async fn the_count_restarts_every_minute() {
         let c = cd();
-        let t = Instant::now();
-        c.record_failure("d", ErrorKind::Timeout, false, None, t);
-        c.record_failure("d", ErrorKind::Timeout, false, None, t);
-        let later = t + Duration::from_secs(61);
-        assert!(!c.record_failure("d", ErrorKind::Timeout, false, None, later));
-        assert_eq!(c.remaining("d", later), None);
+        c.record_failure("d", ErrorKind::Timeout, false, None).await;
+        c.record_failure("d", ErrorKind::Timeout, false, None).await;
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert!(!c.record_failure("d", ErrorKind::Timeout, false, None).await);
+        assert_eq!(remaining(&c).await, None);
     }
 
-    #[test]
-    fn rate_limit_auth_and_not_found_cool_down_at_once_only_in_multi_deployment_groups() {
+    #[tokio::test(start_paused = true)]
+    async fn rate_limit_auth_and_not_found_cool_down_at_once_only_in_multi_deployment_groups() {
         for kind in [
             ErrorKind::RateLimited,
             ErrorKind::Authentication,
             ErrorKind::NotFound,
         ] {
-            let c = cd();
-            let t = Instant::now();
-            assert!(c.record_failure("d", kind, true, None, t), "{kind:?}");
-            let single = cd();
+            assert!(cd().record_failure("d", kind, true, None).await, "{kind:?}");
             assert!(
-                !single.record_failure("d", kind, false, None, t),
+                !cd().record_failure("d", kind, false, None).await,
                 "{kind:?}"
             );
         }
     }
 
-    #[test]
-    fn client_errors_never_count_and_disabled_cooldowns_never_apply() {
+    #[tokio::test(start_paused = true)]
+    async fn client_errors_never_count_and_disabled_cooldowns_never_apply() {
         let c = cd();
-        let t = Instant::now();
         for _ in 0..10 {
-            c.record_failure("d", ErrorKind::BadRequest, true, None, t);
-            c.record_failure("d", ErrorKind::ContextWindowExceeded, true, None, t);
+            c.record_failure("d", ErrorKind::BadRequest, true, None)
+                .await;
+            c.record_failure("d", ErrorKind::ContextWindowExceeded, true, None)
+                .await;
         }
-        assert_eq!(c.remaining("d", t), None);
-        let off = Cooldowns::new(0, Duration::from_secs(5), true);
-        assert!(!off.record_failure("d", ErrorKind::RateLimited, true, None, t));
-        assert_eq!(off.remaining("d", t), None);
+        assert_eq!(remaining(&c).await, None);
+        let off = Cooldowns::new(
+            Arc::new(RouterState::local()),
+            0,
+            HashMap::new(),
+            Duration::from_secs(5),
+            true,
+        );
+        assert!(
+            !off.record_failure("d", ErrorKind::RateLimited, true, None)
+                .await
+        );
+        assert_eq!(remaining(&off).await, None);
     }
 
-    #[test]
-    fn a_deployment_cooldown_time_overrides_the_default() {
+    #[tokio::test(start_paused = true)]
+    async fn a_deployment_cooldown_time_overrides_the_default() {
         let c = cd();
-        let t = Instant::now();
         c.record_failure(
             "d",
             ErrorKind::RateLimited,
             true,
             Some(Duration::from_secs(30)),
-            t,
+        )
+        .await;
+        assert_eq!(remaining(&c).await, Some(Duration::from_secs(30)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn allowed_fails_policy_gives_a_kind_its_own_limit() {
+        let policy = parse_policy(
+            "allowed_fails_policy",
+            "AllowedFails",
+            &[
+                ("RateLimitErrorAllowedFails".to_string(), 4),
+                ("BadRequestErrorAllowedFails".to_string(), 0),
+            ]
+            .into_iter()
+            .collect(),
+            &[],
+        )
+        .unwrap_or_default();
+        let c = Cooldowns::new(
+            Arc::new(RouterState::local()),
+            0,
+            policy,
+            Duration::from_secs(5),
+            false,
         );
-        assert_eq!(c.remaining("d", t), Some(Duration::from_secs(30)));
+        // A 429 in a multi-deployment group no longer cools at once: it has 4 allowed fails.
+        for _ in 0..4 {
+            assert!(
+                !c.record_failure("d", ErrorKind::RateLimited, true, None)
+                    .await
+            );
+        }
+        assert!(
+            c.record_failure("d", ErrorKind::RateLimited, true, None)
+                .await
+        );
+        // A kind the policy names counts even when it normally would not.
+        assert!(
+            c.record_failure("e", ErrorKind::BadRequest, true, None)
+                .await
+        );
+    }
+
+    #[test]
+    fn unknown_policy_keys_are_rejected_with_the_valid_ones() {
+        let map = [("RateLimitErrorRetriez".to_string(), 1)]
+            .into_iter()
+            .collect();
+        let err = parse_policy("retry_policy", "Retries", &map, &["DefaultRetries"])
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(err.contains("RateLimitErrorRetriez"), "{err}");
+        assert!(err.contains("TimeoutErrorRetries"), "{err}");
     }
 }

@@ -18,17 +18,23 @@
 pub mod config;
 mod cooldown;
 pub mod deployment;
+pub mod redis_store;
 pub mod router;
+pub mod state;
 pub mod strategy;
+pub mod tokens;
 
-pub use config::{DeploymentConfig, FallbackMap, LitellmParams, ModelInfo, RouterSettings};
+pub use config::{
+    DeploymentConfig, FallbackMap, LitellmParams, ModelInfo, RouterConfig, RouterSettings,
+};
 pub use deployment::{deployment_id, Deployment};
 pub use litellm_core::*;
 pub use litellm_providers::ProviderParams;
 pub use router::{
     Backoff, Completion, CompletionStream, Embeddings, RouteError, RouteInfo, Router,
 };
-pub use strategy::{SimpleShuffle, Strategy};
+pub use state::{MemoryStore, RouterState, StateError, StateStore};
+pub use strategy::{RoutingStrategy, SimpleShuffle, Stats, Strategy};
 
 /// A single-deployment router for a provider-prefixed model (`openai/gpt-4o`, `mock/x`), with
 /// credentials from the standard environment variables, as `litellm.completion` does.

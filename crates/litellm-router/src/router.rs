@@ -1,15 +1,19 @@
-//! The `Router`: resolves a model group, picks a deployment, calls it with a timeout, retries
-//! retryable failures on another deployment of the group with LiteLLM's backoff, and when the
-//! group's retries are spent, falls back to other groups (`fallbacks`,
-//! `context_window_fallbacks`, `content_policy_fallbacks`, `default_fallbacks`, per-request
-//! `fallbacks`), each with its own retries.
+//! The `Router`: resolves a model group (exact name, `model_group_alias`, then wildcard
+//! patterns `*` / `provider/*`), picks a deployment with the configured strategy among those not
+//! cooling down, under their `max_parallel_requests` and `rpm`/`tpm` (usage-based routing), and
+//! fitting the prompt (`enable_pre_call_checks`), calls it with a timeout, retries retryable
+//! failures (`num_retries`, `retry_policy`, `model_group_retry_policy`) on another deployment of
+//! the group with LiteLLM's backoff, and when the group's retries are spent, falls back to other
+//! groups (`fallbacks`, `context_window_fallbacks`, `content_policy_fallbacks`,
+//! `default_fallbacks`, per-request `fallbacks`), each with its own retries.
 //!
-//! Deployments that keep failing are cooled down (`cooldown.rs`) and skipped until their
-//! cooldown ends. Seam for later work: the cooldown state moves behind a trait with a Redis
-//! implementation so replicas share it.
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+//! Cooldowns, failure counts and per-minute usage live in [`RouterState`] (memory, or Redis
+//! shared by replicas); in-flight counts and latency samples are this replica's own.
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::time::Instant;
 
 use futures::StreamExt;
 
@@ -19,9 +23,10 @@ use litellm_core::{
 };
 
 use crate::config::{DeploymentConfig, RouterSettings};
-use crate::cooldown::Cooldowns;
+use crate::cooldown::{cooldown_key, parse_policy, policy_classes, Cooldowns};
 use crate::deployment::{secs_to_duration, Deployment};
-use crate::strategy::{SimpleShuffle, Strategy};
+use crate::state::RouterState;
+use crate::strategy::{RoutingStrategy, Stats};
 
 /// Where a call went and how it got there; the proxy turns this into `x-litellm-*` headers.
 #[derive(Debug, Clone, Default)]
@@ -141,19 +146,116 @@ impl Backoff {
     }
 }
 
-struct ModelGroup {
-    deployments: Vec<Arc<Deployment>>,
+/// Recent latency samples of one deployment (seconds), newest last.
+#[derive(Debug, Default)]
+struct Samples(VecDeque<(tokio::time::Instant, f64)>);
+
+impl Samples {
+    fn push(&mut self, v: f64, max: usize) {
+        self.0.push_back((tokio::time::Instant::now(), v));
+        while self.0.len() > max {
+            self.0.pop_front();
+        }
+    }
+
+    fn average(&self, ttl: Duration) -> Option<f64> {
+        let now = tokio::time::Instant::now();
+        let (sum, n) = self
+            .0
+            .iter()
+            .filter(|(t, _)| now.duration_since(*t) < ttl)
+            .fold((0.0, 0u32), |(s, n), (_, v)| (s + v, n + 1));
+        (n > 0).then(|| sum / f64::from(n))
+    }
 }
 
+/// This replica's live counters for one deployment.
+#[derive(Debug, Default)]
+struct Live {
+    in_flight: AtomicU64,
+    latency: Mutex<Samples>,
+    ttft: Mutex<Samples>,
+}
+
+/// Holds one in-flight slot of a deployment; released on drop (for streams, when the stream is
+/// dropped).
+struct InFlight {
+    group: Arc<ModelGroup>,
+    index: usize,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.group.live[self.index]
+            .in_flight
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+struct ModelGroup {
+    name: String,
+    deployments: Vec<Arc<Deployment>>,
+    /// `cooldown:{id}` per deployment, index-aligned.
+    cooldown_keys: Vec<String>,
+    live: Vec<Live>,
+}
+
+impl ModelGroup {
+    fn new(name: String, deployments: Vec<Arc<Deployment>>) -> Self {
+        ModelGroup {
+            cooldown_keys: deployments.iter().map(|d| cooldown_key(&d.id)).collect(),
+            live: deployments.iter().map(|_| Live::default()).collect(),
+            name,
+            deployments,
+        }
+    }
+}
+
+/// Per-kind retries from `retry_policy` (class -> retries) and its `DefaultRetries`.
+#[derive(Debug, Default, Clone)]
+struct RetryPolicy {
+    by_class: HashMap<&'static str, u32>,
+    default: Option<u32>,
+}
+
+impl RetryPolicy {
+    fn parse(
+        setting: &str,
+        map: &std::collections::BTreeMap<String, u32>,
+    ) -> Result<Self, LlmError> {
+        Ok(RetryPolicy {
+            by_class: parse_policy(setting, "Retries", map, &["DefaultRetries"])?,
+            default: map.get("DefaultRetries").copied(),
+        })
+    }
+
+    fn for_kind(&self, kind: ErrorKind) -> Option<u32> {
+        policy_classes(kind)
+            .iter()
+            .find_map(|c| self.by_class.get(c).copied())
+            .or(self.default)
+    }
+}
+
+/// How many wildcard materializations are kept (each a model string a client asked for).
+const MAX_CONCRETE_GROUPS: usize = 1024;
+
 struct Inner {
-    groups: HashMap<String, ModelGroup>,
+    groups: HashMap<String, Arc<ModelGroup>>,
     /// Group names in config order, for `/v1/models`.
     group_order: Vec<String>,
+    /// Wildcard group names (`*`, `anthropic/*`), most specific (longest) first.
+    wildcards: Vec<String>,
+    /// Groups built for concrete model names that matched a wildcard.
+    concrete: RwLock<HashMap<String, Arc<ModelGroup>>>,
     /// alias -> (group, hidden)
     aliases: HashMap<String, (String, bool)>,
     settings: RouterSettings,
-    strategy: Box<dyn Strategy>,
+    strategy: RoutingStrategy,
+    retry_policy: RetryPolicy,
+    group_retry_policy: HashMap<String, RetryPolicy>,
     backoff: Backoff,
+    state: Arc<RouterState>,
     cooldowns: Cooldowns,
 }
 
@@ -167,22 +269,25 @@ impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Router")
             .field("groups", &self.inner.group_order)
+            .field("strategy", &self.inner.strategy.name())
+            .field("state", &self.inner.state.kind())
             .field("settings", &self.inner.settings)
             .finish()
     }
 }
 
-/// Per-request fallback controls, taken out of the request body (LiteLLM's `fallbacks` and
-/// `disable_fallbacks`) so they are never sent upstream.
+/// Per-request routing controls, taken out of the request body (LiteLLM's `fallbacks`,
+/// `disable_fallbacks` and `num_retries`) so they are never sent upstream.
 #[derive(Debug, Default)]
-struct RequestFallbacks {
-    models: Vec<String>,
+struct RequestControls {
+    fallbacks: Vec<String>,
     disabled: bool,
+    num_retries: Option<u32>,
 }
 
-impl RequestFallbacks {
+impl RequestControls {
     fn take(extra: &mut litellm_core::JsonMap) -> Self {
-        let models = match extra.remove("fallbacks") {
+        let fallbacks = match extra.remove("fallbacks") {
             Some(serde_json::Value::Array(items)) => items
                 .into_iter()
                 .filter_map(|v| match v {
@@ -200,7 +305,15 @@ impl RequestFallbacks {
             extra.remove("disable_fallbacks"),
             Some(serde_json::Value::Bool(true))
         );
-        RequestFallbacks { models, disabled }
+        let num_retries = extra
+            .remove("num_retries")
+            .and_then(|v| v.as_u64())
+            .map(|n| n.min(u64::from(u32::MAX)) as u32);
+        RequestControls {
+            fallbacks,
+            disabled,
+            num_retries,
+        }
     }
 }
 
@@ -211,10 +324,40 @@ enum Call {
     Embed(EmbeddingRequest),
 }
 
+impl Call {
+    fn is_stream(&self) -> bool {
+        matches!(self, Call::Stream(_))
+    }
+
+    /// The request's prompt size in tokens for `model` (see `tokens.rs`): exact for
+    /// OpenAI-family models when `exact`, else estimated.
+    fn input_tokens(&self, model: &str, exact: bool) -> u64 {
+        match self {
+            Call::Chat(r) | Call::Stream(r) if exact => {
+                crate::tokens::chat_prompt_tokens_for(model, r)
+            }
+            Call::Chat(r) | Call::Stream(r) => crate::tokens::chat_prompt_tokens(r),
+            Call::Embed(r) => crate::tokens::embedding_input_tokens(&r.input),
+        }
+    }
+}
+
 enum Output {
     Chat(Box<ChatResponse>),
     Stream(ChunkStream),
     Embed(Box<EmbeddingResponse>),
+}
+
+/// Why no deployment could be picked.
+enum NoPick {
+    /// Every deployment is cooling down.
+    CoolingDown,
+    /// Every available deployment is at its `max_parallel_requests`.
+    AtCapacity,
+    /// Usage-based routing: every deployment is at its `rpm`/`tpm` this minute.
+    OverLimits,
+    /// Pre-call checks: the prompt fits no deployment's context window.
+    ContextWindow { tokens: u64, largest: u64 },
 }
 
 impl Router {
@@ -241,29 +384,81 @@ impl Router {
         Self::from_deployments(deployments, settings)
     }
 
+    /// A router from LiteLLM `config.yaml` text (its `model_list` and `router_settings`).
+    pub fn from_config_yaml(text: &str) -> Result<Self, LlmError> {
+        let c = crate::config::RouterConfig::from_yaml(text)?;
+        Self::with_settings(c.model_list, c.router_settings)
+    }
+
+    /// A router from a LiteLLM `config.yaml` file.
+    pub fn from_config_file(path: impl AsRef<std::path::Path>) -> Result<Self, LlmError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            LlmError::client(
+                ErrorKind::BadRequest,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        Self::from_config_yaml(&text)
+    }
+
     /// A router over deployments that already have backends (scripted backends in tests).
+    /// With `redis_url`/`redis_host` set, router state is shared through Redis.
     pub fn from_deployments(
         deployments: Vec<Deployment>,
         settings: RouterSettings,
     ) -> Result<Self, LlmError> {
-        if settings.routing_strategy != "simple-shuffle" {
-            tracing::warn!(
-                strategy = %settings.routing_strategy,
-                "routing strategy not supported yet; using simple-shuffle"
-            );
+        let state = match settings.redis_connection_url() {
+            Some(url) => {
+                let timeout = settings
+                    .redis_timeout
+                    .and_then(secs_to_duration)
+                    .unwrap_or(crate::redis_store::DEFAULT_TIMEOUT);
+                let store = crate::redis_store::RedisStore::new(&url, timeout).map_err(|e| {
+                    LlmError::client(ErrorKind::BadRequest, format!("router_settings: {e}"))
+                })?;
+                RouterState::shared(Arc::new(store))
+            }
+            None => RouterState::local(),
+        };
+        Self::from_deployments_with_state(deployments, settings, state)
+    }
+
+    /// As [`Router::from_deployments`], over the given state (tests share one state between
+    /// two routers to play two replicas).
+    pub fn from_deployments_with_state(
+        deployments: Vec<Deployment>,
+        settings: RouterSettings,
+        state: RouterState,
+    ) -> Result<Self, LlmError> {
+        let strategy =
+            RoutingStrategy::parse(&settings.routing_strategy, &settings.routing_strategy_args)?;
+        if settings.enable_pre_call_checks {
+            // Load the tokenizer vocabularies off the request path (about 0.3 s, once).
+            std::thread::spawn(crate::tokens::warm_up);
         }
-        let mut groups: HashMap<String, ModelGroup> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
         let mut group_order = Vec::new();
         for d in deployments {
             let name = d.model_name.clone();
-            let group = groups.entry(name.clone()).or_insert_with(|| {
-                group_order.push(name.clone());
-                ModelGroup {
-                    deployments: Vec::new(),
-                }
-            });
-            group.deployments.push(Arc::new(d));
+            by_name
+                .entry(name.clone())
+                .or_insert_with(|| {
+                    group_order.push(name.clone());
+                    Vec::new()
+                })
+                .push(Arc::new(d));
         }
+        let groups: HashMap<String, Arc<ModelGroup>> = by_name
+            .into_iter()
+            .map(|(name, deps)| (name.clone(), Arc::new(ModelGroup::new(name, deps))))
+            .collect();
+        let mut wildcards: Vec<String> = group_order
+            .iter()
+            .filter(|g| g.contains('*'))
+            .cloned()
+            .collect();
+        wildcards.sort_by_key(|w| std::cmp::Reverse(w.len()));
         let mut aliases = HashMap::new();
         for (alias, target) in &settings.model_group_alias {
             let (group, hidden) = match target {
@@ -287,8 +482,26 @@ impl Router {
             }
             aliases.insert(alias.clone(), (group, hidden));
         }
+        let retry_policy = RetryPolicy::parse("retry_policy", &settings.retry_policy)?;
+        let group_retry_policy = settings
+            .model_group_retry_policy
+            .iter()
+            .map(|(g, m)| {
+                RetryPolicy::parse(&format!("model_group_retry_policy.{g}"), m)
+                    .map(|p| (g.clone(), p))
+            })
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        let fails_policy = parse_policy(
+            "allowed_fails_policy",
+            "AllowedFails",
+            &settings.allowed_fails_policy,
+            &[],
+        )?;
+        let state = Arc::new(state);
         let cooldowns = Cooldowns::new(
+            state.clone(),
             settings.allowed_fails,
+            fails_policy,
             secs_to_duration(settings.cooldown_time).unwrap_or(Duration::ZERO),
             settings.disable_cooldowns,
         );
@@ -296,10 +509,15 @@ impl Router {
             inner: Arc::new(Inner {
                 groups,
                 group_order,
+                wildcards,
+                concrete: RwLock::new(HashMap::new()),
                 aliases,
                 settings,
-                strategy: Box::new(SimpleShuffle),
+                strategy,
+                retry_policy,
+                group_retry_policy,
                 backoff: Backoff::default(),
+                state,
                 cooldowns,
             }),
         })
@@ -317,6 +535,16 @@ impl Router {
     /// The settings in force.
     pub fn settings(&self) -> &RouterSettings {
         &self.inner.settings
+    }
+
+    /// The routing strategy in force.
+    pub fn strategy(&self) -> &RoutingStrategy {
+        &self.inner.strategy
+    }
+
+    /// Where router state lives: `memory` or `redis`.
+    pub fn state_kind(&self) -> &'static str {
+        self.inner.state.kind()
     }
 
     /// Model names clients may ask for: every group in config order, then visible aliases.
@@ -344,19 +572,91 @@ impl Router {
             .collect()
     }
 
-    /// The group a requested model name resolves to, if any.
+    /// The group a requested model name resolves to, if any: an exact group, an alias, or
+    /// (returned as the pattern) the most specific wildcard group matching it.
     pub fn resolve_group(&self, model: &str) -> Option<&str> {
         if let Some((k, _)) = self.inner.groups.get_key_value(model) {
             return Some(k.as_str());
         }
-        self.inner.aliases.get(model).map(|(g, _)| g.as_str())
+        if let Some((g, _)) = self.inner.aliases.get(model) {
+            return Some(g.as_str());
+        }
+        self.inner
+            .wildcards
+            .iter()
+            .find(|w| wildcard_capture(w, model).is_some())
+            .map(String::as_str)
+    }
+
+    /// The group serving `model`: exact or alias, else a group built from the matching
+    /// wildcard group's deployments with `*` in their model replaced by what it matched.
+    fn group_for(&self, model: &str) -> Result<Arc<ModelGroup>, LlmError> {
+        if let Some(g) = self.inner.groups.get(model) {
+            return Ok(g.clone());
+        }
+        if let Some(g) = self
+            .inner
+            .aliases
+            .get(model)
+            .and_then(|(g, _)| self.inner.groups.get(g))
+        {
+            return Ok(g.clone());
+        }
+        {
+            let cache = self
+                .inner
+                .concrete
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some(g) = cache.get(model) {
+                return Ok(g.clone());
+            }
+        }
+        let (pattern, captured) = self
+            .inner
+            .wildcards
+            .iter()
+            .find_map(|w| wildcard_capture(w, model).map(|c| (w, c)))
+            .ok_or_else(|| Self::unknown_model(model))?;
+        let template = self
+            .inner
+            .groups
+            .get(pattern)
+            .ok_or_else(|| Self::unknown_model(model))?;
+        let deployments = template
+            .deployments
+            .iter()
+            .map(|d| {
+                let mut config = d.config.clone();
+                config.model_name = model.to_string();
+                let m = &mut config.litellm_params.provider.model;
+                if m.contains('*') {
+                    *m = m.replacen('*', captured, 1);
+                }
+                if let Some(id) = config.model_info.id.as_mut() {
+                    id.push(':');
+                    id.push_str(model);
+                }
+                Deployment::build(config).map(Arc::new)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let group = Arc::new(ModelGroup::new(model.to_string(), deployments));
+        let mut cache = self
+            .inner
+            .concrete
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        if cache.len() < MAX_CONCRETE_GROUPS {
+            cache.insert(model.to_string(), group.clone());
+        }
+        Ok(group)
     }
 
     /// A non-streaming chat completion.
     pub async fn completion(&self, mut req: ChatRequest) -> Result<Completion, RouteError> {
         let model = req.model.clone();
-        let fallbacks = RequestFallbacks::take(&mut req.extra);
-        match self.run(&model, Call::Chat(req), fallbacks).await? {
+        let controls = RequestControls::take(&mut req.extra);
+        match self.run(&model, Call::Chat(req), controls).await? {
             (Output::Chat(response), route) => Ok(Completion {
                 response: *response,
                 route,
@@ -372,8 +672,8 @@ impl Router {
         mut req: ChatRequest,
     ) -> Result<CompletionStream, RouteError> {
         let model = req.model.clone();
-        let fallbacks = RequestFallbacks::take(&mut req.extra);
-        match self.run(&model, Call::Stream(req), fallbacks).await? {
+        let controls = RequestControls::take(&mut req.extra);
+        match self.run(&model, Call::Stream(req), controls).await? {
             (Output::Stream(stream), route) => Ok(CompletionStream { stream, route }),
             _ => Err(LlmError::internal("router returned the wrong output kind").into()),
         }
@@ -382,8 +682,8 @@ impl Router {
     /// Embeddings.
     pub async fn embedding(&self, mut req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
         let model = req.model.clone();
-        let fallbacks = RequestFallbacks::take(&mut req.extra);
-        match self.run(&model, Call::Embed(req), fallbacks).await? {
+        let controls = RequestControls::take(&mut req.extra);
+        match self.run(&model, Call::Embed(req), controls).await? {
             (Output::Embed(response), route) => Ok(Embeddings {
                 response: *response,
                 route,
@@ -407,29 +707,29 @@ impl Router {
         &self,
         model: &str,
         call: Call,
-        request: RequestFallbacks,
+        request: RequestControls,
     ) -> Result<(Output, RouteInfo), RouteError> {
-        let group_name = self
-            .resolve_group(model)
-            .ok_or_else(|| Self::unknown_model(model))?
-            .to_string();
-        let mut last = match self.run_group(&group_name, &call).await {
+        let group = self.group_for(model)?;
+        let mut last = match self.run_group(&group, &call, request.num_retries).await {
             Ok(ok) => return Ok(ok),
             Err(e) => e,
         };
         if request.disabled || !Self::falls_back_on(&last.error) {
             return Err(last);
         }
-        let chain = self.fallback_chain(&group_name, &last.error, request.models);
+        let chain = self.fallback_chain(&group.name, &last.error, request.fallbacks);
         let max = self.inner.settings.max_fallbacks as usize;
         for (i, fallback) in chain.iter().take(max).enumerate() {
-            let Some(target) = self.resolve_group(fallback).map(str::to_string) else {
-                tracing::warn!(model_group = %group_name, fallback = %fallback, "fallback names no model group; skipped");
-                continue;
+            let target = match self.group_for(fallback) {
+                Ok(g) => g,
+                Err(_) => {
+                    tracing::warn!(model_group = %group.name, fallback = %fallback, "fallback names no model group; skipped");
+                    continue;
+                }
             };
-            tracing::debug!(from = %group_name, to = %target, kind = ?last.error.kind, "falling back");
+            tracing::debug!(from = %group.name, to = %target.name, kind = ?last.error.kind, "falling back");
             let attempted = i as u32 + 1;
-            match self.run_group(&target, &call).await {
+            match self.run_group(&target, &call, request.num_retries).await {
                 Ok((output, mut route)) => {
                     route.attempted_fallbacks = attempted;
                     return Ok((output, route));
@@ -478,43 +778,85 @@ impl Router {
             .collect()
     }
 
-    /// The retry loop of one model group, shared by every call kind.
-    async fn run_group(
+    /// Retries allowed after an error of `kind` in `group`: the per-request `num_retries`,
+    /// else the group's then the router's `retry_policy` entry for the kind, else the
+    /// deployment's or router's `num_retries`.
+    fn retries_for(
         &self,
-        group_name: &str,
-        call: &Call,
-    ) -> Result<(Output, RouteInfo), RouteError> {
-        let group_name = group_name.to_string();
-        let group = self
+        group: &ModelGroup,
+        kind: ErrorKind,
+        request: Option<u32>,
+    ) -> (u32, bool) {
+        if let Some(n) = request {
+            return (n, false);
+        }
+        let policy = self
             .inner
-            .groups
-            .get(&group_name)
-            .ok_or_else(|| Self::unknown_model(&group_name))?;
-        let settings = &self.inner.settings;
-        let num_retries = group
+            .group_retry_policy
+            .get(&group.name)
+            .and_then(|p| p.for_kind(kind))
+            .or_else(|| self.inner.retry_policy.for_kind(kind));
+        if let Some(n) = policy {
+            return (n, true);
+        }
+        let n = group
             .deployments
             .iter()
             .find_map(|d| d.config.litellm_params.num_retries)
-            .unwrap_or(settings.num_retries);
-        let retry_min = secs_to_duration(settings.retry_after).unwrap_or(Duration::ZERO);
+            .unwrap_or(self.inner.settings.num_retries);
+        (n, false)
+    }
 
-        let mut tried: Vec<&str> = Vec::new();
+    /// The retry loop of one model group, shared by every call kind.
+    async fn run_group(
+        &self,
+        group: &Arc<ModelGroup>,
+        call: &Call,
+        request_retries: Option<u32>,
+    ) -> Result<(Output, RouteInfo), RouteError> {
+        let settings = &self.inner.settings;
+        let retry_min = secs_to_duration(settings.retry_after).unwrap_or(Duration::ZERO);
+        let needs_tokens = settings.enable_pre_call_checks || self.inner.strategy.uses_usage();
+        // Pre-call checks count exactly (tiktoken) when the group serves an OpenAI-family
+        // model; the usage-based `tpm` check alone uses the cheap estimate.
+        let input_tokens = if needs_tokens {
+            let model = group
+                .deployments
+                .first()
+                .map(|d| {
+                    d.config
+                        .model_info
+                        .base_model
+                        .as_deref()
+                        .or(d.config.litellm_params.base_model.as_deref())
+                        .unwrap_or_else(|| d.model())
+                })
+                .unwrap_or_default();
+            call.input_tokens(model, settings.enable_pre_call_checks)
+        } else {
+            0
+        };
+
+        let mut tried: Vec<usize> = Vec::new();
         let mut retries = 0u32;
         let mut upstream_time = Duration::ZERO;
         let mut last: Option<RouteError> = None;
         loop {
-            let Some(deployment) = self.pick(group, &tried) else {
-                // Every deployment is cooling down. Mid-retries, report the failure that got us
-                // here; otherwise fail fast, without calling a deployment known to be down.
-                return Err(
-                    last.unwrap_or_else(|| self.all_cooling_down(&group_name, group).into())
-                );
+            let (index, slot) = match self.pick(group, &tried, input_tokens, call).await {
+                Ok(picked) => picked,
+                Err(why) => {
+                    // Mid-retries, report the failure that got us here; otherwise fail fast,
+                    // without calling a deployment known to be down or full.
+                    return Err(last.unwrap_or_else(|| self.no_pick_error(group, why).into()));
+                }
             };
+            let deployment = &group.deployments[index];
             let started = Instant::now();
-            let result = self.attempt(deployment, call).await;
-            upstream_time += started.elapsed();
+            let result = self.attempt(deployment, call, slot).await;
+            let elapsed = started.elapsed();
+            upstream_time += elapsed;
             let mut route = RouteInfo {
-                model_group: group_name.clone(),
+                model_group: group.name.clone(),
                 deployment_id: deployment.id.clone(),
                 provider: deployment.backend.provider().to_string(),
                 model: deployment.model().to_string(),
@@ -537,25 +879,37 @@ impl Router {
             match result {
                 Ok((output, headers)) => {
                     route.upstream_headers = headers;
+                    let output = self.on_success(group, index, output, elapsed);
                     return Ok((output, route));
                 }
                 Err(error) => {
+                    if error.kind == ErrorKind::Timeout {
+                        // LiteLLM's latency penalty for a timeout.
+                        self.record_latency(group, index, call.is_stream(), 1000.0);
+                    }
                     let multi = group.deployments.len() > 1;
-                    if self.inner.cooldowns.record_failure(
-                        &deployment.id,
-                        error.kind,
-                        multi,
-                        deployment.cooldown_time(),
-                        tokio::time::Instant::now(),
-                    ) {
+                    if self
+                        .inner
+                        .cooldowns
+                        .record_failure(
+                            &deployment.id,
+                            error.kind,
+                            multi,
+                            deployment.cooldown_time(),
+                        )
+                        .await
+                    {
                         tracing::warn!(
                             deployment = %deployment.id,
-                            model_group = %group_name,
+                            model_group = %group.name,
                             kind = ?error.kind,
                             "deployment cooled down"
                         );
                     }
-                    let retryable = error.is_retryable()
+                    let (num_retries, from_policy) =
+                        self.retries_for(group, error.kind, request_retries);
+                    let retryable = (from_policy && num_retries > 0)
+                        || error.is_retryable()
                         || (multi
                             && matches!(
                                 error.kind,
@@ -563,7 +917,7 @@ impl Router {
                             ));
                     tracing::debug!(
                         deployment = %deployment.id,
-                        model_group = %group_name,
+                        model_group = %group.name,
                         kind = ?error.kind,
                         retries,
                         "attempt failed"
@@ -575,13 +929,10 @@ impl Router {
                     if !retryable || retries >= num_retries {
                         return Err(failure);
                     }
-                    if !tried.contains(&deployment.id.as_str()) {
-                        tried.push(deployment.id.as_str());
+                    if !tried.contains(&index) {
+                        tried.push(index);
                     }
-                    let untried_left = group
-                        .deployments
-                        .iter()
-                        .any(|d| !tried.contains(&d.id.as_str()));
+                    let untried_left = tried.len() < group.deployments.len();
                     if !untried_left {
                         let delay =
                             self.inner
@@ -596,60 +947,317 @@ impl Router {
         }
     }
 
+    /// Bookkeeping after a successful attempt: latency samples, and for usage-based routing
+    /// the tokens used this minute (for streams, once the usage chunk passes by).
+    fn on_success(
+        &self,
+        group: &Arc<ModelGroup>,
+        index: usize,
+        output: Output,
+        elapsed: Duration,
+    ) -> Output {
+        let secs = elapsed.as_secs_f64();
+        let tokens_key = self
+            .inner
+            .strategy
+            .uses_usage()
+            .then(|| usage_keys(&group.deployments[index].id).1);
+        match output {
+            Output::Chat(response) => {
+                let usage = response.usage.as_ref();
+                let completion = usage.map_or(0, |u| u.completion_tokens);
+                self.record_latency(group, index, false, per_token(secs, completion));
+                if let (Some(key), Some(u)) = (tokens_key, usage) {
+                    self.spawn_tokens(key, u.total_tokens);
+                }
+                Output::Chat(response)
+            }
+            Output::Embed(response) => {
+                self.record_latency(group, index, false, secs);
+                if let (Some(key), Some(u)) = (tokens_key, response.usage.as_ref()) {
+                    self.spawn_tokens(key, u.total_tokens);
+                }
+                Output::Embed(response)
+            }
+            Output::Stream(stream) => {
+                // `attempt` resolved at the first chunk: `elapsed` is the time to first token.
+                self.record_latency(group, index, true, secs);
+                match tokens_key {
+                    None => Output::Stream(stream),
+                    Some(key) => {
+                        let router = self.clone();
+                        let mut key = Some(key);
+                        Output::Stream(Box::pin(stream.inspect(move |item| {
+                            if let Ok(chunk) = item {
+                                if let (Some(u), Some(_)) = (chunk.usage.as_ref(), key.as_ref()) {
+                                    if let Some(k) = key.take() {
+                                        router.spawn_tokens(k, u.total_tokens);
+                                    }
+                                }
+                            }
+                        })))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `tokens` to a per-minute token counter off the request path.
+    fn spawn_tokens(&self, key: String, tokens: u64) {
+        if tokens == 0 {
+            return;
+        }
+        let state = self.inner.state.clone();
+        tokio::spawn(async move {
+            state
+                .incr(&key, tokens.min(i64::MAX as u64) as i64, USAGE_TTL)
+                .await;
+        });
+    }
+
+    fn record_latency(&self, group: &ModelGroup, index: usize, stream: bool, secs: f64) {
+        let RoutingStrategy::LatencyBased { max_samples, .. } = self.inner.strategy else {
+            return;
+        };
+        let live = &group.live[index];
+        let samples = if stream { &live.ttft } else { &live.latency };
+        samples
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(secs, max_samples);
+    }
+
+    /// The error for a group where no deployment could be picked. Each counts as an upstream
+    /// failure, so fallbacks apply.
+    fn no_pick_error(&self, group: &ModelGroup, why: NoPick) -> LlmError {
+        match why {
+            NoPick::CoolingDown => self.all_cooling_down(group),
+            NoPick::AtCapacity => LlmError::upstream(
+                ErrorKind::RateLimited,
+                format!(
+                    "No deployments available for selected model, Try again in 1 seconds. Passed model={}. Every deployment is at its max_parallel_requests.",
+                    group.name
+                ),
+            )
+            .with_status(429)
+            .with_retry_after(Some(Duration::from_secs(1))),
+            NoPick::OverLimits => {
+                let wait = Duration::from_secs(60 - (litellm_core::unix_now() % 60));
+                LlmError::upstream(
+                    ErrorKind::RateLimited,
+                    format!(
+                        "No deployments available for selected model, Try again in {} seconds. Passed model={}. Every deployment is at its rpm/tpm limit for this minute.",
+                        wait.as_secs(),
+                        group.name
+                    ),
+                )
+                .with_status(429)
+                .with_retry_after(Some(wait))
+            }
+            NoPick::ContextWindow { tokens, largest } => LlmError::upstream(
+                ErrorKind::ContextWindowExceeded,
+                format!(
+                    "Context window exceeded: the prompt has about {tokens} tokens; the largest context window in model group {} is {largest} (enable_pre_call_checks).",
+                    group.name
+                ),
+            )
+            .with_status(400),
+        }
+    }
+
     /// LiteLLM's answer when every deployment of a group is cooling down: a 429 with the time
-    /// until the first one is back. It counts as an upstream failure, so fallbacks apply.
-    fn all_cooling_down(&self, group_name: &str, group: &ModelGroup) -> LlmError {
-        let now = tokio::time::Instant::now();
-        let wait = group
-            .deployments
-            .iter()
-            .filter_map(|d| self.inner.cooldowns.remaining(&d.id, now))
+    /// until the first one is back.
+    fn all_cooling_down(&self, group: &ModelGroup) -> LlmError {
+        // The caller just read the marks; the local mirror is current enough for the message.
+        let wait = self
+            .inner
+            .state
+            .local_marked(&group.cooldown_keys)
+            .into_iter()
+            .flatten()
             .min()
             .unwrap_or(Duration::from_secs(1));
         LlmError::upstream(
             ErrorKind::RateLimited,
             format!(
-                "No deployments available for selected model, Try again in {} seconds. Passed model={group_name}. All deployments are cooling down after repeated failures.",
-                wait.as_secs_f64().ceil() as u64
+                "No deployments available for selected model, Try again in {} seconds. Passed model={}. All deployments are cooling down after repeated failures.",
+                wait.as_secs_f64().ceil() as u64,
+                group.name
             ),
         )
         .with_status(429)
         .with_retry_after(Some(wait))
     }
 
-    /// Picks among the lowest `order` tier of the deployments that are not cooling down and not
-    /// yet tried; once every available deployment was tried, among all available ones again.
-    fn pick<'a>(&self, group: &'a ModelGroup, tried: &[&str]) -> Option<&'a Arc<Deployment>> {
-        let now = tokio::time::Instant::now();
-        let available: Vec<&Arc<Deployment>> = group
-            .deployments
-            .iter()
-            .filter(|d| self.inner.cooldowns.remaining(&d.id, now).is_none())
+    /// The in-flight cap of a deployment, if any.
+    fn max_parallel(&self, d: &Deployment) -> Option<u64> {
+        d.config
+            .litellm_params
+            .max_parallel_requests
+            .or(self.inner.settings.default_max_parallel_requests)
+            .map(u64::from)
+    }
+
+    /// Picks a deployment: not cooling down, under its `max_parallel_requests`, fitting the
+    /// prompt (pre-call checks), untried if possible, in the lowest `order` tier, chosen by the
+    /// strategy; under usage-based routing its `rpm` is reserved atomically. Returns its index
+    /// and its in-flight slot.
+    async fn pick(
+        &self,
+        group: &Arc<ModelGroup>,
+        tried: &[usize],
+        input_tokens: u64,
+        call: &Call,
+    ) -> Result<(usize, InFlight), NoPick> {
+        let marks = self.inner.cooldowns.remaining(&group.cooldown_keys).await;
+        let mut available: Vec<usize> = (0..group.deployments.len())
+            .filter(|&i| marks[i].is_none())
             .collect();
-        let untried: Vec<&Arc<Deployment>> = available
+        if available.is_empty() {
+            return Err(NoPick::CoolingDown);
+        }
+        available.retain(|&i| {
+            self.max_parallel(&group.deployments[i])
+                .is_none_or(|cap| group.live[i].in_flight.load(Ordering::Relaxed) < cap)
+        });
+        if available.is_empty() {
+            return Err(NoPick::AtCapacity);
+        }
+        if self.inner.settings.enable_pre_call_checks {
+            let windows: Vec<Option<u64>> = available
+                .iter()
+                .map(|&i| context_window(&group.deployments[i]))
+                .collect();
+            let fits: Vec<usize> = available
+                .iter()
+                .zip(&windows)
+                .filter(|(_, w)| w.is_none_or(|w| input_tokens <= w))
+                .map(|(i, _)| *i)
+                .collect();
+            if fits.is_empty() {
+                let largest = windows.into_iter().flatten().max().unwrap_or(0);
+                return Err(NoPick::ContextWindow {
+                    tokens: input_tokens,
+                    largest,
+                });
+            }
+            available = fits;
+        }
+        let untried: Vec<usize> = available
             .iter()
             .copied()
-            .filter(|d| !tried.contains(&d.id.as_str()))
+            .filter(|i| !tried.contains(i))
             .collect();
         let pool = if untried.is_empty() {
             available
         } else {
             untried
         };
-        let best_order = pool.iter().map(|d| d.order()).min()?;
-        let tier: Vec<&Arc<Deployment>> = pool
+        let best_order = pool
+            .iter()
+            .map(|&i| group.deployments[i].order())
+            .min()
+            .ok_or(NoPick::CoolingDown)?;
+        let mut tier: Vec<usize> = pool
             .into_iter()
-            .filter(|d| d.order() == best_order)
+            .filter(|&i| group.deployments[i].order() == best_order)
             .collect();
-        let refs: Vec<&Deployment> = tier.iter().map(|d| d.as_ref()).collect();
-        let i = self.inner.strategy.pick(&refs)?;
-        tier.get(i).copied()
+        let strategy = &self.inner.strategy;
+        loop {
+            let stats = self.stats(group, &tier, call).await;
+            let refs: Vec<&Deployment> = tier
+                .iter()
+                .map(|&i| group.deployments[i].as_ref())
+                .collect();
+            let Some(j) = strategy.pick(&refs, &stats, input_tokens) else {
+                return Err(if strategy.uses_usage() {
+                    NoPick::OverLimits
+                } else {
+                    NoPick::AtCapacity
+                });
+            };
+            let index = tier[j];
+            let deployment = &group.deployments[index];
+            if strategy.uses_usage() {
+                if let Some(rpm) = deployment.config.litellm_params.rpm {
+                    let (rpm_key, _) = usage_keys(&deployment.id);
+                    let used = self.inner.state.incr(&rpm_key, 1, USAGE_TTL).await;
+                    if used > rpm.min(i64::MAX as u64) as i64 {
+                        // Another request (maybe on another replica) took the last slot.
+                        self.inner.state.incr(&rpm_key, -1, USAGE_TTL).await;
+                        tier.remove(j);
+                        continue;
+                    }
+                }
+            }
+            let cap = self.max_parallel(deployment).unwrap_or(u64::MAX);
+            let acquired = group.live[index]
+                .in_flight
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                    (n < cap).then_some(n + 1)
+                })
+                .is_ok();
+            if !acquired {
+                tier.remove(j);
+                continue;
+            }
+            return Ok((
+                index,
+                InFlight {
+                    group: group.clone(),
+                    index,
+                },
+            ));
+        }
+    }
+
+    /// The stats the strategy reads, for the deployments at `indices`.
+    async fn stats(&self, group: &ModelGroup, indices: &[usize], call: &Call) -> Vec<Stats> {
+        let mut stats: Vec<Stats> = indices
+            .iter()
+            .map(|&i| Stats {
+                in_flight: group.live[i].in_flight.load(Ordering::Relaxed),
+                ..Stats::default()
+            })
+            .collect();
+        match &self.inner.strategy {
+            RoutingStrategy::UsageBased => {
+                let keys: Vec<String> = indices
+                    .iter()
+                    .flat_map(|&i| {
+                        let (r, t) = usage_keys(&group.deployments[i].id);
+                        [r, t]
+                    })
+                    .collect();
+                let values = self.inner.state.get(&keys).await;
+                for (s, pair) in stats.iter_mut().zip(values.chunks(2)) {
+                    s.rpm_used = pair.first().copied().unwrap_or(0).max(0) as u64;
+                    s.tpm_used = pair.get(1).copied().unwrap_or(0).max(0) as u64;
+                }
+            }
+            RoutingStrategy::LatencyBased { ttl, .. } => {
+                for (s, &i) in stats.iter_mut().zip(indices) {
+                    let live = &group.live[i];
+                    let read = |m: &Mutex<Samples>| {
+                        m.lock().unwrap_or_else(|p| p.into_inner()).average(*ttl)
+                    };
+                    s.latency = if call.is_stream() {
+                        read(&live.ttft).or_else(|| read(&live.latency))
+                    } else {
+                        read(&live.latency)
+                    };
+                }
+            }
+            _ => {}
+        }
+        stats
     }
 
     async fn attempt(
         &self,
         deployment: &Deployment,
         call: &Call,
+        slot: InFlight,
     ) -> Result<(Output, UpstreamHeaders), LlmError> {
         let settings = &self.inner.settings;
         let timeout = deployment
@@ -679,6 +1287,7 @@ impl Router {
                 let out = tokio::time::timeout(timeout, fut)
                     .await
                     .map_err(|_| timed_out(timeout))??;
+                drop(slot);
                 Ok((Output::Chat(Box::new(out.response)), out.upstream_headers))
             }
             Call::Embed(req) => {
@@ -686,6 +1295,7 @@ impl Router {
                 let out = tokio::time::timeout(timeout, fut)
                     .await
                     .map_err(|_| timed_out(timeout))??;
+                drop(slot);
                 Ok((Output::Embed(Box::new(out.response)), out.upstream_headers))
             }
             Call::Stream(req) => {
@@ -705,13 +1315,78 @@ impl Router {
                 let stream: ChunkStream = match first {
                     // A failure before the first chunk is an ordinary failed attempt.
                     Some(Err(e)) => return Err(e),
+                    // The in-flight slot is held until the stream is dropped.
                     Some(Ok(chunk)) => {
-                        Box::pin(futures::stream::once(async { Ok(chunk) }).chain(rest))
+                        Box::pin(futures::stream::once(async { Ok(chunk) }).chain(rest).map(
+                            move |item| {
+                                let _held = &slot;
+                                item
+                            },
+                        ))
                     }
                     None => Box::pin(futures::stream::empty()),
                 };
                 Ok((Output::Stream(stream), headers))
             }
         }
+    }
+}
+
+/// How long per-minute usage counters live (two windows, so the previous minute's keys expire
+/// on their own).
+const USAGE_TTL: Duration = Duration::from_secs(120);
+
+/// The state keys of a deployment's requests and tokens in the current UTC minute.
+fn usage_keys(id: &str) -> (String, String) {
+    let minute = litellm_core::unix_now() / 60;
+    (
+        format!("usage:{id}:rpm:{minute}"),
+        format!("usage:{id}:tpm:{minute}"),
+    )
+}
+
+/// Latency per output token when the response reports output tokens (LiteLLM's measure).
+fn per_token(secs: f64, completion_tokens: u64) -> f64 {
+    if completion_tokens > 0 {
+        secs / completion_tokens as f64
+    } else {
+        secs
+    }
+}
+
+/// A deployment's context window for pre-call checks: `model_info.max_input_tokens`, else
+/// `model_info.max_tokens`.
+fn context_window(d: &Deployment) -> Option<u64> {
+    let info = &d.config.model_info;
+    info.max_input_tokens.or(info.max_tokens)
+}
+
+/// What `*` in `pattern` matched in `model`, if `model` matches (one `*`; `*` alone matches
+/// every model).
+fn wildcard_capture<'m>(pattern: &str, model: &'m str) -> Option<&'m str> {
+    let (prefix, suffix) = pattern.split_once('*')?;
+    if model.len() < prefix.len() + suffix.len() {
+        return None;
+    }
+    let rest = model.strip_prefix(prefix)?;
+    let captured = rest.strip_suffix(suffix)?;
+    (!captured.is_empty()).then_some(captured)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_capture_what_the_star_matched() {
+        assert_eq!(
+            wildcard_capture("anthropic/*", "anthropic/claude-x"),
+            Some("claude-x")
+        );
+        assert_eq!(wildcard_capture("*", "groq/llama"), Some("groq/llama"));
+        assert_eq!(wildcard_capture("anthropic/*", "openai/gpt-4o"), None);
+        assert_eq!(wildcard_capture("anthropic/*", "anthropic/"), None);
+        assert_eq!(wildcard_capture("gpt-*-mini", "gpt-4o-mini"), Some("4o"));
+        assert_eq!(wildcard_capture("plain", "plain"), None);
     }
 }
