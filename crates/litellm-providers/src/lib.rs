@@ -6,6 +6,12 @@
 //!   builds its `ModelBackend`.
 //! - [`openai`]: the sans-IO OpenAI adapter (request building, response and stream parsing,
 //!   error mapping); [`openai_backend`]: the `ModelBackend` joining it to the transport.
+//! - [`anthropic`]: the sans-IO Anthropic Messages adapter; [`anthropic_backend`]: its
+//!   `ModelBackend`.
+//! - [`openai_compatible`]: OpenAI-compatible providers (`groq/`, `mistral/`, ...) as data,
+//!   served by the OpenAI adapter.
+//! - [`azure`]: Azure OpenAI (the OpenAI adapter with Azure's URLs and `api-key`).
+//! - [`docs`]: generates `docs/providers.md` from the registry and the table.
 //! - [`mock`]: the built-in mock provider (`mock/...` and `mock_response`).
 //! - [`transport`]: the only code that sends HTTP requests (one pooled client per process).
 //! - [`sse`]: the incremental Server-Sent Events parser; [`upstream`]: shared sans-IO helpers.
@@ -14,9 +20,14 @@
 //! sends requests. Credentials live in `SecretString`s and sensitive header values, and are
 //! removed from upstream error messages.
 
+pub mod anthropic;
+pub mod anthropic_backend;
+pub mod azure;
+pub mod docs;
 pub mod mock;
 pub mod openai;
 pub mod openai_backend;
+pub mod openai_compatible;
 pub mod params;
 pub mod sse;
 pub mod transport;
@@ -28,9 +39,12 @@ pub use litellm_core::JsonMap;
 use litellm_core::{ErrorKind, LlmError, ModelBackend};
 pub use params::ProviderParams;
 
+pub use anthropic::AnthropicAdapter;
+pub use anthropic_backend::AnthropicBackend;
 pub use mock::MockBackend;
 pub use openai::{is_internal_param, OpenAiAdapter};
 pub use openai_backend::OpenAiBackend;
+pub use openai_compatible::CompatProvider;
 pub use transport::Transport;
 pub use upstream::UpstreamRequest;
 
@@ -38,27 +52,54 @@ pub use upstream::UpstreamRequest;
 /// the provider is wired in completely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProviderKind {
+    /// An OpenAI-compatible provider from the data table (`groq`, `mistral`, ...).
+    OpenAiCompatible(&'static CompatProvider),
     /// OpenAI, and any OpenAI-compatible server reached through `api_base`.
     OpenAI,
+    /// Anthropic's Messages API.
+    Anthropic,
+    /// Azure OpenAI.
+    Azure,
     /// The built-in mock (no network).
     Mock,
 }
 
 impl ProviderKind {
-    /// Every provider, in registry order.
-    pub const ALL: &'static [ProviderKind] = &[ProviderKind::OpenAI, ProviderKind::Mock];
+    /// Every native provider, in registry order (see [`ProviderKind::all`] for the table ones).
+    pub const ALL: &'static [ProviderKind] = &[
+        ProviderKind::OpenAI,
+        ProviderKind::Anthropic,
+        ProviderKind::Azure,
+        ProviderKind::Mock,
+    ];
 
-    /// The LiteLLM prefix and provider name (`openai`, `mock`).
+    /// Every provider: the native ones, then the OpenAI-compatible table in its order.
+    pub fn all() -> Vec<ProviderKind> {
+        let mut all = Self::ALL.to_vec();
+        if let Ok(table) = openai_compatible::providers() {
+            all.extend(table.iter().map(ProviderKind::OpenAiCompatible));
+        }
+        all
+    }
+
+    /// The LiteLLM prefix and provider name (`openai`, `mock`, `groq`).
     pub fn name(&self) -> &'static str {
         match self {
+            ProviderKind::OpenAiCompatible(p) => p.prefix.as_str(),
             ProviderKind::OpenAI => "openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Azure => "azure",
             ProviderKind::Mock => "mock",
         }
     }
 
     /// The provider with this LiteLLM name.
     pub fn from_name(name: &str) -> Option<ProviderKind> {
-        Self::ALL.iter().copied().find(|k| k.name() == name)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|k| k.name() == name)
+            .or_else(|| openai_compatible::find(name).map(ProviderKind::OpenAiCompatible))
     }
 }
 
@@ -66,38 +107,21 @@ impl ProviderKind {
 /// prefixes is an error naming the provider (rather than being sent to OpenAI), unless the
 /// deployment sets `mock_response`.
 const NOT_YET_SUPPORTED: &[&str] = &[
-    "anthropic",
-    "azure",
     "azure_ai",
     "azure_text",
     "bedrock",
-    "cerebras",
     "cohere",
     "cohere_chat",
-    "databricks",
-    "deepinfra",
-    "deepseek",
-    "fireworks_ai",
     "gemini",
-    "groq",
-    "hosted_vllm",
-    "huggingface",
-    "lm_studio",
-    "mistral",
-    "nvidia_nim",
     "ollama",
     "ollama_chat",
     "openai_like",
-    "openrouter",
-    "perplexity",
     "replicate",
     "sagemaker",
     "text-completion-openai",
-    "together_ai",
     "vertex_ai",
     "vertex_ai_beta",
     "watsonx",
-    "xai",
 ];
 
 /// How a `model` string resolved, before deciding whether that is an error.
@@ -164,7 +188,7 @@ fn resolve(params: &ProviderParams) -> Result<Resolved, LlmError> {
 }
 
 fn unknown_provider(provider: &str, model: &str, param: &str) -> LlmError {
-    let supported: Vec<&str> = ProviderKind::ALL.iter().map(ProviderKind::name).collect();
+    let supported: Vec<&str> = ProviderKind::all().iter().map(ProviderKind::name).collect();
     let mut e = LlmError::client(
         ErrorKind::BadRequest,
         format!(
@@ -183,7 +207,7 @@ fn unknown_provider(provider: &str, model: &str, param: &str) -> LlmError {
 /// there). Only the first `/` splits: `openai/meta-llama/Llama-3` is OpenAI model
 /// `meta-llama/Llama-3`. An unknown prefix (`foo/bar`) is the OpenAI model `foo/bar` when
 /// `api_base` is set, and an error naming `foo` otherwise. A LiteLLM provider not implemented yet
-/// (`anthropic/...`) is an error naming it.
+/// (`bedrock/...`) is an error naming it.
 pub fn resolve_provider(params: &ProviderParams) -> Result<(ProviderKind, String), LlmError> {
     match resolve(params)? {
         Resolved::Known(kind, model) => Ok((kind, model)),
@@ -239,6 +263,31 @@ pub fn build_backend_with(
     match kind {
         ProviderKind::OpenAI => {
             let adapter = OpenAiAdapter::new(params, &model)?;
+            let transport = match transport {
+                Some(t) => t,
+                None => Transport::shared()?,
+            };
+            Ok(Arc::new(OpenAiBackend::new(adapter, transport)))
+        }
+        ProviderKind::Anthropic => {
+            let adapter = AnthropicAdapter::new(params, &model)?;
+            let transport = match transport {
+                Some(t) => t,
+                None => Transport::shared()?,
+            };
+            Ok(Arc::new(AnthropicBackend::new(adapter, transport)))
+        }
+        ProviderKind::Azure => {
+            let adapter = azure::adapter(params, &model, |k| std::env::var(k).ok())?;
+            let transport = match transport {
+                Some(t) => t,
+                None => Transport::shared()?,
+            };
+            Ok(Arc::new(OpenAiBackend::new(adapter, transport)))
+        }
+        ProviderKind::OpenAiCompatible(provider) => {
+            let adapter =
+                openai_compatible::adapter(provider, params, &model, |k| std::env::var(k).ok())?;
             let transport = match transport {
                 Some(t) => t,
                 None => Transport::shared()?,
@@ -310,10 +359,10 @@ mod tests {
 
     #[test]
     fn providers_not_yet_supported_are_named_even_with_api_base() {
-        let mut p = params("anthropic/claude-3-5-sonnet");
+        let mut p = params("bedrock/claude-3-5-sonnet");
         p.api_base = Some("http://x".into());
         let e = resolve_provider(&p).expect_err("not supported");
-        assert!(e.message.contains("anthropic"), "{}", e.message);
+        assert!(e.message.contains("bedrock"), "{}", e.message);
         assert!(resolve_provider(&params("")).is_err());
         assert!(resolve_provider(&params("openai/")).is_err());
     }
@@ -338,8 +387,8 @@ mod tests {
 
     #[test]
     fn every_kind_round_trips_through_its_name() {
-        for kind in ProviderKind::ALL {
-            assert_eq!(ProviderKind::from_name(kind.name()), Some(*kind));
+        for kind in ProviderKind::all() {
+            assert_eq!(ProviderKind::from_name(kind.name()), Some(kind));
         }
     }
 }

@@ -25,7 +25,10 @@
 //! - Embeddings: `encoding_format` is forwarded as given; base64 vectors pass through untouched,
 //!   and float vectors are encoded when the client asked for base64.
 //! - Lenient parsing: a response or chunk missing `id`, `created` or `model` gets defaults (some
-//!   OpenAI-compatible servers omit them) instead of failing the call.
+//!   OpenAI-compatible servers omit them) instead of failing the call. A chunk with an empty
+//!   `id`, no choices and no usage (Azure's leading `prompt_filter_results` chunk) is skipped.
+//! - The same adapter serves OpenAI-compatible providers (`openai_compatible.rs`: another
+//!   provider name plus [`ParamRules`]) and Azure OpenAI (`azure.rs`: Azure's URLs and auth).
 
 use std::collections::VecDeque;
 
@@ -166,6 +169,25 @@ pub struct OpenAiAdapter {
     /// The same for embeddings.
     embedding_defaults: JsonMap,
     api_key: Option<SecretString>,
+    /// The provider name reported in errors and spend (`openai`, or an OpenAI-compatible
+    /// provider's prefix such as `groq`).
+    provider: &'static str,
+    /// Parameter rules of an OpenAI-compatible provider (none for OpenAI itself).
+    rules: Option<ParamRules>,
+}
+
+/// What an OpenAI-compatible provider does not accept, or names differently.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParamRules {
+    /// Request fields the provider refuses: a 400 naming them, or dropped with `drop_params`.
+    pub unsupported: Vec<String>,
+    /// Request fields sent under another name (`max_completion_tokens` -> `max_tokens`); a rename
+    /// never overwrites a field the request already has.
+    pub renames: Vec<(String, String)>,
+    /// The deployment's `drop_params`.
+    pub drop_params: bool,
+    /// The provider has no `/embeddings` endpoint: embedding calls are a 400 naming it.
+    pub no_embeddings: bool,
 }
 
 impl OpenAiAdapter {
@@ -249,7 +271,40 @@ impl OpenAiAdapter {
             chat_defaults,
             embedding_defaults,
             api_key,
+            provider: PROVIDER,
+            rules: None,
         })
+    }
+
+    /// The same adapter reporting another provider name and applying its parameter rules (for
+    /// OpenAI-compatible providers).
+    pub fn with_provider(mut self, provider: &'static str, rules: ParamRules) -> Self {
+        self.provider = provider;
+        self.rules = Some(rules);
+        self
+    }
+
+    /// Replaces the endpoints and the credential header (Azure's URL layout and `api-key`).
+    /// `secret` is the credential, removed from error messages like the API key.
+    pub(crate) fn set_endpoints_and_auth(
+        &mut self,
+        chat_url: String,
+        embeddings_url: String,
+        auth: Option<(&str, String)>,
+        secret: Option<SecretString>,
+    ) -> Result<(), LlmError> {
+        self.chat_url = chat_url;
+        self.embeddings_url = embeddings_url;
+        if let Some((name, value)) = auth {
+            insert_header(&mut self.headers, name, &value, "api_key")?;
+        }
+        self.api_key = secret;
+        Ok(())
+    }
+
+    /// The provider name reported in errors and spend records.
+    pub fn provider(&self) -> &'static str {
+        self.provider
     }
 
     /// The base URL requests go to (no trailing `/`).
@@ -262,8 +317,15 @@ impl OpenAiAdapter {
         &self.model
     }
 
-    /// Removes the deployment's key from a message, should an upstream have echoed it.
+    /// Removes the deployment's key from a message, should an upstream have echoed it, and
+    /// names this adapter's provider on an upstream error.
     pub fn scrub(&self, mut err: LlmError) -> LlmError {
+        if err.provider.is_some() && self.provider != PROVIDER {
+            err.provider = Some(self.provider.to_string());
+            if err.message.starts_with(PROVIDER) {
+                err.message = format!("{}{}", self.provider, &err.message[PROVIDER.len()..]);
+            }
+        }
         if let Some(key) = &self.api_key {
             let key = key.expose_secret().trim();
             if key.len() >= 4 && err.message.contains(key) {
@@ -297,15 +359,22 @@ impl OpenAiAdapter {
             req.stream_options = None;
         }
         let client_extra_body = take_extra_body(&mut req.extra)?;
+        let request_drop = req.extra.get("drop_params").and_then(Value::as_bool) == Some(true);
         req.extra.retain(|k, _| !is_internal_param(k));
-        let body = if self.chat_defaults.is_empty() && client_extra_body.is_none() {
-            // The common case: one serialization straight to bytes.
-            serde_json::to_vec(&req)
-        } else {
-            let value = serde_json::to_value(&req).map_err(serialize_error)?;
-            serde_json::to_vec(&merge_body(value, &self.chat_defaults, client_extra_body))
-        }
-        .map_err(serialize_error)?;
+        let body =
+            if self.chat_defaults.is_empty() && client_extra_body.is_none() && self.rules.is_none()
+            {
+                // The common case: one serialization straight to bytes.
+                serde_json::to_vec(&req)
+            } else {
+                let value = serde_json::to_value(&req).map_err(serialize_error)?;
+                let mut value = merge_body(value, &self.chat_defaults, client_extra_body);
+                if let Some(rules) = &self.rules {
+                    self.apply_rules(rules, &mut value, request_drop)?;
+                }
+                serde_json::to_vec(&value)
+            }
+            .map_err(serialize_error)?;
         Ok(UpstreamRequest {
             method: Method::POST,
             url: self.chat_url.clone(),
@@ -314,12 +383,71 @@ impl OpenAiAdapter {
         })
     }
 
+    /// Refuses or drops unsupported parameters and applies renames (OpenAI-compatible
+    /// providers).
+    fn apply_rules(
+        &self,
+        rules: &ParamRules,
+        body: &mut Value,
+        drop: bool,
+    ) -> Result<(), LlmError> {
+        let Value::Object(map) = body else {
+            return Ok(());
+        };
+        let present: Vec<&str> = rules
+            .unsupported
+            .iter()
+            .map(String::as_str)
+            .filter(|k| map.get(*k).is_some_and(|v| !v.is_null()))
+            // `n: 1` asks for nothing a provider could refuse.
+            .filter(|k| !(*k == "n" && map.get("n").and_then(Value::as_u64) == Some(1)))
+            .collect();
+        if !present.is_empty() {
+            if !(drop || rules.drop_params) {
+                let mut e = LlmError::client(
+                    ErrorKind::BadRequest,
+                    format!(
+                        "UnsupportedParamsError: {} does not support parameters: {}. To drop \
+                         them, set drop_params: true (litellm_settings or the deployment's \
+                         litellm_params) or pass \"drop_params\": true in the request",
+                        self.provider,
+                        present.join(", ")
+                    ),
+                );
+                e.param = present.first().map(|p| p.to_string());
+                return Err(e.with_provider(self.provider));
+            }
+            let present: Vec<String> = present.into_iter().map(str::to_string).collect();
+            for key in present {
+                map.remove(&key);
+            }
+        }
+        for (from, to) in &rules.renames {
+            if map.contains_key(to) {
+                continue;
+            }
+            if let Some(v) = map.remove(from) {
+                map.insert(to.clone(), v);
+            }
+        }
+        Ok(())
+    }
+
     /// `POST {api_base}/embeddings` for `req`, with per-call headers.
     pub fn build_embedding_request(
         &self,
         mut req: EmbeddingRequest,
         extra_headers: &[(String, String)],
     ) -> Result<UpstreamRequest, LlmError> {
+        if self.rules.as_ref().is_some_and(|r| r.no_embeddings) {
+            let mut e = LlmError::client(
+                ErrorKind::BadRequest,
+                format!("{} does not offer an embeddings API", self.provider),
+            )
+            .with_provider(self.provider);
+            e.param = Some("model".into());
+            return Err(e);
+        }
         req.model.clone_from(&self.model);
         let client_extra_body = take_extra_body(&mut req.extra)?;
         req.extra.retain(|k, _| !is_internal_param(k));
@@ -521,9 +649,11 @@ fn error_in_body(v: &Value) -> Option<LlmError> {
 }
 
 fn is_context_window(code: Option<&str>, message: &str) -> bool {
-    if code == Some("context_length_exceeded") {
-        return true;
-    }
+    code == Some("context_length_exceeded") || looks_like_context_window(message)
+}
+
+/// Whether an error message says the prompt does not fit the context window.
+pub(crate) fn looks_like_context_window(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     [
         "maximum context length",
@@ -537,12 +667,20 @@ fn is_context_window(code: Option<&str>, message: &str) -> bool {
     .any(|needle| m.contains(needle))
 }
 
-fn is_content_policy(code: Option<&str>, kind: Option<&str>) -> bool {
-    matches!(code, Some("content_policy_violation" | "content_filter"))
-        || matches!(kind, Some("content_policy_violation" | "content_filter"))
+fn is_content_policy(code: Option<&str>, kind: Option<&str>, message: &str) -> bool {
+    const CODES: &[&str] = &[
+        "content_policy_violation",
+        "content_filter",
+        "ResponsibleAIPolicyViolation",
+    ];
+    code.is_some_and(|c| CODES.contains(&c))
+        || kind.is_some_and(|k| CODES.contains(&k))
+        // Azure OpenAI's wording when its content filter refuses a prompt.
+        || message.contains("content management policy")
 }
 
-fn kind_for_status(status: u16) -> ErrorKind {
+/// The error kind of an HTTP status alone (shared by the HTTP adapters).
+pub(crate) fn kind_for_status(status: u16) -> ErrorKind {
     match status {
         400 | 422 => ErrorKind::BadRequest,
         401 => ErrorKind::Authentication,
@@ -604,7 +742,9 @@ fn error_from_parts(status: Option<u16>, body: ErrorBody, raw: Option<&[u8]>) ->
     let code = body.code.as_deref();
     let kind = if matches!(status, None | Some(400)) && is_context_window(code, &message) {
         ErrorKind::ContextWindowExceeded
-    } else if matches!(status, None | Some(400)) && is_content_policy(code, body.kind.as_deref()) {
+    } else if matches!(status, None | Some(400))
+        && is_content_policy(code, body.kind.as_deref(), &message)
+    {
         ErrorKind::ContentPolicyViolation
     } else {
         match status {
@@ -728,6 +868,11 @@ impl ChatStreamDecoder {
         // takes the careful path.
         if !is_error_event && !data.contains("\"error\"") {
             if let Ok(chunk) = serde_json::from_str::<ChatChunk>(data) {
+                // Azure opens its streams with a `prompt_filter_results` chunk that has no id,
+                // no choices and no usage: nothing for the client (LiteLLM drops it too).
+                if chunk.id.is_empty() && chunk.choices.is_empty() && chunk.usage.is_none() {
+                    return None;
+                }
                 self.note(&chunk);
                 return Some(Ok(chunk));
             }

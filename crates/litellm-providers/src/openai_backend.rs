@@ -45,7 +45,7 @@ impl OpenAiBackend {
 
     async fn chat_impl(&self, req: ChatRequest, ctx: &CallContext) -> Result<ChatOutput, LlmError> {
         if let Some(text) = request_mock_response(&req) {
-            return match mock_error(text, PROVIDER) {
+            return match mock_error(text, self.adapter.provider()) {
                 Some(err) => Err(err),
                 None => Ok(ChatOutput {
                     response: mock_chat_response(text.to_string(), self.adapter.model(), &req),
@@ -82,7 +82,7 @@ impl OpenAiBackend {
         ctx: &CallContext,
     ) -> Result<ChatStreamOutput, LlmError> {
         if let Some(text) = request_mock_response(&req) {
-            if let Some(err) = mock_error(text, PROVIDER) {
+            if let Some(err) = mock_error(text, self.adapter.provider()) {
                 return Err(err);
             }
             let chunks = mock_chat_chunks(text, self.adapter.model(), &req);
@@ -178,7 +178,8 @@ impl Stream for DecodedStream {
                 Poll::Ready(Some(Ok(bytes))) => this.decoder.feed(&bytes, &mut this.pending),
                 Poll::Ready(Some(Err(err))) => {
                     this.body = None;
-                    this.pending.push_back(Err(err.with_provider(PROVIDER)));
+                    this.pending
+                        .push_back(Err(this.adapter.scrub(err.with_provider(PROVIDER))));
                 }
                 Poll::Ready(None) => {
                     this.body = None;
@@ -191,7 +192,7 @@ impl Stream for DecodedStream {
 
 impl ModelBackend for OpenAiBackend {
     fn provider(&self) -> &str {
-        PROVIDER
+        self.adapter.provider()
     }
 
     fn api_base(&self) -> Option<&str> {

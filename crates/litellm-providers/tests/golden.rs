@@ -1,5 +1,6 @@
 //! Golden-file tests of the OpenAI adapter's translations, one directory per case under
-//! `tests/golden/openai/`. Each file pair is optional except `params.json`:
+//! `tests/golden/openai/`, and of Azure OpenAI's (the same adapter with Azure's URLs and auth)
+//! under `tests/golden/azure/`. Each file pair is optional except `params.json`:
 //! - `request.openai.json` (client request) -> `request.upstream.json` (method, URL, redacted
 //!   headers, body); a request with `input` is an embeddings request.
 //! - `response.upstream.json` -> `response.openai.json` (the parsed response, re-serialized).
@@ -18,11 +19,11 @@ use serde_json::{json, Value};
 
 use litellm_core::{ChatChunk, ChatRequest, EmbeddingRequest, LlmError};
 use litellm_providers::openai::ChatStreamDecoder;
-use litellm_providers::{resolve_provider, OpenAiAdapter, ProviderKind, ProviderParams};
+use litellm_providers::{azure, resolve_provider, OpenAiAdapter, ProviderKind, ProviderParams};
 use litellm_test_support::golden::{case_dirs, check_json, check_jsonl, read_json};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/openai")
+fn root(provider: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/{provider}"))
 }
 
 fn error_json(e: &LlmError) -> Value {
@@ -56,8 +57,14 @@ fn run_case(dir: &Path) {
     let params: ProviderParams = serde_json::from_value(read_json(&dir.join("params.json")))
         .unwrap_or_else(|e| panic!("{}: params.json: {e}", dir.display()));
     let (kind, model) = resolve_provider(&params).unwrap();
-    assert_eq!(kind, ProviderKind::OpenAI, "{}", dir.display());
-    let adapter = OpenAiAdapter::with_env(&params, &model, |_| None).unwrap();
+    let adapter = match kind {
+        ProviderKind::OpenAI => OpenAiAdapter::with_env(&params, &model, |_| None).unwrap(),
+        ProviderKind::Azure => azure::adapter(&params, &model, |_| None).unwrap(),
+        other => panic!(
+            "{}: not an OpenAI-format provider: {other:?}",
+            dir.display()
+        ),
+    };
 
     let request_path = dir.join("request.openai.json");
     let request = request_path.exists().then(|| read_json(&request_path));
@@ -144,11 +151,24 @@ fn run_case(dir: &Path) {
 
 #[test]
 fn openai_golden_cases() {
-    let cases = case_dirs(&root());
+    let cases = case_dirs(&root("openai"));
     assert!(
         cases.len() >= 20,
         "expected the golden cases under {}",
-        root().display()
+        root("openai").display()
+    );
+    for dir in &cases {
+        run_case(dir);
+    }
+}
+
+#[test]
+fn azure_golden_cases() {
+    let cases = case_dirs(&root("azure"));
+    assert!(
+        cases.len() >= 5,
+        "expected the golden cases under {}",
+        root("azure").display()
     );
     for dir in &cases {
         run_case(dir);
