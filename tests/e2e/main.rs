@@ -3,9 +3,13 @@
 //! disconnects that cancel the upstream call, and the CLI's subcommands and bind rules.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
+mod anthropic;
 mod clients;
 mod harness;
+mod keys;
 mod openai_compat;
+mod providers;
+mod routing;
 
 use std::process::Command;
 use std::time::Duration;

@@ -16,6 +16,9 @@ pub enum AuthError {
     /// Applying the embedded migrations failed.
     #[error("database migration failed: {0}")]
     Migration(String),
+    /// A row with the same primary key or unique value (e.g. a key alias) already exists.
+    #[error("already exists: {0}")]
+    Conflict(String),
     /// A stored value could not be decoded (e.g. a malformed timestamp).
     #[error("corrupt stored value: {0}")]
     Corrupt(String),

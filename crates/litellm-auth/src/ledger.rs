@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::error::AuthError;
+use crate::keys::KeyCache;
 use crate::spend::{SpendLogFilter, SpendLogRow, SpendRecord};
 use crate::store::{Dialect, Store};
 
@@ -37,6 +38,9 @@ pub struct LedgerOptions {
     /// Records per write transaction; a full batch is written without waiting for the
     /// interval (default 500). At least 1.
     pub max_batch: usize,
+    /// How long the [`KeyCache`] keeps keys, users and teams (LiteLLM's
+    /// `user_api_key_cache_ttl`, default 60 s).
+    pub key_cache_ttl: Duration,
 }
 
 impl Default for LedgerOptions {
@@ -45,6 +49,7 @@ impl Default for LedgerOptions {
             flush_interval: Duration::from_secs(10),
             queue_capacity: 10_000,
             max_batch: 500,
+            key_cache_ttl: Duration::from_secs(60),
         }
     }
 }
@@ -57,6 +62,7 @@ enum Control {
 
 struct Inner {
     store: Store,
+    cache: KeyCache,
     records: mpsc::Sender<SpendRecord>,
     control: mpsc::UnboundedSender<Control>,
 }
@@ -102,6 +108,7 @@ impl Ledger {
         Ledger {
             inner: Arc::new(Inner {
                 store,
+                cache: KeyCache::new(opts.key_cache_ttl),
                 records,
                 control,
             }),
@@ -111,7 +118,9 @@ impl Ledger {
     /// Queues a record for the writer; never touches the database on the caller's task. When
     /// the queue is full this waits for room rather than dropping the record. After
     /// [`Ledger::shutdown`] there is no writer, so the record is written directly instead.
+    /// The record's spend is added to the cached key, user and team counters at once.
     pub async fn record(&self, rec: SpendRecord) {
+        self.inner.cache.add_spend(&rec);
         if let Err(mpsc::error::SendError(rec)) = self.inner.records.send(rec).await {
             tracing::warn!(
                 request_id = %rec.request_id,
@@ -171,6 +180,11 @@ impl Ledger {
     /// The underlying store.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// This replica's key cache, whose spend counters the ledger keeps current.
+    pub fn key_cache(&self) -> &KeyCache {
+        &self.inner.cache
     }
 }
 

@@ -3,21 +3,34 @@
 //! - [`MasterKey`] and [`hash_token`]: the proxy's master key, checked in constant time, and
 //!   LiteLLM's `hash_token` (SHA-256 hex), the only form in which keys are ever stored.
 //! - [`Store`]: one storage handle over SQLite (embedded, the default) or PostgreSQL (for
-//!   replicas), with embedded per-dialect migrations. Later auth tables (virtual keys, users,
-//!   teams, budgets) grow on this same handle.
+//!   replicas), with embedded per-dialect migrations: spend logs, virtual keys
+//!   ([`KeyRecord`]), users ([`UserRecord`]) and teams ([`TeamRecord`]).
+//! - [`generate_key`] (`sk-` + 256 random bits) and [`KeyCache`], the per-replica cache that
+//!   keeps the database off the request path; [`KeyPatch`]/[`UserPatch`]/[`TeamPatch`], the
+//!   management bodies, and [`BudgetDuration`] (`30s`, `1h`, `7d`, `1mo`).
 //! - [`Ledger`]: the spend-log writer. The request path only queues a [`SpendRecord`]; a
 //!   background task writes batches (multi-row INSERTs in one transaction) every
 //!   `proxy_batch_write_at` or as soon as a batch fills, keeps records across write failures and
-//!   drains everything on shutdown.
+//!   drains everything on shutdown. The same transaction adds each row's spend to its key's,
+//!   user's and team's counters; the key cache sees the spend as soon as it is queued.
 
+mod duration;
 mod error;
+mod keys;
 mod ledger;
 mod master_key;
+mod records;
 mod spend;
 mod store;
 
+pub use duration::{deadline_after, BudgetDuration};
 pub use error::AuthError;
+pub use keys::{abbreviate_key, generate_key, Cached, KeyCache};
 pub use ledger::{Ledger, LedgerOptions};
 pub use master_key::{hash_token, MasterKey};
+pub use records::{
+    check_members, KeyPatch, KeyRecord, LimitsPatch, Patch, PatchError, TeamMember, TeamPatch,
+    TeamRecord, UserPatch, UserRecord, USER_ROLES,
+};
 pub use spend::{SpendLogFilter, SpendLogRow, SpendRecord};
-pub use store::{Dialect, Store};
+pub use store::{Dialect, KeyColumn, KeyFilter, Page, SpendOf, Store};

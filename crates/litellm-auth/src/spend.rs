@@ -42,9 +42,13 @@ pub struct SpendRecord {
     pub custom_llm_provider: String,
     /// The upstream base URL, query string stripped.
     pub api_base: String,
+    /// The `user` the client sent (LiteLLM's `user` column).
     pub user: Option<String>,
     pub end_user: Option<String>,
+    /// The caller's key's team; its spend counter grows with this row.
     pub team_id: Option<String>,
+    /// The caller's key's owner (an internal user); its spend counter grows with this row.
+    pub user_id: Option<String>,
     /// Free-form JSON (retries, fallbacks, later key alias and cost breakdown).
     pub metadata: serde_json::Value,
     pub request_tags: Vec<String>,
@@ -63,6 +67,12 @@ pub struct SpendLogFilter {
     pub api_key_hash: Option<String>,
     pub model_group: Option<String>,
     pub request_id: Option<String>,
+    pub user_id: Option<String>,
+    pub team_id: Option<String>,
+    /// Rows that started at or after this time.
+    pub start_time: Option<DateTime<Utc>>,
+    /// Rows that started before this time.
+    pub end_time: Option<DateTime<Utc>>,
     /// At most this many rows; `None` reads all.
     pub limit: Option<u32>,
 }

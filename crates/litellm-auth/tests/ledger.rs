@@ -4,143 +4,19 @@
 // Reason: test code may unwrap; failures point at the line.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+mod common;
+
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, TimeZone, Utc};
 use serde_json::json;
-use sqlx::Connection;
 
+use common::*;
 use litellm_auth::{
     hash_token, AuthError, Dialect, Ledger, LedgerOptions, SpendLogFilter, SpendLogRow, SpendRecord,
 };
-
-const DEFAULT_PG_URL: &str = "postgresql://postgres@127.0.0.1:5432/test";
-
-/// An upper bound for a whole test body, so a deadlock fails instead of hanging CI.
-const TEST_DEADLINE: Duration = Duration::from_secs(120);
-
-/// A long flush interval: with it, only `flush`, a full batch or `shutdown` write anything.
-const NEVER: Duration = Duration::from_secs(3600);
-
-fn pg_base_url() -> String {
-    std::env::var("LITELLM_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string())
-}
-
-/// One test's private database: a SQLite file or a PostgreSQL schema.
-#[derive(Debug, Clone)]
-struct TestDb {
-    dialect: Dialect,
-    url: String,
-}
-
-impl TestDb {
-    async fn ledger(&self, opts: LedgerOptions) -> Ledger {
-        Ledger::connect(&self.url, opts)
-            .await
-            .expect("ledger connects to the test database")
-    }
-
-    /// Runs SQL on a connection of its own, outside any ledger's pool.
-    async fn exec(&self, sql: &str) {
-        match self.dialect {
-            Dialect::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.url)
-                    .await
-                    .expect("sqlite admin connection");
-                sqlx::raw_sql(sql).execute(&pool).await.expect(sql);
-                pool.close().await;
-            }
-            Dialect::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.url)
-                    .await
-                    .expect("postgres admin connection");
-                sqlx::raw_sql(sql).execute(&pool).await.expect(sql);
-                pool.close().await;
-            }
-        }
-    }
-}
-
-/// Runs `body` against a fresh database of `dialect` and removes the database afterwards,
-/// whether the body passed or panicked.
-async fn with_db<F, Fut>(dialect: Dialect, body: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let outcome = match dialect {
-        Dialect::Sqlite => {
-            let dir = std::env::temp_dir().join(format!("litellm-auth-test-{id}"));
-            std::fs::create_dir_all(&dir).expect("create temp dir");
-            let url = format!("sqlite://{}", dir.join("ledger.db").display());
-            let outcome = run_body(body(TestDb { dialect, url })).await;
-            let _ = std::fs::remove_dir_all(&dir);
-            outcome
-        }
-        Dialect::Postgres => {
-            let base = pg_base_url();
-            let mut admin = sqlx::PgConnection::connect(&base)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL (LITELLM_TEST_POSTGRES_URL) is unreachable; these tests never \
-                     skip: {e}"
-                    )
-                });
-            let schema = format!("t_{id}");
-            sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
-                .execute(&mut admin)
-                .await
-                .expect("create test schema");
-            let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options[search_path]={schema}");
-            let outcome = run_body(body(TestDb { dialect, url })).await;
-            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&mut admin)
-                .await
-                .expect("drop test schema");
-            outcome
-        }
-    };
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
-}
-
-/// Runs a test body on its own task so a panic can be caught, cleaned up after and re-raised.
-async fn run_body(
-    fut: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), Box<dyn std::any::Any + Send>> {
-    match tokio::time::timeout(TEST_DEADLINE, tokio::spawn(fut)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(join)) if join.is_panic() => Err(join.into_panic()),
-        Ok(Err(join)) => Err(Box::new(format!("test task failed: {join}"))),
-        Err(_) => Err(Box::new("test body exceeded its deadline".to_string())),
-    }
-}
-
-/// Defines each test once and runs it for both dialects (`<name>::sqlite`, `<name>::postgres`).
-macro_rules! both_dialects {
-    ($( $(#[$meta:meta])* async fn $name:ident($db:ident) $body:block )*) => {$(
-        $(#[$meta])*
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                with_db(Dialect::Sqlite, |$db: TestDb| async move $body).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                with_db(Dialect::Postgres, |$db: TestDb| async move $body).await
-            }
-        }
-    )*};
-}
 
 /// A fixed base time with nanoseconds, to check that both dialects keep microseconds.
 fn base_time() -> DateTime<Utc> {
@@ -170,6 +46,7 @@ fn full_record(id: &str, offset_s: i64) -> SpendRecord {
         user: Some("alice".to_string()),
         end_user: Some("customer-9".to_string()),
         team_id: Some("team-a".to_string()),
+        user_id: Some("user-a".to_string()),
         metadata: json!({"attempted_retries": 1, "nested": {"list": [1, 2.5, "x", null], "ok": true}}),
         request_tags: vec!["prod".to_string(), "batch".to_string()],
         cache_hit: true,
@@ -214,6 +91,7 @@ fn opts(flush_interval: Duration, queue_capacity: usize, max_batch: usize) -> Le
         flush_interval,
         queue_capacity,
         max_batch,
+        ..LedgerOptions::default()
     }
 }
 
@@ -241,6 +119,7 @@ both_dialects! {
             user: None,
             end_user: None,
             team_id: None,
+            user_id: None,
             metadata: json!({}),
             request_tags: Vec::new(),
             cache_hit: false,

@@ -270,7 +270,7 @@ model_list:
 router_settings:
   model_group_alias:
     gpt-4: gpt-4o
-  redis_host: localhost
+  enable_tag_filtering: true
 general_settings:
   master_key: sk-check-master-0003
   database_url: postgresql://u:db-password-0004@db:5432/x
@@ -294,7 +294,7 @@ general_settings:
         "{out}"
     );
     assert!(
-        out.contains("  - router_settings.redis_host: not supported yet; ignored"),
+        out.contains("  - router_settings.enable_tag_filtering: not supported yet; ignored"),
         "{out}"
     );
     assert!(out.contains("OK: "), "{out}");

@@ -1,10 +1,26 @@
-//! Request authentication: where a key is read from (LiteLLM's `SpecialHeaders`) and the
-//! master-key check. Virtual keys arrive with the auth-and-ledger issue; until then the master
-//! key is the only credential, and without one the proxy is open (bound to loopback only).
+//! Request authentication and authorization: where a key is read from (LiteLLM's
+//! `SpecialHeaders`), the master key, and virtual keys with their team and user.
+//!
+//! [`Auth::check`] runs LiteLLM's key checks in its order: the key exists (401), has not expired
+//! (400 `expired_key`, as LiteLLM), is not blocked (401), and its team is not blocked (401).
+//! [`Auth::authorize`] then runs the per-call checks once the model is known: the key's and the
+//! team's `models` (401 `key_model_access_denied` / `team_model_access_denied`), then the key,
+//! team and user `max_budget` against their spend (`budget_exceeded`, 422 by default as in
+//! LiteLLM 1.109; see [`Auth::with_budget_exceeded_status`]).
+//!
+//! Keys, users and teams come from the ledger's [`KeyCache`] and only on a miss from the
+//! database. Without a master key the proxy is open (bound to loopback only): any key is
+//! accepted, but a stored virtual key is still checked and its spend attributed.
 
-use axum::http::HeaderMap;
+use std::sync::Arc;
 
-use litellm_auth::{hash_token, MasterKey};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use chrono::Utc;
+
+use litellm_auth::{
+    abbreviate_key, hash_token, AuthError, Cached, KeyCache, KeyRecord, MasterKey, Store,
+    TeamRecord, UserRecord,
+};
 
 use crate::error::ApiError;
 
@@ -17,11 +33,62 @@ const KEY_HEADERS: [&str; 5] = [
     "ocp-apim-subscription-key",
 ];
 
+/// LiteLLM's `budget_exceeded_status_code` in 1.109 (older releases sent 400, then 429).
+pub const DEFAULT_BUDGET_EXCEEDED_STATUS: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
+
 /// Who is calling, as far as auth could tell.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     /// SHA-256 hex of the presented key ("" when none), for spend logs. Never the key itself.
     pub key_hash: String,
+    pub key_alias: Option<String>,
+    /// The key's owner (an internal user).
+    pub user_id: Option<String>,
+    pub team_id: Option<String>,
+    /// The master key, or a key whose user is a `proxy_admin`.
+    pub is_admin: bool,
+    /// The virtual key, when the presented key is one.
+    pub key: Option<Arc<KeyRecord>>,
+    /// The key's spend as this replica knows it.
+    pub key_spend: f64,
+    pub team: Option<Arc<TeamRecord>>,
+    pub team_spend: f64,
+    pub user: Option<Arc<UserRecord>>,
+    pub user_spend: f64,
+}
+
+impl Caller {
+    /// The model this key's `aliases` map `model` to, if any.
+    pub fn model_alias(&self, model: &str) -> Option<String> {
+        self.key
+            .as_ref()?
+            .aliases
+            .get(model)?
+            .as_str()
+            .map(str::to_string)
+    }
+
+    /// Adds `x-litellm-key-spend` (spend after this call) and `x-litellm-key-max-budget` for a
+    /// virtual key.
+    pub fn key_headers(&self, h: &mut HeaderMap, cost: f64) {
+        let Some(key) = &self.key else { return };
+        let mut put = |name: &'static str, v: f64| {
+            if let Ok(v) = HeaderValue::from_str(&crate::headers::format_cost(v)) {
+                h.insert(HeaderName::from_static(name), v);
+            }
+        };
+        put("x-litellm-key-spend", self.key_spend + cost);
+        if let Some(max) = key.max_budget {
+            put("x-litellm-key-max-budget", max);
+        }
+    }
+}
+
+/// The database behind virtual keys and this replica's cache of it.
+#[derive(Debug, Clone)]
+pub struct KeyDb {
+    pub store: Store,
+    pub cache: KeyCache,
 }
 
 /// The proxy's authenticator.
@@ -29,20 +96,65 @@ pub struct Caller {
 pub struct Auth {
     master_key: Option<MasterKey>,
     custom_header: Option<String>,
+    db: Option<KeyDb>,
+    budget_exceeded_status: StatusCode,
+}
+
+/// Whether `model` is in a `models` list: empty means every model, as do
+/// `all-proxy-models` and `*`; `prefix/*` matches by prefix.
+pub fn model_allowed(models: &[String], model: &str) -> bool {
+    models.is_empty()
+        || models.iter().any(|m| {
+            m == model
+                || m == "*"
+                || m == "all-proxy-models"
+                || m.strip_suffix('*')
+                    .is_some_and(|prefix| prefix.ends_with('/') && model.starts_with(prefix))
+        })
+}
+
+fn db_unavailable(e: &AuthError) -> ApiError {
+    tracing::error!(error = %e, "could not read keys from the database");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable_error",
+        "Authentication Error: the key database is unavailable; try again shortly.",
+    )
 }
 
 impl Auth {
-    /// An authenticator with an optional master key and `litellm_key_header_name`.
+    /// An authenticator with an optional master key and `litellm_key_header_name`, and no
+    /// virtual keys.
     pub fn new(master_key: Option<MasterKey>, custom_header: Option<String>) -> Self {
         Auth {
             master_key,
             custom_header: custom_header.map(|h| h.to_ascii_lowercase()),
+            db: None,
+            budget_exceeded_status: DEFAULT_BUDGET_EXCEEDED_STATUS,
         }
+    }
+
+    /// Enables virtual keys, users and teams stored in `db`.
+    pub fn with_key_db(mut self, db: KeyDb) -> Self {
+        self.db = Some(db);
+        self
+    }
+
+    /// The status a budget-exceeded refusal answers with (LiteLLM's
+    /// `litellm.budget_exceeded_status_code`; 422 by default).
+    pub fn with_budget_exceeded_status(mut self, status: StatusCode) -> Self {
+        self.budget_exceeded_status = status;
+        self
     }
 
     /// Whether a master key is set.
     pub fn has_master_key(&self) -> bool {
         self.master_key.is_some()
+    }
+
+    /// The key database, when virtual keys are enabled.
+    pub fn key_db(&self) -> Option<&KeyDb> {
+        self.db.as_ref()
     }
 
     /// Reads the presented key from the request headers.
@@ -64,24 +176,244 @@ impl Auth {
             .map(strip_bearer)
     }
 
-    /// Checks the request's key. With a master key set, the key must match it.
-    pub fn check(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    /// Checks the request's key: the master key, or a virtual key that exists, has not
+    /// expired, is not blocked and whose team is not blocked. Without a master key every
+    /// request passes these checks unless it presents a stored virtual key that fails them.
+    pub async fn check(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let presented = self.presented_key(headers).filter(|k| !k.is_empty());
-        match (&self.master_key, presented) {
-            (None, key) => Ok(Caller {
-                key_hash: key.map(hash_token).unwrap_or_default(),
-            }),
-            (Some(_), None) => Err(ApiError::unauthorized(
+        let open = self.master_key.is_none();
+        let Some(key) = presented else {
+            if open {
+                return Ok(Caller {
+                    is_admin: true,
+                    ..Caller::default()
+                });
+            }
+            return Err(ApiError::unauthorized(
                 "Authentication Error, No api key passed in. Pass it as `Authorization: Bearer <key>`.",
-            )),
-            (Some(master), Some(key)) if master.verify(key) => Ok(Caller {
-                key_hash: master.hash().to_string(),
-            }),
-            (Some(_), Some(_)) => Err(ApiError::unauthorized(
-                "Authentication Error, Invalid proxy server token passed. Received API Key = sk-...; the key is not valid.",
-            )),
+            ));
+        };
+        if let Some(master) = &self.master_key {
+            if master.verify(key) {
+                return Ok(Caller {
+                    key_hash: master.hash().to_string(),
+                    is_admin: true,
+                    ..Caller::default()
+                });
+            }
         }
+        let hash = hash_token(key);
+        let anonymous = Caller {
+            key_hash: hash.clone(),
+            is_admin: open,
+            ..Caller::default()
+        };
+        let invalid = || {
+            ApiError::unauthorized(format!(
+                "Authentication Error, Invalid proxy server token passed. Received API Key = {}; \
+                 the key is not valid.",
+                abbreviate_key(key)
+            ))
+        };
+        let Some(db) = &self.db else {
+            return if open { Ok(anonymous) } else { Err(invalid()) };
+        };
+        let cached = match self.load_key(db, &hash).await {
+            Ok(c) => c,
+            Err(e) if open => {
+                tracing::warn!(error = %e, "could not look the key up; the proxy is open");
+                return Ok(anonymous);
+            }
+            Err(e) => return Err(db_unavailable(&e)),
+        };
+        let Some(rec) = cached.record else {
+            return if open { Ok(anonymous) } else { Err(invalid()) };
+        };
+        let now = Utc::now();
+        if rec.is_expired(now) {
+            let expires = rec.expires.map(|e| e.to_rfc3339()).unwrap_or_default();
+            let mut e = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "expired_key",
+                format!(
+                    "Authentication Error - Expired Key. Key Expiry time {expires} and current \
+                     time {}",
+                    now.to_rfc3339()
+                ),
+            );
+            e.param = Some("key".to_string());
+            return Err(e);
+        }
+        if rec.blocked {
+            return Err(ApiError::unauthorized(
+                "Authentication Error, Key is blocked. Update via `/key/unblock` if you're admin.",
+            ));
+        }
+        let mut caller = Caller {
+            key_hash: hash,
+            key_alias: rec.key_alias.clone(),
+            user_id: rec.user_id.clone(),
+            team_id: rec.team_id.clone(),
+            is_admin: open,
+            key_spend: cached.spend,
+            ..Caller::default()
+        };
+        if let Some(team_id) = &rec.team_id {
+            let team = self.load(db, team_id, Entity::Team).await;
+            let team = team.map_err(|e| db_unavailable(&e))?;
+            if let Entity::TeamFound(t, spend) = team {
+                if t.blocked {
+                    return Err(ApiError::unauthorized(format!(
+                        "Authentication Error, Team={} is blocked. Update via `/team/unblock` if \
+                         you're admin.",
+                        t.team_id
+                    )));
+                }
+                caller.team = Some(t);
+                caller.team_spend = spend;
+            }
+        }
+        if let Some(user_id) = &rec.user_id {
+            let user = self.load(db, user_id, Entity::User).await;
+            if let Entity::UserFound(u, spend) = user.map_err(|e| db_unavailable(&e))? {
+                caller.is_admin |= u.user_role == "proxy_admin";
+                caller.user = Some(u);
+                caller.user_spend = spend;
+            }
+        }
+        caller.key = Some(rec);
+        Ok(caller)
     }
+
+    /// The per-call checks for `model`, in LiteLLM's order: key models, team models, then key,
+    /// team and user budgets. The master key and anonymous callers pass.
+    pub fn authorize(&self, caller: &Caller, model: &str) -> Result<(), ApiError> {
+        let Some(key) = &caller.key else {
+            return Ok(());
+        };
+        let uses_team_models = key.models.iter().any(|m| m == "all-team-models");
+        if !uses_team_models && !model_allowed(&key.models, model) {
+            return Err(access_denied(
+                "key_model_access_denied",
+                format!(
+                    "key not allowed to access model. This key can only access models={:?}. \
+                     Tried to access {model}",
+                    key.models
+                ),
+            ));
+        }
+        if let Some(team) = &caller.team {
+            if !model_allowed(&team.models, model) {
+                return Err(access_denied(
+                    "team_model_access_denied",
+                    format!(
+                        "team not allowed to access model. This team can only access models={:?}. \
+                         Tried to access {model}",
+                        team.models
+                    ),
+                ));
+            }
+        }
+        let over = |spend: f64, max: Option<f64>| max.is_some_and(|m| spend >= m);
+        if over(caller.key_spend, key.max_budget) {
+            let who = key.key_alias.as_deref().unwrap_or(&key.token);
+            return Err(self.budget_exceeded(format!(
+                "Budget has been exceeded! Key={who} ({}) Current cost: {}, Max budget: {}",
+                key.key_name,
+                caller.key_spend,
+                key.max_budget.unwrap_or_default()
+            )));
+        }
+        if let Some(team) = caller
+            .team
+            .as_ref()
+            .filter(|t| over(caller.team_spend, t.max_budget))
+        {
+            return Err(self.budget_exceeded(format!(
+                "Budget has been exceeded! Team={} Current cost: {}, Max budget: {}",
+                team.team_id,
+                caller.team_spend,
+                team.max_budget.unwrap_or_default()
+            )));
+        }
+        if let Some(user) = caller
+            .user
+            .as_ref()
+            .filter(|u| over(caller.user_spend, u.max_budget))
+        {
+            return Err(self.budget_exceeded(format!(
+                "Budget has been exceeded! User={} Current cost: {}, Max budget: {}",
+                user.user_id,
+                caller.user_spend,
+                user.max_budget.unwrap_or_default()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that the caller may use the management routes: the master key (or a
+    /// `proxy_admin` user's key). Without a master key the proxy is open and anyone may.
+    pub async fn require_admin(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        let caller = self.check(headers).await?;
+        if caller.is_admin {
+            return Ok(caller);
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth_error",
+            "Authentication Error, only the proxy admin (the master key, or a key of a \
+             proxy_admin user) may call this route.",
+        ))
+    }
+
+    fn budget_exceeded(&self, message: String) -> ApiError {
+        ApiError::new(self.budget_exceeded_status, "budget_exceeded", message)
+    }
+
+    async fn load_key(&self, db: &KeyDb, hash: &str) -> Result<Cached<KeyRecord>, AuthError> {
+        if let Some(c) = db.cache.key(hash) {
+            return Ok(c);
+        }
+        let rec = db.store.key(hash).await?;
+        Ok(db.cache.put_key(hash, rec))
+    }
+
+    async fn load(&self, db: &KeyDb, id: &str, what: Entity) -> Result<Entity, AuthError> {
+        Ok(match what {
+            Entity::Team => {
+                let c = match db.cache.team(id) {
+                    Some(c) => c,
+                    None => db.cache.put_team(id, db.store.team(id).await?),
+                };
+                c.record
+                    .map_or(Entity::Missing, |t| Entity::TeamFound(t, c.spend))
+            }
+            Entity::User => {
+                let c = match db.cache.user(id) {
+                    Some(c) => c,
+                    None => db.cache.put_user(id, db.store.user(id).await?),
+                };
+                c.record
+                    .map_or(Entity::Missing, |u| Entity::UserFound(u, c.spend))
+            }
+            other => other,
+        })
+    }
+}
+
+/// What to load, and what was found.
+enum Entity {
+    Team,
+    User,
+    TeamFound(Arc<TeamRecord>, f64),
+    UserFound(Arc<UserRecord>, f64),
+    Missing,
+}
+
+fn access_denied(kind: &'static str, message: String) -> ApiError {
+    let mut e = ApiError::new(StatusCode::UNAUTHORIZED, kind, message);
+    e.param = Some("model".to_string());
+    e
 }
 
 fn strip_bearer(v: &str) -> &str {
@@ -89,5 +421,25 @@ fn strip_bearer(v: &str) -> &str {
     match v.get(..7) {
         Some(p) if p.eq_ignore_ascii_case("bearer ") => v[7..].trim(),
         _ => v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_lists_match_like_litellm() {
+        let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(model_allowed(&[], "anything"));
+        assert!(model_allowed(&l(&["gpt-4o"]), "gpt-4o"));
+        assert!(!model_allowed(&l(&["gpt-4o"]), "gpt-4o-mini"));
+        assert!(model_allowed(&l(&["all-proxy-models"]), "x"));
+        assert!(model_allowed(&l(&["openai/*"]), "openai/gpt-4o"));
+        assert!(!model_allowed(&l(&["openai/*"]), "anthropic/claude"));
+        assert!(
+            !model_allowed(&l(&["gpt*"]), "gpt-4o"),
+            "only provider/ wildcards"
+        );
     }
 }

@@ -95,6 +95,7 @@ pub fn app(state: AppState) -> axum::Router {
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::docs_page))
         .route("/", get(docs::docs_page))
+        .merge(routes::management_routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)

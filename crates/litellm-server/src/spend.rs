@@ -19,13 +19,45 @@ pub fn cost(route: &RouteInfo, usage: Option<&Usage>) -> f64 {
     input + output
 }
 
+impl CallFacts {
+    /// The facts known when a call starts: its id, type, caller and start time.
+    pub fn start(
+        request_id: String,
+        call_type: &'static str,
+        caller: &crate::auth::Caller,
+        user: Option<String>,
+        start: SystemTime,
+    ) -> CallFacts {
+        CallFacts {
+            request_id,
+            call_type,
+            key_hash: caller.key_hash.clone(),
+            user,
+            key_alias: caller.key_alias.clone(),
+            user_id: caller.user_id.clone(),
+            team_id: caller.team_id.clone(),
+            start,
+            end: start,
+            first_chunk: None,
+            response_model: None,
+            usage: None,
+            status: "success",
+        }
+    }
+}
+
 /// The facts of one finished call that go into its spend record.
 #[derive(Debug, Clone)]
 pub struct CallFacts {
     pub request_id: String,
     pub call_type: &'static str,
     pub key_hash: String,
+    /// The `user` the client sent.
     pub user: Option<String>,
+    /// The caller's key's alias, owner and team.
+    pub key_alias: Option<String>,
+    pub user_id: Option<String>,
+    pub team_id: Option<String>,
     pub start: SystemTime,
     pub end: SystemTime,
     pub first_chunk: Option<SystemTime>,
@@ -62,10 +94,14 @@ pub fn record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord {
             .to_string(),
         user: facts.user.clone(),
         end_user: facts.user,
-        team_id: None,
+        team_id: facts.team_id.clone(),
+        user_id: facts.user_id.clone(),
         metadata: serde_json::json!({
             "attempted_retries": route.attempted_retries,
             "attempted_fallbacks": route.attempted_fallbacks,
+            "user_api_key_alias": facts.key_alias,
+            "user_api_key_user_id": facts.user_id,
+            "user_api_key_team_id": facts.team_id,
         }),
         request_tags: Vec::new(),
         cache_hit: false,

@@ -1,5 +1,5 @@
-//! Shared server state: the router, the authenticator, the spend ledger and the settings the
-//! handlers read. Built once from a `ProxyConfig`; cheap to clone into every handler.
+//! Shared server state: the router, the authenticator (with the ledger's store and key cache
+//! behind virtual keys), the spend ledger and the settings the handlers read. Built once from a `ProxyConfig`; cheap to clone into every handler.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use tokio_util::task::TaskTracker;
 use litellm_auth::{Ledger, MasterKey};
 use litellm_router::Router;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, KeyDb};
 use crate::config::ProxyConfig;
 
 /// Default request body limit in MiB (`general_settings.max_request_size_mb`).
@@ -57,9 +57,23 @@ impl AppState {
             .max_request_size_mb
             .filter(|m| m.is_finite() && *m > 0.0)
             .unwrap_or(DEFAULT_MAX_REQUEST_SIZE_MB);
+        let mut auth = Auth::new(master_key, general.litellm_key_header_name.clone());
+        if let Some(l) = &ledger {
+            auth = auth.with_key_db(KeyDb {
+                store: l.store().clone(),
+                cache: l.key_cache().clone(),
+            });
+        }
+        if let Some(status) = config
+            .litellm_settings
+            .budget_exceeded_status_code
+            .and_then(|c| axum::http::StatusCode::from_u16(c).ok())
+        {
+            auth = auth.with_budget_exceeded_status(status);
+        }
         AppState {
             router,
-            auth: Auth::new(master_key, general.litellm_key_header_name.clone()),
+            auth,
             ledger,
             settings: Arc::new(Settings {
                 body_limit: (mb * 1024.0 * 1024.0) as usize,

@@ -280,6 +280,7 @@ router_settings:
   routing_strategy: latency-based-routing
   routing_strategy_args: {ttl: 10}
   redis_host: localhost
+  provider_budget_config: {}
 litellm_settings:
   success_callback: [langfuse]
   cache: true
@@ -295,16 +296,13 @@ model_lists: []
 ";
     let loaded = parse_ok(yaml);
     let expected = [
-        "router_settings.routing_strategy_args: not supported yet; ignored",
-        "router_settings.redis_host: not supported yet; ignored",
+        "router_settings.provider_budget_config: not supported yet; ignored",
         "litellm_settings.success_callback: not supported yet; ignored",
         "litellm_settings.cache: not supported yet; ignored",
         "general_settings.alerting: not supported yet; ignored",
         "guardrails: section not supported yet; ignored",
         "mcp_servers: section not supported yet; ignored",
         "model_lists: unknown section (not a LiteLLM config section); ignored",
-        "router_settings.routing_strategy: `latency-based-routing` is not supported yet; using \
-         simple-shuffle",
     ];
     for w in expected {
         assert!(
@@ -334,7 +332,7 @@ model_list:
       model: bedrock/anthropic.claude
       aws_secret_access_key: os.environ/AWS_SECRET_NOT_SET
 router_settings:
-  redis_host: os.environ/REDIS_HOST_NOT_SET
+  provider_budget_config: os.environ/BUDGET_CONFIG_NOT_SET
   num_retries: 1
 credential_list:
   - credential_name: c
@@ -349,7 +347,7 @@ credential_list:
             "model_list[0].litellm_params.aws_secret_access_key: environment variable \
              AWS_SECRET_NOT_SET is not set"
                 .to_string(),
-            "router_settings.redis_host: not supported yet; ignored".to_string(),
+            "router_settings.provider_budget_config: not supported yet; ignored".to_string(),
             "credential_list: section not supported yet; ignored".to_string(),
         ]
     );
@@ -766,4 +764,45 @@ fn parse_config_reads_the_process_environment() {
             .as_deref(),
         Some(path.as_str())
     );
+}
+
+#[test]
+fn router_settings_name_the_strategy_redis_and_litellm_settings_fallbacks() {
+    let yaml = "\
+model_list:
+  - model_name: a
+    litellm_params: {model: mock/a}
+  - model_name: b
+    litellm_params: {model: mock/b}
+router_settings:
+  routing_strategy: usage-based-routing-v2
+  retry_policy: {RateLimitErrorRetries: 1}
+litellm_settings:
+  fallbacks: [{a: [b]}]
+  context_window_fallbacks: [{a: [b]}]
+";
+    let env = |k: &str| match k {
+        "REDIS_HOST" => Some("127.0.0.1".to_string()),
+        "REDIS_PORT" => Some("6380".to_string()),
+        "REDIS_PASSWORD" => Some("p@ss".to_string()),
+        _ => None,
+    };
+    let loaded = litellm_server::config::parse_config_with_env(yaml, &env).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+    let r = &loaded.config.router_settings;
+    assert_eq!(r.fallbacks[0]["a"], vec!["b".to_string()]);
+    assert_eq!(r.context_window_fallbacks[0]["a"], vec!["b".to_string()]);
+    assert_eq!(r.retry_policy["RateLimitErrorRetries"], 1);
+    assert_eq!(
+        r.redis_connection_url().as_deref(),
+        Some("redis://:p%40ss@127.0.0.1:6380")
+    );
+    assert!(!format!("{:?}", loaded.config).contains("p@ss"));
+
+    let bad = "router_settings:\n  routing_strategy: fastest\n";
+    let err = litellm_server::config::parse_config_with_env(bad, &|_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("router_settings.routing_strategy"), "{err}");
+    assert!(err.contains("fastest"), "{err}");
 }

@@ -15,6 +15,7 @@
 //! Error messages are scrubbed of the URL's password before they leave this module.
 
 mod postgres;
+pub(crate) mod shared;
 mod sqlite;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::AuthError;
+use crate::records::{KeyRecord, TeamRecord, UserRecord};
 use crate::spend::{SpendLogFilter, SpendLogRow, SpendRecord};
 
 /// The SQL dialect behind a [`Store`].
@@ -50,15 +52,6 @@ impl std::fmt::Display for Dialect {
 
 /// How long to wait for a pooled connection before reporting the database as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The spend-log columns in insert order; shared by both dialects.
-const SPEND_LOG_COLUMNS: &str = "request_id, call_type, api_key_hash, spend, prompt_tokens, \
-     completion_tokens, total_tokens, start_time, end_time, completion_start_time, model, \
-     model_id, model_group, custom_llm_provider, api_base, \"user\", end_user, team_id, \
-     metadata, request_tags, cache_hit, status";
-
-/// How many columns [`SPEND_LOG_COLUMNS`] lists (binds per inserted row).
-const SPEND_LOG_COLUMN_COUNT: usize = 22;
 
 #[derive(Clone)]
 enum Backend {
@@ -120,30 +113,146 @@ impl Store {
             Backend::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
             Backend::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
         };
-        res.map_err(|e| self.db_error(e))
+        res.map_err(|e| self.redact(AuthError::Database(e.to_string())))
     }
 
     /// Inserts spend-log rows in one transaction (multi-row INSERTs, chunked under the
     /// dialect's bind-parameter limit). A `request_id` that is already stored is skipped, so a
-    /// batch can be retried safely. Returns how many rows were inserted.
+    /// batch can be retried safely. In the same transaction the inserted rows' spend is added
+    /// to their key's, user's and team's `spend` counters, so a counter always equals the sum
+    /// of its logs. Returns how many rows were inserted.
     pub async fn insert_spend_logs(&self, records: &[SpendRecord]) -> Result<usize, AuthError> {
         if records.is_empty() {
             return Ok(0);
         }
-        let res = match &self.backend {
-            Backend::Sqlite(p) => sqlite::insert_spend_logs(p, records).await,
-            Backend::Postgres(p) => postgres::insert_spend_logs(p, records).await,
-        };
-        res.map_err(|e| self.db_error(e))
+        on_backend!(self, insert_spend_logs(records))
     }
 
     /// Reads spend-log rows matching `filter`, newest first.
     pub async fn spend_logs(&self, filter: &SpendLogFilter) -> Result<Vec<SpendLogRow>, AuthError> {
-        let res = match &self.backend {
-            Backend::Sqlite(p) => sqlite::spend_logs(p, filter).await,
-            Backend::Postgres(p) => postgres::spend_logs(p, filter).await,
-        };
-        res.map_err(|e| redact_error(e, self.password.as_deref()))
+        on_backend!(self, spend_logs(filter))
+    }
+
+    /// Stores a new key. A key with the same hash or alias is a [`AuthError::Conflict`].
+    pub async fn insert_key(&self, key: &KeyRecord) -> Result<(), AuthError> {
+        on_backend!(self, insert(key))
+    }
+
+    /// The key whose hash is `token`.
+    pub async fn key(&self, token: &str) -> Result<Option<KeyRecord>, AuthError> {
+        Ok(self
+            .keys_where(KeyColumn::Token, &[token.to_string()])
+            .await?
+            .pop())
+    }
+
+    /// The keys whose `column` is one of `values`.
+    pub async fn keys_where(
+        &self,
+        column: KeyColumn,
+        values: &[String],
+    ) -> Result<Vec<KeyRecord>, AuthError> {
+        on_backend!(self, fetch(column.name(), values))
+    }
+
+    /// Rewrites the key stored under `old_token` with `key` (every field but `spend` and
+    /// `created_at`; `key.token` may differ, which is how a key is regenerated). Returns whether
+    /// the key existed; a taken alias or hash is a [`AuthError::Conflict`].
+    pub async fn update_key(&self, old_token: &str, key: &KeyRecord) -> Result<bool, AuthError> {
+        on_backend!(self, update(old_token, key))
+    }
+
+    /// Deletes keys by hash; returns the hashes that existed.
+    pub async fn delete_keys(&self, tokens: &[String]) -> Result<Vec<String>, AuthError> {
+        on_backend!(self, delete::<KeyRecord>(tokens, None))
+    }
+
+    /// One page of keys (newest first) matching `filter`, and how many match in all.
+    pub async fn list_keys(
+        &self,
+        filter: &KeyFilter,
+        page: Page,
+    ) -> Result<(Vec<KeyRecord>, u64), AuthError> {
+        let filters = filter.columns();
+        on_backend!(self, list(&filters, page.bounds()))
+    }
+
+    /// Stores a new user; an existing `user_id` is a [`AuthError::Conflict`].
+    pub async fn insert_user(&self, user: &UserRecord) -> Result<(), AuthError> {
+        on_backend!(self, insert(user))
+    }
+
+    /// The user with this id.
+    pub async fn user(&self, user_id: &str) -> Result<Option<UserRecord>, AuthError> {
+        on_backend!(self, fetch::<UserRecord>("user_id", &[user_id.to_string()]))
+            .map(|mut v| v.pop())
+    }
+
+    /// The users with this email.
+    pub async fn users_by_email(&self, email: &str) -> Result<Vec<UserRecord>, AuthError> {
+        on_backend!(
+            self,
+            fetch::<UserRecord>("user_email", &[email.to_string()])
+        )
+    }
+
+    /// Rewrites a user (every field but `spend` and `created_at`). Returns whether it existed.
+    pub async fn update_user(&self, user: &UserRecord) -> Result<bool, AuthError> {
+        on_backend!(self, update(&user.user_id, user))
+    }
+
+    /// Deletes users and, in the same transaction, their keys. Returns the ids that existed.
+    pub async fn delete_users(&self, ids: &[String]) -> Result<Vec<String>, AuthError> {
+        on_backend!(self, delete::<UserRecord>(ids, Some("user_id")))
+    }
+
+    /// One page of users (newest first) and the total count; `role` filters by `user_role`.
+    pub async fn list_users(
+        &self,
+        role: Option<&str>,
+        page: Page,
+    ) -> Result<(Vec<UserRecord>, u64), AuthError> {
+        let filters: Vec<(&str, String)> = role
+            .map(|r| ("user_role", r.to_string()))
+            .into_iter()
+            .collect();
+        on_backend!(self, list(&filters, page.bounds()))
+    }
+
+    /// Stores a new team; an existing `team_id` is a [`AuthError::Conflict`].
+    pub async fn insert_team(&self, team: &TeamRecord) -> Result<(), AuthError> {
+        on_backend!(self, insert(team))
+    }
+
+    /// The team with this id.
+    pub async fn team(&self, team_id: &str) -> Result<Option<TeamRecord>, AuthError> {
+        on_backend!(self, fetch::<TeamRecord>("team_id", &[team_id.to_string()]))
+            .map(|mut v| v.pop())
+    }
+
+    /// Rewrites a team (every field but `spend` and `created_at`). Returns whether it existed.
+    pub async fn update_team(&self, team: &TeamRecord) -> Result<bool, AuthError> {
+        on_backend!(self, update(&team.team_id, team))
+    }
+
+    /// Deletes teams and, in the same transaction, their keys. Returns the ids that existed.
+    pub async fn delete_teams(&self, ids: &[String]) -> Result<Vec<String>, AuthError> {
+        on_backend!(self, delete::<TeamRecord>(ids, Some("team_id")))
+    }
+
+    /// Every team, newest first.
+    pub async fn list_teams(&self) -> Result<Vec<TeamRecord>, AuthError> {
+        on_backend!(self, list::<TeamRecord>(&[], None)).map(|(v, _)| v)
+    }
+
+    /// Sets the spend counter of a key, user or team (LiteLLM's `spend` on `/…/update`).
+    /// Returns whether the row existed.
+    pub async fn set_spend(&self, of: SpendOf<'_>) -> Result<bool, AuthError> {
+        match of {
+            SpendOf::Key(id, v) => on_backend!(self, set_spend::<KeyRecord>(id, v)),
+            SpendOf::User(id, v) => on_backend!(self, set_spend::<UserRecord>(id, v)),
+            SpendOf::Team(id, v) => on_backend!(self, set_spend::<TeamRecord>(id, v)),
+        }
     }
 
     /// Closes the pool: waits for checked-out connections to return, then closes them all
@@ -155,9 +264,90 @@ impl Store {
         }
     }
 
-    fn db_error(&self, e: sqlx::Error) -> AuthError {
-        redact_error(AuthError::Database(e.to_string()), self.password.as_deref())
+    fn redact(&self, e: AuthError) -> AuthError {
+        redact_error(e, self.password.as_deref())
     }
+}
+
+/// Runs a dialect function on the store's pool and redacts the error.
+macro_rules! on_backend {
+    ($self:ident, $f:ident $(::<$t:ty>)? ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Sqlite(p) => sqlite::$f $(::<$t>)? (p, $($arg),*).await,
+            Backend::Postgres(p) => postgres::$f $(::<$t>)? (p, $($arg),*).await,
+        }
+        .map_err(|e| $self.redact(e))
+    };
+}
+use on_backend;
+
+/// A key column that keys can be looked up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyColumn {
+    /// The key's hash.
+    Token,
+    KeyAlias,
+    UserId,
+    TeamId,
+}
+
+impl KeyColumn {
+    fn name(self) -> &'static str {
+        match self {
+            KeyColumn::Token => "token",
+            KeyColumn::KeyAlias => "key_alias",
+            KeyColumn::UserId => "user_id",
+            KeyColumn::TeamId => "team_id",
+        }
+    }
+}
+
+/// Which keys `/key/list` returns: every set field must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyFilter {
+    pub user_id: Option<String>,
+    pub team_id: Option<String>,
+    pub key_alias: Option<String>,
+}
+
+impl KeyFilter {
+    fn columns(&self) -> Vec<(&'static str, String)> {
+        [
+            ("user_id", &self.user_id),
+            ("team_id", &self.team_id),
+            ("key_alias", &self.key_alias),
+        ]
+        .into_iter()
+        .filter_map(|(c, v)| v.clone().map(|v| (c, v)))
+        .collect()
+    }
+}
+
+/// A page of a listing: 1-based `page` of `size` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub page: u64,
+    pub size: u64,
+}
+
+impl Page {
+    /// `(offset, limit)`.
+    fn bounds(self) -> Option<(u64, u64)> {
+        let size = self.size.max(1);
+        Some((
+            self.page.max(1).saturating_sub(1).saturating_mul(size),
+            size,
+        ))
+    }
+}
+
+/// Whose spend counter to set, and to what.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpendOf<'a> {
+    /// A key by hash.
+    Key(&'a str, f64),
+    User(&'a str, f64),
+    Team(&'a str, f64),
 }
 
 /// Replaces the password (raw and percent-decoded) in an error's message with `***`.
@@ -174,6 +364,7 @@ fn redact_error(e: AuthError, password: Option<&SecretString>) -> AuthError {
         AuthError::Database(m) => AuthError::Database(scrub(m)),
         AuthError::Migration(m) => AuthError::Migration(scrub(m)),
         AuthError::Corrupt(m) => AuthError::Corrupt(scrub(m)),
+        AuthError::Conflict(m) => AuthError::Conflict(scrub(m)),
         other @ AuthError::UnsupportedDatabase { .. } => other,
     }
 }

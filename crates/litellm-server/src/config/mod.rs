@@ -96,6 +96,13 @@ pub struct LitellmSettings {
     pub set_verbose: Option<bool>,
     /// Add the response cost to the usage of streamed responses (parsed; not acted on yet).
     pub include_cost_in_streaming_usage: Option<bool>,
+    /// Fallback lists; used when `router_settings` does not set the same list.
+    pub fallbacks: Option<Vec<litellm_router::FallbackMap>>,
+    pub context_window_fallbacks: Option<Vec<litellm_router::FallbackMap>>,
+    pub content_policy_fallbacks: Option<Vec<litellm_router::FallbackMap>>,
+    pub default_fallbacks: Option<Vec<String>>,
+    /// HTTP status of a `budget_exceeded` error (default 422, as LiteLLM 1.109).
+    pub budget_exceeded_status_code: Option<u16>,
 }
 
 /// `general_settings`: the proxy server's own settings.

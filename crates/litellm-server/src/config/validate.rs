@@ -57,11 +57,56 @@ pub(crate) fn finish(
             "must be a positive number of seconds",
         ));
     }
-    if router_settings.routing_strategy != "simple-shuffle" {
-        warnings.push(format!(
-            "router_settings.routing_strategy: `{}` is not supported yet; using simple-shuffle",
-            router_settings.routing_strategy
-        ));
+    if let Some(code) = litellm_settings.budget_exceeded_status_code {
+        if !(400..=599).contains(&code) {
+            return Err(ConfigError::invalid(
+                "litellm_settings.budget_exceeded_status_code",
+                format!("{code} is not an HTTP error status (400-599)"),
+            ));
+        }
+    }
+    // LiteLLM also reads the fallback lists from litellm_settings.
+    if !written("router_settings", "fallbacks") {
+        if let Some(f) = litellm_settings.fallbacks.clone() {
+            router_settings.fallbacks = f;
+        }
+    }
+    if !written("router_settings", "context_window_fallbacks") {
+        if let Some(f) = litellm_settings.context_window_fallbacks.clone() {
+            router_settings.context_window_fallbacks = f;
+        }
+    }
+    if !written("router_settings", "content_policy_fallbacks") {
+        if let Some(f) = litellm_settings.content_policy_fallbacks.clone() {
+            router_settings.content_policy_fallbacks = f;
+        }
+    }
+    if !written("router_settings", "default_fallbacks") {
+        if let Some(f) = litellm_settings.default_fallbacks.clone() {
+            router_settings.default_fallbacks = f;
+        }
+    }
+    litellm_router::RoutingStrategy::parse(
+        &router_settings.routing_strategy,
+        &router_settings.routing_strategy_args,
+    )
+    .map_err(|e| ConfigError::invalid("router_settings.routing_strategy", e.message))?;
+    // Shared router state: REDIS_URL, or REDIS_HOST / REDIS_PORT / REDIS_PASSWORD, when the
+    // file names no Redis.
+    if router_settings.redis_connection_url().is_none() {
+        if let Some(url) = lookup("REDIS_URL").filter(|u| !u.is_empty()) {
+            router_settings.redis_url = Some(SecretString::from(url));
+        } else if let Some(host) = lookup("REDIS_HOST").filter(|h| !h.is_empty()) {
+            router_settings.redis_host = Some(host);
+            if let Some(port) = lookup("REDIS_PORT").filter(|p| !p.is_empty()) {
+                router_settings.redis_port = Some(port.parse().map_err(|_| {
+                    ConfigError::invalid("REDIS_PORT", format!("`{port}` is not a port number"))
+                })?);
+            }
+            router_settings.redis_password = lookup("REDIS_PASSWORD")
+                .filter(|p| !p.is_empty())
+                .map(SecretString::from);
+        }
     }
     if litellm_settings.include_cost_in_streaming_usage == Some(true) {
         warnings.push(

@@ -1,5 +1,6 @@
 //! `POST /v1/chat/completions` (and `/chat/completions`, `/engines/{model}/...`,
-//! `/openai/deployments/{model}/...`): authenticate, parse, route, and answer as JSON or SSE.
+//! `/openai/deployments/{model}/...`): authenticate, parse, authorize the model (key and team
+//! models, budgets), route, and answer as JSON or SSE.
 
 use std::time::{Instant, SystemTime};
 
@@ -26,9 +27,10 @@ use crate::stream::{estimate_tokens, sse_body, StreamCall};
     responses(
         (status = 200, description = "A chat completion, or an SSE stream of `chat.completion.chunk` events when `stream` is true", body = ChatResponse),
         (status = 400, description = "Malformed request, unknown model, or context window exceeded"),
-        (status = 401, description = "Missing or invalid key"),
+        (status = 401, description = "Missing, invalid or blocked key, or a model the key or team may not use"),
         (status = 408, description = "Upstream timeout (after retries)"),
         (status = 413, description = "Request body too large"),
+        (status = 422, description = "A key, team or user budget is exceeded (`budget_exceeded`)"),
         (status = 429, description = "Upstream rate limit (after retries)"),
     ),
     security(("bearer" = []))
@@ -76,9 +78,13 @@ async fn run(
 ) -> Result<Response, ApiError> {
     let t0 = Instant::now();
     let start = SystemTime::now();
-    let caller = state.auth.check(&headers)?;
+    let caller = state.auth.check(&headers).await?;
     let mut req: ChatRequest = crate::routes::parse_body(body, path_model.as_deref())?;
     crate::routes::require_model(&req.model)?;
+    state.auth.authorize(&caller, &req.model)?;
+    if let Some(target) = caller.model_alias(&req.model) {
+        req.model = target;
+    }
     if req.messages.is_empty() {
         return Err(ApiError::bad_request(
             Some("messages"),
@@ -86,18 +92,13 @@ async fn run(
         ));
     }
     let call_id = uuid::Uuid::new_v4().to_string();
-    let facts = CallFacts {
-        request_id: call_id.clone(),
-        call_type: "acompletion",
-        key_hash: caller.key_hash,
-        user: req.user.clone(),
+    let facts = CallFacts::start(
+        call_id.clone(),
+        "acompletion",
+        &caller,
+        req.user.clone(),
         start,
-        end: start,
-        first_chunk: None,
-        response_model: None,
-        usage: None,
-        status: "success",
-    };
+    );
 
     if req.is_stream() {
         let client_wants_usage =
@@ -120,6 +121,7 @@ async fn run(
             t0.elapsed(),
             0.0,
         );
+        caller.key_headers(&mut resp_headers, 0.0);
         resp_headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),
@@ -152,6 +154,7 @@ async fn run(
         t0.elapsed(),
         cost,
     );
+    caller.key_headers(&mut resp_headers, cost);
     if let Some(ledger) = state.spend_ledger() {
         let mut facts = facts;
         facts.end = SystemTime::now();

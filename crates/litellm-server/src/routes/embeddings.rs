@@ -25,7 +25,8 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "Embeddings", body = EmbeddingResponse),
         (status = 400, description = "Malformed request or unknown model"),
-        (status = 401, description = "Missing or invalid key"),
+        (status = 401, description = "Missing, invalid or blocked key, or a model the key or team may not use"),
+        (status = 422, description = "A key, team or user budget is exceeded (`budget_exceeded`)"),
     ),
     security(("bearer" = []))
 )]
@@ -59,9 +60,13 @@ async fn run(
 ) -> Result<Response, ApiError> {
     let t0 = Instant::now();
     let start = SystemTime::now();
-    let caller = state.auth.check(&headers)?;
-    let req: EmbeddingRequest = crate::routes::parse_body(body, path_model.as_deref())?;
+    let caller = state.auth.check(&headers).await?;
+    let mut req: EmbeddingRequest = crate::routes::parse_body(body, path_model.as_deref())?;
     crate::routes::require_model(&req.model)?;
+    state.auth.authorize(&caller, &req.model)?;
+    if let Some(target) = caller.model_alias(&req.model) {
+        req.model = target;
+    }
     if req.input.is_empty() {
         return Err(ApiError::bad_request(
             Some("input"),
@@ -97,19 +102,12 @@ async fn run(
         t0.elapsed(),
         cost,
     );
+    caller.key_headers(&mut resp_headers, cost);
     if let Some(ledger) = state.spend_ledger() {
-        let facts = CallFacts {
-            request_id: call_id,
-            call_type: "aembedding",
-            key_hash: caller.key_hash,
-            user,
-            start,
-            end: SystemTime::now(),
-            first_chunk: None,
-            response_model: Some(routed.response.model.clone()),
-            usage,
-            status: "success",
-        };
+        let mut facts = CallFacts::start(call_id, "aembedding", &caller, user, start);
+        facts.end = SystemTime::now();
+        facts.response_model = Some(routed.response.model.clone());
+        facts.usage = usage;
         ledger
             .record(spend::record(&routed.route, facts, cost))
             .await;

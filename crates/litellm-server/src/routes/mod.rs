@@ -1,10 +1,16 @@
-//! HTTP routes of the proxy, one module per API area, and the request-body helpers they share.
+//! HTTP routes of the proxy, one module per API area, the management route table, and the
+//! request-body helpers they share.
 
 pub mod chat;
 pub mod docs;
 pub mod embeddings;
 pub mod health;
+pub mod keys;
+pub mod manage;
 pub mod models;
+pub mod spend;
+pub mod teams;
+pub mod users;
 
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
@@ -12,6 +18,37 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The management routes: keys, users, teams and spend logs (LiteLLM's paths).
+pub fn management_routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/key/generate", post(keys::generate))
+        .route("/key/update", post(keys::update))
+        .route("/key/delete", post(keys::delete))
+        .route("/key/info", get(keys::info))
+        .route("/key/list", get(keys::list))
+        .route("/key/regenerate", post(keys::regenerate))
+        .route("/key/{key}/regenerate", post(keys::regenerate_path))
+        .route("/key/block", post(keys::block))
+        .route("/key/unblock", post(keys::unblock))
+        .route("/user/new", post(users::new))
+        .route("/user/info", get(users::info))
+        .route("/user/update", post(users::update))
+        .route("/user/delete", post(users::delete))
+        .route("/user/list", get(users::list))
+        .route("/team/new", post(teams::new))
+        .route("/team/info", get(teams::info))
+        .route("/team/update", post(teams::update))
+        .route("/team/delete", post(teams::delete))
+        .route("/team/list", get(teams::list))
+        .route("/team/member_add", post(teams::member_add))
+        .route("/team/member_delete", post(teams::member_delete))
+        .route("/team/block", post(teams::block))
+        .route("/team/unblock", post(teams::unblock))
+        .route("/spend/logs", get(spend::logs))
+}
 
 /// A 400 naming `model` when the request's model is empty.
 pub fn require_model(model: &str) -> Result<(), ApiError> {

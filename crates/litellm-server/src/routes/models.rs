@@ -21,7 +21,7 @@ use crate::state::AppState;
     security(("bearer" = []))
 )]
 pub async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(e) = state.auth.check(&headers) {
+    if let Err(e) = state.auth.check(&headers).await {
         return e.into_response();
     }
     let names = state.router.model_names();

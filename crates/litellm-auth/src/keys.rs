@@ -1,0 +1,275 @@
+//! Virtual-key generation and the in-memory key cache.
+//!
+//! - [`generate_key`]: `sk-` + 256 bits from the OS random source, URL-safe base64 without
+//!   padding (LiteLLM uses `sk-` + `secrets.token_urlsafe`; theirs carries 128 bits).
+//! - [`KeyCache`]: keys, users and teams by id for a short TTL (LiteLLM's
+//!   `user_api_key_cache_ttl`, 60 s), so a request does not read the database. Unknown keys are
+//!   cached too (as absent), so a stream of bad keys does not reach the database either.
+//!   Management calls on this replica invalidate what they change; other replicas see changes
+//!   when their entries expire. The ledger adds each recorded call's spend to the cached
+//!   counters at once, so a budget is enforced on this replica before the batch is written.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use rand::RngCore;
+
+use crate::records::{KeyRecord, TeamRecord, UserRecord};
+use crate::spend::SpendRecord;
+
+/// A fresh virtual key: `sk-` followed by 43 URL-safe characters (256 random bits).
+pub fn generate_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "sk-{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// LiteLLM's `abbreviate_api_key`: `sk-...` and the last four characters.
+pub fn abbreviate_key(key: &str) -> String {
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("sk-...{tail}")
+}
+
+/// A cached lookup result: the record (or `None`: not in the database) and its live spend.
+#[derive(Debug, Clone)]
+pub struct Cached<T> {
+    /// The record as read; `None` when the database has no such row.
+    pub record: Option<Arc<T>>,
+    /// The stored spend plus what this replica recorded since the read.
+    pub spend: f64,
+}
+
+struct Entry<T> {
+    record: Option<Arc<T>>,
+    spend: f64,
+    fetched: Instant,
+}
+
+struct Maps {
+    keys: HashMap<String, Entry<KeyRecord>>,
+    users: HashMap<String, Entry<UserRecord>>,
+    teams: HashMap<String, Entry<TeamRecord>>,
+}
+
+/// The per-replica cache of keys, users and teams. Cheap to clone; clones share the cache.
+#[derive(Clone)]
+pub struct KeyCache {
+    ttl: Duration,
+    maps: Arc<Mutex<Maps>>,
+}
+
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyCache")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Entries a map may hold before expired ones are swept on insert.
+const SWEEP_AT: usize = 10_000;
+
+fn lookup<T>(map: &HashMap<String, Entry<T>>, id: &str, ttl: Duration) -> Option<Cached<T>> {
+    map.get(id)
+        .filter(|e| e.fetched.elapsed() < ttl)
+        .map(|e| Cached {
+            record: e.record.clone(),
+            spend: e.spend,
+        })
+}
+
+fn store<T>(
+    map: &mut HashMap<String, Entry<T>>,
+    id: &str,
+    record: Option<T>,
+    spend: impl Fn(&T) -> f64,
+    ttl: Duration,
+) -> Cached<T> {
+    if map.len() >= SWEEP_AT {
+        map.retain(|_, e| e.fetched.elapsed() < ttl);
+    }
+    let spend = record.as_ref().map_or(0.0, spend);
+    let record = record.map(Arc::new);
+    map.insert(
+        id.to_string(),
+        Entry {
+            record: record.clone(),
+            spend,
+            fetched: Instant::now(),
+        },
+    );
+    Cached { record, spend }
+}
+
+fn bump<T>(map: &mut HashMap<String, Entry<T>>, id: Option<&str>, amount: f64) {
+    if let Some(e) = id.filter(|i| !i.is_empty()).and_then(|i| map.get_mut(i)) {
+        e.spend += amount;
+    }
+}
+
+impl KeyCache {
+    /// An empty cache whose entries live for `ttl`.
+    pub fn new(ttl: Duration) -> KeyCache {
+        KeyCache {
+            ttl,
+            maps: Arc::new(Mutex::new(Maps {
+                keys: HashMap::new(),
+                users: HashMap::new(),
+                teams: HashMap::new(),
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Maps> {
+        // A panic while holding the lock cannot leave the maps inconsistent (every update is
+        // a single insert or field write), so a poisoned lock is still usable.
+        self.maps.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached key with hash `token`, if fresh.
+    pub fn key(&self, token: &str) -> Option<Cached<KeyRecord>> {
+        lookup(&self.lock().keys, token, self.ttl)
+    }
+
+    /// Caches a key read from the database (`None`: no such key).
+    pub fn put_key(&self, token: &str, record: Option<KeyRecord>) -> Cached<KeyRecord> {
+        store(&mut self.lock().keys, token, record, |r| r.spend, self.ttl)
+    }
+
+    /// The cached user, if fresh.
+    pub fn user(&self, user_id: &str) -> Option<Cached<UserRecord>> {
+        lookup(&self.lock().users, user_id, self.ttl)
+    }
+
+    /// Caches a user read from the database.
+    pub fn put_user(&self, user_id: &str, record: Option<UserRecord>) -> Cached<UserRecord> {
+        store(
+            &mut self.lock().users,
+            user_id,
+            record,
+            |r| r.spend,
+            self.ttl,
+        )
+    }
+
+    /// The cached team, if fresh.
+    pub fn team(&self, team_id: &str) -> Option<Cached<TeamRecord>> {
+        lookup(&self.lock().teams, team_id, self.ttl)
+    }
+
+    /// Caches a team read from the database.
+    pub fn put_team(&self, team_id: &str, record: Option<TeamRecord>) -> Cached<TeamRecord> {
+        store(
+            &mut self.lock().teams,
+            team_id,
+            record,
+            |r| r.spend,
+            self.ttl,
+        )
+    }
+
+    /// Forgets a key (after update, delete, block, unblock or regenerate).
+    pub fn invalidate_key(&self, token: &str) {
+        self.lock().keys.remove(token);
+    }
+
+    /// Forgets a user.
+    pub fn invalidate_user(&self, user_id: &str) {
+        self.lock().users.remove(user_id);
+    }
+
+    /// Forgets a team.
+    pub fn invalidate_team(&self, team_id: &str) {
+        self.lock().teams.remove(team_id);
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        let mut m = self.lock();
+        m.keys.clear();
+        m.users.clear();
+        m.teams.clear();
+    }
+
+    /// Adds a recorded call's spend to its key, user and team, where cached.
+    pub fn add_spend(&self, rec: &SpendRecord) {
+        if rec.spend == 0.0 || !rec.spend.is_finite() {
+            return;
+        }
+        let mut m = self.lock();
+        bump(&mut m.keys, Some(rec.api_key_hash.as_str()), rec.spend);
+        bump(&mut m.users, rec.user_id.as_deref(), rec.spend);
+        bump(&mut m.teams, rec.team_id.as_deref(), rec.spend);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::master_key::hash_token;
+
+    #[test]
+    fn generated_keys_are_long_random_and_url_safe() {
+        let a = generate_key();
+        let b = generate_key();
+        assert_ne!(a, b);
+        assert!(a.starts_with("sk-"));
+        assert_eq!(a.len(), 3 + 43, "{a}");
+        assert!(a[3..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn abbreviation_keeps_only_the_last_four_characters() {
+        assert_eq!(abbreviate_key("sk-abcdefgh1234"), "sk-...1234");
+        assert_eq!(abbreviate_key("ab"), "sk-...ab");
+    }
+
+    #[test]
+    fn entries_expire_and_spend_is_added_where_cached() {
+        let now = chrono::Utc::now();
+        let cache = KeyCache::new(Duration::from_secs(60));
+        let token = hash_token("sk-x");
+        let mut key = KeyRecord::new(token.clone(), "sk-...x".into(), now);
+        key.spend = 1.0;
+        key.team_id = Some("t".into());
+        cache.put_key(&token, Some(key));
+        cache.put_team("t", Some(TeamRecord::new("t".into(), now)));
+        cache.put_key("unknown", None);
+        let rec = SpendRecord {
+            api_key_hash: token.clone(),
+            team_id: Some("t".into()),
+            user_id: Some("not-cached".into()),
+            spend: 0.5,
+            ..SpendRecord::default()
+        };
+        cache.add_spend(&rec);
+        assert_eq!(cache.key(&token).map(|c| c.spend), Some(1.5));
+        assert_eq!(cache.team("t").map(|c| c.spend), Some(0.5));
+        assert!(cache.user("not-cached").is_none());
+        assert!(cache
+            .key("unknown")
+            .expect("negative entry")
+            .record
+            .is_none());
+        cache.invalidate_key(&token);
+        assert!(cache.key(&token).is_none());
+
+        let short = KeyCache::new(Duration::ZERO);
+        short.put_team("t", Some(TeamRecord::new("t".into(), now)));
+        assert!(short.team("t").is_none(), "a zero TTL caches nothing");
+    }
+}

@@ -1,0 +1,294 @@
+//! Internal-user management, with LiteLLM's request and response bodies: `/user/new`,
+//! `GET /user/info`, `/user/update`, `/user/delete`, `GET /user/list`. All need the master key.
+//! `/user/new` also creates a key for the user unless `auto_create_key` is false, as LiteLLM
+//! does.
+
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use bytes::Bytes;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use litellm_auth::{
+    abbreviate_key, generate_key, hash_token, KeyColumn, KeyRecord, Page, SpendOf, TeamMember,
+    UserPatch, UserRecord,
+};
+
+use super::manage::{
+    admin, body, merged, not_found, num_param, param, params, patch_error, respond, store_error,
+    to_json, Params,
+};
+use crate::auth::KeyDb;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+async fn load_user(db: &KeyDb, user_id: &str) -> Result<UserRecord, ApiError> {
+    db.store
+        .user(user_id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| not_found("user_id", format!("User not found: user_id={user_id}")))
+}
+
+/// Create a user (LiteLLM's `NewUserRequest`); with `auto_create_key` (default true) also a
+/// key for them, returned once as `key`.
+#[utoipa::path(post, path = "/user/new", tag = "users",
+    request_body(content = Object, description = "LiteLLM's NewUserRequest: user_id (default: a UUID), user_email, user_alias, user_role, teams, models, max_budget, budget_duration, tpm_limit, rpm_limit, metadata, auto_create_key, key_alias, duration"),
+    responses((status = 200, description = "The user, and the new key (`key`, `token_id`) unless auto_create_key is false"), (status = 400, description = "Invalid field, taken user_id or unknown team")),
+    security(("bearer" = [])))]
+pub async fn new(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond(new_inner(state, headers, b).await)
+}
+
+async fn new_inner(
+    state: AppState,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Value, ApiError> {
+    let (_, db) = admin(&state, &headers).await?;
+    let raw: Value = body(b)?;
+    let patch: UserPatch = serde_json::from_value(raw.clone())
+        .map_err(|e| ApiError::bad_request(None, format!("Invalid request body: {e}")))?;
+    let now = Utc::now();
+    let id = patch
+        .user_id
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let mut user = UserRecord::new(id, now);
+    patch.apply(&mut user, now).map_err(patch_error)?;
+    user.spend = patch.limits.spend.unwrap_or(0.0);
+    let teams = std::mem::take(&mut user.teams);
+    for t in &teams {
+        super::teams::load_team(&db, t).await?;
+    }
+    db.store.insert_user(&user).await.map_err(|e| match e {
+        litellm_auth::AuthError::Conflict(_) => ApiError::bad_request(
+            Some("user_id"),
+            format!("User with id={} already exists", user.user_id),
+        ),
+        other => store_error(other),
+    })?;
+    db.cache.invalidate_user(&user.user_id);
+    for t in &teams {
+        let member = TeamMember {
+            role: "user".into(),
+            user_id: Some(user.user_id.clone()),
+            user_email: None,
+        };
+        super::teams::add_members(&db, t, vec![member]).await?;
+    }
+    let user = load_user(&db, &user.user_id).await?;
+    let mut out = to_json(&user);
+    if raw.get("auto_create_key").and_then(Value::as_bool) != Some(false) {
+        let key = generate_key();
+        let mut rec = KeyRecord::new(hash_token(&key), abbreviate_key(&key), now);
+        rec.user_id = Some(user.user_id.clone());
+        rec.models = user.models.clone();
+        rec.key_alias = raw
+            .get("key_alias")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let Some(d) = raw.get("duration").and_then(Value::as_str) {
+            rec.expires = Some(
+                litellm_auth::deadline_after(d, now)
+                    .map_err(|m| ApiError::bad_request(Some("duration"), m))?,
+            );
+        }
+        db.store.insert_key(&rec).await.map_err(store_error)?;
+        db.cache.invalidate_key(&rec.token);
+        out = merged(
+            out,
+            json!({"key": key, "token_id": rec.token, "key_name": rec.key_name, "expires": rec.expires, "key_alias": rec.key_alias}),
+        );
+    }
+    Ok(out)
+}
+
+/// A user, their keys and their teams.
+#[utoipa::path(get, path = "/user/info", tag = "users",
+    params(("user_id" = String, Query, description = "The user")),
+    responses((status = 200, description = "{\"user_id\", \"user_info\", \"keys\", \"teams\"}"), (status = 404, description = "No such user")),
+    security(("bearer" = [])))]
+pub async fn info(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    respond(info_inner(state, headers, q).await)
+}
+
+async fn info_inner(
+    state: AppState,
+    headers: HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Result<Value, ApiError> {
+    let (_, db) = admin(&state, &headers).await?;
+    let p = params(q)?;
+    let user_id = param(&p, "user_id")
+        .ok_or_else(|| ApiError::bad_request(Some("user_id"), "user_id is a required parameter"))?;
+    let user = load_user(&db, user_id).await?;
+    let keys = db
+        .store
+        .keys_where(KeyColumn::UserId, &[user_id.to_string()])
+        .await
+        .map_err(store_error)?;
+    let mut teams = Vec::new();
+    for t in &user.teams {
+        if let Some(team) = db.store.team(t).await.map_err(store_error)? {
+            teams.push(to_json(&team));
+        }
+    }
+    Ok(json!({
+        "user_id": user.user_id,
+        "user_info": to_json(&user),
+        "keys": keys.iter().map(to_json).collect::<Vec<_>>(),
+        "teams": teams,
+    }))
+}
+
+/// Change a user (LiteLLM's `UpdateUserRequest`; `user_id`, or `user_email`, names them).
+#[utoipa::path(post, path = "/user/update", tag = "users",
+    request_body(content = Object, description = "user_id (or user_email) plus any /user/new field, and spend; null clears a field"),
+    responses((status = 200, description = "{\"user_id\", \"data\": user}"), (status = 404, description = "No such user")),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond(update_inner(state, headers, b).await)
+}
+
+async fn update_inner(
+    state: AppState,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Value, ApiError> {
+    let (_, db) = admin(&state, &headers).await?;
+    let patch: UserPatch = body(b)?;
+    let user_id = match (&patch.user_id, &patch.user_email) {
+        (Some(id), _) if !id.is_empty() => id.clone(),
+        (_, Some(Some(email))) => db
+            .store
+            .users_by_email(email)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .next()
+            .map(|u| u.user_id)
+            .ok_or_else(|| {
+                not_found("user_email", format!("User not found: user_email={email}"))
+            })?,
+        _ => {
+            return Err(ApiError::bad_request(
+                Some("user_id"),
+                "user_id (or user_email) is a required parameter",
+            ))
+        }
+    };
+    let mut user = load_user(&db, &user_id).await?;
+    patch.apply(&mut user, Utc::now()).map_err(patch_error)?;
+    db.store.update_user(&user).await.map_err(store_error)?;
+    if let Some(s) = patch.limits.spend {
+        db.store
+            .set_spend(SpendOf::User(&user_id, s))
+            .await
+            .map_err(store_error)?;
+    }
+    db.cache.invalidate_user(&user_id);
+    let user = load_user(&db, &user_id).await?;
+    Ok(json!({ "user_id": user.user_id, "data": to_json(&user) }))
+}
+
+#[derive(Debug, Deserialize)]
+struct UserIds {
+    #[serde(default)]
+    user_ids: Vec<String>,
+}
+
+/// Delete users and their keys.
+#[utoipa::path(post, path = "/user/delete", tag = "users",
+    request_body(content = Object, description = "{\"user_ids\": [...]}"),
+    responses((status = 200, description = "{\"deleted_users\": [...]}"), (status = 404, description = "None of the users exist")),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond(delete_inner(state, headers, b).await)
+}
+
+async fn delete_inner(
+    state: AppState,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Value, ApiError> {
+    let (_, db) = admin(&state, &headers).await?;
+    let req: UserIds = body(b)?;
+    if req.user_ids.is_empty() {
+        return Err(ApiError::bad_request(
+            Some("user_ids"),
+            "user_ids must list at least one user",
+        ));
+    }
+    let deleted = db
+        .store
+        .delete_users(&req.user_ids)
+        .await
+        .map_err(store_error)?;
+    // Their keys went with them; which keys were cached is not known here.
+    db.cache.clear();
+    if deleted.is_empty() {
+        return Err(not_found("user_ids", "No users found to delete"));
+    }
+    Ok(json!({ "deleted_users": deleted }))
+}
+
+/// Users page by page (newest first).
+#[utoipa::path(get, path = "/user/list", tag = "users",
+    params(
+        ("page" = Option<u64>, Query, description = "1-based page (default 1)"),
+        ("page_size" = Option<u64>, Query, description = "Users per page, 1 to 100 (default 25)"),
+        ("role" = Option<String>, Query, description = "Only users with this user_role"),
+    ),
+    responses((status = 200, description = "{\"users\", \"total\", \"page\", \"page_size\", \"total_pages\"}")),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    respond(list_inner(state, headers, q).await)
+}
+
+async fn list_inner(
+    state: AppState,
+    headers: HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Result<Value, ApiError> {
+    let (_, db) = admin(&state, &headers).await?;
+    let p = params(q)?;
+    let page = num_param(&p, "page", 1, 1, u64::from(u32::MAX))?;
+    let size = num_param(&p, "page_size", 25, 1, 100)?;
+    let (users, total) = db
+        .store
+        .list_users(param(&p, "role"), Page { page, size })
+        .await
+        .map_err(store_error)?;
+    Ok(json!({
+        "users": users.iter().map(to_json).collect::<Vec<_>>(),
+        "total": total,
+        "page": page,
+        "page_size": size,
+        "total_pages": super::manage::pages(total, size),
+    }))
+}
