@@ -97,7 +97,29 @@ def _():
 @check("models list")
 def _():
     ids = [m.id for m in client.models.list()]
-    assert ids == ["mock-gpt", "echo", "mock-embedding", "limited"], ids
+    assert ids == ["mock-gpt", "echo", "mock-embedding", "limited", "tools-gpt"], ids
+
+
+@check("tools: a tool call, then the tool result round trip")
+def _():
+    tools = [{
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather in a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+    }]
+    msgs = [{"role": "user", "content": "Weather in Paris?"}]
+    r = client.chat.completions.create(model="tools-gpt", messages=msgs, tools=tools, tool_choice="auto")
+    call = r.choices[0].message.tool_calls[0]
+    assert r.choices[0].finish_reason == "tool_calls", r
+    assert call.type == "function" and call.function.name == "get_weather", call
+    assert call.function.arguments == '{"city":"Paris"}', call.function.arguments
+    msgs.append(r.choices[0].message.model_dump(exclude_none=True))
+    msgs.append({"role": "tool", "tool_call_id": call.id, "content": "18C, sunny"})
+    r2 = client.chat.completions.create(model="tools-gpt", messages=msgs, tools=tools)
+    assert r2.choices[0].message.tool_calls is not None
 
 
 @check("unknown model is BadRequestError")

@@ -1,14 +1,25 @@
-//! Real clients against the real binary: the official OpenAI Python SDK (`tests/clients/`),
-//! installed from PyPI into `target/clients-venv` on first use (rebuilt when
-//! `tests/clients/requirements.txt` changes). A missing Python or PyPI fails the test; it never
-//! skips.
+//! Real clients against the real binary, unchanged: the official OpenAI Python SDK, the LiteLLM
+//! Python SDK (`litellm_proxy/<model>`) and the official OpenAI Node SDK (`tests/clients/`).
+//! The Python clients are installed from PyPI into `target/clients-venv` and the Node SDK from
+//! npm into `target/clients-node` on first use (rebuilt when `tests/clients/requirements.txt` or
+//! `tests/clients/node/package.json` changes). A missing Python, Node or registry fails the
+//! test; it never skips. The upstream is the in-repo mock provider and, for tools, `FakeOpenAi`.
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Mutex;
+
+use litellm_test_support::{FakeOpenAi, Scripted};
+use serde_json::json;
 
 use crate::harness::{repo, ProxyProcess};
 
-const CONFIG: &str = r#"
+const MASTER_KEY: &str = "sk-client-test-key";
+
+/// One proxy config for every client: mock models plus `tools-gpt` on a fake OpenAI upstream.
+fn config(tools_api_base: &str) -> String {
+    format!(
+        r#"
 model_list:
   - model_name: mock-gpt
     litellm_params:
@@ -24,50 +35,151 @@ model_list:
     litellm_params:
       model: mock/x
       mock_response: litellm.RateLimitError
+  - model_name: tools-gpt
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: sk-fake-upstream
+      api_base: {tools_api_base}
 general_settings:
-  master_key: sk-client-test-key
+  master_key: {MASTER_KEY}
 router_settings:
   num_retries: 0
-"#;
+"#
+    )
+}
 
-/// The venv's python, creating the venv and installing the clients when needed.
-fn client_python() -> PathBuf {
-    let venv = repo().join("target/clients-venv");
-    let python = venv.join("bin/python");
-    let reqs = repo().join("tests/clients/requirements.txt");
-    let wanted = std::fs::read_to_string(&reqs).expect("requirements.txt");
-    let marker = venv.join("installed-requirements.txt");
-    if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) && python.exists()
-    {
-        return python;
+/// A fake OpenAI upstream that always answers with a `get_weather` tool call.
+async fn tools_upstream() -> FakeOpenAi {
+    let fake = FakeOpenAi::start().await;
+    fake.set_default(Scripted::Json(json!({
+        "id": "chatcmpl-tools",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "gpt-4o",
+        "choices": [{
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": null,
+                "tool_calls": [{
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}
+                }]
+            },
+            "finish_reason": "tool_calls"
+        }],
+        "usage": {"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}
+    })));
+    fake
+}
+
+/// Serializes installs: tests run in parallel and share the environments.
+static INSTALL: Mutex<()> = Mutex::new(());
+
+/// Creates `dir` with `install` unless its marker already records `wanted`.
+fn installed(dir: &PathBuf, wanted: &str, install: impl FnOnce(&PathBuf)) {
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let marker = dir.join("installed-manifest.txt");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted) {
+        return;
     }
-    let _ = std::fs::remove_dir_all(&venv);
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .expect("python3 is needed for the client tests");
-    assert!(status.success(), "python3 -m venv failed");
-    let out = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(&reqs)
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("create install dir");
+    install(dir);
+    std::fs::write(&marker, wanted).expect("marker");
+}
+
+fn run_ok(cmd: &mut Command, what: &str) {
+    let out = cmd
         .output()
-        .expect("pip");
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
     assert!(
         out.status.success(),
-        "pip install -r tests/clients/requirements.txt failed:\n{}{}",
+        "{what} failed:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::write(&marker, wanted).expect("marker");
-    python
+}
+
+/// The venv's python, with `tests/clients/requirements.txt` installed.
+pub fn client_python() -> PathBuf {
+    let venv = repo().join("target/clients-venv");
+    let reqs = repo().join("tests/clients/requirements.txt");
+    let wanted = std::fs::read_to_string(&reqs).expect("requirements.txt");
+    installed(&venv, &wanted, |venv| {
+        let _ = std::fs::remove_dir_all(venv);
+        run_ok(
+            Command::new("python3").args(["-m", "venv"]).arg(venv),
+            "python3 -m venv (python3 is needed for the client tests)",
+        );
+        run_ok(
+            Command::new(venv.join("bin/python"))
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
+                .arg(&reqs),
+            "pip install -r tests/clients/requirements.txt",
+        );
+    });
+    venv.join("bin/python")
+}
+
+/// `target/clients-node` with the OpenAI Node SDK installed and the check script beside it
+/// (ES modules resolve packages from the script's own directory).
+fn client_node_dir() -> PathBuf {
+    let dir = repo().join("target/clients-node");
+    let src = repo().join("tests/clients/node");
+    let manifest = std::fs::read_to_string(src.join("package.json")).expect("package.json");
+    installed(&dir, &manifest, |dir| {
+        std::fs::write(dir.join("package.json"), &manifest).expect("package.json");
+        run_ok(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(dir),
+            "npm install (node and npm are needed for the client tests)",
+        );
+    });
+    std::fs::copy(src.join("openai_node.mjs"), dir.join("openai_node.mjs")).expect("copy script");
+    dir
+}
+
+/// Runs one client script against a fresh proxy and asserts every check passed.
+async fn drive(program: PathBuf, args: Vec<PathBuf>, what: &str) {
+    let fake = tools_upstream().await;
+    let p = ProxyProcess::start(&config(&fake.base_url()), &[]).await;
+    // LiteLLM's docs point the SDKs at the bare proxy URL; they then call /chat/completions.
+    let out = tokio::process::Command::new(program)
+        .args(args)
+        .env("PROXY_URL", format!("http://127.0.0.1:{}", p.port))
+        .env("PROXY_KEY", MASTER_KEY)
+        // The LiteLLM SDK: no network at import, no telemetry.
+        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        .env("LITELLM_TELEMETRY", "False")
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("run {what}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{what} checks failed:\n{stdout}\n{}\nproxy log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        p.stderr()
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    // The tool checks reached the upstream with the tools the client sent.
+    let reqs = fake.requests();
+    assert!(!reqs.is_empty(), "{what}: tools-gpt was never called");
+    assert_eq!(
+        reqs[0].body["tools"][0]["function"]["name"], "get_weather",
+        "{what}"
+    );
 }
 
 #[tokio::test]
@@ -75,22 +187,36 @@ async fn the_official_openai_python_sdk_works_unchanged() {
     let python = tokio::task::spawn_blocking(client_python)
         .await
         .expect("venv setup");
-    let p = ProxyProcess::start(CONFIG, &[]).await;
-    let script = repo().join("tests/clients/openai_sdk.py");
-    // LiteLLM's docs point the SDK at the bare proxy URL; the SDK then calls /chat/completions.
-    let out = tokio::process::Command::new(python)
-        .arg(script)
-        .env("PROXY_URL", format!("http://127.0.0.1:{}", p.port))
-        .env("PROXY_KEY", "sk-client-test-key")
-        .output()
+    drive(
+        python,
+        vec![repo().join("tests/clients/openai_sdk.py")],
+        "OpenAI Python SDK",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_litellm_python_sdk_works_with_the_litellm_proxy_prefix() {
+    let python = tokio::task::spawn_blocking(client_python)
         .await
-        .expect("run openai_sdk.py");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "OpenAI SDK checks failed:\n{stdout}\n{}\nproxy log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        p.stderr()
-    );
-    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+        .expect("venv setup");
+    drive(
+        python,
+        vec![repo().join("tests/clients/litellm_sdk.py")],
+        "LiteLLM Python SDK",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_official_openai_node_sdk_works_unchanged() {
+    let dir = tokio::task::spawn_blocking(client_node_dir)
+        .await
+        .expect("node setup");
+    drive(
+        PathBuf::from("node"),
+        vec![dir.join("openai_node.mjs")],
+        "OpenAI Node SDK",
+    )
+    .await;
 }

@@ -5,6 +5,7 @@
 
 mod anthropic;
 mod clients;
+mod deploy;
 mod harness;
 mod keys;
 mod openai_compat;

@@ -1,9 +1,10 @@
 //! The `litellm-rs` command line: parses LiteLLM-compatible flags, loads the config, sets up
 //! logging and the tokio runtime, and runs the proxy until SIGINT or SIGTERM. Also the `check`
-//! and `openapi` subcommands.
+//! `openapi` and `healthcheck` subcommands.
 
 mod check;
 mod logging;
+pub mod probe;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -89,6 +90,15 @@ pub enum Command {
     Check,
     /// Print the proxy's OpenAPI document (JSON) to stdout.
     Openapi,
+    /// Probe a running proxy (for container HEALTHCHECKs): GET the URL, exit 0 on a 2xx answer.
+    Healthcheck {
+        /// URL to probe.
+        #[arg(long, default_value = probe::DEFAULT_PROBE_URL)]
+        url: String,
+        /// Seconds to wait for the connection and the answer.
+        #[arg(long, default_value_t = 5.0)]
+        timeout: f64,
+    },
 }
 
 /// Parses the arguments the way [`main`] does, telling a `--config` typed on the command line
@@ -127,6 +137,10 @@ where
         Some(Command::Openapi) => {
             println!("{}", litellm_server::openapi_json());
             0
+        }
+        Some(Command::Healthcheck { url, timeout }) => {
+            let timeout = std::time::Duration::from_secs_f64(timeout.clamp(0.1, 300.0));
+            probe::run(&url, timeout, &mut std::io::stdout().lock())
         }
         Some(Command::Check) => {
             logging::init(LogFormat::from_flags(&cli, None));

@@ -99,6 +99,19 @@ fn subcommands_parse() {
         parse(&["openapi"]).command,
         Some(Command::Openapi)
     ));
+    match parse(&["healthcheck"]).command {
+        Some(Command::Healthcheck { url, timeout }) => {
+            assert_eq!(url, "http://127.0.0.1:4000/health/liveliness");
+            assert_eq!(timeout, 5.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    match parse(&["healthcheck", "--url", "http://proxy:4000/health/readiness"]).command {
+        Some(Command::Healthcheck { url, .. }) => {
+            assert_eq!(url, "http://proxy:4000/health/readiness")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
