@@ -13,7 +13,9 @@
 //!   `/v1/messages` is used as is, one ending in `/v1` gets `/messages`. Headers `x-api-key`
 //!   (deployment `api_key`, then `ANTHROPIC_API_KEY`), `anthropic-version: 2023-06-01`,
 //!   `content-type: application/json`, then the deployment's and the call's `extra_headers`
-//!   (`anthropic-beta` goes there).
+//!   (`anthropic-beta` goes there); for a call from the proxy's `/v1/messages`, the client's
+//!   `anthropic-beta` (joined with the deployment's) and `anthropic-version` (see
+//!   `anthropic_ingress::FORWARD_HEADERS_KEY`).
 //! - `system`/`developer` messages are lifted to `system` (a list of text blocks, keeping
 //!   `cache_control`); every other message becomes a list of content blocks and consecutive
 //!   messages of the same role are merged. `tool` messages become user `tool_result` blocks,
@@ -299,10 +301,12 @@ impl AnthropicAdapter {
     /// `POST {api_base}/v1/messages` for `req` (streaming or not), with per-call headers.
     pub fn build_chat_request(
         &self,
-        req: ChatRequest,
+        mut req: ChatRequest,
         stream: bool,
         extra_headers: &[(String, String)],
     ) -> Result<UpstreamRequest, LlmError> {
+        // `anthropic-beta`/`anthropic-version` a client sent to the proxy's `/v1/messages`.
+        let forwarded = crate::anthropic_ingress::take_forwarded_headers(&mut req.extra);
         if self.api_key.is_none() {
             return Err(LlmError::upstream(
                 ErrorKind::Authentication,
@@ -315,6 +319,7 @@ impl AnthropicAdapter {
             LlmError::internal(format!("could not serialize the upstream request: {e}"))
         })?;
         let mut headers = self.headers.clone();
+        crate::anthropic_ingress::apply_forwarded_headers(&mut headers, &forwarded)?;
         for (name, value) in extra_headers {
             insert_header(&mut headers, name, value, "extra_headers")?;
         }

@@ -50,6 +50,60 @@ fn native(kind: ProviderKind) -> Option<Native> {
             notes: "The model after `azure/` is the deployment name. Content-filter errors are \
                     `ContentPolicyViolation` (400).",
         },
+        ProviderKind::Bedrock => Native {
+            prefix: "bedrock",
+            endpoints: "`https://bedrock-runtime.{region}.amazonaws.com/model/{id}/converse`, \
+                        `/converse-stream` (binary event stream), `/invoke` (Titan and Cohere \
+                        embeddings)",
+            auth: "SigV4 (service `bedrock`), or `Authorization: Bearer` with `api_key` \
+                   (Bedrock API key)",
+            env: "`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, \
+                  `AWS_REGION_NAME` / `AWS_REGION` / `AWS_DEFAULT_REGION` (default `us-west-2`), \
+                  `AWS_BEARER_TOKEN_BEDROCK`, `AWS_BEDROCK_RUNTIME_ENDPOINT`",
+            example: "model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0\
+                      <br>aws_region_name: us-east-1\
+                      <br>aws_access_key_id: os.environ/AWS_ACCESS_KEY_ID\
+                      <br>aws_secret_access_key: os.environ/AWS_SECRET_ACCESS_KEY",
+            notes: "Converse translation: system, tools (`toolSpec`/`toolUse`/`toolResult`), \
+                    images and documents as base64 data URLs or `s3://` URIs (http image URLs \
+                    are a 400), `inferenceConfig`, `top_k` and other fields in \
+                    `additionalModelRequestFields`, JSON mode (`json_tool_call`), \
+                    `reasoning_effort` to thinking on Claude, cache usage. \
+                    `bedrock/converse/<id>` works too; `bedrock/invoke/` and role/profile \
+                    credentials are refused. Embeddings: `amazon.titan-embed-*`, `cohere.embed-*`.",
+        },
+        ProviderKind::Gemini => Native {
+            prefix: "gemini",
+            endpoints: "`{api_base}/v1beta/models/{model}:generateContent`, \
+                        `:streamGenerateContent?alt=sse`, `:batchEmbedContents`",
+            auth: "`x-goog-api-key` (never `?key=`)",
+            env: "`GEMINI_API_KEY`, `GEMINI_API_BASE` (default \
+                  `https://generativelanguage.googleapis.com`)",
+            example: "model: gemini/gemini-2.0-flash<br>api_key: os.environ/GEMINI_API_KEY",
+            notes: "Native translation: `systemInstruction`, `generationConfig`, tools as \
+                    `functionDeclarations`, `toolConfig`, tool results as `functionResponse`, \
+                    images (`inlineData`/`fileData`), JSON mode (`responseSchema`), \
+                    `reasoning_effort` to `thinkingConfig`, thoughts as `reasoning_content`; \
+                    `SAFETY` finishes are `content_filter`, `MALFORMED_FUNCTION_CALL` an error; \
+                    usage with cached and thoughts tokens.",
+        },
+        ProviderKind::VertexAi => Native {
+            prefix: "vertex_ai",
+            endpoints: "`https://{location}-aiplatform.googleapis.com/v1/projects/{project}/\
+                        locations/{location}/publishers/google/models/{model}:generateContent` \
+                        (`:streamGenerateContent?alt=sse`, `:predict` for embeddings); \
+                        `claude-*` via `publishers/anthropic/...:rawPredict` / `:streamRawPredict`",
+            auth: "`Authorization: Bearer` OAuth2 token from a service account (JWT bearer grant \
+                   at the JSON's `token_uri`, cached until expiry)",
+            env: "`GOOGLE_APPLICATION_CREDENTIALS`, `VERTEXAI_PROJECT`, `VERTEXAI_LOCATION` \
+                  (default `us-central1`)",
+            example: "model: vertex_ai/gemini-2.0-flash<br>vertex_project: my-project\
+                      <br>vertex_location: us-central1\
+                      <br>vertex_credentials: os.environ/VERTEX_SA_JSON",
+            notes: "Gemini models use the `gemini/` translation; Claude models the `anthropic/` \
+                    one with `anthropic_version: vertex-2023-10-16`. `vertex_credentials` is the \
+                    service account JSON or a path to it; `api_base` replaces the host.",
+        },
         ProviderKind::Mock => Native {
             prefix: "mock",
             endpoints: "none (answers locally)",

@@ -7,10 +7,17 @@
 //! - [`openai`]: the sans-IO OpenAI adapter (request building, response and stream parsing,
 //!   error mapping); [`openai_backend`]: the `ModelBackend` joining it to the transport.
 //! - [`anthropic`]: the sans-IO Anthropic Messages adapter; [`anthropic_backend`]: its
-//!   `ModelBackend`.
+//!   `ModelBackend`; [`anthropic_ingress`]: the proxy's Anthropic-format ingress (`/v1/messages`
+//!   requests to OpenAI requests, responses and chunks back to Anthropic messages and events).
 //! - [`openai_compatible`]: OpenAI-compatible providers (`groq/`, `mistral/`, ...) as data,
 //!   served by the OpenAI adapter.
 //! - [`azure`]: Azure OpenAI (the OpenAI adapter with Azure's URLs and `api-key`).
+//! - [`gemini`]: the sans-IO Gemini (`generateContent`) adapter; [`gemini_backend`]: its
+//!   `ModelBackend`; [`vertex_ai`]: Vertex AI URLs, service-account OAuth2 tokens, Claude on Vertex.
+//! - [`bedrock`]: the sans-IO Amazon Bedrock Converse adapter (SigV4, Titan/Cohere embeddings);
+//!   [`bedrock_stream`]: its binary event-stream decoder; [`bedrock_backend`]: its `ModelBackend`.
+//! - [`prices`]: the model price table (built-in, LiteLLM-format override files) and the
+//!   cost of a call's usage.
 //! - [`docs`]: generates `docs/providers.md` from the registry and the table.
 //! - [`mock`]: the built-in mock provider (`mock/...` and `mock_response`).
 //! - [`transport`]: the only code that sends HTTP requests (one pooled client per process).
@@ -22,16 +29,24 @@
 
 pub mod anthropic;
 pub mod anthropic_backend;
+pub mod anthropic_ingress;
 pub mod azure;
+pub mod bedrock;
+pub mod bedrock_backend;
+pub mod bedrock_stream;
 pub mod docs;
+pub mod gemini;
+pub mod gemini_backend;
 pub mod mock;
 pub mod openai;
 pub mod openai_backend;
 pub mod openai_compatible;
 pub mod params;
+pub mod prices;
 pub mod sse;
 pub mod transport;
 pub mod upstream;
+pub mod vertex_ai;
 
 use std::sync::Arc;
 
@@ -60,6 +75,12 @@ pub enum ProviderKind {
     Anthropic,
     /// Azure OpenAI.
     Azure,
+    /// Amazon Bedrock's Converse API (SigV4).
+    Bedrock,
+    /// Google AI Studio's Gemini API (`generateContent`).
+    Gemini,
+    /// Google Vertex AI (Gemini models, and Claude through `rawPredict`).
+    VertexAi,
     /// The built-in mock (no network).
     Mock,
 }
@@ -70,6 +91,9 @@ impl ProviderKind {
         ProviderKind::OpenAI,
         ProviderKind::Anthropic,
         ProviderKind::Azure,
+        ProviderKind::Bedrock,
+        ProviderKind::Gemini,
+        ProviderKind::VertexAi,
         ProviderKind::Mock,
     ];
 
@@ -89,6 +113,9 @@ impl ProviderKind {
             ProviderKind::OpenAI => "openai",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Azure => "azure",
+            ProviderKind::Bedrock => "bedrock",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::VertexAi => "vertex_ai",
             ProviderKind::Mock => "mock",
         }
     }
@@ -109,17 +136,14 @@ impl ProviderKind {
 const NOT_YET_SUPPORTED: &[&str] = &[
     "azure_ai",
     "azure_text",
-    "bedrock",
     "cohere",
     "cohere_chat",
-    "gemini",
     "ollama",
     "ollama_chat",
     "openai_like",
     "replicate",
     "sagemaker",
     "text-completion-openai",
-    "vertex_ai",
     "vertex_ai_beta",
     "watsonx",
 ];
@@ -207,7 +231,7 @@ fn unknown_provider(provider: &str, model: &str, param: &str) -> LlmError {
 /// there). Only the first `/` splits: `openai/meta-llama/Llama-3` is OpenAI model
 /// `meta-llama/Llama-3`. An unknown prefix (`foo/bar`) is the OpenAI model `foo/bar` when
 /// `api_base` is set, and an error naming `foo` otherwise. A LiteLLM provider not implemented yet
-/// (`bedrock/...`) is an error naming it.
+/// (`sagemaker/...`) is an error naming it.
 pub fn resolve_provider(params: &ProviderParams) -> Result<(ProviderKind, String), LlmError> {
     match resolve(params)? {
         Resolved::Known(kind, model) => Ok((kind, model)),
@@ -285,6 +309,16 @@ pub fn build_backend_with(
             };
             Ok(Arc::new(OpenAiBackend::new(adapter, transport)))
         }
+        ProviderKind::Bedrock => {
+            let adapter = bedrock::BedrockAdapter::new(params, &model)?;
+            let transport = match transport {
+                Some(t) => t,
+                None => Transport::shared()?,
+            };
+            Ok(Arc::new(bedrock_backend::BedrockBackend::new(
+                adapter, transport,
+            )))
+        }
         ProviderKind::OpenAiCompatible(provider) => {
             let adapter =
                 openai_compatible::adapter(provider, params, &model, |k| std::env::var(k).ok())?;
@@ -293,6 +327,25 @@ pub fn build_backend_with(
                 None => Transport::shared()?,
             };
             Ok(Arc::new(OpenAiBackend::new(adapter, transport)))
+        }
+        ProviderKind::Gemini => {
+            let adapter = gemini::GeminiAdapter::new(params, &model)?;
+            let transport = match transport {
+                Some(t) => t,
+                None => Transport::shared()?,
+            };
+            Ok(Arc::new(gemini_backend::GeminiBackend::new(
+                adapter,
+                gemini_backend::GoogleAuth::ApiKey,
+                transport,
+            )))
+        }
+        ProviderKind::VertexAi => {
+            let transport = match transport {
+                Some(t) => t,
+                None => Transport::shared()?,
+            };
+            vertex_ai::backend(params, &model, transport, &|k| std::env::var(k).ok())
         }
         ProviderKind::Mock => Ok(Arc::new(MockBackend::new(
             kind.name(),
@@ -359,10 +412,10 @@ mod tests {
 
     #[test]
     fn providers_not_yet_supported_are_named_even_with_api_base() {
-        let mut p = params("bedrock/claude-3-5-sonnet");
+        let mut p = params("sagemaker/my-endpoint");
         p.api_base = Some("http://x".into());
         let e = resolve_provider(&p).expect_err("not supported");
-        assert!(e.message.contains("bedrock"), "{}", e.message);
+        assert!(e.message.contains("sagemaker"), "{}", e.message);
         assert!(resolve_provider(&params("")).is_err());
         assert!(resolve_provider(&params("openai/")).is_err());
     }

@@ -1,13 +1,19 @@
 //! litellm-test-support: dev-only helpers shared by the workspace's tests and benchmarks: the
 //! in-process fake OpenAI upstream ([`FakeOpenAi`]), the fake Anthropic upstream
-//! ([`FakeAnthropic`]), a generic scripted upstream for other URL layouts ([`FakeHttp`]) and
+//! ([`FakeAnthropic`]), the fake Amazon Bedrock upstream with its binary event stream
+//! ([`FakeBedrock`]), the fake Gemini / Vertex AI upstream with its token endpoint
+//! ([`FakeGemini`]), a generic scripted upstream for other URL layouts ([`FakeHttp`]) and
 //! golden-file comparison ([`golden`]).
 
 pub mod fake_anthropic;
+pub mod fake_bedrock;
+pub mod fake_gemini;
 pub mod fake_http;
 pub mod fake_openai;
 pub mod golden;
 
 pub use fake_anthropic::{AnthropicScript, FakeAnthropic};
+pub use fake_bedrock::{BedrockFrame, BedrockScript, FakeBedrock};
+pub use fake_gemini::{FakeGemini, GeminiScript};
 pub use fake_http::{FakeHttp, HttpScript};
 pub use fake_openai::{FakeOpenAi, RecordedRequest, Scripted};

@@ -1,0 +1,597 @@
+//! `FakeBedrock`: an in-process HTTP server on `127.0.0.1:0` speaking Amazon Bedrock Runtime's
+//! wire format, for tests: `POST /model/{modelId}/converse` (JSON), `/converse-stream` (the
+//! binary `application/vnd.amazon.eventstream` framing, encoded with `aws-smithy-eventstream`)
+//! and `/invoke` (Titan and Cohere embeddings). It records what it receives and can be scripted
+//! to answer any JSON, any sequence of stream frames, or an error.
+//!
+//! Like the real service it refuses a request without credentials: the `Authorization` header
+//! must be a bearer key or a SigV4 header (`AWS4-HMAC-SHA256 Credential=<id>/<date>/<region>/
+//! bedrock/aws4_request, SignedHeaders=...;host;...;x-amz-date..., Signature=<64 hex>`) with an
+//! `x-amz-date` of the same day (and `x-amz-security-token` signed when present); otherwise 403
+//! `MissingAuthenticationTokenException` / `IncompleteSignatureException`. Errors carry Bedrock's
+//! `x-amzn-errortype` header and `{"message"}` body. A Converse body needs a non-empty
+//! `messages` list starting with a user turn, and `toolConfig` whenever a `toolUse` or
+//! `toolResult` block is present (400 `ValidationException`, as Bedrock says).
+//!
+//! The default answer is a text message with [`FakeBedrock::DEFAULT_REPLY`], or for a stream the
+//! documented event sequence: `messageStart`, one `contentBlockDelta` per word,
+//! `contentBlockStop`, `messageStop` (`end_turn`), `metadata` (usage). Usage is estimated as
+//! `⌈chars/4⌉` of the text of every message (at least 1) for input and of the reply for output.
+//! Embeddings are deterministic vectors (8 floats, or `dimensions`) derived from each text.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use aws_smithy_eventstream::frame::write_message_to;
+use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::fake_openai::RecordedRequest;
+
+/// One frame of a scripted event stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BedrockFrame {
+    /// `:message-type: event` with this `:event-type` and JSON payload.
+    Event(String, Value),
+    /// `:message-type: exception` with this `:exception-type` and `{"message"}` payload.
+    Exception(String, String),
+}
+
+impl BedrockFrame {
+    /// An event frame.
+    pub fn event(kind: &str, payload: Value) -> Self {
+        BedrockFrame::Event(kind.to_string(), payload)
+    }
+
+    /// An exception frame.
+    pub fn exception(kind: &str, message: &str) -> Self {
+        BedrockFrame::Exception(kind.to_string(), message.to_string())
+    }
+
+    /// The frame in the binary event-stream encoding (prelude, headers, payload, CRCs).
+    pub fn encode(&self) -> Vec<u8> {
+        let header = |name: &'static str, value: &str| {
+            Header::new(name, HeaderValue::String(value.to_string().into()))
+        };
+        let message = match self {
+            BedrockFrame::Event(kind, payload) => Message::new(payload.to_string().into_bytes())
+                .add_header(header(":event-type", kind))
+                .add_header(header(":content-type", "application/json"))
+                .add_header(header(":message-type", "event")),
+            BedrockFrame::Exception(kind, message) => {
+                Message::new(json!({ "message": message }).to_string().into_bytes())
+                    .add_header(header(":exception-type", kind))
+                    .add_header(header(":content-type", "application/json"))
+                    .add_header(header(":message-type", "exception"))
+            }
+        };
+        let mut out = Vec::new();
+        // Writing to a Vec only fails for oversized frames, which tests never build.
+        write_message_to(&message, &mut out).expect("encode an event-stream frame");
+        out
+    }
+}
+
+/// A scripted answer; queued answers are used once each, first in first out, then the default.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BedrockScript {
+    /// The built-in answer (a message, its event stream, or embeddings).
+    Default,
+    /// The built-in answer with this text and exact usage `(inputTokens, outputTokens)`.
+    Reply {
+        text: String,
+        usage: Option<(u64, u64)>,
+    },
+    /// Status 200 with exactly this JSON body.
+    Json(Value),
+    /// An error: this status, `x-amzn-errortype`, and `{"message"}`.
+    Error {
+        status: u16,
+        error_type: String,
+        message: String,
+    },
+    /// An event stream of exactly these frames.
+    Frames(Vec<BedrockFrame>),
+}
+
+impl BedrockScript {
+    /// Bedrock's error answer.
+    pub fn error(status: u16, error_type: &str, message: &str) -> Self {
+        BedrockScript::Error {
+            status,
+            error_type: error_type.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+struct Shared {
+    queue: Mutex<VecDeque<BedrockScript>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The fake server. Shuts down when dropped.
+pub struct FakeBedrock {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for FakeBedrock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeBedrock")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeBedrock {
+    /// The default reply text.
+    pub const DEFAULT_REPLY: &'static str = "Hello from the fake Bedrock upstream!";
+
+    /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
+    /// port cannot be bound).
+    pub async fn start() -> FakeBedrock {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0 for FakeBedrock");
+        let addr = listener.local_addr().expect("FakeBedrock local address");
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(Vec::new()),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        FakeBedrock {
+            addr,
+            shared,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// The endpoint to configure as `api_base`: `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The requests received so far, in order (paths as sent, model ids percent-encoded).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Queues an answer for a future request.
+    pub fn push(&self, s: BedrockScript) {
+        lock(&self.shared.queue).push_back(s);
+    }
+}
+
+impl Drop for FakeBedrock {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(4).max(1)
+}
+
+fn text_of(blocks: &Value) -> String {
+    blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn input_tokens(body: &Value) -> u64 {
+    let mut text = text_of(body.get("system").unwrap_or(&Value::Null));
+    for m in body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        text.push_str(&text_of(m.get("content").unwrap_or(&Value::Null)));
+    }
+    tokens(&text)
+}
+
+/// `%XX` sequences decoded (model ids arrive percent-encoded).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+            if let Ok(b) = u8::from_str_radix(hex, 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Why the credentials are refused, as `(error type, message)`, or `None` when they look right.
+fn check_auth(headers: &HeaderMap) -> Option<(&'static str, String)> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(auth) = get("authorization") else {
+        return Some((
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token".into(),
+        ));
+    };
+    if auth.starts_with("Bearer ") && auth.len() > 7 {
+        return None;
+    }
+    let incomplete = |why: &str| Some(("IncompleteSignatureException", why.to_string()));
+    let Some(rest) = auth.strip_prefix("AWS4-HMAC-SHA256 Credential=") else {
+        return incomplete("Authorization header requires the AWS4-HMAC-SHA256 scheme");
+    };
+    let parts: Vec<&str> = rest.split(", ").collect();
+    let [credential, signed, signature] = parts.as_slice() else {
+        return incomplete("Authorization header requires Credential, SignedHeaders, Signature");
+    };
+    let scope: Vec<&str> = credential.split('/').collect();
+    let [_id, date, _region, service, terminal] = scope.as_slice() else {
+        return incomplete("malformed credential scope");
+    };
+    if *service != "bedrock" || *terminal != "aws4_request" || date.len() != 8 {
+        return incomplete(
+            "credential scope must be <id>/<yyyymmdd>/<region>/bedrock/aws4_request",
+        );
+    }
+    let Some(amz_date) = get("x-amz-date") else {
+        return incomplete("x-amz-date header is required");
+    };
+    if !amz_date.starts_with(date) {
+        return incomplete("x-amz-date does not match the credential scope date");
+    }
+    let Some(signed) = signed.strip_prefix("SignedHeaders=") else {
+        return incomplete("SignedHeaders is required");
+    };
+    let signed: Vec<&str> = signed.split(';').collect();
+    let mut required = vec!["host", "x-amz-date"];
+    if headers.contains_key("x-amz-security-token") {
+        required.push("x-amz-security-token");
+    }
+    if let Some(missing) = required.iter().find(|h| !signed.contains(h)) {
+        return incomplete(&format!("{missing} must be a signed header"));
+    }
+    let hex = signature.strip_prefix("Signature=").unwrap_or("");
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return incomplete("Signature must be 64 hex digits");
+    }
+    None
+}
+
+fn error_response(status: u16, error_type: &str, message: &str) -> Response {
+    json_response(
+        status,
+        &json!({ "message": message }),
+        &[(
+            "x-amzn-errortype".to_string(),
+            format!("{error_type}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+        )],
+    )
+}
+
+/// Why a Converse body is invalid, as Bedrock would say it.
+fn validate_converse(body: &Value) -> Option<String> {
+    let Some(messages) = body.get("messages").and_then(Value::as_array) else {
+        return Some("1 validation error detected: Value at 'messages' failed to satisfy constraint: Member must not be null".into());
+    };
+    if messages.is_empty() {
+        return Some("A conversation must start with a user message.".into());
+    }
+    if messages[0].get("role").and_then(Value::as_str) != Some("user") {
+        return Some(
+            "A conversation must start with a user message. Try again with a conversation that starts with a user message."
+                .into(),
+        );
+    }
+    for pair in messages.windows(2) {
+        if pair[0].get("role") == pair[1].get("role") {
+            return Some("A conversation must alternate between user and assistant roles.".into());
+        }
+    }
+    let has_tool_blocks = messages.iter().any(|m| {
+        m.get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|b| b.get("toolUse").is_some() || b.get("toolResult").is_some())
+    });
+    if has_tool_blocks && body.get("toolConfig").is_none() {
+        return Some(
+            "The toolConfig field must be defined when using toolUse and toolResult content blocks."
+                .into(),
+        );
+    }
+    None
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let parsed = serde_json::from_slice::<Value>(&body);
+    lock(&shared.requests).push(RecordedRequest {
+        method: method.to_string(),
+        path: uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| uri.path().to_string()),
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: match &parsed {
+            Ok(v) => v.clone(),
+            Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
+        },
+    });
+    let segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
+    let (model, action) = match segments.as_slice() {
+        ["model", id, action] if method == Method::POST => (percent_decode(id), *action),
+        _ => {
+            return error_response(
+                404,
+                "UnknownOperationException",
+                &format!("Unknown operation: {} {}", method, uri.path()),
+            );
+        }
+    };
+    if let Some((kind, message)) = check_auth(&headers) {
+        return error_response(403, kind, &message);
+    }
+    let Ok(body) = parsed else {
+        return error_response(400, "ValidationException", "Malformed input request");
+    };
+    if !matches!(action, "converse" | "converse-stream" | "invoke") {
+        return error_response(
+            404,
+            "UnknownOperationException",
+            &format!("Unknown operation: {action}"),
+        );
+    }
+    if action != "invoke" {
+        if let Some(message) = validate_converse(&body) {
+            return error_response(400, "ValidationException", &message);
+        }
+    }
+    let script = lock(&shared.queue)
+        .pop_front()
+        .unwrap_or(BedrockScript::Default);
+    match script {
+        BedrockScript::Json(v) => json_response(200, &v, &[]),
+        BedrockScript::Error {
+            status,
+            error_type,
+            message,
+        } => error_response(status, &error_type, &message),
+        BedrockScript::Frames(frames) => stream_response(&frames),
+        BedrockScript::Default if action == "invoke" => embeddings(&model, &body),
+        BedrockScript::Default => reply(
+            FakeBedrock::DEFAULT_REPLY,
+            (input_tokens(&body), tokens(FakeBedrock::DEFAULT_REPLY)),
+            action == "converse-stream",
+        ),
+        BedrockScript::Reply { text, usage } => {
+            let usage = usage.unwrap_or((input_tokens(&body), tokens(&text)));
+            reply(&text, usage, action == "converse-stream")
+        }
+    }
+}
+
+/// A deterministic vector for a text.
+fn vector(text: &str, dims: usize) -> Vec<f64> {
+    let n = text.chars().count() as f64;
+    (0..dims).map(|i| ((n + i as f64) % 10.0) / 10.0).collect()
+}
+
+fn embeddings(model: &str, body: &Value) -> Response {
+    if model.starts_with("amazon.titan-embed") {
+        let Some(text) = body.get("inputText").and_then(Value::as_str) else {
+            return error_response(
+                400,
+                "ValidationException",
+                "Malformed input request: required key [inputText] not found",
+            );
+        };
+        let dims = body.get("dimensions").and_then(Value::as_u64).unwrap_or(8) as usize;
+        return json_response(
+            200,
+            &json!({"embedding": vector(text, dims), "inputTextTokenCount": tokens(text)}),
+            &[],
+        );
+    }
+    if model.starts_with("cohere.embed") {
+        let Some(texts) = body.get("texts").and_then(Value::as_array) else {
+            return error_response(
+                400,
+                "ValidationException",
+                "Malformed input request: required key [texts] not found",
+            );
+        };
+        if body.get("input_type").and_then(Value::as_str).is_none() {
+            return error_response(
+                400,
+                "ValidationException",
+                "Malformed input request: required key [input_type] not found",
+            );
+        }
+        let texts: Vec<&str> = texts.iter().filter_map(Value::as_str).collect();
+        let count: u64 = texts.iter().map(|t| tokens(t)).sum();
+        return json_response(
+            200,
+            &json!({
+                "id": "emb-fake", "response_type": "embeddings_floats", "texts": texts,
+                "embeddings": texts.iter().map(|t| vector(t, 8)).collect::<Vec<_>>()
+            }),
+            &[(
+                "x-amzn-bedrock-input-token-count".to_string(),
+                count.to_string(),
+            )],
+        );
+    }
+    error_response(
+        400,
+        "ValidationException",
+        &format!("The provided model {model} does not support InvokeModel embeddings in this fake"),
+    )
+}
+
+fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
+    let usage =
+        json!({"inputTokens": input, "outputTokens": output, "totalTokens": input + output});
+    if !stream {
+        return json_response(
+            200,
+            &json!({
+                "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+                "stopReason": "end_turn",
+                "usage": usage,
+                "metrics": {"latencyMs": 42}
+            }),
+            &[],
+        );
+    }
+    let mut frames = vec![BedrockFrame::event(
+        "messageStart",
+        json!({"role": "assistant"}),
+    )];
+    let mut start = 0;
+    let mut pieces: Vec<&str> = Vec::new();
+    for (i, c) in text.char_indices() {
+        if i > 0 && c.is_whitespace() {
+            pieces.push(&text[start..i]);
+            start = i;
+        }
+    }
+    pieces.push(&text[start..]);
+    for piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+        frames.push(BedrockFrame::event(
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": piece}}),
+        ));
+    }
+    frames.push(BedrockFrame::event(
+        "contentBlockStop",
+        json!({"contentBlockIndex": 0}),
+    ));
+    frames.push(BedrockFrame::event(
+        "messageStop",
+        json!({"stopReason": "end_turn"}),
+    ));
+    frames.push(BedrockFrame::event(
+        "metadata",
+        json!({"usage": usage, "metrics": {"latencyMs": 42}}),
+    ));
+    stream_response(&frames)
+}
+
+fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut b = Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("x-amzn-requestid", "req-fake-bedrock");
+    for (k, v) in headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b.body(Body::from(body.to_string()))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn stream_response(frames: &[BedrockFrame]) -> Response {
+    let encoded: Vec<Result<Bytes, std::io::Error>> =
+        frames.iter().map(|f| Ok(Bytes::from(f.encode()))).collect();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/vnd.amazon.eventstream")
+        .header("x-amzn-requestid", "req-fake-bedrock")
+        .body(Body::from_stream(futures::stream::iter(encoded)))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_ids_are_percent_decoded() {
+        assert_eq!(percent_decode("anthropic.x-v1%3A0"), "anthropic.x-v1:0");
+        assert_eq!(percent_decode("a%2Fb%"), "a/b%");
+    }
+
+    #[test]
+    fn sigv4_headers_are_checked_for_shape() {
+        let mut h = HeaderMap::new();
+        assert!(check_auth(&h).is_some());
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/bedrock/aws4_request, \
+             SignedHeaders=content-type;host;x-amz-date, Signature=\
+             0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                .parse()
+                .expect("header"),
+        );
+        assert!(check_auth(&h).is_some(), "x-amz-date is required");
+        h.insert("x-amz-date", "20240101T000000Z".parse().expect("header"));
+        assert_eq!(check_auth(&h), None);
+        h.insert("x-amz-security-token", "tok".parse().expect("header"));
+        assert!(check_auth(&h).is_some(), "the token must be signed");
+    }
+
+    #[test]
+    fn converse_bodies_are_validated_like_bedrock() {
+        assert!(validate_converse(&json!({"messages": []})).is_some());
+        assert!(
+            validate_converse(&json!({"messages": [{"role": "assistant", "content": []}]}))
+                .is_some()
+        );
+        let tool = json!({"messages": [{"role": "user", "content": [
+            {"toolResult": {"toolUseId": "t", "content": [{"text": "x"}]}}]}]});
+        assert!(validate_converse(&tool).is_some());
+        assert_eq!(
+            validate_converse(
+                &json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]})
+            ),
+            None
+        );
+    }
+}
