@@ -13,12 +13,15 @@
 //!   `proxy_batch_write_at` or as soon as a batch fills, keeps records across write failures and
 //!   drains everything on shutdown. The same transaction adds each row's spend to its key's,
 //!   user's and team's counters; the key cache sees the spend as soon as it is queued.
+//! - [`RateLimiter`] (`ratelimit`): `rpm_limit`, `tpm_limit` and `max_parallel_requests` per
+//!   key, user, team, end user and key+model, in memory or on Redis (one Lua script per check).
 
 mod duration;
 mod error;
 mod keys;
 mod ledger;
 mod master_key;
+pub mod ratelimit;
 mod records;
 mod spend;
 mod store;
@@ -28,6 +31,10 @@ pub use error::AuthError;
 pub use keys::{abbreviate_key, generate_key, Cached, KeyCache};
 pub use ledger::{Ledger, LedgerOptions};
 pub use master_key::{hash_token, MasterKey};
+pub use ratelimit::{
+    Descriptor, LimitKind, LimitStatus, Limits, Permit, RateLimitOptions, RateLimited, RateLimiter,
+    Scope,
+};
 pub use records::{
     check_members, KeyPatch, KeyRecord, LimitsPatch, Patch, PatchError, TeamMember, TeamPatch,
     TeamRecord, UserPatch, UserRecord, USER_ROLES,

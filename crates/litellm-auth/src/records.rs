@@ -112,6 +112,10 @@ pub struct UserRecord {
     pub budget_reset_at: Option<DateTime<Utc>>,
     pub tpm_limit: Option<i64>,
     pub rpm_limit: Option<i64>,
+    /// In-flight cap across all of the user's keys (not a LiteLLM user column; see the
+    /// `users.max_parallel_requests` migration).
+    #[serde(default)]
+    pub max_parallel_requests: Option<i64>,
     pub metadata: Map<String, Value>,
     /// Ids of the teams the user belongs to.
     pub teams: Vec<String>,
@@ -134,6 +138,7 @@ impl UserRecord {
             budget_reset_at: None,
             tpm_limit: None,
             rpm_limit: None,
+            max_parallel_requests: None,
             metadata: Map::new(),
             teams: Vec::new(),
             created_at: now,
@@ -242,6 +247,21 @@ fn check_limit(param: &'static str, v: &Patch<i64>) -> Result<(), PatchError> {
     }
 }
 
+/// Checks a per-model limit map: every value a non-negative integer.
+fn check_model_limits(
+    param: &'static str,
+    v: &Patch<Map<String, Value>>,
+) -> Result<(), PatchError> {
+    let Some(Some(m)) = v else { return Ok(()) };
+    match m.iter().find(|(_, n)| n.as_u64().is_none()) {
+        Some((model, n)) => Err(PatchError::new(
+            param,
+            format!("{param}[{model:?}] must be a non-negative integer, got {n}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The budget, limit and access fields keys, users and teams share (flattened into each
 /// patch).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -259,7 +279,6 @@ pub struct LimitsPatch {
     pub tpm_limit: Patch<i64>,
     #[serde(default, deserialize_with = "present")]
     pub rpm_limit: Patch<i64>,
-    /// Ignored for users (LiteLLM has no per-user parallel limit column).
     #[serde(default, deserialize_with = "present")]
     pub max_parallel_requests: Patch<i64>,
     #[serde(default)]
@@ -345,6 +364,13 @@ pub struct KeyPatch {
     pub blocked: Option<bool>,
     #[serde(default)]
     pub allowed_routes: Option<Vec<String>>,
+    /// Per-model rpm limits (`{"gpt-4o": 10}`), stored in `metadata.model_rpm_limit` as LiteLLM
+    /// does; `null` removes them.
+    #[serde(default, deserialize_with = "present")]
+    pub model_rpm_limit: Patch<Map<String, Value>>,
+    /// Per-model tpm limits, stored in `metadata.model_tpm_limit`.
+    #[serde(default, deserialize_with = "present")]
+    pub model_tpm_limit: Patch<Map<String, Value>>,
     #[serde(flatten)]
     pub limits: LimitsPatch,
 }
@@ -355,6 +381,12 @@ impl KeyPatch {
     pub fn apply(&self, rec: &mut KeyRecord, now: DateTime<Utc>) -> Result<(), PatchError> {
         self.limits.check()?;
         check_budget("soft_budget", &self.soft_budget)?;
+        for (param, v) in [
+            ("model_rpm_limit", &self.model_rpm_limit),
+            ("model_tpm_limit", &self.model_tpm_limit),
+        ] {
+            check_model_limits(param, v)?;
+        }
         let mut next = rec.clone();
         match &self.duration {
             None => {}
@@ -386,6 +418,21 @@ impl KeyPatch {
         set_opt(&mut next.team_id, &self.team_id);
         set(&mut next.blocked, &self.blocked);
         set(&mut next.allowed_routes, &self.allowed_routes);
+        for (name, v) in [
+            ("model_rpm_limit", &self.model_rpm_limit),
+            ("model_tpm_limit", &self.model_tpm_limit),
+        ] {
+            match v {
+                None => {}
+                Some(None) => {
+                    next.metadata.remove(name);
+                }
+                Some(Some(m)) => {
+                    next.metadata
+                        .insert(name.to_string(), Value::Object(m.clone()));
+                }
+            }
+        }
         *rec = next;
         Ok(())
     }
@@ -439,7 +486,7 @@ impl UserPatch {
                 budget_reset_at: &mut next.budget_reset_at,
                 tpm_limit: &mut next.tpm_limit,
                 rpm_limit: &mut next.rpm_limit,
-                max_parallel_requests: None,
+                max_parallel_requests: Some(&mut next.max_parallel_requests),
                 metadata: &mut next.metadata,
                 updated_at: &mut next.updated_at,
             },

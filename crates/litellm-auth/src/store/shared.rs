@@ -232,6 +232,7 @@ impl Entity for UserRecord {
         "budget_reset_at",
         "tpm_limit",
         "rpm_limit",
+        "max_parallel_requests",
         "metadata",
         "teams",
         "updated_at",
@@ -251,6 +252,7 @@ impl Entity for UserRecord {
         b.time(self.budget_reset_at);
         b.int(self.tpm_limit);
         b.int(self.rpm_limit);
+        b.int(self.max_parallel_requests);
         b.json(json_map(&self.metadata));
         b.json(json_list(&self.teams));
         b.time(Some(self.updated_at));
@@ -271,6 +273,7 @@ impl Entity for UserRecord {
             budget_reset_at: r.time("budget_reset_at")?,
             tpm_limit: r.int("tpm_limit")?,
             rpm_limit: r.int("rpm_limit")?,
+            max_parallel_requests: r.int("max_parallel_requests")?,
             metadata: read_map(r, "metadata")?,
             teams: read_list(r, "teams")?,
             created_at: required("created_at", r.time("created_at")?)?,
