@@ -1,0 +1,437 @@
+//! `GET /metrics`: auth by default, LiteLLM's metric names and labels after successful,
+//! streamed and failed calls, per-deployment state, budgets, and the cache counters.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::Proxy;
+use serde_json::json;
+
+use litellm_test_support::{FakeOpenAi, Scripted};
+
+const MASTER: &str = "sk-master-1234";
+
+fn config(base: &str, extra: &str) -> String {
+    format!(
+        "model_list:\n  - model_name: gpt\n    litellm_params:\n      model: openai/upstream-model\n      api_base: {base}\n      api_key: sk-upstream\n      input_cost_per_token: 0.5\n      output_cost_per_token: 1.0\n    model_info:\n      id: dep-1\ngeneral_settings:\n  master_key: {MASTER}\n{extra}"
+    )
+}
+
+fn bearer() -> (&'static str, String) {
+    ("authorization", format!("Bearer {MASTER}"))
+}
+
+/// The sum of the samples of `name` whose labels include every `labels` pair.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut found = None;
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix(name) else {
+            continue;
+        };
+        let (label_part, value) = match rest.strip_prefix('{') {
+            Some(r) => match r.rsplit_once("} ") {
+                Some((l, v)) => (l, v),
+                None => continue,
+            },
+            None => match rest.strip_prefix(' ') {
+                Some(v) => ("", v),
+                None => continue,
+            },
+        };
+        if labels
+            .iter()
+            .all(|(k, v)| label_part.contains(&format!("{k}=\"{v}\"")))
+        {
+            let v: f64 = value.trim().parse().unwrap();
+            *found.get_or_insert(0.0) += v;
+        }
+    }
+    found
+}
+
+async fn scrape(p: &Proxy) -> String {
+    let (k, v) = bearer();
+    let r = p.get("/metrics", &[(k, &v)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.text
+}
+
+#[tokio::test]
+async fn metrics_need_a_valid_key_by_default() {
+    let fake = FakeOpenAi::start().await;
+    let p = Proxy::new(&config(&fake.base_url(), "")).await;
+    let r = p.get("/metrics", &[]).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert!(r.text.contains("metrics endpoint"), "{}", r.text);
+    let r = p
+        .get("/metrics", &[("authorization", "Bearer sk-wrong")])
+        .await;
+    assert_eq!(r.status, 401);
+    assert!(!r.text.contains("sk-wrong"), "{}", r.text);
+    let (k, v) = bearer();
+    let r = p.get("/metrics", &[(k, &v)]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    // Families appear with their first sample; these two have one from the start.
+    assert!(
+        r.text.contains("# TYPE litellm_deployment_state gauge"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("# TYPE litellm_in_flight_requests gauge"));
+    // Deployments start healthy; the scrape itself is in flight.
+    assert_eq!(
+        sample(
+            &r.text,
+            "litellm_deployment_state",
+            &[("model_id", "dep-1")]
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(&r.text, "litellm_in_flight_requests", &[]),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn the_auth_requirement_can_be_turned_off_in_either_section() {
+    let fake = FakeOpenAi::start().await;
+    for extra in [
+        "litellm_settings:\n  require_auth_for_metrics_endpoint: false\n",
+        "  require_auth_for_metrics_endpoint: false\n",
+    ] {
+        let yaml = config(&fake.base_url(), extra);
+        let loaded = litellm_server::parse_config(&yaml).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let p = Proxy::new(&yaml).await;
+        assert_eq!(p.get("/metrics", &[]).await.status, 200, "{extra}");
+    }
+}
+
+#[tokio::test]
+async fn a_successful_call_is_counted_with_litellm_labels() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Scripted::reply_with_usage("hello", 10, 5));
+    let p = Proxy::new(&config(&fake.base_url(), "")).await;
+    let (k, v) = bearer();
+    let r = p
+        .post_raw(
+            "/v1/chat/completions",
+            serde_json::to_vec(&json!({"model": "gpt", "user": "end-user-7",
+                "messages": [{"role": "user", "content": "hi"}]}))
+            .unwrap(),
+            &[(k, &v), ("user-agent", "test-agent/1")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let text = scrape(&p).await;
+    let ok = [
+        ("requested_model", "gpt"),
+        ("status_code", "200"),
+        ("route", "/v1/chat/completions"),
+        ("end_user", "end-user-7"),
+        ("user_agent", "test-agent/1"),
+        ("model_id", "dep-1"),
+    ];
+    assert_eq!(
+        sample(&text, "litellm_proxy_total_requests_metric_total", &ok),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "litellm_proxy_failed_requests_metric_total", &[]),
+        None
+    );
+    let model = [("model", "upstream-model"), ("model_id", "dep-1")];
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_requests_metric_total",
+            &[("model", "upstream-model"), ("api_provider", "openai")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "litellm_input_tokens_metric_total", &model),
+        Some(10.0)
+    );
+    assert_eq!(
+        sample(&text, "litellm_output_tokens_metric_total", &model),
+        Some(5.0)
+    );
+    assert_eq!(
+        sample(&text, "litellm_total_tokens_metric_total", &model),
+        Some(15.0)
+    );
+    // 10 * 0.5 + 5 * 1.0
+    assert_eq!(
+        sample(&text, "litellm_spend_metric_total", &model),
+        Some(10.0)
+    );
+    let dep = [
+        ("litellm_model_name", "openai/upstream-model"),
+        ("model_id", "dep-1"),
+        ("api_provider", "openai"),
+        ("requested_model", "gpt"),
+    ];
+    assert_eq!(
+        sample(&text, "litellm_deployment_success_responses_total", &dep),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "litellm_deployment_state", &[("model_id", "dep-1")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(&text, "litellm_llm_api_latency_metric_count", &model),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_request_total_latency_metric_count",
+            &[("requested_model", "gpt")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_overhead_latency_metric_count",
+            &[("model_group", "gpt")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_llm_api_time_to_first_token_metric_count",
+            &[]
+        ),
+        None
+    );
+    // The master key's hash labels the call; the key itself never appears.
+    assert!(!text.contains(MASTER));
+    assert!(!text.contains("sk-upstream"));
+}
+
+#[tokio::test]
+async fn a_stream_records_time_to_first_token_and_its_usage() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Scripted::reply_with_usage("streamed words", 7, 3));
+    let p = Proxy::new(&config(&fake.base_url(), "")).await;
+    let (k, v) = bearer();
+    let r = p
+        .post_raw(
+            "/v1/chat/completions",
+            serde_json::to_vec(&json!({"model": "gpt", "stream": true,
+                "messages": [{"role": "user", "content": "hi"}]}))
+            .unwrap(),
+            &[(k, &v)],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("[DONE]"));
+    let text = scrape(&p).await;
+    let model = [("model", "upstream-model")];
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_llm_api_time_to_first_token_metric_count",
+            &model
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "litellm_llm_api_latency_metric_count", &model),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "litellm_input_tokens_metric_total", &model),
+        Some(7.0)
+    );
+    assert_eq!(
+        sample(&text, "litellm_output_tokens_metric_total", &model),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_proxy_total_requests_metric_total",
+            &[("status_code", "200")]
+        ),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn failures_are_counted_per_proxy_request_and_per_deployment() {
+    let fake = FakeOpenAi::start().await;
+    fake.set_default(Scripted::error(429, "slow down", "rate_limit_error", None));
+    let yaml = config(
+        &fake.base_url(),
+        "router_settings:\n  num_retries: 0\n  allowed_fails: 0\n  cooldown_time: 30\n",
+    );
+    let p = Proxy::new(&yaml).await;
+    let (k, v) = bearer();
+    let body = serde_json::to_vec(
+        &json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .unwrap();
+    let r = p
+        .post_raw("/v1/chat/completions", body.clone(), &[(k, &v)])
+        .await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    // No key at all: an auth failure, counted too.
+    let r = p.post_raw("/v1/chat/completions", body, &[]).await;
+    assert_eq!(r.status, 401);
+    let text = scrape(&p).await;
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_proxy_failed_requests_metric_total",
+            &[
+                ("exception_status", "429"),
+                ("exception_class", "RateLimitError"),
+                ("requested_model", "gpt")
+            ]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_proxy_failed_requests_metric_total",
+            &[
+                ("exception_status", "401"),
+                ("exception_class", "AuthenticationError")
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "litellm_proxy_total_requests_metric_total", &[]),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_deployment_failure_responses_total",
+            &[
+                ("model_id", "dep-1"),
+                ("exception_status", "429"),
+                ("exception_class", "Openai.RateLimitError")
+            ]
+        ),
+        Some(1.0)
+    );
+    // allowed_fails 0: the failure put the deployment in cooldown, a complete outage.
+    assert_eq!(
+        sample(&text, "litellm_deployment_state", &[("model_id", "dep-1")]),
+        Some(2.0)
+    );
+    assert_eq!(sample(&text, "litellm_requests_metric_total", &[]), None);
+}
+
+#[tokio::test]
+async fn a_failure_without_cooldown_is_a_partial_outage() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Scripted::error(500, "boom", "server_error", None));
+    let yaml = config(&fake.base_url(), "router_settings:\n  num_retries: 0\n");
+    let p = Proxy::new(&yaml).await;
+    let (k, v) = bearer();
+    let body = serde_json::to_vec(
+        &json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .unwrap();
+    let r = p.post_raw("/v1/chat/completions", body, &[(k, &v)]).await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    let text = scrape(&p).await;
+    assert_eq!(
+        sample(&text, "litellm_deployment_state", &[("model_id", "dep-1")]),
+        Some(1.0),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_virtual_key_reports_its_remaining_budget() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Scripted::reply_with_usage("hello", 2, 2));
+    let p = Proxy::new(&config(&fake.base_url(), "")).await;
+    let (k, v) = bearer();
+    let r = p
+        .post_raw(
+            "/key/generate",
+            serde_json::to_vec(&json!({"key_alias": "budgeted", "max_budget": 100.0})).unwrap(),
+            &[(k, &v)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let key = r.json()["key"].as_str().unwrap().to_string();
+    let auth = format!("Bearer {key}");
+    let r = p
+        .post_raw(
+            "/v1/chat/completions",
+            serde_json::to_vec(
+                &json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}),
+            )
+            .unwrap(),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let text = scrape(&p).await;
+    // Spent 2 * 0.5 + 2 * 1.0 = 3 of 100.
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_remaining_api_key_budget_metric",
+            &[("api_key_alias", "budgeted")]
+        ),
+        Some(97.0),
+        "{text}"
+    );
+    let hash = litellm_auth::hash_token(&key);
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_requests_metric_total",
+            &[("hashed_api_key", &hash), ("api_key_alias", "budgeted")]
+        ),
+        Some(1.0)
+    );
+    assert!(!text.contains(&key));
+}
+
+#[tokio::test]
+async fn the_cache_counters_can_be_fed() {
+    let fake = FakeOpenAi::start().await;
+    let p = Proxy::new(&config(&fake.base_url(), "")).await;
+    p.state.metrics.record_cache_hit("gpt", Some("dep-1"));
+    p.state.metrics.record_cache_hit("gpt", Some("dep-1"));
+    p.state.metrics.record_cache_miss("gpt", None);
+    let text = scrape(&p).await;
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_cache_hits_metric_total",
+            &[("model", "gpt"), ("model_id", "dep-1")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "litellm_cache_misses_metric_total",
+            &[("model", "gpt"), ("model_id", "None")]
+        ),
+        Some(1.0)
+    );
+}
