@@ -1,5 +1,6 @@
 //! Real clients against the real binary, unchanged: the official OpenAI Python SDK, the LiteLLM
-//! Python SDK (`litellm_proxy/<model>`) and the official OpenAI Node SDK (`tests/clients/`).
+//! Python SDK (`litellm_proxy/<model>`), the Anthropic Python SDK (`/v1/messages`) and the
+//! official OpenAI Node SDK (`tests/clients/`).
 //! The Python clients are installed from PyPI into `target/clients-venv` and the Node SDK from
 //! npm into `target/clients-node` on first use (rebuilt when `tests/clients/requirements.txt` or
 //! `tests/clients/node/package.json` changes). A missing Python, Node or registry fails the
@@ -204,6 +205,19 @@ async fn the_litellm_python_sdk_works_with_the_litellm_proxy_prefix() {
         python,
         vec![repo().join("tests/clients/litellm_sdk.py")],
         "LiteLLM Python SDK",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_anthropic_python_sdk_works_on_v1_messages() {
+    let python = tokio::task::spawn_blocking(client_python)
+        .await
+        .expect("venv setup");
+    drive(
+        python,
+        vec![repo().join("tests/clients/anthropic_sdk.py")],
+        "Anthropic Python SDK",
     )
     .await;
 }

@@ -4,12 +4,19 @@
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
 mod anthropic;
+mod bedrock;
+mod cache;
 mod clients;
 mod deploy;
+mod gemini;
 mod harness;
 mod keys;
+mod messages;
+mod metrics;
 mod openai_compat;
+mod prices;
 mod providers;
+mod ratelimits;
 mod routing;
 
 use std::process::Command;

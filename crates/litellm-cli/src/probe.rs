@@ -120,6 +120,7 @@ pub fn run(url: &str, timeout: Duration, out: &mut impl Write) -> i32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 mod tests {
     use super::*;
     use std::net::TcpListener;

@@ -18,6 +18,7 @@
 pub mod config;
 mod cooldown;
 pub mod deployment;
+pub mod observer;
 pub mod redis_store;
 pub mod router;
 pub mod state;
@@ -30,6 +31,7 @@ pub use config::{
 pub use deployment::{deployment_id, Deployment};
 pub use litellm_core::*;
 pub use litellm_providers::ProviderParams;
+pub use observer::{AttemptKind, RouterObserver};
 pub use router::{
     Backoff, Completion, CompletionStream, Embeddings, RouteError, RouteInfo, Router,
 };

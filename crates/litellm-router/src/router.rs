@@ -9,8 +9,12 @@
 //!
 //! Cooldowns, failure counts and per-minute usage live in [`RouterState`] (memory, or Redis
 //! shared by replicas); in-flight counts and latency samples are this replica's own.
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+//!
+//! The configuration (groups, deployments, settings) is one immutable snapshot behind a lock
+//! that [`Router::reload`] swaps; every call takes the snapshot once when it starts and keeps it
+//! to the end (streams included), so a reload never disturbs a call in flight.
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -25,6 +29,7 @@ use litellm_core::{
 use crate::config::{DeploymentConfig, RouterSettings};
 use crate::cooldown::{cooldown_key, parse_policy, policy_classes, Cooldowns};
 use crate::deployment::{secs_to_duration, Deployment};
+use crate::observer::{AttemptKind, RouterObserver};
 use crate::state::RouterState;
 use crate::strategy::{RoutingStrategy, Stats};
 
@@ -52,6 +57,9 @@ pub struct RouteInfo {
     /// Per-token prices configured on the deployment (`input_cost_per_token`, ...).
     pub input_cost_per_token: Option<f64>,
     pub output_cost_per_token: Option<f64>,
+    /// The deployment's effective prices (its own, then the price table's); `None` when the
+    /// model has no price.
+    pub prices: Option<litellm_providers::prices::TokenPrices>,
 }
 
 /// A routed chat completion.
@@ -197,16 +205,34 @@ struct ModelGroup {
     deployments: Vec<Arc<Deployment>>,
     /// `cooldown:{id}` per deployment, index-aligned.
     cooldown_keys: Vec<String>,
-    live: Vec<Live>,
+    /// Index-aligned; shared with the previous configuration's deployment of the same id
+    /// across a reload, so in-flight counts and latency samples carry over.
+    live: Vec<Arc<Live>>,
 }
 
 impl ModelGroup {
-    fn new(name: String, deployments: Vec<Arc<Deployment>>) -> Self {
+    /// A group over `deployments`, taking each one's live counters out of `carried` (by
+    /// deployment id) when a previous configuration had it.
+    fn new(
+        name: String,
+        deployments: Vec<Arc<Deployment>>,
+        carried: &mut HashMap<String, Arc<Live>>,
+    ) -> Self {
         ModelGroup {
             cooldown_keys: deployments.iter().map(|d| cooldown_key(&d.id)).collect(),
-            live: deployments.iter().map(|_| Live::default()).collect(),
+            live: deployments
+                .iter()
+                .map(|d| carried.remove(&d.id).unwrap_or_default())
+                .collect(),
             name,
             deployments,
+        }
+    }
+
+    /// Its live counters by deployment id.
+    fn live_by_id(&self, into: &mut HashMap<String, Arc<Live>>) {
+        for (d, live) in self.deployments.iter().zip(&self.live) {
+            into.entry(d.id.clone()).or_insert_with(|| live.clone());
         }
     }
 }
@@ -240,6 +266,7 @@ impl RetryPolicy {
 /// How many wildcard materializations are kept (each a model string a client asked for).
 const MAX_CONCRETE_GROUPS: usize = 1024;
 
+/// One configuration snapshot: everything [`Router::reload`] replaces.
 struct Inner {
     groups: HashMap<String, Arc<ModelGroup>>,
     /// Group names in config order, for `/v1/models`.
@@ -248,6 +275,9 @@ struct Inner {
     wildcards: Vec<String>,
     /// Groups built for concrete model names that matched a wildcard.
     concrete: RwLock<HashMap<String, Arc<ModelGroup>>>,
+    /// Live counters of the previous configuration's wildcard materializations, by deployment
+    /// id, taken when the same concrete model is built again.
+    carried_concrete: Mutex<HashMap<String, Arc<Live>>>,
     /// alias -> (group, hidden)
     aliases: HashMap<String, (String, bool)>,
     settings: RouterSettings,
@@ -255,23 +285,62 @@ struct Inner {
     retry_policy: RetryPolicy,
     group_retry_policy: HashMap<String, RetryPolicy>,
     backoff: Backoff,
+    /// The same store in every snapshot: it survives reloads.
     state: Arc<RouterState>,
     cooldowns: Cooldowns,
+    /// The same in every snapshot: it survives reloads.
+    common: Arc<Common>,
 }
 
-/// The router shared by the SDK and the proxy. Cheap to clone.
+/// What outlives every configuration: the observer and the health checks' verdicts.
+#[derive(Default)]
+struct Common {
+    /// Told about every attempt and cooldown (the proxy's metrics); see `observer.rs`.
+    observer: RwLock<Option<Arc<dyn RouterObserver>>>,
+    /// Deployment ids the last health check found unhealthy (`set_unhealthy`).
+    unhealthy: RwLock<HashSet<String>>,
+    /// Whether `unhealthy` is non-empty, so routing skips the lock in the common case.
+    any_unhealthy: AtomicBool,
+}
+
+impl Common {
+    fn observer(&self) -> Option<Arc<dyn RouterObserver>> {
+        self.observer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// The router shared by the SDK and the proxy. Cheap to clone; clones share the configuration,
+/// so [`Router::reload`] on one is seen by all.
 #[derive(Clone)]
 pub struct Router {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// The configuration in force. A call clones the `Arc` once when it starts.
+    current: RwLock<Arc<Inner>>,
+    common: Arc<Common>,
+    /// Serializes reloads, so each builds on the configuration it replaces.
+    reload: Mutex<()>,
+}
+
+/// One call's view of the router: the snapshot it started with.
+#[derive(Clone)]
+struct Routing {
     inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.load();
         f.debug_struct("Router")
-            .field("groups", &self.inner.group_order)
-            .field("strategy", &self.inner.strategy.name())
-            .field("state", &self.inner.state.kind())
-            .field("settings", &self.inner.settings)
+            .field("groups", &inner.group_order)
+            .field("strategy", &inner.strategy.name())
+            .field("state", &inner.state.kind())
+            .field("settings", &inner.settings)
             .finish()
     }
 }
@@ -329,6 +398,14 @@ impl Call {
         matches!(self, Call::Stream(_))
     }
 
+    fn kind(&self) -> AttemptKind {
+        match self {
+            Call::Chat(_) => AttemptKind::Chat,
+            Call::Stream(_) => AttemptKind::Stream,
+            Call::Embed(_) => AttemptKind::Embedding,
+        }
+    }
+
     /// The request's prompt size in tokens for `model` (see `tokens.rs`): exact for
     /// OpenAI-family models when `exact`, else estimated.
     fn input_tokens(&self, model: &str, exact: bool) -> u64 {
@@ -371,17 +448,7 @@ impl Router {
         model_list: Vec<DeploymentConfig>,
         settings: RouterSettings,
     ) -> Result<Self, LlmError> {
-        let deployments = model_list
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| {
-                Deployment::build(c).map_err(|mut e| {
-                    e.message = format!("model_list[{i}]: {}", e.message);
-                    e
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Self::from_deployments(deployments, settings)
+        Self::from_deployments(build_deployments(model_list)?, settings)
     }
 
     /// A router from LiteLLM `config.yaml` text (its `model_list` and `router_settings`).
@@ -431,6 +498,168 @@ impl Router {
         settings: RouterSettings,
         state: RouterState,
     ) -> Result<Self, LlmError> {
+        let common = Arc::new(Common::default());
+        let inner = Inner::build(
+            deployments,
+            settings,
+            Arc::new(state),
+            common.clone(),
+            Backoff::default(),
+            Carried::default(),
+        )?;
+        Ok(Router {
+            shared: Arc::new(Shared {
+                current: RwLock::new(Arc::new(inner)),
+                common,
+                reload: Mutex::new(()),
+            }),
+        })
+    }
+
+    /// Replaces the model list and router settings, building every deployment's backend
+    /// first: on error nothing changes. Calls and streams already running finish on the
+    /// configuration they started with; new calls see the new one at once. See
+    /// [`Router::reload_deployments`] for what carries over.
+    pub fn reload(
+        &self,
+        model_list: Vec<DeploymentConfig>,
+        settings: RouterSettings,
+    ) -> Result<(), LlmError> {
+        self.reload_deployments(build_deployments(model_list)?, settings)
+    }
+
+    /// As [`Router::reload`], over deployments that already have backends.
+    ///
+    /// What survives: the state store (cooldown marks, failure counts and per-minute usage,
+    /// all keyed by deployment id, so a deployment whose id is unchanged keeps its cooldown and
+    /// its `rpm`/`tpm` usage), this replica's in-flight counts and latency samples of
+    /// deployments whose id is unchanged (ids are `model_info.id` or a hash of the config
+    /// without credentials, so an unchanged entry, or one whose key was rotated, keeps its
+    /// id), the observer, the health checks' unhealthy set (pruned to ids still configured),
+    /// and the retry backoff. The Redis connection settings (`redis_*`) are not reloaded: the
+    /// running store stays, and a change is logged.
+    pub fn reload_deployments(
+        &self,
+        deployments: Vec<Deployment>,
+        mut settings: RouterSettings,
+    ) -> Result<(), LlmError> {
+        let _serial = self
+            .shared
+            .reload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let old = self.load();
+        let running = &old.settings;
+        if settings.redis_connection_url() != running.redis_connection_url()
+            || settings.redis_timeout != running.redis_timeout
+        {
+            tracing::warn!(
+                "router_settings.redis_*: the shared state store cannot change on reload; \
+                 keeping the running one (restart to apply)"
+            );
+        }
+        settings.redis_url = running.redis_url.clone();
+        settings.redis_host = running.redis_host.clone();
+        settings.redis_port = running.redis_port;
+        settings.redis_password = running.redis_password.clone();
+        settings.redis_db = running.redis_db;
+        settings.redis_timeout = running.redis_timeout;
+        let mut carried = Carried::default();
+        for g in old.groups.values() {
+            g.live_by_id(&mut carried.groups);
+        }
+        {
+            let concrete = old.concrete.read().unwrap_or_else(|p| p.into_inner());
+            for g in concrete.values() {
+                g.live_by_id(&mut carried.concrete);
+            }
+        }
+        let inner = Inner::build(
+            deployments,
+            settings,
+            old.state.clone(),
+            old.common.clone(),
+            old.backoff,
+            carried,
+        )?;
+        let ids: HashSet<&str> = inner
+            .groups
+            .values()
+            .flat_map(|g| g.deployments.iter().map(|d| d.id.as_str()))
+            .collect();
+        {
+            let mut unhealthy = self
+                .shared
+                .common
+                .unhealthy
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            unhealthy.retain(|id| ids.contains(id.as_str()));
+            self.shared
+                .common
+                .any_unhealthy
+                .store(!unhealthy.is_empty(), Ordering::Release);
+        }
+        tracing::info!(
+            models = ?inner.group_order,
+            deployments = ids.len(),
+            strategy = inner.strategy.name(),
+            "router configuration reloaded"
+        );
+        *self
+            .shared
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(inner);
+        Ok(())
+    }
+
+    /// The configuration in force.
+    fn load(&self) -> Arc<Inner> {
+        self.shared
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// A call's view: the configuration in force now, kept for the whole call.
+    fn routing(&self) -> Routing {
+        Routing { inner: self.load() }
+    }
+}
+
+/// Live counters of the configuration being replaced, by deployment id.
+#[derive(Default)]
+struct Carried {
+    groups: HashMap<String, Arc<Live>>,
+    concrete: HashMap<String, Arc<Live>>,
+}
+
+/// Builds every deployment's backend, naming the failing entry (`model_list[i]: ...`).
+fn build_deployments(model_list: Vec<DeploymentConfig>) -> Result<Vec<Deployment>, LlmError> {
+    model_list
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            Deployment::build(c).map_err(|mut e| {
+                e.message = format!("model_list[{i}]: {}", e.message);
+                e
+            })
+        })
+        .collect()
+}
+
+impl Inner {
+    /// Validates `settings` and groups `deployments` into a configuration snapshot.
+    fn build(
+        deployments: Vec<Deployment>,
+        settings: RouterSettings,
+        state: Arc<RouterState>,
+        common: Arc<Common>,
+        backoff: Backoff,
+        mut carried: Carried,
+    ) -> Result<Self, LlmError> {
         let strategy =
             RoutingStrategy::parse(&settings.routing_strategy, &settings.routing_strategy_args)?;
         if settings.enable_pre_call_checks {
@@ -451,7 +680,10 @@ impl Router {
         }
         let groups: HashMap<String, Arc<ModelGroup>> = by_name
             .into_iter()
-            .map(|(name, deps)| (name.clone(), Arc::new(ModelGroup::new(name, deps))))
+            .map(|(name, deps)| {
+                let group = ModelGroup::new(name.clone(), deps, &mut carried.groups);
+                (name, Arc::new(group))
+            })
             .collect();
         let mut wildcards: Vec<String> = group_order
             .iter()
@@ -497,7 +729,6 @@ impl Router {
             &settings.allowed_fails_policy,
             &[],
         )?;
-        let state = Arc::new(state);
         let cooldowns = Cooldowns::new(
             state.clone(),
             settings.allowed_fails,
@@ -505,53 +736,109 @@ impl Router {
             secs_to_duration(settings.cooldown_time).unwrap_or(Duration::ZERO),
             settings.disable_cooldowns,
         );
-        Ok(Router {
-            inner: Arc::new(Inner {
-                groups,
-                group_order,
-                wildcards,
-                concrete: RwLock::new(HashMap::new()),
-                aliases,
-                settings,
-                strategy,
-                retry_policy,
-                group_retry_policy,
-                backoff: Backoff::default(),
-                state,
-                cooldowns,
-            }),
+        Ok(Inner {
+            groups,
+            group_order,
+            wildcards,
+            concrete: RwLock::new(HashMap::new()),
+            carried_concrete: Mutex::new(carried.concrete),
+            aliases,
+            settings,
+            strategy,
+            retry_policy,
+            group_retry_policy,
+            backoff,
+            state,
+            cooldowns,
+            common,
         })
     }
+}
 
-    /// Replaces the retry backoff (tests use a zero backoff to stay fast). Call it right after
-    /// construction: on a router that was already cloned it changes nothing.
+impl Router {
+    /// Sets the observer told about every attempt and cooldown (see [`RouterObserver`]).
+    pub fn with_observer(self, observer: Arc<dyn RouterObserver>) -> Self {
+        self.set_observer(observer);
+        self
+    }
+
+    /// Sets (or replaces) the observer on this router and every clone of it; it stays across
+    /// reloads.
+    pub fn set_observer(&self, observer: Arc<dyn RouterObserver>) {
+        *self
+            .shared
+            .common
+            .observer
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(observer);
+    }
+
+    /// Marks the deployments with these ids unhealthy (replacing the previous set), as the
+    /// proxy's background health checks do. Routing skips an unhealthy deployment while
+    /// another deployment of its group that is not cooling down is healthy; when none is, the
+    /// unhealthy ones are still tried (the health check may be stale).
+    pub fn set_unhealthy(&self, ids: impl IntoIterator<Item = String>) {
+        let set: HashSet<String> = ids.into_iter().collect();
+        let any = !set.is_empty();
+        let common = &self.shared.common;
+        *common.unhealthy.write().unwrap_or_else(|p| p.into_inner()) = set;
+        common.any_unhealthy.store(any, Ordering::Release);
+    }
+
+    /// Pings the shared state store (Redis): `None` when router state is in memory only.
+    pub async fn ping_state_store(&self) -> Option<Result<(), crate::state::StateError>> {
+        let state = self.load().state.clone();
+        state.ping_remote().await
+    }
+
+    /// The ids of the deployments currently marked unhealthy, sorted.
+    pub fn unhealthy_deployments(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .shared
+            .common
+            .unhealthy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Replaces the retry backoff (tests use a zero backoff to stay fast); it stays across
+    /// reloads. Call it right after construction: on a router that was already cloned it
+    /// changes nothing.
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.backoff = backoff;
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            let current = shared.current.get_mut().unwrap_or_else(|p| p.into_inner());
+            if let Some(inner) = Arc::get_mut(current) {
+                inner.backoff = backoff;
+            }
         }
         self
     }
 
-    /// The settings in force.
-    pub fn settings(&self) -> &RouterSettings {
-        &self.inner.settings
+    /// The settings in force (a copy: a reload may replace them).
+    pub fn settings(&self) -> RouterSettings {
+        self.load().settings.clone()
     }
 
     /// The routing strategy in force.
-    pub fn strategy(&self) -> &RoutingStrategy {
-        &self.inner.strategy
+    pub fn strategy(&self) -> RoutingStrategy {
+        self.load().strategy.clone()
     }
 
     /// Where router state lives: `memory` or `redis`.
     pub fn state_kind(&self) -> &'static str {
-        self.inner.state.kind()
+        self.load().state.kind()
     }
 
     /// Model names clients may ask for: every group in config order, then visible aliases.
     pub fn model_names(&self) -> Vec<String> {
-        let mut names = self.inner.group_order.clone();
-        let mut aliases: Vec<_> = self
-            .inner
+        let inner = self.load();
+        let mut names = inner.group_order.clone();
+        let mut aliases: Vec<_> = inner
             .aliases
             .iter()
             .filter(|(_, (_, hidden))| !hidden)
@@ -564,30 +851,75 @@ impl Router {
 
     /// Every deployment, in config order of their groups.
     pub fn deployments(&self) -> Vec<Arc<Deployment>> {
-        self.inner
+        let inner = self.load();
+        inner
             .group_order
             .iter()
-            .filter_map(|g| self.inner.groups.get(g))
+            .filter_map(|g| inner.groups.get(g))
             .flat_map(|g| g.deployments.iter().cloned())
             .collect()
     }
 
     /// The group a requested model name resolves to, if any: an exact group, an alias, or
     /// (returned as the pattern) the most specific wildcard group matching it.
-    pub fn resolve_group(&self, model: &str) -> Option<&str> {
-        if let Some((k, _)) = self.inner.groups.get_key_value(model) {
-            return Some(k.as_str());
+    pub fn resolve_group(&self, model: &str) -> Option<String> {
+        let inner = self.load();
+        if inner.groups.contains_key(model) {
+            return Some(model.to_string());
         }
-        if let Some((g, _)) = self.inner.aliases.get(model) {
-            return Some(g.as_str());
+        if let Some((g, _)) = inner.aliases.get(model) {
+            return Some(g.clone());
         }
-        self.inner
+        inner
             .wildcards
             .iter()
             .find(|w| wildcard_capture(w, model).is_some())
-            .map(String::as_str)
+            .cloned()
     }
 
+    /// A non-streaming chat completion.
+    pub async fn completion(&self, mut req: ChatRequest) -> Result<Completion, RouteError> {
+        let model = req.model.clone();
+        let controls = RequestControls::take(&mut req.extra);
+        match self.routing().run(&model, Call::Chat(req), controls).await? {
+            (Output::Chat(response), route) => Ok(Completion {
+                response: *response,
+                route,
+            }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+
+    /// A streaming chat completion. Resolves once the first chunk arrived, so failures before
+    /// the first byte are retried like any other.
+    pub async fn completion_stream(
+        &self,
+        mut req: ChatRequest,
+    ) -> Result<CompletionStream, RouteError> {
+        let model = req.model.clone();
+        let controls = RequestControls::take(&mut req.extra);
+        match self.routing().run(&model, Call::Stream(req), controls).await? {
+            (Output::Stream(stream), route) => Ok(CompletionStream { stream, route }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+
+    /// Embeddings.
+    pub async fn embedding(&self, mut req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
+        let model = req.model.clone();
+        let controls = RequestControls::take(&mut req.extra);
+        match self.routing().run(&model, Call::Embed(req), controls).await? {
+            (Output::Embed(response), route) => Ok(Embeddings {
+                response: *response,
+                route,
+            }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+
+}
+
+impl Routing {
     /// The group serving `model`: exact or alias, else a group built from the matching
     /// wildcard group's deployments with `*` in their model replaced by what it matched.
     fn group_for(&self, model: &str) -> Result<Arc<ModelGroup>, LlmError> {
@@ -640,7 +972,14 @@ impl Router {
                 Deployment::build(config).map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let group = Arc::new(ModelGroup::new(model.to_string(), deployments));
+        let group = {
+            let mut carried = self
+                .inner
+                .carried_concrete
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            Arc::new(ModelGroup::new(model.to_string(), deployments, &mut carried))
+        };
         let mut cache = self
             .inner
             .concrete
@@ -650,46 +989,6 @@ impl Router {
             cache.insert(model.to_string(), group.clone());
         }
         Ok(group)
-    }
-
-    /// A non-streaming chat completion.
-    pub async fn completion(&self, mut req: ChatRequest) -> Result<Completion, RouteError> {
-        let model = req.model.clone();
-        let controls = RequestControls::take(&mut req.extra);
-        match self.run(&model, Call::Chat(req), controls).await? {
-            (Output::Chat(response), route) => Ok(Completion {
-                response: *response,
-                route,
-            }),
-            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
-        }
-    }
-
-    /// A streaming chat completion. Resolves once the first chunk arrived, so failures before
-    /// the first byte are retried like any other.
-    pub async fn completion_stream(
-        &self,
-        mut req: ChatRequest,
-    ) -> Result<CompletionStream, RouteError> {
-        let model = req.model.clone();
-        let controls = RequestControls::take(&mut req.extra);
-        match self.run(&model, Call::Stream(req), controls).await? {
-            (Output::Stream(stream), route) => Ok(CompletionStream { stream, route }),
-            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
-        }
-    }
-
-    /// Embeddings.
-    pub async fn embedding(&self, mut req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
-        let model = req.model.clone();
-        let controls = RequestControls::take(&mut req.extra);
-        match self.run(&model, Call::Embed(req), controls).await? {
-            (Output::Embed(response), route) => Ok(Embeddings {
-                response: *response,
-                route,
-            }),
-            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
-        }
     }
 
     fn unknown_model(model: &str) -> LlmError {
@@ -855,6 +1154,14 @@ impl Router {
             let result = self.attempt(deployment, call, slot).await;
             let elapsed = started.elapsed();
             upstream_time += elapsed;
+            let observer = self.inner.common.observer();
+            if let Some(o) = &observer {
+                let outcome = match &result {
+                    Ok(_) => Ok(elapsed),
+                    Err(e) => Err(e),
+                };
+                o.on_attempt_end(deployment, &group.name, call.kind(), outcome);
+            }
             let mut route = RouteInfo {
                 model_group: group.name.clone(),
                 deployment_id: deployment.id.clone(),
@@ -875,6 +1182,7 @@ impl Router {
                     .litellm_params
                     .output_cost_per_token
                     .or(deployment.config.model_info.output_cost_per_token),
+                prices: crate::strategy::deployment_prices(deployment),
             };
             match result {
                 Ok((output, headers)) => {
@@ -905,6 +1213,9 @@ impl Router {
                             kind = ?error.kind,
                             "deployment cooled down"
                         );
+                        if let Some(o) = &observer {
+                            o.on_cooldown(deployment, &group.name, &error);
+                        }
                     }
                     let (num_retries, from_policy) =
                         self.retries_for(group, error.kind, request_retries);
@@ -1115,6 +1426,22 @@ impl Router {
             .collect();
         if available.is_empty() {
             return Err(NoPick::CoolingDown);
+        }
+        if self.inner.common.any_unhealthy.load(Ordering::Acquire) {
+            let unhealthy = self
+                .inner
+                .common
+                .unhealthy
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            let healthy: Vec<usize> = available
+                .iter()
+                .copied()
+                .filter(|&i| !unhealthy.contains(&group.deployments[i].id))
+                .collect();
+            if !healthy.is_empty() {
+                available = healthy;
+            }
         }
         available.retain(|&i| {
             self.max_parallel(&group.deployments[i])
@@ -1355,10 +1682,12 @@ fn per_token(secs: f64, completion_tokens: u64) -> f64 {
 }
 
 /// A deployment's context window for pre-call checks: `model_info.max_input_tokens`, else
-/// `model_info.max_tokens`.
+/// `model_info.max_tokens`, else the price table's `max_input_tokens`.
 fn context_window(d: &Deployment) -> Option<u64> {
     let info = &d.config.model_info;
-    info.max_input_tokens.or(info.max_tokens)
+    info.max_input_tokens
+        .or(info.max_tokens)
+        .or_else(|| crate::strategy::price_entry(d).and_then(|e| e.context_window()))
 }
 
 /// What `*` in `pattern` matched in `model`, if `model` matches (one `*`; `*` alone matches

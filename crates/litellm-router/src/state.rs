@@ -271,6 +271,14 @@ impl RouterState {
         self.remote.as_ref().map_or("memory", |(r, _)| r.kind())
     }
 
+    /// Asks the remote store for one key (a round trip bounded by its timeout), bypassing the
+    /// breaker: `None` without a remote store. For readiness probes.
+    pub async fn ping_remote(&self) -> Option<Result<(), StateError>> {
+        let (remote, _) = self.remote.as_ref()?;
+        let key = ["health:ping".to_string()];
+        Some(remote.get(&key).await.map(|_| ()))
+    }
+
     /// The remote store when it may be used now.
     fn healthy_remote(&self) -> Option<(&dyn StateStore, &Breaker)> {
         let (remote, breaker) = self.remote.as_ref()?;

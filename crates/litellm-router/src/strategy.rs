@@ -9,6 +9,7 @@
 use rand::Rng;
 
 use litellm_core::{ErrorKind, JsonMap, LlmError};
+use litellm_providers::prices;
 
 use crate::deployment::Deployment;
 
@@ -202,13 +203,45 @@ pub fn fits_limits(d: &Deployment, s: &Stats, input_tokens: u64) -> bool {
         && p.tpm.is_none_or(|tpm| s.tpm_used + input_tokens <= tpm)
 }
 
-/// Input plus output price per token, LiteLLM's default for unknown prices.
+/// Input plus output price per token (the deployment's prices, else the price table's),
+/// LiteLLM's default for unknown prices.
 pub fn cost_per_token(d: &Deployment) -> f64 {
+    let prices = deployment_prices(d).unwrap_or_default();
+    prices
+        .input_cost_per_token
+        .unwrap_or(UNKNOWN_COST_PER_TOKEN)
+        + prices
+            .output_cost_per_token
+            .unwrap_or(UNKNOWN_COST_PER_TOKEN)
+}
+
+/// The deployment's entry in the price table (by `base_model`, then `litellm_params.model`;
+/// see `litellm_providers::prices`).
+pub fn price_entry(d: &Deployment) -> Option<&'static prices::ModelPrice> {
+    let info = &d.config.model_info;
+    let base_model = info.base_model.as_deref();
+    let base_model = base_model.or(d.config.litellm_params.base_model.as_deref());
+    prices::table().for_deployment(d.backend.provider(), d.model(), base_model)
+}
+
+/// The deployment's effective per-token prices: `litellm_params` prices, then `model_info`
+/// prices, then the price table's, field by field; `None` when nothing prices it.
+pub fn deployment_prices(d: &Deployment) -> Option<prices::TokenPrices> {
     let p = &d.config.litellm_params;
     let info = &d.config.model_info;
-    let input = p.input_cost_per_token.or(info.input_cost_per_token);
-    let output = p.output_cost_per_token.or(info.output_cost_per_token);
-    input.unwrap_or(UNKNOWN_COST_PER_TOKEN) + output.unwrap_or(UNKNOWN_COST_PER_TOKEN)
+    let mut from_params = prices::TokenPrices::from_map(&p.provider.extra);
+    from_params.input_cost_per_token = p.input_cost_per_token.or(from_params.input_cost_per_token);
+    from_params.output_cost_per_token = p
+        .output_cost_per_token
+        .or(from_params.output_cost_per_token);
+    let mut from_info = prices::TokenPrices::from_map(&info.extra);
+    from_info.input_cost_per_token = info.input_cost_per_token.or(from_info.input_cost_per_token);
+    from_info.output_cost_per_token = info
+        .output_cost_per_token
+        .or(from_info.output_cost_per_token);
+    let table = price_entry(d).map(|e| e.prices).unwrap_or_default();
+    let merged = from_params.or(from_info).or(table);
+    (!merged.is_empty()).then_some(merged)
 }
 
 /// A random index among those whose score is within `buffer` (a fraction) of the lowest.

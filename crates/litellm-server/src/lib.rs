@@ -5,9 +5,12 @@
 //! the config.yaml format; lower crates take plain typed configs.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod headers;
+pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod spend;
@@ -87,17 +90,30 @@ pub fn app(state: AppState) -> axum::Router {
             "/openai/deployments/{model}/embeddings",
             post(embeddings::embeddings_for_model),
         )
+        .route("/v1/messages", post(routes::messages::messages))
+        .route(
+            "/v1/messages/count_tokens",
+            post(routes::messages::count_tokens),
+        )
         .route("/models", get(models::list_models))
         .route("/v1/models", get(models::list_models))
+        .route("/model/info", get(routes::model_info::model_info))
+        .route("/v1/model/info", get(routes::model_info::model_info))
         .route("/health/liveliness", get(health::liveliness))
         .route("/health/liveness", get(health::liveliness))
         .route("/health/readiness", get(health::readiness))
+        .route("/health", get(health::health))
+        .route("/metrics", get(metrics::metrics_endpoint))
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::docs_page))
         .route("/", get(docs::docs_page))
         .merge(routes::management_routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
 }
 
@@ -152,6 +168,10 @@ pub async fn serve(
     let config = opts.config;
     let has_master_key = config.general_settings.master_key.is_some();
     let host = choose_host(opts.host.as_deref(), has_master_key)?;
+    let prices =
+        litellm_providers::prices::install(config.litellm_settings.model_cost_map_path.as_deref())
+            .map_err(|e| ServeError::Config(e.to_string()))?;
+    tracing::debug!(models = prices.len(), "price table loaded");
 
     let router = Router::with_settings(config.model_list.clone(), config.router_settings.clone())
         .map_err(|e| ServeError::Config(e.message))?;
@@ -188,6 +208,7 @@ pub async fn serve(
     );
 
     let token = CancellationToken::new();
+    routes::health::spawn_background_checks(&state, token.clone());
     let signal = token.clone();
     tokio::spawn(async move {
         shutdown.await;

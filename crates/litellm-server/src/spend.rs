@@ -10,13 +10,36 @@ use litellm_auth::SpendRecord;
 use litellm_core::Usage;
 use litellm_router::RouteInfo;
 
-/// USD cost of `usage` at the deployment's configured prices (0 when none are configured; the
-/// built-in price table arrives with the ledger issue).
+/// USD cost of `usage` at the deployment's effective prices (its own `litellm_params` /
+/// `model_info` prices over the price table's; see `litellm_providers::prices`). A model with
+/// no price costs 0 and is logged once per model; it never blocks the call.
 pub fn cost(route: &RouteInfo, usage: Option<&Usage>) -> f64 {
     let Some(u) = usage else { return 0.0 };
-    let input = route.input_cost_per_token.unwrap_or(0.0) * u.prompt_tokens as f64;
-    let output = route.output_cost_per_token.unwrap_or(0.0) * u.completion_tokens as f64;
-    input + output
+    match &route.prices {
+        Some(prices) => prices.cost(u),
+        None => {
+            warn_unpriced(&route.model);
+            0.0
+        }
+    }
+}
+
+/// Models already warned about as having no price.
+static UNPRICED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Logs, once per model, that `model` has no price.
+fn warn_unpriced(model: &str) {
+    let mut seen = UNPRICED.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen.contains(model) {
+        seen.insert(model.to_string());
+        tracing::warn!(
+            model,
+            "no price for this model: its calls are recorded at cost 0; set input_cost_per_token \
+             and output_cost_per_token on the deployment or add it to a model cost map \
+             (LITELLM_MODEL_COST_MAP / litellm_settings.model_cost_map_path)"
+        );
+    }
 }
 
 impl CallFacts {

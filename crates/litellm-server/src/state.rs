@@ -24,6 +24,8 @@ pub struct Settings {
     pub always_include_stream_usage: bool,
     /// `general_settings.disable_spend_logs`.
     pub disable_spend_logs: bool,
+    /// `require_auth_for_metrics_endpoint` (litellm_settings or general_settings; default true).
+    pub require_auth_for_metrics: bool,
 }
 
 /// Everything a handler needs.
@@ -37,6 +39,14 @@ pub struct AppState {
     pub tasks: TaskTracker,
     /// Unix seconds the process started, for `/v1/models` `created`.
     pub started_at: u64,
+    /// Prometheus metrics (`GET /metrics`); also the router's observer.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Deployment health: the latest `/health` results and the background checks.
+    pub health: Arc<crate::routes::health::HealthChecks>,
+    /// Key, user, team and per-model rate limits (in memory, or on the router's Redis).
+    pub limiter: litellm_auth::RateLimiter,
+    /// The response cache (`litellm_settings.cache: true`), if enabled.
+    pub cache: Option<crate::cache::ResponseCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -71,6 +81,11 @@ impl AppState {
         {
             auth = auth.with_budget_exceeded_status(status);
         }
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        metrics.init_deployments(&router);
+        router.set_observer(Arc::new(crate::metrics::MetricsObserver(metrics.clone())));
+        let health = Arc::new(crate::routes::health::HealthChecks::from_config(config));
+        let limiter = crate::limits::limiter_for(&config.router_settings);
         AppState {
             router,
             auth,
@@ -79,9 +94,17 @@ impl AppState {
                 body_limit: (mb * 1024.0 * 1024.0) as usize,
                 always_include_stream_usage: general.always_include_stream_usage,
                 disable_spend_logs: general.disable_spend_logs,
+                require_auth_for_metrics: general
+                    .require_auth_for_metrics_endpoint
+                    .or(config.litellm_settings.require_auth_for_metrics_endpoint)
+                    .unwrap_or(true),
             }),
             tasks: TaskTracker::new(),
             started_at: litellm_core::unix_now(),
+            metrics,
+            health,
+            limiter,
+            cache: crate::cache::from_config(config),
         }
     }
 

@@ -32,6 +32,10 @@ struct Accounting {
     prompt_estimate: u64,
     completion_chars: usize,
     recorded: bool,
+    /// The request's metric labels, taken when the stream started.
+    labels: crate::metrics::RequestLabels,
+    /// The call's rate-limit reservation: finished when the stream ends, or on drop.
+    limits: crate::limits::CallLimits,
 }
 
 impl Accounting {
@@ -58,12 +62,63 @@ impl Accounting {
     }
 }
 
+impl Accounting {
+    /// The Prometheus metrics of a stream that finished without an error.
+    fn record_metrics(&self) {
+        if self.facts.status != "success" {
+            return;
+        }
+        let now = SystemTime::now();
+        let since = |t: SystemTime| now.duration_since(t).unwrap_or_default();
+        let total = since(self.facts.start);
+        let to_first = self
+            .facts
+            .first_chunk
+            .and_then(|f| f.duration_since(self.facts.start).ok())
+            .unwrap_or(total);
+        let usage = self.facts.usage.clone().unwrap_or_else(|| {
+            Usage::new(self.prompt_estimate, estimate_tokens(self.completion_chars))
+        });
+        let cost = spend::cost(&self.route, Some(&usage));
+        self.state.metrics.record_success(
+            &self.labels,
+            crate::metrics::Success {
+                route: &self.route,
+                usage: Some(&usage),
+                cost,
+                total,
+                overhead: to_first.saturating_sub(self.route.upstream_time),
+                stream_api_latency: Some(total),
+            },
+        );
+    }
+}
+
+impl Accounting {
+    /// Tokens the call used, for tpm limits: the upstream's usage, else the estimate.
+    fn tokens_used(&self) -> u64 {
+        match &self.facts.usage {
+            Some(u) => u.total_tokens,
+            None => self.prompt_estimate + estimate_tokens(self.completion_chars),
+        }
+    }
+}
+
 impl Drop for Accounting {
     fn drop(&mut self) {
+        // A stream cut short (client gone): charge what was used and free the parallel slot.
+        let limits = std::mem::take(&mut self.limits);
+        if limits.is_active() {
+            let tokens = self.tokens_used();
+            self.state
+                .tasks
+                .spawn(async move { limits.finish(tokens).await });
+        }
         if self.recorded {
             return;
         }
         self.recorded = true;
+        self.record_metrics();
         let Some(ledger) = self.state.spend_ledger().cloned() else {
             return;
         };
@@ -136,6 +191,16 @@ pub fn sse_body(
     stream: ChunkStream,
     call: StreamCall,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+    sse_body_limited(stream, call, crate::limits::CallLimits::default())
+}
+
+/// [`sse_body`] holding the call's rate-limit reservation until the stream ends (its tokens
+/// are charged before `[DONE]` is sent) or the client goes away.
+pub fn sse_body_limited(
+    stream: ChunkStream,
+    call: StreamCall,
+    limits: crate::limits::CallLimits,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
     let st = SseState {
         inner: stream,
         acct: Accounting {
@@ -145,6 +210,8 @@ pub fn sse_body(
             prompt_estimate: call.prompt_estimate,
             completion_chars: 0,
             recorded: false,
+            labels: crate::metrics::current_labels(),
+            limits,
         },
         client_wants_usage: call.client_wants_usage,
         phase: Phase::Streaming,
@@ -172,6 +239,8 @@ pub fn sse_body(
                     None => st.phase = Phase::Done,
                 },
                 Phase::Done => {
+                    let limits = std::mem::take(&mut st.acct.limits);
+                    limits.finish(st.acct.tokens_used()).await;
                     st.phase = Phase::Finished;
                     return Some((Ok(Bytes::from_static(b"data: [DONE]\n\n")), st));
                 }

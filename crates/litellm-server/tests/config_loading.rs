@@ -284,6 +284,7 @@ router_settings:
 litellm_settings:
   success_callback: [langfuse]
   cache: true
+  cache_params: {type: local, similarity_threshold: 0.8}
 general_settings:
   alerting: [slack]
 guardrails:
@@ -298,7 +299,7 @@ model_lists: []
     let expected = [
         "router_settings.provider_budget_config: not supported yet; ignored",
         "litellm_settings.success_callback: not supported yet; ignored",
-        "litellm_settings.cache: not supported yet; ignored",
+        "litellm_settings.cache_params.similarity_threshold: not supported yet; ignored",
         "general_settings.alerting: not supported yet; ignored",
         "guardrails: section not supported yet; ignored",
         "mcp_servers: section not supported yet; ignored",

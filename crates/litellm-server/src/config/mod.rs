@@ -103,6 +103,14 @@ pub struct LitellmSettings {
     pub default_fallbacks: Option<Vec<String>>,
     /// HTTP status of a `budget_exceeded` error (default 422, as LiteLLM 1.109).
     pub budget_exceeded_status_code: Option<u16>,
+    /// A price map in LiteLLM's `model_prices_and_context_window.json` format, merged over the
+    /// built-in price table at start-up (after `LITELLM_MODEL_COST_MAP`).
+    pub model_cost_map_path: Option<PathBuf>,
+    /// Whether `GET /metrics` needs a valid key (default true; LiteLLM's setting lives here).
+    pub require_auth_for_metrics_endpoint: Option<bool>,
+    /// The response cache switch (`cache: true`) and its parameters.
+    pub cache: Option<bool>,
+    pub cache_params: Option<crate::cache::CacheParams>,
 }
 
 /// `general_settings`: the proxy server's own settings.
@@ -123,6 +131,13 @@ pub struct GeneralSettings {
     pub always_include_stream_usage: bool,
     /// An extra header that carries the API key (besides `Authorization`).
     pub litellm_key_header_name: Option<String>,
+    /// As `litellm_settings.require_auth_for_metrics_endpoint` (either place is read).
+    pub require_auth_for_metrics_endpoint: Option<bool>,
+    /// Probe every deployment in the background every `health_check_interval` seconds; the
+    /// results serve `GET /health` and unhealthy deployments are skipped by the router.
+    pub background_health_checks: bool,
+    /// Seconds between background health checks (default 300).
+    pub health_check_interval: Option<f64>,
 }
 
 impl fmt::Debug for GeneralSettings {

@@ -108,6 +108,22 @@ pub(crate) fn finish(
                 .map(SecretString::from);
         }
     }
+    if litellm_settings.cache == Some(true) {
+        let params = litellm_settings.cache_params.clone().unwrap_or_default();
+        crate::cache::CacheSettings::from_params(&params)
+            .map_err(|e| ConfigError::invalid("litellm_settings.cache_params", e))?;
+        let redis = crate::cache::parse_kind(params.kind.as_deref())
+            .map_err(|e| ConfigError::invalid("litellm_settings.cache_params.type", e))?;
+        if redis
+            && crate::cache::redis_url_from_params(&params).is_none()
+            && router_settings.redis_connection_url().is_none()
+        {
+            warnings.push(
+                "litellm_settings.cache_params: type redis but no Redis is configured (set host/port/password or url here, router_settings.redis_*, or REDIS_HOST / REDIS_URL); the response cache is off"
+                    .to_string(),
+            );
+        }
+    }
     if litellm_settings.include_cost_in_streaming_usage == Some(true) {
         warnings.push(
             "litellm_settings.include_cost_in_streaming_usage: not supported yet; ignored"

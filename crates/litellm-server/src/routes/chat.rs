@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::headers::route_headers;
 use crate::spend::{self, CallFacts};
 use crate::state::AppState;
-use crate::stream::{estimate_tokens, sse_body, StreamCall};
+use crate::stream::{estimate_tokens, sse_body_limited, StreamCall};
 
 /// OpenAI Chat Completions; SSE when `stream: true`.
 #[utoipa::path(
@@ -81,7 +81,9 @@ async fn run(
     let caller = state.auth.check(&headers).await?;
     let mut req: ChatRequest = crate::routes::parse_body(body, path_model.as_deref())?;
     crate::routes::require_model(&req.model)?;
+    crate::metrics::note_caller(&caller, &req.model, req.user.as_deref());
     state.auth.authorize(&caller, &req.model)?;
+    let requested_model = req.model.clone();
     if let Some(target) = caller.model_alias(&req.model) {
         req.model = target;
     }
@@ -91,6 +93,7 @@ async fn run(
             "messages must contain at least one message",
         ));
     }
+    let limits = crate::limits::check(&state.limiter, &caller, &requested_model).await?;
     let call_id = uuid::Uuid::new_v4().to_string();
     let facts = CallFacts::start(
         call_id.clone(),
@@ -99,6 +102,38 @@ async fn run(
         req.user.clone(),
         start,
     );
+    // The response cache: `cache` controls never reach the upstream.
+    let cache_control = req.extra.remove("cache");
+    let cache_plan = match &state.cache {
+        Some(cache) => {
+            let group = state
+                .router
+                .resolve_group(&req.model)
+                .unwrap_or_else(|| req.model.clone());
+            crate::cache::plan_request(cache, "acompletion", &group, &req, cache_control)?
+                .map(|plan| (plan, group))
+        }
+        None => None,
+    };
+    if let Some((plan, group)) = &cache_plan {
+        if let Some(hit) = crate::routes::cache::lookup::<ChatResponse>(&state, plan, group).await {
+            let include_usage =
+                req.wants_stream_usage() || state.settings.always_include_stream_usage;
+            limits.finish(0).await;
+            let hit_call = crate::routes::cache::Hit {
+                state: &state,
+                plan,
+                group,
+                call_id: &call_id,
+                started: t0,
+                caller: &caller,
+                facts,
+            };
+            let mut resp = hit_call.chat(hit, req.is_stream(), include_usage).await;
+            limits.apply_headers(resp.headers_mut());
+            return Ok(resp);
+        }
+    }
 
     if req.is_stream() {
         let client_wants_usage =
@@ -122,12 +157,16 @@ async fn run(
             0.0,
         );
         caller.key_headers(&mut resp_headers, 0.0);
+        limits.apply_headers(&mut resp_headers);
+        if let Some((plan, _)) = &cache_plan {
+            crate::routes::cache::key_header(&mut resp_headers, plan);
+        }
         resp_headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),
         );
         resp_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        let body = sse_body(
+        let body = sse_body_limited(
             routed.stream,
             StreamCall {
                 state: state.clone(),
@@ -136,6 +175,7 @@ async fn run(
                 prompt_estimate,
                 client_wants_usage,
             },
+            limits,
         );
         return Ok((resp_headers, axum::body::Body::from_stream(body)).into_response());
     }
@@ -146,6 +186,20 @@ async fn run(
         .await
         .map_err(|e| ApiError::from(e.error))?;
     let cost = spend::cost(&routed.route, routed.response.usage.as_ref());
+    limits
+        .finish(routed.response.usage.as_ref().map_or(0, |u| u.total_tokens))
+        .await;
+    state.metrics.record_success(
+        &crate::metrics::current_labels(),
+        crate::metrics::Success {
+            route: &routed.route,
+            usage: routed.response.usage.as_ref(),
+            cost,
+            total: t0.elapsed(),
+            overhead: t0.elapsed().saturating_sub(routed.route.upstream_time),
+            stream_api_latency: None,
+        },
+    );
     let mut resp_headers = HeaderMap::new();
     route_headers(
         &mut resp_headers,
@@ -155,6 +209,11 @@ async fn run(
         cost,
     );
     caller.key_headers(&mut resp_headers, cost);
+    limits.apply_headers(&mut resp_headers);
+    if let Some((plan, _)) = &cache_plan {
+        crate::routes::cache::key_header(&mut resp_headers, plan);
+        crate::routes::cache::store(&state, plan, &routed.response);
+    }
     if let Some(ledger) = state.spend_ledger() {
         let mut facts = facts;
         facts.end = SystemTime::now();

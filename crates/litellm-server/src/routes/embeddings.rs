@@ -63,7 +63,9 @@ async fn run(
     let caller = state.auth.check(&headers).await?;
     let mut req: EmbeddingRequest = crate::routes::parse_body(body, path_model.as_deref())?;
     crate::routes::require_model(&req.model)?;
+    crate::metrics::note_caller(&caller, &req.model, req.user.as_deref());
     state.auth.authorize(&caller, &req.model)?;
+    let requested_model = req.model.clone();
     if let Some(target) = caller.model_alias(&req.model) {
         req.model = target;
     }
@@ -81,7 +83,42 @@ async fn run(
             ));
         }
     }
+    let limits = crate::limits::check(&state.limiter, &caller, &requested_model).await?;
     let user = req.user.clone();
+    // The response cache: `cache` controls never reach the upstream.
+    let cache_control = req.extra.remove("cache");
+    let cache_plan = match &state.cache {
+        Some(cache) => {
+            let group = state
+                .router
+                .resolve_group(&req.model)
+                .unwrap_or_else(|| req.model.clone());
+            crate::cache::plan_request(cache, "aembedding", &group, &req, cache_control)?
+                .map(|plan| (plan, group))
+        }
+        None => None,
+    };
+    if let Some((plan, group)) = &cache_plan {
+        if let Some(hit) =
+            crate::routes::cache::lookup::<litellm_core::EmbeddingResponse>(&state, plan, group)
+                .await
+        {
+            limits.finish(0).await;
+            let call_id = uuid::Uuid::new_v4().to_string();
+            let hit_call = crate::routes::cache::Hit {
+                state: &state,
+                plan,
+                group,
+                call_id: &call_id,
+                started: t0,
+                caller: &caller,
+                facts: CallFacts::start(call_id.clone(), "aembedding", &caller, user, start),
+            };
+            let mut resp = hit_call.embeddings(hit).await;
+            limits.apply_headers(resp.headers_mut());
+            return Ok(resp);
+        }
+    }
     let routed = state
         .router
         .embedding(req)
@@ -93,6 +130,20 @@ async fn run(
         .as_ref()
         .map(|u| Usage::new(u.prompt_tokens, 0));
     let cost = spend::cost(&routed.route, usage.as_ref());
+    limits
+        .finish(usage.as_ref().map_or(0, |u| u.total_tokens))
+        .await;
+    state.metrics.record_success(
+        &crate::metrics::current_labels(),
+        crate::metrics::Success {
+            route: &routed.route,
+            usage: usage.as_ref(),
+            cost,
+            total: t0.elapsed(),
+            overhead: t0.elapsed().saturating_sub(routed.route.upstream_time),
+            stream_api_latency: None,
+        },
+    );
     let call_id = uuid::Uuid::new_v4().to_string();
     let mut resp_headers = HeaderMap::new();
     route_headers(
@@ -103,6 +154,11 @@ async fn run(
         cost,
     );
     caller.key_headers(&mut resp_headers, cost);
+    limits.apply_headers(&mut resp_headers);
+    if let Some((plan, _)) = &cache_plan {
+        crate::routes::cache::key_header(&mut resp_headers, plan);
+        crate::routes::cache::store(&state, plan, &routed.response);
+    }
     if let Some(ledger) = state.spend_ledger() {
         let mut facts = CallFacts::start(call_id, "aembedding", &caller, user, start);
         facts.end = SystemTime::now();

@@ -1,12 +1,15 @@
 //! HTTP routes of the proxy, one module per API area, the management route table, and the
 //! request-body helpers they share.
 
+pub mod cache;
 pub mod chat;
 pub mod docs;
 pub mod embeddings;
 pub mod health;
 pub mod keys;
 pub mod manage;
+pub mod messages;
+pub mod model_info;
 pub mod models;
 pub mod spend;
 pub mod teams;
@@ -48,6 +51,8 @@ pub fn management_routes() -> axum::Router<AppState> {
         .route("/team/block", post(teams::block))
         .route("/team/unblock", post(teams::unblock))
         .route("/spend/logs", get(spend::logs))
+        .route("/cache/ping", get(cache::ping))
+        .route("/cache/delete", post(cache::delete))
 }
 
 /// A 400 naming `model` when the request's model is empty.

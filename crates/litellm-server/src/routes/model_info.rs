@@ -1,0 +1,130 @@
+//! `GET /model/info` and `/v1/model/info`: every deployment in LiteLLM's shape,
+//! `{"data": [{"model_name", "litellm_params", "model_info"}]}`. `litellm_params` is the
+//! deployment's config without credentials (no `api_key`, no key/secret/credential-like entry,
+//! no `extra_headers`, `api_base` without its query string); `model_info` is the price table's
+//! entry for the deployment, overlaid with the deployment's own `model_info` and its effective
+//! prices (the ones its calls are billed at), plus its `id`. `?litellm_model_id=` selects one
+//! deployment.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use litellm_providers::params::is_secret_param;
+use litellm_providers::prices::TokenPrices;
+use litellm_router::Deployment;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The query string of `/model/info`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ModelInfoQuery {
+    /// Only the deployment with this id.
+    pub litellm_model_id: Option<String>,
+}
+
+/// Lists every deployment with its prices and context window.
+pub async fn model_info(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ModelInfoQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if let Err(e) = state.auth.check(&headers).await {
+        return e.into_response();
+    }
+    let Ok(Query(query)) = query else {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "invalid query string for /model/info",
+        )
+        .into_response();
+    };
+    let data: Vec<Value> = state
+        .router
+        .deployments()
+        .iter()
+        .filter(|d| {
+            query
+                .litellm_model_id
+                .as_deref()
+                .is_none_or(|id| d.id == id)
+        })
+        .map(|d| deployment_info(d))
+        .collect();
+    Json(json!({ "data": data })).into_response()
+}
+
+/// One entry of `data`.
+pub fn deployment_info(d: &Deployment) -> Value {
+    json!({
+        "model_name": d.model_name,
+        "litellm_params": public_params(d),
+        "model_info": model_info_of(d),
+    })
+}
+
+/// Whether a `litellm_params` key may hold a credential. Prices and token limits
+/// (`input_cost_per_token`, `max_tokens`) are not credentials.
+fn is_secret(key: &str) -> bool {
+    if TokenPrices::KEYS.contains(&key) || key.ends_with("_tokens") {
+        return false;
+    }
+    is_secret_param(key) || key == "extra_headers"
+}
+
+/// The deployment's `litellm_params` without credentials.
+fn public_params(d: &Deployment) -> Value {
+    let mut params = match serde_json::to_value(&d.config.litellm_params) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    params.retain(|k, _| !is_secret(k));
+    if let Some(Value::String(base)) = params.get_mut("api_base") {
+        *base = crate::headers::strip_query(base).to_string();
+    }
+    Value::Object(params)
+}
+
+/// The table entry, the deployment's `model_info` over it, its effective prices, its id.
+fn model_info_of(d: &Deployment) -> Value {
+    let mut info = Map::new();
+    for key in [
+        "max_tokens",
+        "max_input_tokens",
+        "max_output_tokens",
+        "input_cost_per_token",
+        "output_cost_per_token",
+        "litellm_provider",
+        "mode",
+    ] {
+        info.insert(key.to_string(), Value::Null);
+    }
+    let entry = litellm_router::strategy::price_entry(d);
+    if let Some(entry) = entry {
+        if let Ok(Value::Object(m)) = serde_json::to_value(entry) {
+            info.extend(m);
+        }
+    }
+    if let Ok(Value::Object(m)) = serde_json::to_value(&d.config.model_info) {
+        info.extend(m.into_iter().filter(|(_, v)| !v.is_null()));
+    }
+    if let Some(prices) = litellm_router::strategy::deployment_prices(d) {
+        if let Ok(Value::Object(m)) = serde_json::to_value(prices) {
+            info.extend(m);
+        }
+    }
+    if info.get("litellm_provider").is_none_or(Value::is_null) {
+        info.insert(
+            "litellm_provider".into(),
+            Value::String(d.backend.provider().to_string()),
+        );
+    }
+    info.insert("id".into(), Value::String(d.id.clone()));
+    info.insert("db_model".into(), Value::Bool(false));
+    Value::Object(info)
+}
