@@ -104,6 +104,46 @@ fn native(kind: ProviderKind) -> Option<Native> {
                     one with `anthropic_version: vertex-2023-10-16`. `vertex_credentials` is the \
                     service account JSON or a path to it; `api_base` replaces the host.",
         },
+        ProviderKind::Cohere => Native {
+            prefix: "cohere",
+            endpoints: "`{api_base}/v2/chat` (chat, SSE streaming), `{api_base}/v2/embed`",
+            auth: "`Authorization: Bearer`",
+            env: "`COHERE_API_KEY` / `CO_API_KEY`, `COHERE_API_BASE` (default \
+                  `https://api.cohere.com`)",
+            example: "model: cohere/command-r-plus-08-2024<br>api_key: os.environ/COHERE_API_KEY",
+            notes: "Native v2 translation (`cohere_chat/` too): system/user/assistant/tool \
+                    messages, tools and tool results, `image_url` parts, JSON mode \
+                    (`response_format` with `json_schema`), `top_p`→`p`, `top_k`→`k`, \
+                    `stop`→`stop_sequences`; tool plans and thinking as `reasoning_content`; \
+                    usage from `usage.tokens`. Embeddings: `input_type` defaults to \
+                    `search_document`. Refused: `logit_bias`, `logprobs`, `n` > 1, a named \
+                    `tool_choice`, `reasoning_effort`. No rerank route.",
+        },
+        ProviderKind::Ollama => Native {
+            prefix: "ollama",
+            endpoints: "`{api_base}/api/generate` (chat as a prompt, NDJSON streaming), \
+                        `{api_base}/api/embed`",
+            auth: "none, or `Authorization: Bearer` with `api_key`",
+            env: "`OLLAMA_API_BASE` (default `http://localhost:11434`), `OLLAMA_API_KEY`",
+            example: "model: ollama/llama3.1<br>api_base: http://localhost:11434",
+            notes: "The messages become one prompt as LiteLLM builds it (`### User:` ...); \
+                    images as base64 `images` (data URLs only); `options` (`num_predict` from \
+                    `max_tokens`, `temperature`, `top_p`, `top_k`, `stop`, `seed`, `num_ctx`, \
+                    ...), `format` for JSON mode, `reasoning_effort`→`think`. No tools: use \
+                    `ollama_chat/`.",
+        },
+        ProviderKind::OllamaChat => Native {
+            prefix: "ollama_chat",
+            endpoints: "`{api_base}/api/chat` (NDJSON streaming), `{api_base}/api/embed`",
+            auth: "none, or `Authorization: Bearer` with `api_key`",
+            env: "`OLLAMA_API_BASE` (default `http://localhost:11434`), `OLLAMA_API_KEY`",
+            example: "model: ollama_chat/llama3.1<br>api_base: http://localhost:11434",
+            notes: "Native `/api/chat` translation: messages with `images` (base64 data URLs), \
+                    tools (`tool_calls` arguments as objects), tool results with `tool_name`, \
+                    `options`, `format` (JSON mode or a JSON schema), `thinking` as \
+                    `reasoning_content`, `done_reason`, usage from `prompt_eval_count` / \
+                    `eval_count`. `tool_choice` `required` or named is refused.",
+        },
         ProviderKind::Mock => Native {
             prefix: "mock",
             endpoints: "none (answers locally)",
@@ -221,6 +261,7 @@ pub fn providers_markdown() -> String {
             let _ = writeln!(out, "\n(the embedded table is invalid: {e})");
         }
     }
+    out.push_str(&capability_matrix());
     out.push_str(
         "\n## Example\n\n\
          ```yaml\n\
@@ -238,5 +279,131 @@ pub fn providers_markdown() -> String {
          \x20     api_base: http://localhost:8000/v1\n\
          ```\n",
     );
+    out
+}
+
+/// Whether a provider does something, as declared for the capability matrix and checked by the
+/// conformance suite (`tests/conformance.rs`) against each provider's fake upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// Works, and is tested against the fake upstream.
+    Supported,
+    /// Refused with a clear 400 before anything is sent (the reason says why).
+    Refused(&'static str),
+    /// Not applicable (the reason says why); nothing is checked.
+    Unsupported(&'static str),
+}
+
+/// The capabilities of the matrix, in column order.
+pub const CAPABILITIES: [&str; 12] = [
+    "chat",
+    "stream",
+    "tools",
+    "tool result",
+    "image input",
+    "JSON mode",
+    "embeddings",
+    "usage",
+    "401",
+    "429",
+    "500",
+    "context window",
+];
+
+/// The providers of the matrix: every native provider, then the OpenAI-compatible table (one
+/// row for all of its entries).
+pub const MATRIX_PROVIDERS: [&str; 11] = [
+    "openai",
+    "azure",
+    "anthropic",
+    "gemini",
+    "vertex_ai",
+    "bedrock",
+    "cohere",
+    "ollama",
+    "ollama_chat",
+    "mock",
+    "openai-compatible",
+];
+
+/// The declared support of `provider` (a name of [`MATRIX_PROVIDERS`]) for each of
+/// [`CAPABILITIES`], in order.
+pub fn capabilities(provider: &str) -> Option<[Support; 12]> {
+    use Support::{Refused, Supported as S, Unsupported};
+    const ALL: [Support; 12] = [S; 12];
+    Some(match provider {
+        "openai" | "azure" | "gemini" | "vertex_ai" | "bedrock" | "cohere" | "ollama_chat"
+        | "openai-compatible" => ALL,
+        "anthropic" => {
+            let mut c = ALL;
+            c[6] = Refused("Anthropic has no embeddings API");
+            c
+        }
+        "ollama" => {
+            let mut c = ALL;
+            c[2] = Refused("/api/generate has no tools: use ollama_chat/");
+            c
+        }
+        "mock" => [
+            S,
+            S,
+            Unsupported("the mock answers with text only"),
+            Unsupported("no upstream: the mock echoes the last user message"),
+            Unsupported("no upstream: the mock echoes the last user message"),
+            Unsupported("no upstream: the mock echoes the last user message"),
+            S,
+            S,
+            Unsupported("no upstream: use mock_response: litellm.AuthenticationError"),
+            Unsupported("no upstream: use mock_response: litellm.RateLimitError"),
+            Unsupported("no upstream: use mock_response: litellm.InternalServerError"),
+            Unsupported("no upstream: use mock_response: litellm.ContextWindowExceededError"),
+        ],
+        _ => return None,
+    })
+}
+
+/// The capability matrix section of `docs/providers.md`.
+fn capability_matrix() -> String {
+    let mut out = String::from(
+        "\n## Capability matrix\n\n\
+         Declared in `src/docs.rs` and verified by `tests/conformance.rs` against each \
+         provider's fake upstream: ✓ works (chat, streaming, tool calls, tool results, \
+         image input, JSON mode, embeddings, usage, and the mapping of upstream 401 / 429 / 500 \
+         / context-window errors); ✗ refused with a 400 naming the parameter; – not \
+         applicable. Notes give the reason.\n\n| provider |",
+    );
+    for c in CAPABILITIES {
+        let _ = write!(out, " {c} |");
+    }
+    out.push_str(" notes |\n|---|");
+    for _ in CAPABILITIES {
+        out.push_str("---|");
+    }
+    out.push_str("---|\n");
+    for provider in MATRIX_PROVIDERS {
+        let Some(caps) = capabilities(provider) else {
+            continue;
+        };
+        let _ = write!(out, "| `{provider}` |");
+        let mut notes: Vec<String> = Vec::new();
+        for (name, support) in CAPABILITIES.iter().zip(caps) {
+            let mark = match support {
+                Support::Supported => "✓",
+                Support::Refused(why) => {
+                    notes.push(format!("{name}: {why}"));
+                    "✗"
+                }
+                Support::Unsupported(why) => {
+                    let note = why.to_string();
+                    if !notes.iter().any(|n| n.ends_with(&note)) {
+                        notes.push(format!("{name}: {why}"));
+                    }
+                    "–"
+                }
+            };
+            let _ = write!(out, " {mark} |");
+        }
+        let _ = writeln!(out, " {} |", notes.join("; "));
+    }
     out
 }

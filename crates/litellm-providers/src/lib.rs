@@ -16,6 +16,10 @@
 //!   `ModelBackend`; [`vertex_ai`]: Vertex AI URLs, service-account OAuth2 tokens, Claude on Vertex.
 //! - [`bedrock`]: the sans-IO Amazon Bedrock Converse adapter (SigV4, Titan/Cohere embeddings);
 //!   [`bedrock_stream`]: its binary event-stream decoder; [`bedrock_backend`]: its `ModelBackend`.
+//! - [`cohere`]: the sans-IO Cohere v2 adapter (`/v2/chat`, its event stream, `/v2/embed`);
+//!   [`cohere_backend`]: its `ModelBackend`.
+//! - [`ollama`]: the sans-IO Ollama adapter (`/api/generate` for `ollama/`, `/api/chat` for
+//!   `ollama_chat/`, NDJSON streams, `/api/embed`); [`ollama_backend`]: its `ModelBackend`.
 //! - [`prices`]: the model price table (built-in, LiteLLM-format override files) and the
 //!   cost of a call's usage.
 //! - [`docs`]: generates `docs/providers.md` from the registry and the table.
@@ -34,10 +38,14 @@ pub mod azure;
 pub mod bedrock;
 pub mod bedrock_backend;
 pub mod bedrock_stream;
+pub mod cohere;
+pub mod cohere_backend;
 pub mod docs;
 pub mod gemini;
 pub mod gemini_backend;
 pub mod mock;
+pub mod ollama;
+pub mod ollama_backend;
 pub mod openai;
 pub mod openai_backend;
 pub mod openai_compatible;
@@ -81,6 +89,12 @@ pub enum ProviderKind {
     Gemini,
     /// Google Vertex AI (Gemini models, and Claude through `rawPredict`).
     VertexAi,
+    /// Cohere's v2 API (`/v2/chat`, `/v2/embed`); `cohere_chat/` is the same provider.
+    Cohere,
+    /// Ollama's `/api/generate` (a prompt built from the messages).
+    Ollama,
+    /// Ollama's `/api/chat`.
+    OllamaChat,
     /// The built-in mock (no network).
     Mock,
 }
@@ -94,6 +108,9 @@ impl ProviderKind {
         ProviderKind::Bedrock,
         ProviderKind::Gemini,
         ProviderKind::VertexAi,
+        ProviderKind::Cohere,
+        ProviderKind::Ollama,
+        ProviderKind::OllamaChat,
         ProviderKind::Mock,
     ];
 
@@ -116,12 +133,18 @@ impl ProviderKind {
             ProviderKind::Bedrock => "bedrock",
             ProviderKind::Gemini => "gemini",
             ProviderKind::VertexAi => "vertex_ai",
+            ProviderKind::Cohere => "cohere",
+            ProviderKind::Ollama => "ollama",
+            ProviderKind::OllamaChat => "ollama_chat",
             ProviderKind::Mock => "mock",
         }
     }
 
-    /// The provider with this LiteLLM name.
+    /// The provider with this LiteLLM name (`cohere_chat` is an alias of `cohere`).
     pub fn from_name(name: &str) -> Option<ProviderKind> {
+        if name == "cohere_chat" {
+            return Some(ProviderKind::Cohere);
+        }
         Self::ALL
             .iter()
             .copied()
@@ -136,10 +159,6 @@ impl ProviderKind {
 const NOT_YET_SUPPORTED: &[&str] = &[
     "azure_ai",
     "azure_text",
-    "cohere",
-    "cohere_chat",
-    "ollama",
-    "ollama_chat",
     "openai_like",
     "replicate",
     "sagemaker",
@@ -346,6 +365,31 @@ pub fn build_backend_with(
                 None => Transport::shared()?,
             };
             vertex_ai::backend(params, &model, transport, &|k| std::env::var(k).ok())
+        }
+        ProviderKind::Cohere => {
+            let adapter = cohere::CohereAdapter::new(params, &model)?;
+            let transport = match transport {
+                Some(t) => t,
+                None => Transport::shared()?,
+            };
+            Ok(Arc::new(cohere_backend::CohereBackend::new(
+                adapter, transport,
+            )))
+        }
+        ProviderKind::Ollama | ProviderKind::OllamaChat => {
+            let mode = if kind == ProviderKind::Ollama {
+                ollama::OllamaMode::Generate
+            } else {
+                ollama::OllamaMode::Chat
+            };
+            let adapter = ollama::OllamaAdapter::new(params, &model, mode)?;
+            let transport = match transport {
+                Some(t) => t,
+                None => Transport::shared()?,
+            };
+            Ok(Arc::new(ollama_backend::OllamaBackend::new(
+                adapter, transport,
+            )))
         }
         ProviderKind::Mock => Ok(Arc::new(MockBackend::new(
             kind.name(),

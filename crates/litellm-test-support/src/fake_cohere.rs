@@ -1,0 +1,461 @@
+//! `FakeCohere`: an in-process HTTP server on `127.0.0.1:0` speaking Cohere's v2 wire format
+//! (`POST /v2/chat`, JSON or its SSE event stream, and `POST /v2/embed`), for tests. It records
+//! what it receives and can be scripted to answer any JSON, any event stream, or an error.
+//!
+//! Like the real API it answers errors as `{"id", "message"}`: a missing or non-Bearer
+//! `Authorization` is 401 `invalid api token`; a body without `model`, with empty `messages`, a
+//! role other than `system`/`user`/`assistant`/`tool`, a `tool` message without `tool_call_id`,
+//! or an OpenAI-only field (`top_p`, `stop`, `max_completion_tokens`, `n`) is 400; an embed
+//! request without `texts`, `input_type` or `embedding_types` is 400; other paths 404.
+//!
+//! The default chat answer is [`FakeCohere::DEFAULT_REPLY`] with `finish_reason: COMPLETE`; when
+//! the body has `"stream": true` it is the documented sequence `message-start`, `content-start`,
+//! one `content-delta` per word, `content-end`, `message-end` (finish reason and usage), each
+//! framed `event: <type>\ndata: <json>\n\n`. Usage is ⌈chars/4⌉ (at least 1) of the text of
+//! every message for input and of the reply for output, reported in both `billed_units` and
+//! `tokens`. Embeddings are deterministic 4-dimensional vectors (or `output_dimension`).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::fake_openai::RecordedRequest;
+
+/// A scripted answer; queued answers are used once each, first in first out, then the default.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CohereScript {
+    /// The built-in answer (a response, its event stream, or embeddings).
+    Default,
+    /// The built-in answer with this text and exact usage `(input_tokens, output_tokens)`.
+    Reply {
+        text: String,
+        usage: Option<(u64, u64)>,
+    },
+    /// Status 200 with exactly this JSON body.
+    Json(Value),
+    /// Any status with this JSON body and extra response headers.
+    Status {
+        status: u16,
+        body: Value,
+        headers: Vec<(String, String)>,
+    },
+    /// An event stream of exactly these events (`event: <type>\ndata: <json>\n\n` each).
+    Events(Vec<Value>),
+}
+
+impl CohereScript {
+    /// Cohere's error body with this status and message.
+    pub fn error(status: u16, message: &str) -> Self {
+        CohereScript::Status {
+            status,
+            body: error_body(message),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a response header (only meaningful on `Status`).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        if let CohereScript::Status { headers, .. } = &mut self {
+            headers.push((name.to_string(), value.to_string()));
+        }
+        self
+    }
+}
+
+fn error_body(message: &str) -> Value {
+    json!({"id": "err-fake-0001", "message": message})
+}
+
+struct Shared {
+    queue: Mutex<VecDeque<CohereScript>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The fake server. Shuts down when dropped.
+pub struct FakeCohere {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for FakeCohere {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeCohere")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeCohere {
+    /// The default reply text.
+    pub const DEFAULT_REPLY: &'static str = "Hello from the fake Cohere upstream!";
+
+    /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
+    /// port cannot be bound).
+    pub async fn start() -> FakeCohere {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0 for FakeCohere");
+        let addr = listener.local_addr().expect("FakeCohere local address");
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(Vec::new()),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        FakeCohere {
+            addr,
+            shared,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// The base URL to configure as `api_base`: `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The requests received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Queues an answer for a future request.
+    pub fn push(&self, s: CohereScript) {
+        lock(&self.shared.queue).push_back(s);
+    }
+}
+
+impl Drop for FakeCohere {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(4).max(1)
+}
+
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+fn input_tokens(body: &Value) -> u64 {
+    let text: String = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|m| text_of(m.get("content").unwrap_or(&Value::Null)))
+        .collect();
+    tokens(&text)
+}
+
+/// The deterministic vector of a text: `dims` values from its bytes, normalized.
+pub fn fake_vector(text: &str, dims: usize) -> Vec<f64> {
+    let mut v: Vec<f64> = (0..dims)
+        .map(|i| {
+            let sum: u64 = text
+                .bytes()
+                .enumerate()
+                .map(|(j, b)| u64::from(b) * (i as u64 + j as u64 + 1))
+                .sum();
+            (sum % 97) as f64 + 1.0
+        })
+        .collect();
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    v.iter_mut().for_each(|x| *x /= norm);
+    v
+}
+
+fn record(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
+    lock(&shared.requests).push(RecordedRequest {
+        method: method.to_string(),
+        path: uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| uri.path().to_string()),
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: serde_json::from_slice(body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned())),
+    });
+}
+
+fn validate_chat(body: &Value) -> Option<String> {
+    if body.get("model").and_then(Value::as_str).is_none() {
+        return Some("invalid request: model must be provided".into());
+    }
+    for field in ["top_p", "stop", "max_completion_tokens", "n", "top_k"] {
+        if body.get(field).is_some() {
+            return Some(format!(
+                "invalid request: unknown field: parameter {field} is not a valid field"
+            ));
+        }
+    }
+    let messages = body.get("messages").and_then(Value::as_array);
+    let Some(messages) = messages.filter(|m| !m.is_empty()) else {
+        return Some("invalid request: messages must not be empty".into());
+    };
+    for (i, m) in messages.iter().enumerate() {
+        match m.get("role").and_then(Value::as_str) {
+            Some("system" | "user" | "assistant") => {}
+            Some("tool") => {
+                if m.get("tool_call_id").and_then(Value::as_str).is_none() {
+                    return Some(format!(
+                        "invalid request: messages[{i}]: tool messages must have a tool_call_id"
+                    ));
+                }
+            }
+            other => {
+                return Some(format!(
+                    "invalid request: messages[{i}]: invalid role {other:?}"
+                ))
+            }
+        }
+    }
+    None
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    record(&shared, &method, &uri, &headers, &body);
+    let path = uri.path();
+    if method != Method::POST || (path != "/v2/chat" && path != "/v2/embed") {
+        return json_response(404, &error_body(&format!("Not found: {path}")), &[]);
+    }
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7);
+    if !authorized {
+        return json_response(401, &error_body("invalid api token"), &[]);
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return json_response(
+            400,
+            &error_body("invalid request: body is not valid JSON"),
+            &[],
+        );
+    };
+    if path == "/v2/embed" {
+        return embed(&shared, &body);
+    }
+    if let Some(problem) = validate_chat(&body) {
+        return json_response(400, &error_body(&problem), &[]);
+    }
+    let script = lock(&shared.queue)
+        .pop_front()
+        .unwrap_or(CohereScript::Default);
+    let stream = body.get("stream").and_then(Value::as_bool) == Some(true);
+    match script {
+        CohereScript::Json(v) => json_response(200, &v, &[]),
+        CohereScript::Status {
+            status,
+            body,
+            headers,
+        } => json_response(status, &body, &headers),
+        CohereScript::Events(events) => sse_response(&events),
+        CohereScript::Default => reply(
+            FakeCohere::DEFAULT_REPLY,
+            (input_tokens(&body), tokens(FakeCohere::DEFAULT_REPLY)),
+            stream,
+        ),
+        CohereScript::Reply { text, usage } => {
+            let usage = usage.unwrap_or((input_tokens(&body), tokens(&text)));
+            reply(&text, usage, stream)
+        }
+    }
+}
+
+fn embed(shared: &Shared, body: &Value) -> Response {
+    let texts: Vec<String> = body
+        .get("texts")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if texts.is_empty() {
+        return json_response(
+            400,
+            &error_body("invalid request: texts must not be empty"),
+            &[],
+        );
+    }
+    for field in ["model", "input_type", "embedding_types"] {
+        if body.get(field).is_none() {
+            return json_response(
+                400,
+                &error_body(&format!("invalid request: {field} is required")),
+                &[],
+            );
+        }
+    }
+    match lock(&shared.queue).pop_front() {
+        Some(CohereScript::Json(v)) => return json_response(200, &v, &[]),
+        Some(CohereScript::Status {
+            status,
+            body,
+            headers,
+        }) => return json_response(status, &body, &headers),
+        _ => {}
+    }
+    let dims = body
+        .get("output_dimension")
+        .and_then(Value::as_u64)
+        .unwrap_or(4) as usize;
+    let vectors: Vec<Vec<f64>> = texts.iter().map(|t| fake_vector(t, dims)).collect();
+    let input: u64 = texts.iter().map(|t| tokens(t)).sum();
+    json_response(
+        200,
+        &json!({
+            "id": "emb-fake-0001",
+            "embeddings": {"float": vectors},
+            "texts": texts,
+            "meta": {"api_version": {"version": "2"}, "billed_units": {"input_tokens": input}},
+            "response_type": "embeddings_by_type"
+        }),
+        &[],
+    )
+}
+
+fn usage(input: u64, output: u64) -> Value {
+    json!({
+        "billed_units": {"input_tokens": input, "output_tokens": output},
+        "tokens": {"input_tokens": input, "output_tokens": output}
+    })
+}
+
+fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
+    if !stream {
+        return json_response(
+            200,
+            &json!({
+                "id": "c0ffee00-fake-4000-8000-000000000001",
+                "finish_reason": "COMPLETE",
+                "message": {"role": "assistant", "content": [{"type": "text", "text": text}]},
+                "usage": usage(input, output)
+            }),
+            &[],
+        );
+    }
+    let mut events = vec![
+        json!({"id": "c0ffee00-fake-4000-8000-000000000001", "type": "message-start",
+            "delta": {"message": {"role": "assistant", "content": [], "tool_plan": "",
+                "tool_calls": [], "citations": []}}}),
+        json!({"type": "content-start", "index": 0,
+            "delta": {"message": {"content": {"type": "text", "text": ""}}}}),
+    ];
+    let mut start = 0;
+    let mut pieces: Vec<&str> = Vec::new();
+    for (i, c) in text.char_indices() {
+        if i > 0 && c.is_whitespace() {
+            pieces.push(&text[start..i]);
+            start = i;
+        }
+    }
+    pieces.push(&text[start..]);
+    for piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+        events.push(json!({"type": "content-delta", "index": 0,
+            "delta": {"message": {"content": {"text": piece}}}}));
+    }
+    events.push(json!({"type": "content-end", "index": 0}));
+    events.push(json!({"type": "message-end",
+        "delta": {"finish_reason": "COMPLETE", "usage": usage(input, output)}}));
+    sse_response(&events)
+}
+
+fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut b = Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("x-trial-endpoint-call-remaining", "999");
+    for (k, v) in headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b.body(Body::from(body.to_string()))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn sse_response(events: &[Value]) -> Response {
+    let frames: Vec<Result<Bytes, std::io::Error>> = events
+        .iter()
+        .map(|e| {
+            let kind = e.get("type").and_then(Value::as_str).unwrap_or("message");
+            Ok(Bytes::from(format!("event: {kind}\ndata: {e}\n\n")))
+        })
+        .collect();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(Body::from_stream(futures::stream::iter(frames)))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_validation_follows_the_v2_rules() {
+        assert!(validate_chat(&json!({"model": "m", "messages": [
+            {"role": "user", "content": "hi"}]}))
+        .is_none());
+        assert!(validate_chat(&json!({"model": "m", "messages": []})).is_some());
+        assert!(validate_chat(&json!({"model": "m", "top_p": 0.5,
+            "messages": [{"role": "user", "content": "hi"}]}))
+        .is_some());
+        assert!(validate_chat(&json!({"model": "m", "messages": [
+            {"role": "tool", "content": "x"}]}))
+        .is_some());
+        let v = fake_vector("abc", 4);
+        assert_eq!(v.len(), 4);
+        assert!((v.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+}

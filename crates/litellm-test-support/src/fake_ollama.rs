@@ -1,0 +1,382 @@
+//! `FakeOllama`: an in-process HTTP server on `127.0.0.1:0` speaking Ollama's native API
+//! (`POST /api/chat`, `POST /api/generate`, `POST /api/embed`), for tests. It records what it
+//! receives and can be scripted to answer any JSON, any NDJSON stream, or an error.
+//!
+//! Like the real server it streams unless the body says `"stream": false` (one JSON object per
+//! line, `application/x-ndjson`, the last with `"done": true`, `done_reason`, the durations,
+//! `prompt_eval_count` and `eval_count`), answers errors as `{"error": "..."}`, refuses a body
+//! without `model` (400), a chat without `messages` or with a role other than
+//! `system`/`user`/`assistant`/`tool` (400), an `options` that is not an object (400), and a
+//! model whose name starts with `missing` (404 `model "..." not found, try pulling it first`);
+//! other paths get 404 `page not found`.
+//!
+//! The default answer is [`FakeOllama::DEFAULT_REPLY`] (one streamed object per word). Usage is
+//! ⌈chars/4⌉ (at least 1) of the text of every message (or of the prompt) for
+//! `prompt_eval_count` and of the reply for `eval_count`. Embeddings are deterministic
+//! 4-dimensional vectors (or `dimensions`).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::fake_cohere::fake_vector;
+use crate::fake_openai::RecordedRequest;
+
+/// A scripted answer; queued answers are used once each, first in first out, then the default.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OllamaScript {
+    /// The built-in answer (a response, its NDJSON stream, or embeddings).
+    Default,
+    /// The built-in answer with this text and exact usage `(prompt_eval_count, eval_count)`.
+    Reply {
+        text: String,
+        usage: Option<(u64, u64)>,
+    },
+    /// Status 200 with exactly this JSON body.
+    Json(Value),
+    /// Any status with this JSON body and extra response headers.
+    Status {
+        status: u16,
+        body: Value,
+        headers: Vec<(String, String)>,
+    },
+    /// An NDJSON stream of exactly these objects (one per line).
+    Lines(Vec<Value>),
+}
+
+impl OllamaScript {
+    /// Ollama's error body `{"error": message}` with this status.
+    pub fn error(status: u16, message: &str) -> Self {
+        OllamaScript::Status {
+            status,
+            body: json!({ "error": message }),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a response header (only meaningful on `Status`).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        if let OllamaScript::Status { headers, .. } = &mut self {
+            headers.push((name.to_string(), value.to_string()));
+        }
+        self
+    }
+}
+
+struct Shared {
+    queue: Mutex<VecDeque<OllamaScript>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The fake server. Shuts down when dropped.
+pub struct FakeOllama {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for FakeOllama {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeOllama")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeOllama {
+    /// The default reply text.
+    pub const DEFAULT_REPLY: &'static str = "Hello from the fake Ollama upstream!";
+
+    /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
+    /// port cannot be bound).
+    pub async fn start() -> FakeOllama {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0 for FakeOllama");
+        let addr = listener.local_addr().expect("FakeOllama local address");
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(Vec::new()),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        FakeOllama {
+            addr,
+            shared,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// The base URL to configure as `api_base`: `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The requests received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Queues an answer for a future request.
+    pub fn push(&self, s: OllamaScript) {
+        lock(&self.shared.queue).push_back(s);
+    }
+}
+
+impl Drop for FakeOllama {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(4).max(1)
+}
+
+fn prompt_tokens(body: &Value) -> u64 {
+    if let Some(p) = body.get("prompt").and_then(Value::as_str) {
+        return tokens(p);
+    }
+    let text: String = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_str))
+        .collect();
+    tokens(&text)
+}
+
+const CREATED_AT: &str = "2025-01-01T00:00:00.000000Z";
+
+fn error(status: u16, message: &str) -> Response {
+    json_response(status, &json!({ "error": message }), &[])
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    lock(&shared.requests).push(RecordedRequest {
+        method: method.to_string(),
+        path: uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| uri.path().to_string()),
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned())),
+    });
+    let path = uri.path();
+    let chat = path == "/api/chat";
+    if method != Method::POST || !["/api/chat", "/api/generate", "/api/embed"].contains(&path) {
+        return error(404, "404 page not found");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return error(400, "invalid character in request body");
+    };
+    let Some(model) = body
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return error(400, "model is required");
+    };
+    if model.starts_with("missing") {
+        return error(
+            404,
+            &format!("model \"{model}\" not found, try pulling it first"),
+        );
+    }
+    if body.get("options").is_some_and(|o| !o.is_object()) {
+        return error(400, "options must be an object");
+    }
+    let script = lock(&shared.queue)
+        .pop_front()
+        .unwrap_or(OllamaScript::Default);
+    if path == "/api/embed" {
+        return embed(&model, &body, script);
+    }
+    if chat {
+        let Some(messages) = body.get("messages").and_then(Value::as_array) else {
+            return error(400, "messages is required");
+        };
+        for m in messages {
+            let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
+            if !["system", "user", "assistant", "tool"].contains(&role) {
+                return error(400, &format!("invalid role: {role:?}"));
+            }
+        }
+    } else if body.get("prompt").and_then(Value::as_str).is_none() {
+        return error(400, "prompt is required");
+    }
+    let stream = body.get("stream").and_then(Value::as_bool) != Some(false);
+    match script {
+        OllamaScript::Json(v) => json_response(200, &v, &[]),
+        OllamaScript::Status {
+            status,
+            body,
+            headers,
+        } => json_response(status, &body, &headers),
+        OllamaScript::Lines(lines) => ndjson_response(&lines),
+        OllamaScript::Default => reply(
+            &model,
+            chat,
+            FakeOllama::DEFAULT_REPLY,
+            (prompt_tokens(&body), tokens(FakeOllama::DEFAULT_REPLY)),
+            stream,
+        ),
+        OllamaScript::Reply { text, usage } => {
+            let usage = usage.unwrap_or((prompt_tokens(&body), tokens(&text)));
+            reply(&model, chat, &text, usage, stream)
+        }
+    }
+}
+
+fn embed(model: &str, body: &Value, script: OllamaScript) -> Response {
+    match script {
+        OllamaScript::Json(v) => return json_response(200, &v, &[]),
+        OllamaScript::Status {
+            status,
+            body,
+            headers,
+        } => return json_response(status, &body, &headers),
+        _ => {}
+    }
+    let inputs: Vec<String> = match body.get("input") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => return error(400, "input is required"),
+    };
+    let dims = body.get("dimensions").and_then(Value::as_u64).unwrap_or(4) as usize;
+    let vectors: Vec<Vec<f64>> = inputs.iter().map(|t| fake_vector(t, dims)).collect();
+    let count: u64 = inputs.iter().map(|t| tokens(t)).sum();
+    json_response(
+        200,
+        &json!({"model": model, "embeddings": vectors, "total_duration": 14143917,
+            "load_duration": 1019500, "prompt_eval_count": count}),
+        &[],
+    )
+}
+
+fn piece(model: &str, chat: bool, text: &str) -> Value {
+    if chat {
+        json!({"model": model, "created_at": CREATED_AT,
+            "message": {"role": "assistant", "content": text}, "done": false})
+    } else {
+        json!({"model": model, "created_at": CREATED_AT, "response": text, "done": false})
+    }
+}
+
+fn reply(
+    model: &str,
+    chat: bool,
+    text: &str,
+    (input, output): (u64, u64),
+    stream: bool,
+) -> Response {
+    let mut last = piece(model, chat, if stream { "" } else { text });
+    last["done"] = json!(true);
+    last["done_reason"] = json!("stop");
+    last["total_duration"] = json!(5_191_566_416u64);
+    last["load_duration"] = json!(2_154_458u64);
+    last["prompt_eval_count"] = json!(input);
+    last["prompt_eval_duration"] = json!(383_809_000u64);
+    last["eval_count"] = json!(output);
+    last["eval_duration"] = json!(4_799_921_000u64);
+    if !chat {
+        last["context"] = json!([1, 2, 3]);
+    }
+    if !stream {
+        return json_response(200, &last, &[]);
+    }
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if i > 0 && c.is_whitespace() {
+            lines.push(piece(model, chat, &text[start..i]));
+            start = i;
+        }
+    }
+    if start < text.len() {
+        lines.push(piece(model, chat, &text[start..]));
+    }
+    lines.push(last);
+    ndjson_response(&lines)
+}
+
+fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut b = Response::builder()
+        .status(status)
+        .header("content-type", "application/json; charset=utf-8");
+    for (k, v) in headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b.body(Body::from(body.to_string()))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn ndjson_response(lines: &[Value]) -> Response {
+    let frames: Vec<Result<Bytes, std::io::Error>> = lines
+        .iter()
+        .map(|l| Ok(Bytes::from(format!("{l}\n"))))
+        .collect();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/x-ndjson")
+        .body(Body::from_stream(futures::stream::iter(frames)))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_tokens_count_the_prompt_or_the_messages() {
+        assert_eq!(prompt_tokens(&json!({"prompt": "abcdefgh"})), 2);
+        assert_eq!(
+            prompt_tokens(&json!({"messages": [{"role": "user", "content": "abcd"},
+                {"role": "user", "content": "efgh"}]})),
+            2
+        );
+        let done = piece("m", true, "x");
+        assert_eq!(done["message"]["content"], "x");
+    }
+}
