@@ -258,10 +258,15 @@ fn run_proxy(cli: Cli, config_on_command_line: bool) -> i32 {
             return 1;
         }
     };
+    let config_path = match &source {
+        Source::File(path) => Some(path.clone()),
+        _ => None,
+    };
     let opts = ServeOptions {
         config: loaded.config,
         host: cli.host,
         port: cli.port,
+        config_path,
     };
     match runtime.block_on(litellm_server::serve(opts, shutdown_signal())) {
         Ok(()) => 0,

@@ -543,11 +543,7 @@ impl Router {
         deployments: Vec<Deployment>,
         mut settings: RouterSettings,
     ) -> Result<(), LlmError> {
-        let _serial = self
-            .shared
-            .reload
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let _serial = self.shared.reload.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.load();
         let running = &old.settings;
         if settings.redis_connection_url() != running.redis_connection_url()
@@ -881,7 +877,11 @@ impl Router {
     pub async fn completion(&self, mut req: ChatRequest) -> Result<Completion, RouteError> {
         let model = req.model.clone();
         let controls = RequestControls::take(&mut req.extra);
-        match self.routing().run(&model, Call::Chat(req), controls).await? {
+        match self
+            .routing()
+            .run(&model, Call::Chat(req), controls)
+            .await?
+        {
             (Output::Chat(response), route) => Ok(Completion {
                 response: *response,
                 route,
@@ -898,7 +898,11 @@ impl Router {
     ) -> Result<CompletionStream, RouteError> {
         let model = req.model.clone();
         let controls = RequestControls::take(&mut req.extra);
-        match self.routing().run(&model, Call::Stream(req), controls).await? {
+        match self
+            .routing()
+            .run(&model, Call::Stream(req), controls)
+            .await?
+        {
             (Output::Stream(stream), route) => Ok(CompletionStream { stream, route }),
             _ => Err(LlmError::internal("router returned the wrong output kind").into()),
         }
@@ -908,7 +912,11 @@ impl Router {
     pub async fn embedding(&self, mut req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
         let model = req.model.clone();
         let controls = RequestControls::take(&mut req.extra);
-        match self.routing().run(&model, Call::Embed(req), controls).await? {
+        match self
+            .routing()
+            .run(&model, Call::Embed(req), controls)
+            .await?
+        {
             (Output::Embed(response), route) => Ok(Embeddings {
                 response: *response,
                 route,
@@ -916,7 +924,6 @@ impl Router {
             _ => Err(LlmError::internal("router returned the wrong output kind").into()),
         }
     }
-
 }
 
 impl Routing {
@@ -978,7 +985,11 @@ impl Routing {
                 .carried_concrete
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            Arc::new(ModelGroup::new(model.to_string(), deployments, &mut carried))
+            Arc::new(ModelGroup::new(
+                model.to_string(),
+                deployments,
+                &mut carried,
+            ))
         };
         let mut cache = self
             .inner
