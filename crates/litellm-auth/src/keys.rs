@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use rand::RngCore;
 
+use crate::customers::{BudgetRecord, EndUserRecord};
 use crate::records::{KeyRecord, TeamRecord, UserRecord};
 use crate::spend::SpendRecord;
 
@@ -61,6 +62,35 @@ struct Maps {
     keys: HashMap<String, Entry<KeyRecord>>,
     users: HashMap<String, Entry<UserRecord>>,
     teams: HashMap<String, Entry<TeamRecord>>,
+    end_users: HashMap<String, Entry<EndUserRecord>>,
+    budgets: HashMap<String, Entry<BudgetRecord>>,
+    /// The global budget's spend (`litellm_settings.max_budget`) and when it was read.
+    global: Option<(f64, Instant)>,
+    /// Spend this replica recorded that the database does not have yet (queued or being
+    /// written), per key, user, team and end user, and in total. Added to what a lookup
+    /// returns, so re-reading a row from the database never loses it; removed when the ledger
+    /// has written the record.
+    unwritten: Unwritten,
+}
+
+#[derive(Default)]
+struct Unwritten {
+    keys: HashMap<String, f64>,
+    users: HashMap<String, f64>,
+    teams: HashMap<String, f64>,
+    end_users: HashMap<String, f64>,
+    total: f64,
+}
+
+fn adjust(map: &mut HashMap<String, f64>, id: Option<&str>, delta: f64) {
+    let Some(id) = id.filter(|i| !i.is_empty()) else {
+        return;
+    };
+    let v = map.entry(id.to_string()).or_insert(0.0);
+    *v += delta;
+    if *v <= 1e-12 {
+        map.remove(id);
+    }
 }
 
 /// The per-replica cache of keys, users and teams. Cheap to clone; clones share the cache.
@@ -81,17 +111,24 @@ impl std::fmt::Debug for KeyCache {
 /// Entries a map may hold before expired ones are swept on insert.
 const SWEEP_AT: usize = 10_000;
 
-fn lookup<T>(map: &HashMap<String, Entry<T>>, id: &str, ttl: Duration) -> Option<Cached<T>> {
+fn lookup<T>(
+    map: &HashMap<String, Entry<T>>,
+    unwritten: Option<&HashMap<String, f64>>,
+    id: &str,
+    ttl: Duration,
+) -> Option<Cached<T>> {
+    let extra = unwritten.and_then(|u| u.get(id)).copied().unwrap_or(0.0);
     map.get(id)
         .filter(|e| e.fetched.elapsed() < ttl)
         .map(|e| Cached {
             record: e.record.clone(),
-            spend: e.spend,
+            spend: e.spend + extra,
         })
 }
 
 fn store<T>(
     map: &mut HashMap<String, Entry<T>>,
+    unwritten: Option<&HashMap<String, f64>>,
     id: &str,
     record: Option<T>,
     spend: impl Fn(&T) -> f64,
@@ -100,6 +137,7 @@ fn store<T>(
     if map.len() >= SWEEP_AT {
         map.retain(|_, e| e.fetched.elapsed() < ttl);
     }
+    let extra = unwritten.and_then(|u| u.get(id)).copied().unwrap_or(0.0);
     let spend = record.as_ref().map_or(0.0, spend);
     let record = record.map(Arc::new);
     map.insert(
@@ -110,12 +148,9 @@ fn store<T>(
             fetched: Instant::now(),
         },
     );
-    Cached { record, spend }
-}
-
-fn bump<T>(map: &mut HashMap<String, Entry<T>>, id: Option<&str>, amount: f64) {
-    if let Some(e) = id.filter(|i| !i.is_empty()).and_then(|i| map.get_mut(i)) {
-        e.spend += amount;
+    Cached {
+        record,
+        spend: spend + extra,
     }
 }
 
@@ -128,6 +163,10 @@ impl KeyCache {
                 keys: HashMap::new(),
                 users: HashMap::new(),
                 teams: HashMap::new(),
+                end_users: HashMap::new(),
+                budgets: HashMap::new(),
+                global: None,
+                unwritten: Unwritten::default(),
             })),
         }
     }
@@ -140,23 +179,35 @@ impl KeyCache {
 
     /// The cached key with hash `token`, if fresh.
     pub fn key(&self, token: &str) -> Option<Cached<KeyRecord>> {
-        lookup(&self.lock().keys, token, self.ttl)
+        let m = self.lock();
+        lookup(&m.keys, Some(&m.unwritten.keys), token, self.ttl)
     }
 
     /// Caches a key read from the database (`None`: no such key).
     pub fn put_key(&self, token: &str, record: Option<KeyRecord>) -> Cached<KeyRecord> {
-        store(&mut self.lock().keys, token, record, |r| r.spend, self.ttl)
+        let m = &mut *self.lock();
+        store(
+            &mut m.keys,
+            Some(&m.unwritten.keys),
+            token,
+            record,
+            |r| r.spend,
+            self.ttl,
+        )
     }
 
     /// The cached user, if fresh.
     pub fn user(&self, user_id: &str) -> Option<Cached<UserRecord>> {
-        lookup(&self.lock().users, user_id, self.ttl)
+        let m = self.lock();
+        lookup(&m.users, Some(&m.unwritten.users), user_id, self.ttl)
     }
 
     /// Caches a user read from the database.
     pub fn put_user(&self, user_id: &str, record: Option<UserRecord>) -> Cached<UserRecord> {
+        let m = &mut *self.lock();
         store(
-            &mut self.lock().users,
+            &mut m.users,
+            Some(&m.unwritten.users),
             user_id,
             record,
             |r| r.spend,
@@ -166,13 +217,16 @@ impl KeyCache {
 
     /// The cached team, if fresh.
     pub fn team(&self, team_id: &str) -> Option<Cached<TeamRecord>> {
-        lookup(&self.lock().teams, team_id, self.ttl)
+        let m = self.lock();
+        lookup(&m.teams, Some(&m.unwritten.teams), team_id, self.ttl)
     }
 
     /// Caches a team read from the database.
     pub fn put_team(&self, team_id: &str, record: Option<TeamRecord>) -> Cached<TeamRecord> {
+        let m = &mut *self.lock();
         store(
-            &mut self.lock().teams,
+            &mut m.teams,
+            Some(&m.unwritten.teams),
             team_id,
             record,
             |r| r.spend,
@@ -201,17 +255,118 @@ impl KeyCache {
         m.keys.clear();
         m.users.clear();
         m.teams.clear();
+        m.end_users.clear();
+        m.budgets.clear();
+        m.global = None;
+        m.unwritten = Unwritten::default();
+    }
+
+    /// The cached end user, if fresh.
+    pub fn end_user(&self, id: &str) -> Option<Cached<EndUserRecord>> {
+        let m = self.lock();
+        lookup(&m.end_users, Some(&m.unwritten.end_users), id, self.ttl)
+    }
+
+    /// Caches an end user read from the database (`None`: no such end user).
+    pub fn put_end_user(&self, id: &str, record: Option<EndUserRecord>) -> Cached<EndUserRecord> {
+        let m = &mut *self.lock();
+        store(
+            &mut m.end_users,
+            Some(&m.unwritten.end_users),
+            id,
+            record,
+            |r| r.spend,
+            self.ttl,
+        )
+    }
+
+    /// Forgets an end user.
+    pub fn invalidate_end_user(&self, id: &str) {
+        self.lock().end_users.remove(id);
+    }
+
+    /// The cached budget object, if fresh.
+    pub fn budget(&self, id: &str) -> Option<Cached<BudgetRecord>> {
+        lookup(&self.lock().budgets, None, id, self.ttl)
+    }
+
+    /// Caches a budget object read from the database.
+    pub fn put_budget(&self, id: &str, record: Option<BudgetRecord>) -> Cached<BudgetRecord> {
+        store(
+            &mut self.lock().budgets,
+            None,
+            id,
+            record,
+            |_| 0.0,
+            self.ttl,
+        )
+    }
+
+    /// Forgets a budget object.
+    pub fn invalidate_budget(&self, id: &str) {
+        self.lock().budgets.remove(id);
+    }
+
+    /// The proxy's total spend as this replica knows it, if fresh.
+    pub fn global_spend(&self) -> Option<f64> {
+        let m = self.lock();
+        let extra = m.unwritten.total;
+        m.global
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(v, _)| v + extra)
+    }
+
+    /// Caches the proxy's total spend read from the database.
+    pub fn put_global_spend(&self, spend: f64) {
+        self.lock().global = Some((spend, Instant::now()));
     }
 
     /// Adds a recorded call's spend to its key, user and team, where cached.
     pub fn add_spend(&self, rec: &SpendRecord) {
-        if rec.spend == 0.0 || !rec.spend.is_finite() {
+        if rec.spend == 0.0 || !rec.spend.is_finite() || crate::budget::spend_cached(rec) {
             return;
         }
-        let mut m = self.lock();
-        bump(&mut m.keys, Some(rec.api_key_hash.as_str()), rec.spend);
-        bump(&mut m.users, rec.user_id.as_deref(), rec.spend);
-        bump(&mut m.teams, rec.team_id.as_deref(), rec.spend);
+        self.lock().unwritten.add(rec, 1.0);
+    }
+
+    /// The ledger wrote these records: their spend is in the database now, so it no longer
+    /// counts as unwritten (a row read from here on includes it).
+    ///
+    /// Entries read before the write do not include it, so it moves into their spend; an
+    /// entry read after the write does (its row has it). A read that straddles the write can
+    /// miss it until the entry expires: the bound is one batch for one TTL, never a lost record.
+    pub fn written(&self, recs: &[SpendRecord]) {
+        let mut guard = self.lock();
+        let m = &mut *guard;
+        for rec in recs {
+            if rec.spend != 0.0 && rec.spend.is_finite() {
+                m.unwritten.add(rec, -1.0);
+                bump(&mut m.keys, Some(rec.api_key_hash.as_str()), rec.spend);
+                bump(&mut m.users, rec.user_id.as_deref(), rec.spend);
+                bump(&mut m.teams, rec.team_id.as_deref(), rec.spend);
+                bump(&mut m.end_users, rec.end_user.as_deref(), rec.spend);
+                if let Some((g, _)) = &mut m.global {
+                    *g += rec.spend;
+                }
+            }
+        }
+    }
+}
+
+fn bump<T>(map: &mut HashMap<String, Entry<T>>, id: Option<&str>, amount: f64) {
+    if let Some(e) = id.filter(|i| !i.is_empty()).and_then(|i| map.get_mut(i)) {
+        e.spend += amount;
+    }
+}
+
+impl Unwritten {
+    fn add(&mut self, rec: &SpendRecord, sign: f64) {
+        let d = rec.spend * sign;
+        adjust(&mut self.keys, Some(rec.api_key_hash.as_str()), d);
+        adjust(&mut self.users, rec.user_id.as_deref(), d);
+        adjust(&mut self.teams, rec.team_id.as_deref(), d);
+        adjust(&mut self.end_users, rec.end_user.as_deref(), d);
+        self.total = (self.total + d).max(0.0);
     }
 }
 
@@ -236,6 +391,33 @@ mod tests {
     fn abbreviation_keeps_only_the_last_four_characters() {
         assert_eq!(abbreviate_key("sk-abcdefgh1234"), "sk-...1234");
         assert_eq!(abbreviate_key("ab"), "sk-...ab");
+    }
+
+    #[test]
+    fn unwritten_spend_survives_a_re_read_and_moves_into_the_row_when_written() {
+        let now = chrono::Utc::now();
+        let cache = KeyCache::new(Duration::from_secs(60));
+        let token = hash_token("sk-y");
+        let row = |spend: f64| {
+            let mut k = KeyRecord::new(token.clone(), "sk-...y".into(), now);
+            k.spend = spend;
+            k
+        };
+        cache.put_key(&token, Some(row(1.0)));
+        let rec = SpendRecord {
+            api_key_hash: token.clone(),
+            spend: 0.25,
+            ..SpendRecord::default()
+        };
+        cache.add_spend(&rec);
+        assert_eq!(cache.key(&token).map(|c| c.spend), Some(1.25));
+        // Re-read from the database before the batch is written: the row lacks the call.
+        assert_eq!(cache.put_key(&token, Some(row(1.0))).spend, 1.25);
+        assert_eq!(cache.key(&token).map(|c| c.spend), Some(1.25));
+        // Written: the entry read before the write gets it; a later read has it in the row.
+        cache.written(std::slice::from_ref(&rec));
+        assert_eq!(cache.key(&token).map(|c| c.spend), Some(1.25));
+        assert_eq!(cache.put_key(&token, Some(row(1.25))).spend, 1.25);
     }
 
     #[test]

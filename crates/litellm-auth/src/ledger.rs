@@ -97,8 +97,10 @@ impl Ledger {
         let max_batch = opts.max_batch.max(1);
         let (records, rx) = mpsc::channel(capacity);
         let (control, control_rx) = mpsc::unbounded_channel();
+        let cache = KeyCache::new(opts.key_cache_ttl);
         let writer = Writer {
             store: store.clone(),
+            cache: cache.clone(),
             rx,
             pending: Vec::with_capacity(max_batch),
             max_batch,
@@ -108,7 +110,7 @@ impl Ledger {
         Ledger {
             inner: Arc::new(Inner {
                 store,
-                cache: KeyCache::new(opts.key_cache_ttl),
+                cache,
                 records,
                 control,
             }),
@@ -126,12 +128,15 @@ impl Ledger {
                 request_id = %rec.request_id,
                 "spend record arrived after the ledger shut down; writing it directly"
             );
-            if let Err(e) = self
+            let written = self
                 .inner
                 .store
                 .insert_spend_logs(std::slice::from_ref(&rec))
-                .await
-            {
+                .await;
+            if written.is_ok() {
+                self.inner.cache.written(std::slice::from_ref(&rec));
+            }
+            if let Err(e) = written {
                 tracing::error!(
                     request_id = %rec.request_id,
                     error = %e,
@@ -191,6 +196,8 @@ impl Ledger {
 /// The background writer: owns the queue's receiving end and the batch being written.
 struct Writer {
     store: Store,
+    /// The key cache, told which records are written (their spend is no longer unwritten).
+    cache: KeyCache,
     rx: mpsc::Receiver<SpendRecord>,
     /// Records taken off the queue and not yet written (at most `max_batch`).
     pending: Vec<SpendRecord>,
@@ -295,6 +302,7 @@ impl Writer {
         }
         match self.store.insert_spend_logs(&self.pending).await {
             Ok(n) => {
+                self.cache.written(&self.pending);
                 if self.failing {
                     self.failing = false;
                     tracing::info!(rows = n, "spend-log writes recovered");

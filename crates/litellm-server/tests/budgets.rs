@@ -1,0 +1,519 @@
+//! Budgets through the in-process proxy: 200 concurrent calls against a $0.01 key budget spend
+//! at most $0.01 plus one call (on SQLite with in-memory reservations, on SQLite with database
+//! reservations, and on PostgreSQL — a fresh schema per test via `psql`), end users
+//! (`/customer/*`: blocked, budgets, rate limits via their budget, spend counters), `/budget/*`,
+//! and the global `litellm_settings.max_budget`.
+#![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
+
+use std::process::Command;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use litellm_auth::{Ledger, LedgerOptions, SpendLogFilter};
+use litellm_router::{Backoff, Router};
+use litellm_server::{app, parse_config, AppState};
+use litellm_test_support::{FakeOpenAi, Scripted};
+
+const MASTER: &str = "sk-master-budgets";
+/// $0.0001 a token in and out.
+const PRICE: f64 = 0.0001;
+/// What the fake upstream reports for every call: 5 prompt and 10 completion tokens.
+const CALL_COST: f64 = 15.0 * PRICE;
+
+fn pg_url() -> String {
+    std::env::var("LITELLM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".into())
+}
+
+fn psql(sql: &str) {
+    let out = Command::new("psql")
+        .arg(pg_url())
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .output()
+        .expect("psql must be installed for the PostgreSQL tests");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Where a test's database lives; removed on drop.
+enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        let dir = std::env::temp_dir().join(format!("litellm-rs-budgets-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Db::Sqlite(dir)
+    }
+
+    fn postgres() -> Db {
+        let schema = format!("srv_budget_{}", uuid::Uuid::new_v4().simple());
+        psql(&format!("CREATE SCHEMA {schema}"));
+        Db::Postgres(schema)
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Db::Sqlite(dir) => format!("sqlite://{}", dir.join("spend.db").display()),
+            Db::Postgres(schema) => {
+                let base = pg_url();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                format!("{base}{sep}options[search_path]={schema}")
+            }
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        match self {
+            Db::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Db::Postgres(schema) => {
+                let _ = Command::new("psql")
+                    .arg(pg_url())
+                    .args([
+                        "-q",
+                        "-c",
+                        &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+                    ])
+                    .output();
+            }
+        }
+    }
+}
+
+struct Proxy {
+    app: axum::Router,
+    state: AppState,
+    ledger: Ledger,
+    _db: Db,
+}
+
+struct Resp {
+    status: StatusCode,
+    text: String,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+}
+
+async fn proxy(db: Db, fake: &FakeOpenAi, extra_general: &str, extra_litellm: &str) -> Proxy {
+    let yaml = format!(
+        "model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/gpt-4o\n      \
+         api_base: {}\n      api_key: sk-fake\n      input_cost_per_token: {PRICE}\n      \
+         output_cost_per_token: {PRICE}\ngeneral_settings:\n  master_key: {MASTER}\n{extra_general}\
+         litellm_settings:\n  num_retries: 0\n{extra_litellm}",
+        fake.base_url()
+    );
+    let config = parse_config(&yaml)
+        .unwrap_or_else(|e| panic!("config: {e}"))
+        .config;
+    let router = Router::with_settings(config.model_list.clone(), config.router_settings.clone())
+        .unwrap()
+        .with_backoff(Backoff {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(2),
+            jitter: Duration::ZERO,
+        });
+    let ledger = Ledger::connect(
+        &db.url(),
+        LedgerOptions {
+            flush_interval: Duration::from_millis(20),
+            ..LedgerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let state = AppState::new(&config, router, Some(ledger.clone()));
+    Proxy {
+        app: app(state.clone()),
+        state,
+        ledger,
+        _db: db,
+    }
+}
+
+impl Proxy {
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Resp {
+            status,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn post(&self, path: &str, key: &str, body: Value, headers: &[(&str, &str)]) -> Resp {
+        let mut b = Request::post(path)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {key}"));
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.send(b.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    async fn admin(&self, path: &str, body: Value) -> Value {
+        let r = self.post(path, MASTER, body, &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+        r.json()
+    }
+
+    async fn get(&self, path: &str) -> Resp {
+        let b = Request::get(path).header("authorization", format!("Bearer {MASTER}"));
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    async fn chat(&self, key: &str, extra: Value, headers: &[(&str, &str)]) -> Resp {
+        let mut body = json!({"model": "m", "max_tokens": 10,
+            "messages": [{"role": "user", "content": "hi"}]});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        self.post("/v1/chat/completions", key, body, headers).await
+    }
+
+    /// Waits until every queued spend record is written.
+    async fn total_logged(&self, n: usize) -> f64 {
+        for _ in 0..500 {
+            self.ledger.flush().await.unwrap();
+            let rows = self
+                .ledger
+                .spend_logs(SpendLogFilter::default())
+                .await
+                .unwrap();
+            if rows.len() >= n {
+                return rows.iter().map(|r| r.spend).sum();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("fewer than {n} spend rows were written");
+    }
+}
+
+async fn slow_fake() -> FakeOpenAi {
+    let fake = FakeOpenAi::start().await;
+    fake.set_recording(false);
+    fake.set_default(Scripted::reply_with_usage("ok", 5, 10).delayed(Duration::from_millis(30)));
+    fake
+}
+
+/// Fires 200 calls at once at a key with a $0.01 budget.
+async fn two_hundred_concurrent_calls_cannot_overshoot(db: Db, extra_general: &str) {
+    let fake = slow_fake().await;
+    let p = proxy(db, &fake, extra_general, "").await;
+    let key = p
+        .admin(
+            "/key/generate",
+            json!({"key_alias": "tight", "max_budget": 0.01}),
+        )
+        .await;
+    let key = key["key"].as_str().unwrap().to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let app = p.app.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"model": "m", "max_tokens": 10,
+                "messages": [{"role": "user", "content": "hi"}]});
+            let req = Request::post("/v1/chat/completions")
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {key}"))
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let (status, text) = t.await.unwrap();
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert!(text.contains("budget_exceeded"), "{text}");
+                assert!(text.contains("Key=tight"), "{text}");
+            }
+            other => panic!("unexpected {other}: {text}"),
+        }
+    }
+    assert!(ok >= 1, "the first call fits the budget");
+    let spent = p.total_logged(ok).await;
+    assert!(
+        (spent - ok as f64 * CALL_COST).abs() < 1e-9,
+        "{spent} for {ok} calls"
+    );
+    assert!(
+        spent <= 0.01 + CALL_COST + 1e-9,
+        "spent {spent} on a $0.01 budget ({ok} calls admitted)"
+    );
+    // Sequentially, calls go on while spend is below the budget, then stop.
+    let mut sequential = 0;
+    loop {
+        let r = p.chat(&key, json!({}), &[]).await;
+        if r.status == StatusCode::UNPROCESSABLE_ENTITY {
+            break;
+        }
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        sequential += 1;
+        assert!(sequential < 10, "the budget never stopped sequential calls");
+        p.total_logged(ok + sequential).await;
+    }
+    let spent = p.total_logged(ok + sequential).await;
+    assert!(
+        spent >= 0.01 - 1e-9,
+        "stopped at {spent}: reservations were not released"
+    );
+    assert!(spent <= 0.01 + CALL_COST + 1e-9, "{spent}");
+    // Every reservation was settled or released.
+    let store = p.state.ledger.as_ref().unwrap().store();
+    let token = litellm_auth::hash_token(&key);
+    let (spend, reserved) = store
+        .budget_usage(litellm_auth::BudgetScope::Key, &token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!((spend - spent).abs() < 1e-9, "{spend} vs {spent}");
+    if extra_general.contains("database") || matches!(p._db, Db::Postgres(_)) {
+        assert!(reserved.abs() < 1e-9, "left reserved: {reserved}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_on_sqlite_memory_reservations_cannot_overshoot() {
+    two_hundred_concurrent_calls_cannot_overshoot(Db::sqlite(), "").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_on_sqlite_database_reservations_cannot_overshoot() {
+    two_hundred_concurrent_calls_cannot_overshoot(
+        Db::sqlite(),
+        "  budget_reservations: database\n",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_on_postgres_cannot_overshoot() {
+    two_hundred_concurrent_calls_cannot_overshoot(Db::postgres(), "").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_users_are_blocked_budgeted_limited_and_counted() {
+    let fake = slow_fake().await;
+    let p = proxy(Db::sqlite(), &fake, "", "").await;
+    let key = p.admin("/key/generate", json!({})).await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A customer with its own budget ($0.002: room for one call) and 1 request a minute.
+    let c = p
+        .admin(
+            "/customer/new",
+            json!({"user_id": "acme", "alias": "Acme", "max_budget": 0.002, "rpm_limit": 5,
+                   "allowed_model_region": "eu"}),
+        )
+        .await;
+    assert_eq!(c["user_id"], "acme");
+    assert_eq!(c["budget_id"], "budget-acme");
+    assert_eq!(c["litellm_budget_table"]["max_budget"], 0.002);
+    assert_eq!(c["allowed_model_region"], "eu");
+    let dup = p
+        .post("/customer/new", MASTER, json!({"user_id": "acme"}), &[])
+        .await;
+    assert_eq!(dup.status, StatusCode::BAD_REQUEST, "{}", dup.text);
+
+    // First call admitted (spend 0 < 0.002), by the body's `user`.
+    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    p.total_logged(1).await;
+    // Now spend 0.0015 < 0.002: one more, named by the header this time.
+    let r = p
+        .chat(&key, json!({}), &[("x-litellm-end-user-id", "acme")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    p.total_logged(2).await;
+    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("End User=acme"), "{}", r.text);
+    let info = p.get("/customer/info?end_user_id=acme").await.json();
+    assert!(
+        (info["spend"].as_f64().unwrap() - 2.0 * CALL_COST).abs() < 1e-9,
+        "{info}"
+    );
+
+    // Raising the budget lets it through again; the rpm limit from the budget applies.
+    p.admin(
+        "/customer/update",
+        json!({"user_id": "acme", "max_budget": 1.0, "rpm_limit": 3}),
+    )
+    .await;
+    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    assert!(r.text.contains("end user acme"), "{}", r.text);
+
+    // Blocked: 400, whoever's key; unblocked: served again (other end users unaffected).
+    p.admin("/customer/block", json!({"user_ids": ["acme", "newco"]}))
+        .await;
+    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(
+        r.text
+            .contains("User blocked from making LLM API Calls. User=acme"),
+        "{}",
+        r.text
+    );
+    let r = p.chat(&key, json!({"user": "newco"}), &[]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "block creates unknown end users blocked"
+    );
+    let r = p.chat(&key, json!({"user": "someone-else"}), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    p.admin("/customer/unblock", json!({"user_ids": ["newco"]}))
+        .await;
+    let r = p.chat(&key, json!({"user": "newco"}), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    // Unknown end users get a row from their spend (LiteLLM's upsert).
+    p.total_logged(5).await;
+    let list = p.get("/customer/list").await.json();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["user_id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"someone-else") && ids.contains(&"acme"),
+        "{ids:?}"
+    );
+    let gone = p
+        .admin("/customer/delete", json!({"user_ids": ["newco"]}))
+        .await;
+    assert_eq!(gone["deleted_customers"], json!(["newco"]));
+    let r = p.get("/customer/info?end_user_id=newco").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let bad = p
+        .post(
+            "/customer/new",
+            MASTER,
+            json!({"user_id": "x", "max_budget": -1}),
+            &[],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budget_objects_are_managed_and_referenced_by_customers() {
+    let fake = slow_fake().await;
+    let p = proxy(Db::postgres(), &fake, "", "").await;
+    let b = p
+        .admin(
+            "/budget/new",
+            json!({"budget_id": "tiny", "max_budget": 0.0, "rpm_limit": 100, "budget_duration": "1d"}),
+        )
+        .await;
+    assert_eq!(b["budget_id"], "tiny");
+    assert!(
+        b["budget_reset_at"].as_str().unwrap().contains("T00:00:00"),
+        "{b}"
+    );
+    let unknown = p
+        .post(
+            "/customer/new",
+            MASTER,
+            json!({"user_id": "c1", "budget_id": "nope"}),
+            &[],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    p.admin(
+        "/customer/new",
+        json!({"user_id": "c1", "budget_id": "tiny"}),
+    )
+    .await;
+    let key = p.admin("/key/generate", json!({})).await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = p.chat(&key, json!({"user": "c1"}), &[]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a $0 budget: {}",
+        r.text
+    );
+    p.admin(
+        "/budget/update",
+        json!({"budget_id": "tiny", "max_budget": 5}),
+    )
+    .await;
+    let r = p.chat(&key, json!({"user": "c1"}), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let info = p
+        .admin("/budget/info", json!({"budgets": ["tiny", "nope"]}))
+        .await;
+    assert_eq!(info.as_array().unwrap().len(), 1);
+    assert_eq!(info[0]["max_budget"], 5.0);
+    let list = p.get("/budget/list").await.json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let del = p.admin("/budget/delete", json!({"id": "tiny"})).await;
+    assert_eq!(del["deleted_budgets"], json!(["tiny"]));
+    let again = p
+        .post("/budget/delete", MASTER, json!({"id": "tiny"}), &[])
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let bad = p
+        .post("/budget/new", MASTER, json!({"budget_duration": "1x"}), &[])
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_global_max_budget_stops_every_key() {
+    let fake = slow_fake().await;
+    let p = proxy(Db::sqlite(), &fake, "", "  max_budget: 0.002\n").await;
+    let a = p.admin("/key/generate", json!({})).await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = p.admin("/key/generate", json!({})).await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(p.chat(&a, json!({}), &[]).await.status, StatusCode::OK);
+    p.total_logged(1).await;
+    assert_eq!(p.chat(&b, json!({}), &[]).await.status, StatusCode::OK);
+    p.total_logged(2).await;
+    let r = p.chat(&a, json!({}), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("Global Proxy"), "{}", r.text);
+}
