@@ -15,6 +15,7 @@
 //! Error messages are scrubbed of the URL's password before they leave this module.
 
 mod postgres;
+mod reports;
 pub(crate) mod shared;
 mod sqlite;
 
@@ -253,6 +254,120 @@ impl Store {
             SpendOf::User(id, v) => on_backend!(self, set_spend::<UserRecord>(id, v)),
             SpendOf::Team(id, v) => on_backend!(self, set_spend::<TeamRecord>(id, v)),
         }
+    }
+
+    /// Reserves `amount` on one budget row if `spend + reserved < max_budget` there (one
+    /// atomic statement). Whether it was reserved; a missing row is not.
+    pub async fn reserve_budget(
+        &self,
+        scope: crate::budget::BudgetScope,
+        id: &str,
+        amount: f64,
+        max_budget: f64,
+    ) -> Result<bool, AuthError> {
+        on_backend!(self, reserve_budget(scope, id, amount, max_budget))
+    }
+
+    /// Gives back `amount` of a reservation (clamped at zero; a negative amount adds).
+    pub async fn release_budget(
+        &self,
+        scope: crate::budget::BudgetScope,
+        id: &str,
+        amount: f64,
+    ) -> Result<(), AuthError> {
+        on_backend!(self, release_budget(scope, id, amount))
+    }
+
+    /// `(spend, reserved)` of one budget row.
+    pub async fn budget_usage(
+        &self,
+        scope: crate::budget::BudgetScope,
+        id: &str,
+    ) -> Result<Option<(f64, f64)>, AuthError> {
+        on_backend!(self, budget_usage(scope, id))
+    }
+
+    /// Takes or renews the lease `name` for `holder` until `until` (when free, expired at
+    /// `now`, or already `holder`'s). Whether `holder` holds it now.
+    pub async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, AuthError> {
+        on_backend!(self, acquire_lease(name, holder, now, until))
+    }
+
+    /// Resets every key, user, team and budget whose `budget_reset_at` is due at `now`.
+    pub async fn reset_budgets(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::reset::ResetCounts, AuthError> {
+        on_backend!(self, reset_budgets(now))
+    }
+
+    /// Stores a new end user; an existing `user_id` is a [`AuthError::Conflict`].
+    pub async fn insert_end_user(&self, e: &crate::EndUserRecord) -> Result<(), AuthError> {
+        on_backend!(self, insert(e))
+    }
+
+    /// The end user with this id.
+    pub async fn end_user(&self, id: &str) -> Result<Option<crate::EndUserRecord>, AuthError> {
+        on_backend!(
+            self,
+            fetch::<crate::EndUserRecord>("user_id", &[id.to_string()])
+        )
+        .map(|mut v| v.pop())
+    }
+
+    /// Rewrites an end user (every field but `spend` and `created_at`). Whether it existed.
+    pub async fn update_end_user(&self, e: &crate::EndUserRecord) -> Result<bool, AuthError> {
+        on_backend!(self, update(&e.user_id, e))
+    }
+
+    /// Deletes end users; returns the ids that existed.
+    pub async fn delete_end_users(&self, ids: &[String]) -> Result<Vec<String>, AuthError> {
+        on_backend!(self, delete::<crate::EndUserRecord>(ids, None))
+    }
+
+    /// Every end user, newest first.
+    pub async fn list_end_users(&self) -> Result<Vec<crate::EndUserRecord>, AuthError> {
+        on_backend!(self, list::<crate::EndUserRecord>(&[], None)).map(|(v, _)| v)
+    }
+
+    /// Sets an end user's spend counter. Whether it existed.
+    pub async fn set_end_user_spend(&self, id: &str, spend: f64) -> Result<bool, AuthError> {
+        on_backend!(self, set_spend::<crate::EndUserRecord>(id, spend))
+    }
+
+    /// Stores a new budget; an existing `budget_id` is a [`AuthError::Conflict`].
+    pub async fn insert_budget(&self, b: &crate::BudgetRecord) -> Result<(), AuthError> {
+        on_backend!(self, insert(b))
+    }
+
+    /// The budget with this id.
+    pub async fn budget(&self, id: &str) -> Result<Option<crate::BudgetRecord>, AuthError> {
+        on_backend!(
+            self,
+            fetch::<crate::BudgetRecord>("budget_id", &[id.to_string()])
+        )
+        .map(|mut v| v.pop())
+    }
+
+    /// Rewrites a budget (every field but its id and `created_at`). Whether it existed.
+    pub async fn update_budget(&self, b: &crate::BudgetRecord) -> Result<bool, AuthError> {
+        on_backend!(self, update(&b.budget_id, b))
+    }
+
+    /// Deletes budgets; returns the ids that existed.
+    pub async fn delete_budgets(&self, ids: &[String]) -> Result<Vec<String>, AuthError> {
+        on_backend!(self, delete::<crate::BudgetRecord>(ids, None))
+    }
+
+    /// Every budget, newest first.
+    pub async fn list_budgets(&self) -> Result<Vec<crate::BudgetRecord>, AuthError> {
+        on_backend!(self, list::<crate::BudgetRecord>(&[], None)).map(|(v, _)| v)
     }
 
     /// Closes the pool: waits for checked-out connections to return, then closes them all

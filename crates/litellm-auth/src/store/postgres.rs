@@ -72,3 +72,5 @@ impl Reader for RowReader<'_> {
 }
 
 super::shared::shared_sql!();
+crate::budget::budget_sql!();
+super::reports::reports_sql!();

@@ -458,6 +458,9 @@ pub(crate) struct Increment {
     pub id_col: &'static str,
     pub id: String,
     pub amount: f64,
+    /// How much of `amount` a budget reservation holds on this row (moved out of `reserved`
+    /// in the same statement; see `crate::budget`).
+    pub release: f64,
 }
 
 /// The key, user and team spend increments for the `inserted` records of a batch (a request id
@@ -467,7 +470,7 @@ pub(crate) fn spend_increments(
     inserted: &HashSet<String>,
 ) -> Vec<Increment> {
     let mut counted = HashSet::new();
-    let mut sums: BTreeMap<(&'static str, &'static str, String), f64> = BTreeMap::new();
+    let mut sums: BTreeMap<(&'static str, &'static str, String), (f64, f64)> = BTreeMap::new();
     for r in records {
         if !inserted.contains(&r.request_id) || !counted.insert(r.request_id.as_str()) {
             continue;
@@ -475,25 +478,39 @@ pub(crate) fn spend_increments(
         if !r.spend.is_finite() || r.spend == 0.0 {
             continue;
         }
-        let mut add = |table, col, id: &str| {
+        let held = crate::budget::held_on(r);
+        let mut add = |table, col, id: &str, scope| {
             if !id.is_empty() {
-                *sums.entry((table, col, id.to_string())).or_insert(0.0) += r.spend;
+                let e = sums
+                    .entry((table, col, id.to_string()))
+                    .or_insert((0.0, 0.0));
+                e.0 += r.spend;
+                if held.contains(&scope) {
+                    e.1 += r.spend;
+                }
             }
         };
-        add(KeyRecord::TABLE, KeyRecord::ID, &r.api_key_hash);
+        use crate::budget::BudgetScope;
+        add(
+            KeyRecord::TABLE,
+            KeyRecord::ID,
+            &r.api_key_hash,
+            BudgetScope::Key,
+        );
         if let Some(u) = &r.user_id {
-            add(UserRecord::TABLE, UserRecord::ID, u);
+            add(UserRecord::TABLE, UserRecord::ID, u, BudgetScope::User);
         }
         if let Some(t) = &r.team_id {
-            add(TeamRecord::TABLE, TeamRecord::ID, t);
+            add(TeamRecord::TABLE, TeamRecord::ID, t, BudgetScope::Team);
         }
     }
     sums.into_iter()
-        .map(|((table, id_col, id), amount)| Increment {
+        .map(|((table, id_col, id), (amount, release))| Increment {
             table,
             id_col,
             id,
             amount,
+            release,
         })
         .collect()
 }
@@ -704,10 +721,21 @@ macro_rules! shared_sql {
                 let mut qb: __Qb<Db> =
                     __Qb::new(format!("UPDATE {} SET spend = spend + ", inc.table));
                 qb.push_bind(inc.amount);
+                if inc.release > 0.0 {
+                    qb.push(", reserved = CASE WHEN reserved > ");
+                    qb.push_bind(inc.release);
+                    qb.push(" THEN reserved - ");
+                    qb.push_bind(inc.release);
+                    qb.push(" ELSE 0 END");
+                }
                 qb.push(format!(" WHERE {} = ", inc.id_col));
                 qb.push_bind(inc.id);
                 qb.build().execute(&mut *tx).await.map_err(__db_error)?;
             }
+            // End-user and global budget counters (`budget_sql!`), in the same transaction.
+            apply_budget_increments(&mut tx, records, &inserted).await?;
+            // Daily report aggregates (`reports_sql!`), in the same transaction.
+            upsert_daily_spend(&mut tx, records, &inserted).await?;
             tx.commit().await.map_err(__db_error)?;
             Ok(inserted.len())
         }
@@ -743,6 +771,10 @@ macro_rules! shared_sql {
             if let Some(limit) = filter.limit {
                 qb.push(" LIMIT ");
                 qb.push_bind(i64::from(limit));
+                if let Some(offset) = filter.offset {
+                    qb.push(" OFFSET ");
+                    qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+                }
             }
             let rows = qb.build().fetch_all(pool).await.map_err(__db_error)?;
             __decode_all(&rows)

@@ -139,6 +139,8 @@ impl Reader for RowReader<'_> {
 }
 
 super::shared::shared_sql!();
+crate::budget::budget_sql!();
+super::reports::reports_sql!();
 
 #[cfg(test)]
 mod tests {
