@@ -5,10 +5,13 @@
 
 mod anthropic;
 mod bedrock;
+mod budgets;
 mod cache;
+mod callbacks;
 mod clients;
 mod cohere;
 mod deploy;
+mod durability;
 mod gemini;
 mod harness;
 mod keys;
@@ -16,9 +19,12 @@ mod messages;
 mod metrics;
 mod ollama;
 mod openai_compat;
+mod otel;
 mod prices;
 mod providers;
 mod ratelimits;
+mod reload;
+mod replicas;
 mod routing;
 
 use std::process::Command;

@@ -13,9 +13,14 @@
 //!   `proxy_batch_write_at` or as soon as a batch fills, keeps records across write failures and
 //!   drains everything on shutdown. The same transaction adds each row's spend to its key's,
 //!   user's and team's counters; the key cache sees the spend as soon as it is queued.
+//! - [`budget`]: budget reservations (in the database, shared by replicas, or in memory);
+//!   [`EndUserRecord`]/[`BudgetRecord`], LiteLLM's end users and budget objects; [`reset`]:
+//!   calendar-aligned `budget_reset_at` and the lease-guarded reset job.
 //! - [`RateLimiter`] (`ratelimit`): `rpm_limit`, `tpm_limit` and `max_parallel_requests` per
 //!   key, user, team, end user and key+model, in memory or on Redis (one Lua script per check).
 
+pub mod budget;
+mod customers;
 mod duration;
 mod error;
 mod keys;
@@ -23,9 +28,14 @@ mod ledger;
 mod master_key;
 pub mod ratelimit;
 mod records;
+pub mod reports;
+pub mod reset;
+pub mod retention;
 mod spend;
 mod store;
 
+pub use budget::{BudgetExceeded, BudgetLimit, BudgetScope, LocalBudgets};
+pub use customers::{BudgetPatch, BudgetRecord, CustomerPatch, EndUserRecord};
 pub use duration::{deadline_after, BudgetDuration};
 pub use error::AuthError;
 pub use keys::{abbreviate_key, generate_key, Cached, KeyCache};
@@ -39,5 +49,7 @@ pub use records::{
     check_members, KeyPatch, KeyRecord, LimitsPatch, Patch, PatchError, TeamMember, TeamPatch,
     TeamRecord, UserPatch, UserRecord, USER_ROLES,
 };
+pub use reports::{DailyFilter, DailyMetrics, DailyOrder, DailyQuery, DailySpendRow, Dimension};
+pub use retention::Retention;
 pub use spend::{SpendLogFilter, SpendLogRow, SpendRecord};
 pub use store::{Dialect, KeyColumn, KeyFilter, Page, SpendOf, Store};

@@ -195,7 +195,9 @@ impl TeamRecord {
 pub type Patch<T> = Option<Option<T>>;
 
 /// Deserializes a present field (even `null`) as `Some(..)`, so absent and `null` differ.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Patch<T>, D::Error> {
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Patch<T>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -207,7 +209,7 @@ pub struct PatchError {
 }
 
 impl PatchError {
-    fn new(param: &'static str, message: impl Into<String>) -> PatchError {
+    pub(crate) fn new(param: &'static str, message: impl Into<String>) -> PatchError {
         PatchError {
             param,
             message: message.into(),
@@ -215,19 +217,19 @@ impl PatchError {
     }
 }
 
-fn set<T: Clone>(field: &mut T, patch: &Option<T>) {
+pub(crate) fn set<T: Clone>(field: &mut T, patch: &Option<T>) {
     if let Some(v) = patch {
         *field = v.clone();
     }
 }
 
-fn set_opt<T: Clone>(field: &mut Option<T>, patch: &Patch<T>) {
+pub(crate) fn set_opt<T: Clone>(field: &mut Option<T>, patch: &Patch<T>) {
     if let Some(v) = patch {
         *field = v.clone();
     }
 }
 
-fn check_budget(param: &'static str, v: &Patch<f64>) -> Result<(), PatchError> {
+pub(crate) fn check_budget(param: &'static str, v: &Patch<f64>) -> Result<(), PatchError> {
     match v {
         Some(Some(b)) if !b.is_finite() || *b < 0.0 => Err(PatchError::new(
             param,
@@ -237,7 +239,7 @@ fn check_budget(param: &'static str, v: &Patch<f64>) -> Result<(), PatchError> {
     }
 }
 
-fn check_limit(param: &'static str, v: &Patch<i64>) -> Result<(), PatchError> {
+pub(crate) fn check_limit(param: &'static str, v: &Patch<i64>) -> Result<(), PatchError> {
     match v {
         Some(Some(n)) if *n < 0 => Err(PatchError::new(
             param,
@@ -318,8 +320,8 @@ impl LimitsPatch {
                 *t.budget_reset_at = None;
             }
             Some(Some(d)) => {
-                let next =
-                    deadline_after(d, now).map_err(|m| PatchError::new("budget_duration", m))?;
+                let next = crate::reset::next_reset(d, now)
+                    .map_err(|m| PatchError::new("budget_duration", m))?;
                 *t.budget_duration = Some(d.clone());
                 *t.budget_reset_at = Some(next);
             }

@@ -75,4 +75,6 @@ pub struct SpendLogFilter {
     pub end_time: Option<DateTime<Utc>>,
     /// At most this many rows; `None` reads all.
     pub limit: Option<u32>,
+    /// Skip this many rows first (pagination; only with `limit`).
+    pub offset: Option<u64>,
 }

@@ -55,6 +55,11 @@ pub struct Caller {
     pub team_spend: f64,
     pub user: Option<Arc<UserRecord>>,
     pub user_spend: f64,
+    /// The end user the request names (`x-litellm-end-user-id` or the body's `user`).
+    pub end_user_id: Option<String>,
+    /// Its stored record and budget, when it has one (`budget_reserve::load_end_user`).
+    pub end_user: Option<Arc<litellm_auth::EndUserRecord>>,
+    pub end_user_budget: Option<Arc<litellm_auth::BudgetRecord>>,
 }
 
 impl Caller {
@@ -98,6 +103,8 @@ pub struct Auth {
     custom_header: Option<String>,
     db: Option<KeyDb>,
     budget_exceeded_status: StatusCode,
+    /// The router, whose deployments' `model_info.access_groups` expand `models` lists.
+    router: Option<litellm_router::Router>,
 }
 
 /// Whether `model` is in a `models` list: empty means every model, as do
@@ -131,6 +138,7 @@ impl Auth {
             custom_header: custom_header.map(|h| h.to_ascii_lowercase()),
             db: None,
             budget_exceeded_status: DEFAULT_BUDGET_EXCEEDED_STATUS,
+            router: None,
         }
     }
 
@@ -291,8 +299,28 @@ impl Auth {
         let Some(key) = &caller.key else {
             return Ok(());
         };
+        self.model_access(caller, model)?;
+        self.check_budgets(caller, key)
+    }
+
+    /// Expands `models` lists with the access groups of `router`'s deployments
+    /// (`model_info.access_groups`), read at each check so a config reload applies at once.
+    pub fn with_router(mut self, router: litellm_router::Router) -> Self {
+        self.router = Some(router);
+        self
+    }
+
+    /// Whether the caller's key and team may use `model` (their `models`, access groups and
+    /// `all-team-models`); budgets are not looked at. The master key and anonymous callers may.
+    pub fn model_access(&self, caller: &Caller, model: &str) -> Result<(), ApiError> {
+        let Some(key) = &caller.key else {
+            return Ok(());
+        };
+        let allow = |models: &[String]| {
+            crate::routes::access::models_allow(models, model, self.router.as_ref())
+        };
         let uses_team_models = key.models.iter().any(|m| m == "all-team-models");
-        if !uses_team_models && !model_allowed(&key.models, model) {
+        if !uses_team_models && !allow(&key.models) {
             return Err(access_denied(
                 "key_model_access_denied",
                 format!(
@@ -303,7 +331,7 @@ impl Auth {
             ));
         }
         if let Some(team) = &caller.team {
-            if !model_allowed(&team.models, model) {
+            if !allow(&team.models) {
                 return Err(access_denied(
                     "team_model_access_denied",
                     format!(
@@ -314,6 +342,11 @@ impl Auth {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The budget checks of [`Auth::authorize`] (after its model checks).
+    fn check_budgets(&self, caller: &Caller, key: &KeyRecord) -> Result<(), ApiError> {
         let over = |spend: f64, max: Option<f64>| max.is_some_and(|m| spend >= m);
         if over(caller.key_spend, key.max_budget) {
             let who = key.key_alias.as_deref().unwrap_or(&key.token);
@@ -364,6 +397,11 @@ impl Auth {
             "Authentication Error, only the proxy admin (the master key, or a key of a \
              proxy_admin user) may call this route.",
         ))
+    }
+
+    /// The status of a `budget_exceeded` refusal.
+    pub fn budget_exceeded_status(&self) -> StatusCode {
+        self.budget_exceeded_status
     }
 
     fn budget_exceeded(&self, message: String) -> ApiError {

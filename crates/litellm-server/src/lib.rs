@@ -5,13 +5,17 @@
 //! the config.yaml format; lower crates take plain typed configs.
 
 pub mod auth;
+pub mod budget_reserve;
 pub mod cache;
+pub mod callbacks;
 pub mod config;
 pub mod error;
 pub mod headers;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod otel;
+pub mod reload;
 pub mod routes;
 pub mod spend;
 pub mod state;
@@ -49,6 +53,8 @@ pub struct ServeOptions {
     /// Bind address; `None` picks `0.0.0.0` with a master key and `127.0.0.1` without one.
     pub host: Option<String>,
     pub port: u16,
+    /// The config file `config` came from, re-read on `SIGHUP` and `POST /config/reload`.
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 /// Errors that stop the server from starting or running.
@@ -103,6 +109,7 @@ pub fn app(state: AppState) -> axum::Router {
         .route("/health/liveness", get(health::liveliness))
         .route("/health/readiness", get(health::readiness))
         .route("/health", get(health::health))
+        .route("/config/reload", post(reload::reload_config))
         .route("/metrics", get(metrics::metrics_endpoint))
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::docs_page))
@@ -110,6 +117,16 @@ pub fn app(state: AppState) -> axum::Router {
         .merge(routes::management_routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        // A key's `allowed_routes`, for every route.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::access::enforce_allowed_routes,
+        ))
+        // Inside the metrics scope, so the request's labels are known when it ends.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            callbacks::track,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -181,10 +198,16 @@ pub async fn serve(
         .database_url
         .clone()
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+    let retention = routes::reports::retention(&config).map_err(ServeError::Config)?;
+    if let Some(tz) = &config.litellm_settings.timezone {
+        litellm_auth::reset::set_timezone(tz)
+            .map_err(|e| ServeError::Config(format!("litellm_settings.timezone: {e}")))?;
+    }
     let ledger = Ledger::connect(
         &db_url,
         LedgerOptions {
             flush_interval: state::batch_interval(&config),
+            key_cache_ttl: state::key_cache_ttl(&config),
             ..LedgerOptions::default()
         },
     )
@@ -192,6 +215,11 @@ pub async fn serve(
     .map_err(|e| ServeError::Startup(format!("cannot open the database: {e}")))?;
 
     let state = AppState::new(&config, router, Some(ledger.clone()));
+    let retention = retention.map(|r| {
+        // A random name for this process's hold on the job's lease row.
+        let holder = litellm_auth::hash_token(&litellm_auth::generate_key())[..16].to_string();
+        r.spawn(ledger.store().clone(), holder)
+    });
     let addr = format!("{host}:{}", opts.port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -209,6 +237,13 @@ pub async fn serve(
 
     let token = CancellationToken::new();
     routes::health::spawn_background_checks(&state, token.clone());
+    budget_reserve::spawn_reset_job(&state, &config, token.clone());
+    let reloader = opts
+        .config_path
+        .map(|p| std::sync::Arc::new(reload::Reloader::new(p)));
+    #[cfg(unix)]
+    reload::spawn_sighup_listener(state.clone(), reloader.clone(), token.clone())
+        .map_err(|e| ServeError::Startup(format!("cannot listen for SIGHUP: {e}")))?;
     let signal = token.clone();
     tokio::spawn(async move {
         shutdown.await;
@@ -222,8 +257,12 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    let server = axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(token.clone().cancelled_owned());
+    let mut routes = app(state.clone());
+    if let Some(r) = reloader {
+        routes = routes.layer(axum::Extension(r));
+    }
+    let server =
+        axum::serve(listener, routes).with_graceful_shutdown(token.clone().cancelled_owned());
     let drained = tokio::select! {
         r = server => r.map_err(|e| ServeError::Startup(format!("server error: {e}"))),
         _ = async { token.cancelled().await; tokio::time::sleep(DRAIN_TIMEOUT).await } => {
@@ -232,6 +271,9 @@ pub async fn serve(
         }
     };
 
+    if let Some(job) = retention {
+        job.abort();
+    }
     // Streams dropped above queue their spend records on these tasks; wait for them, then write
     // everything still queued.
     state.tasks.close();
@@ -239,6 +281,8 @@ pub async fn serve(
     if let Err(e) = ledger.shutdown().await {
         tracing::error!(error = %e, "could not flush spend records at shutdown");
     }
+    // Webhook events and trace spans still queued.
+    state.callbacks.shutdown().await;
     tracing::info!("stopped");
     drained
 }

@@ -65,8 +65,19 @@ fn model_limit(metadata: &serde_json::Map<String, Value>, field: &str, model: &s
 /// the key's per-model limits (`model_rpm_limit` / `model_tpm_limit` in the key's metadata,
 /// else in the team's, as LiteLLM's `get_key_model_rpm_limit`).
 pub fn descriptors(caller: &Caller, model: &str) -> Vec<Descriptor> {
+    // The end user's limits come from its budget object (`/customer/new` with rpm_limit, ...).
+    let end_user = caller
+        .end_user
+        .as_ref()
+        .zip(caller.end_user_budget.as_ref())
+        .map(|(e, b)| Descriptor {
+            scope: Scope::EndUser,
+            id: e.user_id.clone(),
+            label: format!("end user {}", e.user_id),
+            limits: Limits::from_stored(b.rpm_limit, b.tpm_limit, b.max_parallel_requests),
+        });
     let Some(key) = &caller.key else {
-        return Vec::new();
+        return end_user.into_iter().collect();
     };
     let key_label = match &key.key_alias {
         Some(alias) => format!("key {} (key_alias {alias})", key.key_name),
@@ -94,6 +105,7 @@ pub fn descriptors(caller: &Caller, model: &str) -> Vec<Descriptor> {
             limits: Limits::from_stored(team.rpm_limit, team.tpm_limit, team.max_parallel_requests),
         });
     }
+    out.extend(end_user);
     let source = |field: &str| {
         model_limit(&key.metadata, field, model).or_else(|| {
             caller

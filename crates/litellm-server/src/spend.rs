@@ -65,6 +65,8 @@ impl CallFacts {
             response_model: None,
             usage: None,
             status: "success",
+            end_user: caller.end_user_id.clone(),
+            budget: None,
         }
     }
 }
@@ -88,11 +90,24 @@ pub struct CallFacts {
     pub response_model: Option<String>,
     pub usage: Option<Usage>,
     pub status: &'static str,
+    /// The end user (`x-litellm-end-user-id` or the body's `user`).
+    pub end_user: Option<String>,
+    /// The call's budget reservation, settled when its record is made.
+    pub budget: crate::budget_reserve::HoldRef,
 }
 
 /// The ledger record for a call routed to `route`, costing `spend` USD (from [`cost`], which
 /// the caller has already computed for the `x-litellm-response-cost` header).
 pub fn record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord {
+    let hold = facts.budget.clone();
+    let mut rec = build_record(route, facts, spend);
+    if let Some(h) = hold {
+        h.settle(&mut rec);
+    }
+    rec
+}
+
+fn build_record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord {
     let usage = facts.usage.clone().unwrap_or_default();
     SpendRecord {
         request_id: facts.request_id,
@@ -116,7 +131,7 @@ pub fn record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord {
             .unwrap_or_default()
             .to_string(),
         user: facts.user.clone(),
-        end_user: facts.user,
+        end_user: facts.end_user.clone().or_else(|| facts.user.clone()),
         team_id: facts.team_id.clone(),
         user_id: facts.user_id.clone(),
         metadata: serde_json::json!({
@@ -129,5 +144,15 @@ pub fn record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord {
         request_tags: Vec::new(),
         cache_hit: false,
         status: facts.status.to_string(),
+    }
+}
+
+/// Hands a finished call's record to the callbacks (access log, traces, webhooks; see
+/// `callbacks.rs`) and queues it on the ledger unless spend logs are off. Every handler's
+/// success path ends here.
+pub async fn log(state: &crate::state::AppState, rec: SpendRecord) {
+    crate::callbacks::on_record(state, &rec);
+    if let Some(ledger) = state.spend_ledger() {
+        ledger.record(rec).await;
     }
 }

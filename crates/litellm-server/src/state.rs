@@ -26,6 +26,8 @@ pub struct Settings {
     pub disable_spend_logs: bool,
     /// `require_auth_for_metrics_endpoint` (litellm_settings or general_settings; default true).
     pub require_auth_for_metrics: bool,
+    /// `litellm_settings.max_budget`, reported by `/global/spend`.
+    pub global_max_budget: Option<f64>,
 }
 
 /// Everything a handler needs.
@@ -47,6 +49,10 @@ pub struct AppState {
     pub limiter: litellm_auth::RateLimiter,
     /// The response cache (`litellm_settings.cache: true`), if enabled.
     pub cache: Option<crate::cache::ResponseCache>,
+    /// Access log, OpenTelemetry traces and `generic_api` webhooks (see `callbacks.rs`).
+    pub callbacks: Arc<crate::callbacks::Callbacks>,
+    /// Where budget reservations are kept (`budget_reserve.rs`).
+    pub budget_reservations: crate::budget_reserve::Reservations,
 }
 
 impl std::fmt::Debug for AppState {
@@ -67,7 +73,8 @@ impl AppState {
             .max_request_size_mb
             .filter(|m| m.is_finite() && *m > 0.0)
             .unwrap_or(DEFAULT_MAX_REQUEST_SIZE_MB);
-        let mut auth = Auth::new(master_key, general.litellm_key_header_name.clone());
+        let mut auth = Auth::new(master_key, general.litellm_key_header_name.clone())
+            .with_router(router.clone());
         if let Some(l) = &ledger {
             auth = auth.with_key_db(KeyDb {
                 store: l.store().clone(),
@@ -83,9 +90,17 @@ impl AppState {
         }
         let metrics = Arc::new(crate::metrics::Metrics::new());
         metrics.init_deployments(&router);
-        router.set_observer(Arc::new(crate::metrics::MetricsObserver(metrics.clone())));
+        router.set_observer(Arc::new(crate::callbacks::Observers(vec![
+            Arc::new(crate::metrics::MetricsObserver(metrics.clone())),
+            Arc::new(crate::callbacks::CallbackObserver),
+        ])));
+        let callbacks = Arc::new(crate::callbacks::Callbacks::from_config(config));
         let health = Arc::new(crate::routes::health::HealthChecks::from_config(config));
         let limiter = crate::limits::limiter_for(&config.router_settings);
+        let budget_reservations = crate::budget_reserve::Reservations::choose(
+            config.general_settings.budget_reservations.as_deref(),
+            ledger.as_ref().map(|l| l.store()),
+        );
         AppState {
             router,
             auth,
@@ -98,6 +113,7 @@ impl AppState {
                     .require_auth_for_metrics_endpoint
                     .or(config.litellm_settings.require_auth_for_metrics_endpoint)
                     .unwrap_or(true),
+                global_max_budget: config.litellm_settings.max_budget,
             }),
             tasks: TaskTracker::new(),
             started_at: litellm_core::unix_now(),
@@ -105,6 +121,8 @@ impl AppState {
             health,
             limiter,
             cache: crate::cache::from_config(config),
+            callbacks,
+            budget_reservations,
         }
     }
 
@@ -116,6 +134,18 @@ impl AppState {
             self.ledger.as_ref()
         }
     }
+}
+
+/// `general_settings.user_api_key_cache_ttl` as a duration (default 60 s, LiteLLM's): how long
+/// this replica trusts its cached keys, users and teams, so the longest an update, block or
+/// delete made through another replica takes to reach this one.
+pub fn key_cache_ttl(config: &ProxyConfig) -> Duration {
+    config
+        .general_settings
+        .user_api_key_cache_ttl
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(60))
 }
 
 /// `proxy_batch_write_at` as a duration (default 10 s).

@@ -36,6 +36,8 @@ struct Accounting {
     labels: crate::metrics::RequestLabels,
     /// The call's rate-limit reservation: finished when the stream ends, or on drop.
     limits: crate::limits::CallLimits,
+    /// The request's callback scope (attempts, trace parent), for its event at the end.
+    scope: Option<crate::callbacks::CallScope>,
 }
 
 impl Accounting {
@@ -119,9 +121,6 @@ impl Drop for Accounting {
         }
         self.recorded = true;
         self.record_metrics();
-        let Some(ledger) = self.state.spend_ledger().cloned() else {
-            return;
-        };
         let mut facts = self.facts.clone();
         facts.end = SystemTime::now();
         let estimated = facts.usage.is_none();
@@ -140,6 +139,10 @@ impl Drop for Accounting {
                 m.insert("usage_estimated".into(), serde_json::Value::Bool(true));
             }
         }
+        crate::callbacks::on_stream_end(&self.state, self.scope.as_ref(), &rec);
+        let Some(ledger) = self.state.spend_ledger().cloned() else {
+            return;
+        };
         self.state
             .tasks
             .spawn(async move { ledger.record(rec).await });
@@ -212,6 +215,7 @@ pub fn sse_body_limited(
             recorded: false,
             labels: crate::metrics::current_labels(),
             limits,
+            scope: crate::callbacks::take_over_for_stream(),
         },
         client_wants_usage: call.client_wants_usage,
         phase: Phase::Streaming,

@@ -298,7 +298,7 @@ model_lists: []
     let loaded = parse_ok(yaml);
     let expected = [
         "router_settings.provider_budget_config: not supported yet; ignored",
-        "litellm_settings.success_callback: not supported yet; ignored",
+        "litellm_settings.success_callback: callback `langfuse` not supported yet; ignored",
         "litellm_settings.cache_params.similarity_threshold: not supported yet; ignored",
         "general_settings.alerting: not supported yet; ignored",
         "guardrails: section not supported yet; ignored",

@@ -36,6 +36,8 @@ pub struct ProxyConfig {
     pub general_settings: GeneralSettings,
     /// The file's `environment_variables` section (values already stringified).
     pub environment_variables: BTreeMap<String, String>,
+    /// The top-level `callback_settings` section: per-callback settings by name.
+    pub callback_settings: BTreeMap<String, crate::callbacks::CallbackSettings>,
 }
 
 impl fmt::Debug for ProxyConfig {
@@ -50,6 +52,7 @@ impl fmt::Debug for ProxyConfig {
                 "environment_variables",
                 &self.environment_variables.keys().collect::<Vec<_>>(),
             )
+            .field("callback_settings", &self.callback_settings)
             .finish()
     }
 }
@@ -103,6 +106,10 @@ pub struct LitellmSettings {
     pub default_fallbacks: Option<Vec<String>>,
     /// HTTP status of a `budget_exceeded` error (default 422, as LiteLLM 1.109).
     pub budget_exceeded_status_code: Option<u16>,
+    /// The proxy-wide budget in USD (reported by `/global/spend` as `max_budget`).
+    pub max_budget: Option<f64>,
+    /// The timezone budget resets align to (`1d` resets at local midnight; default UTC).
+    pub timezone: Option<String>,
     /// A price map in LiteLLM's `model_prices_and_context_window.json` format, merged over the
     /// built-in price table at start-up (after `LITELLM_MODEL_COST_MAP`).
     pub model_cost_map_path: Option<PathBuf>,
@@ -111,6 +118,13 @@ pub struct LitellmSettings {
     /// The response cache switch (`cache: true`) and its parameters.
     pub cache: Option<bool>,
     pub cache_params: Option<crate::cache::CacheParams>,
+    /// Logging callbacks (`otel`, `generic_api`, or a `callback_settings` name), on success
+    /// and failure; `success_callback` / `failure_callback` for one kind of event only.
+    pub callbacks: Option<Vec<String>>,
+    pub success_callback: Option<Vec<String>>,
+    pub failure_callback: Option<Vec<String>>,
+    /// Keep message contents out of every callback (webhook events, trace spans, debug logs).
+    pub turn_off_message_logging: Option<bool>,
 }
 
 /// `general_settings`: the proxy server's own settings.
@@ -138,6 +152,20 @@ pub struct GeneralSettings {
     pub background_health_checks: bool,
     /// Seconds between background health checks (default 300).
     pub health_check_interval: Option<f64>,
+    /// Delete spend logs older than this (`"7d"`, `"30d"`, `"24h"`); daily aggregates are kept.
+    pub maximum_spend_logs_retention_period: Option<String>,
+    /// How often the retention cleanup runs (default `"1d"`).
+    pub maximum_spend_logs_retention_interval: Option<String>,
+    /// Seconds this replica caches keys, users and teams (default 60): the longest another
+    /// replica's update, block or delete takes to reach this one.
+    pub user_api_key_cache_ttl: Option<f64>,
+    /// Where budget reservations live: `database` (shared by replicas; the default on
+    /// PostgreSQL) or `memory` (this replica only; the default on SQLite).
+    pub budget_reservations: Option<String>,
+    /// Seconds between budget-reset passes: a pass runs every `min_time` plus up to
+    /// `max_time - min_time` of jitter (LiteLLM's names; defaults 597 and 605).
+    pub proxy_budget_rescheduler_min_time: Option<f64>,
+    pub proxy_budget_rescheduler_max_time: Option<f64>,
 }
 
 impl fmt::Debug for GeneralSettings {
@@ -327,6 +355,7 @@ pub(crate) struct RawConfig {
     pub router_settings: RouterSettings,
     pub litellm_settings: LitellmSettings,
     pub general_settings: GeneralSettings,
+    pub callback_settings: BTreeMap<String, crate::callbacks::CallbackSettings>,
 }
 
 /// Deserializes the typed sections, collecting the paths of ignored keys. A type error at a

@@ -27,7 +27,13 @@ pub(crate) fn finish(
         mut router_settings,
         litellm_settings,
         general_settings,
+        callback_settings,
     } = raw;
+    warnings.extend(crate::callbacks::config_warnings(
+        &litellm_settings,
+        &callback_settings,
+        lookup,
+    ));
 
     // A value written in router_settings wins over the same value in litellm_settings.
     let written = |section: &str, key: &str| {
@@ -148,6 +154,7 @@ pub(crate) fn finish(
         litellm_settings,
         general_settings,
         environment_variables: BTreeMap::new(),
+        callback_settings,
     })
 }
 

@@ -187,15 +187,13 @@ impl Hit<'_> {
 
     /// Records the hit in the spend log: cost 0, `cache_hit` true, the cached usage.
     async fn record(self, route: &RouteInfo, usage: Option<litellm_core::Usage>, model: String) {
-        if let Some(ledger) = self.state.spend_ledger() {
-            let mut facts = self.facts;
-            facts.end = SystemTime::now();
-            facts.usage = usage;
-            facts.response_model = Some(model);
-            let mut rec = spend::record(route, facts, 0.0);
-            rec.cache_hit = true;
-            ledger.record(rec).await;
-        }
+        let mut facts = self.facts;
+        facts.end = SystemTime::now();
+        facts.usage = usage;
+        facts.response_model = Some(model);
+        let mut rec = spend::record(route, facts, 0.0);
+        rec.cache_hit = true;
+        spend::log(self.state, rec).await;
     }
 
     /// Answers a chat request from the cache: JSON, or an SSE replay when it asked to stream.

@@ -78,11 +78,13 @@ async fn run(
 ) -> Result<Response, ApiError> {
     let t0 = Instant::now();
     let start = SystemTime::now();
-    let caller = state.auth.check(&headers).await?;
+    let mut caller = state.auth.check(&headers).await?;
     let mut req: ChatRequest = crate::routes::parse_body(body, path_model.as_deref())?;
     crate::routes::require_model(&req.model)?;
     crate::metrics::note_caller(&caller, &req.model, req.user.as_deref());
     state.auth.authorize(&caller, &req.model)?;
+    crate::budget_reserve::load_end_user(&state, &mut caller, &headers, req.user.as_deref())
+        .await?;
     let requested_model = req.model.clone();
     if let Some(target) = caller.model_alias(&req.model) {
         req.model = target;
@@ -93,15 +95,19 @@ async fn run(
             "messages must contain at least one message",
         ));
     }
+    // Budgets before rate limits (LiteLLM's order); a refused call holds nothing.
+    let budget_hold =
+        crate::budget_reserve::reserve_chat(&state, &caller, &req.model, &req).await?;
     let limits = crate::limits::check(&state.limiter, &caller, &requested_model).await?;
     let call_id = uuid::Uuid::new_v4().to_string();
-    let facts = CallFacts::start(
+    let mut facts = CallFacts::start(
         call_id.clone(),
         "acompletion",
         &caller,
         req.user.clone(),
         start,
     );
+    facts.budget = budget_hold;
     // The response cache: `cache` controls never reach the upstream.
     let cache_control = req.extra.remove("cache");
     let cache_plan = match &state.cache {
@@ -214,14 +220,10 @@ async fn run(
         crate::routes::cache::key_header(&mut resp_headers, plan);
         crate::routes::cache::store(&state, plan, &routed.response);
     }
-    if let Some(ledger) = state.spend_ledger() {
-        let mut facts = facts;
-        facts.end = SystemTime::now();
-        facts.usage = routed.response.usage.clone();
-        facts.response_model = Some(routed.response.model.clone());
-        ledger
-            .record(spend::record(&routed.route, facts, cost))
-            .await;
-    }
+    let mut facts = facts;
+    facts.end = SystemTime::now();
+    facts.usage = routed.response.usage.clone();
+    facts.response_model = Some(routed.response.model.clone());
+    spend::log(&state, spend::record(&routed.route, facts, cost)).await;
     Ok((resp_headers, axum::Json(routed.response)).into_response())
 }

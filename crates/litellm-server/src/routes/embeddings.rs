@@ -60,11 +60,13 @@ async fn run(
 ) -> Result<Response, ApiError> {
     let t0 = Instant::now();
     let start = SystemTime::now();
-    let caller = state.auth.check(&headers).await?;
+    let mut caller = state.auth.check(&headers).await?;
     let mut req: EmbeddingRequest = crate::routes::parse_body(body, path_model.as_deref())?;
     crate::routes::require_model(&req.model)?;
     crate::metrics::note_caller(&caller, &req.model, req.user.as_deref());
     state.auth.authorize(&caller, &req.model)?;
+    crate::budget_reserve::load_end_user(&state, &mut caller, &headers, req.user.as_deref())
+        .await?;
     let requested_model = req.model.clone();
     if let Some(target) = caller.model_alias(&req.model) {
         req.model = target;
@@ -83,6 +85,10 @@ async fn run(
             ));
         }
     }
+    let prompt_tokens = litellm_router::tokens::embedding_input_tokens(&req.input);
+    let budget_hold =
+        crate::budget_reserve::reserve_tokens(&state, &caller, &req.model, prompt_tokens, Some(0))
+            .await?;
     let limits = crate::limits::check(&state.limiter, &caller, &requested_model).await?;
     let user = req.user.clone();
     // The response cache: `cache` controls never reach the upstream.
@@ -159,14 +165,11 @@ async fn run(
         crate::routes::cache::key_header(&mut resp_headers, plan);
         crate::routes::cache::store(&state, plan, &routed.response);
     }
-    if let Some(ledger) = state.spend_ledger() {
-        let mut facts = CallFacts::start(call_id, "aembedding", &caller, user, start);
-        facts.end = SystemTime::now();
-        facts.response_model = Some(routed.response.model.clone());
-        facts.usage = usage;
-        ledger
-            .record(spend::record(&routed.route, facts, cost))
-            .await;
-    }
+    let mut facts = CallFacts::start(call_id, "aembedding", &caller, user, start);
+    facts.budget = budget_hold;
+    facts.end = SystemTime::now();
+    facts.response_model = Some(routed.response.model.clone());
+    facts.usage = usage;
+    spend::log(&state, spend::record(&routed.route, facts, cost)).await;
     Ok((resp_headers, axum::Json(routed.response)).into_response())
 }

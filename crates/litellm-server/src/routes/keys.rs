@@ -169,6 +169,15 @@ async fn update_inner(
     let mut rec = load(&db, &token, &litellm_auth::abbreviate_key(shown)).await?;
     patch.apply(&mut rec, Utc::now()).map_err(patch_error)?;
     check_team(&db, &rec).await?;
+    if patch.limits.spend.is_some() {
+        // A spend reset covers every call made before it: write the queued spend records
+        // first, or they would land on top of the new value.
+        if let Some(ledger) = &state.ledger {
+            if let Err(e) = ledger.flush().await {
+                tracing::warn!(error = %e, "could not write queued spend before a spend reset");
+            }
+        }
+    }
     save(&db, &token, &rec, patch.limits.spend).await?;
     let rec = load(&db, &token, shown).await?;
     let mut v = to_json(&rec);

@@ -176,13 +176,28 @@ async fn run(
 ) -> Result<Response, ApiError> {
     let t0 = Instant::now();
     let start = SystemTime::now();
-    let (caller, req, requested_model) = admit(&state, &headers, body).await?;
+    let (mut caller, req, requested_model) = admit(&state, &headers, body).await?;
+    let end_user = req
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("user_id"))
+        .and_then(serde_json::Value::as_str);
+    crate::budget_reserve::load_end_user(&state, &mut caller, &headers, end_user).await?;
     if req.max_tokens.is_none() {
         return Err(ApiError::bad_request(
             Some("max_tokens"),
             "max_tokens: Field required",
         ));
     }
+    // Budgets before rate limits (LiteLLM's order): the prompt estimate and `max_tokens`.
+    let budget_hold = crate::budget_reserve::reserve_tokens(
+        &state,
+        &caller,
+        &req.model,
+        ingress::estimate_input_tokens(&req),
+        req.max_tokens,
+    )
+    .await?;
     let limits = crate::limits::check(&state.limiter, &caller, &requested_model).await?;
     let opts = IngressOptions {
         native: served_only_by_anthropic(&state.router, &req.model),
@@ -193,13 +208,14 @@ async fn run(
     let model_for_events = req.model.clone();
     let mut chat = ingress::to_chat_request(req, &opts).map_err(ApiError::from)?;
     let call_id = uuid::Uuid::new_v4().to_string();
-    let facts = CallFacts::start(
+    let mut facts = CallFacts::start(
         call_id.clone(),
         CALL_TYPE,
         &caller,
         chat.user.clone(),
         start,
     );
+    facts.budget = budget_hold;
 
     if stream {
         // Always ask the upstream for usage so streamed calls are billed exactly.
@@ -271,15 +287,11 @@ async fn run(
     );
     caller.key_headers(&mut resp_headers, cost);
     limits.apply_headers(&mut resp_headers);
-    if let Some(ledger) = state.spend_ledger() {
-        let mut facts = facts;
-        facts.end = SystemTime::now();
-        facts.usage = routed.response.usage.clone();
-        facts.response_model = Some(routed.response.model.clone());
-        ledger
-            .record(spend::record(&routed.route, facts, cost))
-            .await;
-    }
+    let mut facts = facts;
+    facts.end = SystemTime::now();
+    facts.usage = routed.response.usage.clone();
+    facts.response_model = Some(routed.response.model.clone());
+    spend::log(&state, spend::record(&routed.route, facts, cost)).await;
     let message = ingress::to_messages_response(&routed.response);
     Ok((resp_headers, axum::Json(message)).into_response())
 }

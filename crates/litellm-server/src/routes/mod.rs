@@ -1,8 +1,11 @@
 //! HTTP routes of the proxy, one module per API area, the management route table, and the
 //! request-body helpers they share.
 
+pub mod access;
+pub mod budgets;
 pub mod cache;
 pub mod chat;
+pub mod customers;
 pub mod docs;
 pub mod embeddings;
 pub mod health;
@@ -11,6 +14,7 @@ pub mod manage;
 pub mod messages;
 pub mod model_info;
 pub mod models;
+pub mod reports;
 pub mod spend;
 pub mod teams;
 pub mod users;
@@ -50,7 +54,25 @@ pub fn management_routes() -> axum::Router<AppState> {
         .route("/team/member_delete", post(teams::member_delete))
         .route("/team/block", post(teams::block))
         .route("/team/unblock", post(teams::unblock))
+        .route("/customer/new", post(customers::new))
+        .route("/customer/info", get(customers::info))
+        .route("/customer/update", post(customers::update))
+        .route("/customer/delete", post(customers::delete))
+        .route("/customer/block", post(customers::block))
+        .route("/customer/unblock", post(customers::unblock))
+        .route("/customer/list", get(customers::list))
+        .route("/budget/new", post(budgets::new))
+        .route("/budget/info", post(budgets::info))
+        .route("/budget/update", post(budgets::update))
+        .route("/budget/delete", post(budgets::delete))
+        .route("/budget/list", get(budgets::list))
         .route("/spend/logs", get(spend::logs))
+        .route("/global/spend", get(reports::global_spend))
+        .route("/global/spend/report", get(reports::global_spend_report))
+        .route("/global/spend/keys", get(reports::global_spend_keys))
+        .route("/global/spend/models", get(reports::global_spend_models))
+        .route("/user/daily/activity", get(reports::user_daily_activity))
+        .route("/team/daily/activity", get(reports::team_daily_activity))
         .route("/cache/ping", get(cache::ping))
         .route("/cache/delete", post(cache::delete))
 }

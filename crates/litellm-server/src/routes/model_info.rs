@@ -4,7 +4,7 @@
 //! no `extra_headers`, `api_base` without its query string); `model_info` is the price table's
 //! entry for the deployment, overlaid with the deployment's own `model_info` and its effective
 //! prices (the ones its calls are billed at), plus its `id`. `?litellm_model_id=` selects one
-//! deployment.
+//! deployment. A virtual key sees only the deployments of models it may use.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -33,9 +33,10 @@ pub async fn model_info(
     headers: HeaderMap,
     query: Result<Query<ModelInfoQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(e) = state.auth.check(&headers).await {
-        return e.into_response();
-    }
+    let caller = match state.auth.check(&headers).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
     let Ok(Query(query)) = query else {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -54,6 +55,8 @@ pub async fn model_info(
                 .as_deref()
                 .is_none_or(|id| d.id == id)
         })
+        // Only deployments of models the caller's key and team may use.
+        .filter(|d| state.auth.model_access(&caller, &d.model_name).is_ok())
         .map(|d| deployment_info(d))
         .collect();
     Json(json!({ "data": data })).into_response()

@@ -1,4 +1,5 @@
-//! `GET /v1/models` (and `/models`): the configured model groups and visible aliases.
+//! `GET /v1/models` (and `/models`): the configured model groups and visible aliases that the
+//! caller's key and team may use (`models`, access groups, `all-team-models`).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -21,10 +22,17 @@ use crate::state::AppState;
     security(("bearer" = []))
 )]
 pub async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(e) = state.auth.check(&headers).await {
-        return e.into_response();
-    }
-    let names = state.router.model_names();
+    let caller = match state.auth.check(&headers).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    // Only the models this key (and its team) may call, as LiteLLM lists them.
+    let names: Vec<String> = state
+        .router
+        .model_names()
+        .into_iter()
+        .filter(|m| state.auth.model_access(&caller, m).is_ok())
+        .collect();
     Json(ModelList::from_ids(
         names.iter().map(String::as_str),
         state.started_at,

@@ -1,7 +1,9 @@
 //! `GET /spend/logs`: stored spend logs in LiteLLM's `LiteLLM_SpendLogs` JSON shape (camel-case
-//! times, `api_key` as the key's hash), filtered by key, user, team, request id and date range.
-//! Needs the master key. Unlike LiteLLM, at most `limit` rows (default 1000, up to 10 000)
-//! come back, newest first, so a large table cannot be read whole by accident.
+//! times, `api_key` as the key's hash), filtered by key, user, team, model (group), request id
+//! and date range, each served by a `(column, start_time)` index. The master key sees every
+//! log; another key only its own (its user's, or its team's when it asks for its team). Unlike
+//! LiteLLM, at most `limit` rows (default 1000, up to 10 000) come back per `page`, newest
+//! first, so a large table cannot be read whole by accident.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -12,7 +14,7 @@ use serde_json::{json, Value};
 
 use litellm_auth::{SpendLogFilter, SpendLogRow};
 
-use super::manage::{admin, num_param, param, params, respond, store_error, token_of, Params};
+use super::manage::{num_param, param, params, respond, store_error, token_of, Params};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -66,10 +68,12 @@ fn row_json(r: &SpendLogRow) -> Value {
         ("api_key" = Option<String>, Query, description = "A key (sk-...) or its hash"),
         ("user_id" = Option<String>, Query, description = "The key owner's user id"),
         ("team_id" = Option<String>, Query, description = "The key's team"),
+        ("model" = Option<String>, Query, description = "The model name the client asked for (model group)"),
         ("request_id" = Option<String>, Query, description = "One call"),
         ("start_date" = Option<String>, Query, description = "From this date (YYYY-MM-DD) or time (RFC 3339)"),
         ("end_date" = Option<String>, Query, description = "Through this date (inclusive) or before this time"),
         ("limit" = Option<u32>, Query, description = "At most this many rows, 1 to 10000 (default 1000)"),
+        ("page" = Option<u64>, Query, description = "1-based page of `limit` rows (default 1)"),
     ),
     responses((status = 200, description = "An array of spend-log rows"), (status = 400, description = "A bad date or limit")),
     security(("bearer" = [])))]
@@ -86,11 +90,12 @@ async fn logs_inner(
     headers: HeaderMap,
     q: Result<Query<Params>, QueryRejection>,
 ) -> Result<Value, ApiError> {
-    admin(&state, &headers).await?;
+    let caller = state.auth.check(&headers).await?;
     let p = params(q)?;
     let owned = |n: &str| param(&p, n).map(str::to_string);
     let limit = num_param(&p, "limit", 1000, 1, 10_000)?;
-    let filter = SpendLogFilter {
+    let page = num_param(&p, "page", 1, 1, u64::from(u32::MAX))?;
+    let mut filter = SpendLogFilter {
         api_key_hash: param(&p, "api_key").map(token_of),
         user_id: owned("user_id"),
         team_id: owned("team_id"),
@@ -101,9 +106,21 @@ async fn logs_inner(
         end_time: param(&p, "end_date")
             .map(|v| parse_date("end_date", v, true))
             .transpose()?,
+        model_group: owned("model"),
         limit: u32::try_from(limit).ok(),
-        ..SpendLogFilter::default()
+        offset: Some((page - 1).saturating_mul(limit)),
     };
+    // A non-admin key reads only its own logs (the same rule as the reports).
+    let mut scope = litellm_auth::DailyFilter {
+        api_key_hash: filter.api_key_hash.take(),
+        user_id: filter.user_id.take(),
+        team_id: filter.team_id.take(),
+        ..litellm_auth::DailyFilter::default()
+    };
+    super::reports::scope(&caller, &mut scope)?;
+    filter.api_key_hash = scope.api_key_hash;
+    filter.user_id = scope.user_id;
+    filter.team_id = scope.team_id;
     let ledger = state.ledger.as_ref().ok_or_else(|| {
         ApiError::bad_request(None, "No database is connected; there are no spend logs")
     })?;
