@@ -183,6 +183,24 @@ impl KeyCache {
         lookup(&m.keys, Some(&m.unwritten.keys), token, self.ttl)
     }
 
+    /// The cached key with hash `token` even past its TTL (for `allow_requests_on_db_unavailable`).
+    pub fn key_stale(&self, token: &str) -> Option<Cached<KeyRecord>> {
+        let m = self.lock();
+        lookup(&m.keys, Some(&m.unwritten.keys), token, Duration::MAX)
+    }
+
+    /// The cached user even past its TTL.
+    pub fn user_stale(&self, user_id: &str) -> Option<Cached<UserRecord>> {
+        let m = self.lock();
+        lookup(&m.users, Some(&m.unwritten.users), user_id, Duration::MAX)
+    }
+
+    /// The cached team even past its TTL.
+    pub fn team_stale(&self, team_id: &str) -> Option<Cached<TeamRecord>> {
+        let m = self.lock();
+        lookup(&m.teams, Some(&m.unwritten.teams), team_id, Duration::MAX)
+    }
+
     /// Caches a key read from the database (`None`: no such key).
     pub fn put_key(&self, token: &str, record: Option<KeyRecord>) -> Cached<KeyRecord> {
         let m = &mut *self.lock();

@@ -103,6 +103,9 @@ pub struct Auth {
     custom_header: Option<String>,
     db: Option<KeyDb>,
     budget_exceeded_status: StatusCode,
+    /// `general_settings.allow_requests_on_db_unavailable`: when the database cannot be read,
+    /// serve keys, users and teams from the cache even past their TTL.
+    allow_stale_on_db_error: bool,
     /// The router, whose deployments' `model_info.access_groups` expand `models` lists.
     router: Option<litellm_router::Router>,
 }
@@ -138,6 +141,7 @@ impl Auth {
             custom_header: custom_header.map(|h| h.to_ascii_lowercase()),
             db: None,
             budget_exceeded_status: DEFAULT_BUDGET_EXCEEDED_STATUS,
+            allow_stale_on_db_error: false,
             router: None,
         }
     }
@@ -153,6 +157,23 @@ impl Auth {
     pub fn with_budget_exceeded_status(mut self, status: StatusCode) -> Self {
         self.budget_exceeded_status = status;
         self
+    }
+
+    /// `allow_requests_on_db_unavailable`: keys (and their users and teams) this replica has
+    /// seen keep working from the cache while the database is down; unknown keys still fail.
+    pub fn with_stale_keys_on_db_error(mut self, allow: bool) -> Self {
+        self.allow_stale_on_db_error = allow;
+        self
+    }
+
+    fn stale<T>(&self, e: AuthError, cached: Option<Cached<T>>) -> Result<Cached<T>, AuthError> {
+        match cached {
+            Some(c) if self.allow_stale_on_db_error => {
+                tracing::warn!(error = %e, "database unavailable: serving a cached key record (allow_requests_on_db_unavailable)");
+                Ok(c)
+            }
+            _ => Err(e),
+        }
     }
 
     /// Whether a master key is set.
@@ -412,8 +433,10 @@ impl Auth {
         if let Some(c) = db.cache.key(hash) {
             return Ok(c);
         }
-        let rec = db.store.key(hash).await?;
-        Ok(db.cache.put_key(hash, rec))
+        match db.store.key(hash).await {
+            Ok(rec) => Ok(db.cache.put_key(hash, rec)),
+            Err(e) => self.stale(e, db.cache.key_stale(hash)),
+        }
     }
 
     async fn load(&self, db: &KeyDb, id: &str, what: Entity) -> Result<Entity, AuthError> {
@@ -421,7 +444,10 @@ impl Auth {
             Entity::Team => {
                 let c = match db.cache.team(id) {
                     Some(c) => c,
-                    None => db.cache.put_team(id, db.store.team(id).await?),
+                    None => match db.store.team(id).await {
+                        Ok(t) => db.cache.put_team(id, t),
+                        Err(e) => self.stale(e, db.cache.team_stale(id))?,
+                    },
                 };
                 c.record
                     .map_or(Entity::Missing, |t| Entity::TeamFound(t, c.spend))
@@ -429,7 +455,10 @@ impl Auth {
             Entity::User => {
                 let c = match db.cache.user(id) {
                     Some(c) => c,
-                    None => db.cache.put_user(id, db.store.user(id).await?),
+                    None => match db.store.user(id).await {
+                        Ok(u) => db.cache.put_user(id, u),
+                        Err(e) => self.stale(e, db.cache.user_stale(id))?,
+                    },
                 };
                 c.record
                     .map_or(Entity::Missing, |u| Entity::UserFound(u, c.spend))

@@ -24,6 +24,8 @@ pub struct Settings {
     pub always_include_stream_usage: bool,
     /// `general_settings.disable_spend_logs`.
     pub disable_spend_logs: bool,
+    /// `litellm_settings.include_cost_in_streaming_usage`: `usage.cost` in a stream's usage chunk.
+    pub include_cost_in_streaming_usage: bool,
     /// `require_auth_for_metrics_endpoint` (litellm_settings or general_settings; default true).
     pub require_auth_for_metrics: bool,
     /// `litellm_settings.max_budget`, reported by `/global/spend`.
@@ -88,6 +90,7 @@ impl AppState {
         {
             auth = auth.with_budget_exceeded_status(status);
         }
+        auth = auth.with_stale_keys_on_db_error(general.allow_requests_on_db_unavailable);
         let metrics = Arc::new(crate::metrics::Metrics::new());
         metrics.init_deployments(&router);
         router.set_observer(Arc::new(crate::callbacks::Observers(vec![
@@ -109,6 +112,10 @@ impl AppState {
                 body_limit: (mb * 1024.0 * 1024.0) as usize,
                 always_include_stream_usage: general.always_include_stream_usage,
                 disable_spend_logs: general.disable_spend_logs,
+                include_cost_in_streaming_usage: config
+                    .litellm_settings
+                    .include_cost_in_streaming_usage
+                    .unwrap_or(false),
                 require_auth_for_metrics: general
                     .require_auth_for_metrics_endpoint
                     .or(config.litellm_settings.require_auth_for_metrics_endpoint)

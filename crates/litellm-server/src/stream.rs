@@ -232,6 +232,13 @@ pub fn sse_body_limited(
                                 continue;
                             }
                         }
+                        if st.acct.state.settings.include_cost_in_streaming_usage {
+                            // LiteLLM's `usage.cost`: the call's USD cost, where usage is sent.
+                            if let Some(u) = chunk.usage.as_mut() {
+                                let cost = spend::cost(&st.acct.route, Some(u));
+                                u.extra.insert("cost".into(), serde_json::json!(cost));
+                            }
+                        }
                         let bytes = sse_event(&chunk);
                         return Some((Ok(bytes), st));
                     }

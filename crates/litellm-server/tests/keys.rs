@@ -761,3 +761,78 @@ model_list:
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// A proxy whose key cache expires after 50 ms, with or without
+/// `allow_requests_on_db_unavailable`; returns the app, the ledger and a fresh key.
+async fn short_cache_proxy(allow: bool) -> (axum::Router, litellm_auth::Ledger, String) {
+    use tower::ServiceExt;
+    let yaml = format!("{}  allow_requests_on_db_unavailable: {allow}\n", config());
+    let config = litellm_server::parse_config(&yaml).unwrap().config;
+    let router = litellm_router::Router::with_settings(
+        config.model_list.clone(),
+        config.router_settings.clone(),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("litellm-rs-stale-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = litellm_auth::Ledger::connect(
+        &format!("sqlite://{}", dir.join("k.db").display()),
+        litellm_auth::LedgerOptions {
+            key_cache_ttl: std::time::Duration::from_millis(50),
+            ..litellm_auth::LedgerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let state = litellm_server::AppState::new(&config, router, Some(ledger.clone()));
+    let app = litellm_server::app(state);
+    let req = axum::http::Request::post("/key/generate")
+        .header("authorization", bearer(MASTER))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let key = serde_json::from_slice::<Value>(&bytes).unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (app, ledger, key)
+}
+
+async fn chat_status(app: &axum::Router, key: &str) -> StatusCode {
+    use tower::ServiceExt;
+    let req = axum::http::Request::post("/v1/chat/completions")
+        .header("authorization", bearer(key))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            json!({"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}]})
+                .to_string(),
+        ))
+        .unwrap();
+    app.clone().oneshot(req).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn with_allow_requests_on_db_unavailable_cached_keys_survive_a_database_outage() {
+    for allow in [true, false] {
+        let (app, ledger, key) = short_cache_proxy(allow).await;
+        assert_eq!(chat_status(&app, &key).await, StatusCode::OK);
+        // The cached entry expires, then the database goes away.
+        tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+        ledger.store().close().await;
+        let status = chat_status(&app, &key).await;
+        if allow {
+            assert_eq!(status, StatusCode::OK, "a seen key keeps working");
+            // A key this replica never saw cannot be verified.
+            assert_eq!(
+                chat_status(&app, "sk-never-seen-0000").await,
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+        } else {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
+}

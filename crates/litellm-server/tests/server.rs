@@ -537,3 +537,34 @@ async fn a_stream_is_forwarded_as_it_arrives_and_billed_once_when_abandoned() {
     assert!(rows[0].spend > 0.0);
     assert_eq!(rows[0].metadata["usage_estimated"], true);
 }
+
+#[tokio::test]
+async fn include_cost_in_streaming_usage_adds_the_cost_to_the_usage_chunk() {
+    let config =
+        format!("{MOCK_CONFIG}litellm_settings:\n  include_cost_in_streaming_usage: true\n");
+    let p = Proxy::new(&config).await;
+    let body = json!({"model": "mock-gpt", "stream": true, "stream_options": {"include_usage": true},
+        "messages": [{"role": "user", "content": "hi"}]});
+    let r = p.post("/v1/chat/completions", body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let usage = sse_events(&r.text)
+        .iter()
+        .filter(|e| e.as_str() != "[DONE]")
+        .map(|e| serde_json::from_str::<Value>(e).unwrap())
+        .find_map(|c| c.get("usage").filter(|u| !u.is_null()).cloned())
+        .expect("a usage chunk");
+    let expected = usage["prompt_tokens"].as_f64().unwrap() * 0.001
+        + usage["completion_tokens"].as_f64().unwrap() * 0.002;
+    let cost = usage["cost"].as_f64().expect("usage.cost");
+    assert!(
+        expected > 0.0 && (cost - expected).abs() < 1e-12,
+        "{cost} vs {expected}"
+    );
+
+    // Off by default.
+    let p = Proxy::new(MOCK_CONFIG).await;
+    let body = json!({"model": "mock-gpt", "stream": true, "stream_options": {"include_usage": true},
+        "messages": [{"role": "user", "content": "hi"}]});
+    let r = p.post("/v1/chat/completions", body).await;
+    assert!(!r.text.contains("\"cost\""), "{}", r.text);
+}

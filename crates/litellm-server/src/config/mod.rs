@@ -97,7 +97,7 @@ pub struct LitellmSettings {
     pub json_logs: Option<bool>,
     /// LiteLLM's debug switch: the CLI logs at debug level when it is true.
     pub set_verbose: Option<bool>,
-    /// Add the response cost to the usage of streamed responses (parsed; not acted on yet).
+    /// Add the response cost to the usage chunk of streamed responses (`usage.cost`).
     pub include_cost_in_streaming_usage: Option<bool>,
     /// Fallback lists; used when `router_settings` does not set the same list.
     pub fallbacks: Option<Vec<litellm_router::FallbackMap>>,
@@ -141,6 +141,8 @@ pub struct GeneralSettings {
     /// Seconds between spend-log batch writes (default 10).
     pub proxy_batch_write_at: Option<f64>,
     pub disable_spend_logs: bool,
+    /// Keep serving keys this replica has cached while the database is down.
+    pub allow_requests_on_db_unavailable: bool,
     /// Add a usage chunk to every stream, even without `stream_options.include_usage`.
     pub always_include_stream_usage: bool,
     /// An extra header that carries the API key (besides `Authorization`).

@@ -130,12 +130,6 @@ pub(crate) fn finish(
             );
         }
     }
-    if litellm_settings.include_cost_in_streaming_usage == Some(true) {
-        warnings.push(
-            "litellm_settings.include_cost_in_streaming_usage: not supported yet; ignored"
-                .to_string(),
-        );
-    }
 
     // The global drop_params applies to every deployment that does not choose for itself.
     if let Some(drop) = litellm_settings.drop_params {
