@@ -33,8 +33,20 @@ pub struct Settings {
 }
 
 /// Everything a handler needs.
+/// Everything a handler needs: one `Arc`, so the clone every handler and middleware layer takes
+/// is a single reference-count increment. Fields are reached through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct AppStateInner {
     pub router: Router,
     pub auth: Auth,
     pub ledger: Option<Ledger>,
@@ -104,7 +116,7 @@ impl AppState {
             config.general_settings.budget_reservations.as_deref(),
             ledger.as_ref().map(|l| l.store()),
         );
-        AppState {
+        AppState(Arc::new(AppStateInner {
             router,
             auth,
             ledger,
@@ -130,7 +142,7 @@ impl AppState {
             cache: crate::cache::from_config(config),
             callbacks,
             budget_reservations,
-        }
+        }))
     }
 
     /// The ledger to record spend into, unless spend logs are disabled.

@@ -67,11 +67,31 @@ pub fn free_port() -> Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// The bench config: one deployment `bench` in front of the fake upstream.
+/// The master key of the bench config (used only to create the client's virtual key).
+pub const BENCH_MASTER_KEY: &str = "sk-bench-master";
+
+/// The virtual key the load generator sends (`Bearer sk-bench-client`), created with a budget
+/// and rate limits so every per-request check runs: key lookup, budget reservation, rpm/tpm
+/// and parallel-request limits, spend logging, metrics.
+pub const BENCH_CLIENT_KEY: &str = "sk-bench-client";
+
+/// The bench config: one deployment `bench` in front of the fake upstream, a master key, and
+/// prices so every call has a cost.
 pub fn config_yaml(upstream_port: u16) -> String {
     format!(
         "model_list:\n  - model_name: bench\n    litellm_params:\n      model: openai/bench-model\n      \
-         api_base: http://127.0.0.1:{upstream_port}/v1\n      api_key: sk-bench\n"
+         api_base: http://127.0.0.1:{upstream_port}/v1\n      api_key: sk-bench\n      \
+         input_cost_per_token: 0.000001\n      output_cost_per_token: 0.000002\n\
+         general_settings:\n  master_key: {BENCH_MASTER_KEY}\n"
+    )
+}
+
+/// The body of the `/key/generate` call that creates [`BENCH_CLIENT_KEY`]: limits far above
+/// what the bench sends, so they are checked on every request and never refuse one.
+pub fn client_key_request() -> String {
+    format!(
+        "{{\"key\": \"{BENCH_CLIENT_KEY}\", \"key_alias\": \"bench\", \"max_budget\": 1000000, \
+         \"rpm_limit\": 100000000, \"tpm_limit\": 100000000000, \"max_parallel_requests\": 100000}}"
     )
 }
 
@@ -97,6 +117,11 @@ impl Proxy {
         slot: &SharedChild,
     ) -> Result<Self> {
         fs::create_dir_all(work_dir)?;
+        // A fresh ledger every run: the client key is created anew, and old spend logs do not
+        // grow the database the proxy writes to while it is measured.
+        for file in ["litellm-rs.db", "litellm-rs.db-wal", "litellm-rs.db-shm"] {
+            let _ = fs::remove_file(work_dir.join(file));
+        }
         let config_path = work_dir.join("config.yaml");
         fs::write(&config_path, config_yaml(upstream_port))?;
         let port = free_port()?;
@@ -218,6 +243,9 @@ impl Proxy {
             }
             if let Ok(response) = client.get(&url).send().await {
                 if !ready_needs_ok || response.status() == reqwest::StatusCode::OK {
+                    if name == PROXY.name {
+                        self.create_client_key(client).await?;
+                    }
                     return Ok(());
                 }
             }
@@ -232,6 +260,27 @@ impl Proxy {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+impl Proxy {
+    /// Creates the load generator's virtual key through `/key/generate`.
+    async fn create_client_key(&self, client: &reqwest::Client) -> Result<()> {
+        let response = client
+            .post(format!("{}/key/generate", self.base_url()))
+            .bearer_auth(BENCH_MASTER_KEY)
+            .header("content-type", "application/json")
+            .body(client_key_request())
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        if status != reqwest::StatusCode::OK || !body.contains(BENCH_CLIENT_KEY) {
+            return Err(
+                format!("creating the bench's virtual key failed ({status}): {body}").into(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -256,6 +305,11 @@ mod tests {
         );
         assert!(yaml.contains("model: openai/bench-model"), "{yaml}");
         assert!(yaml.contains("api_key: sk-bench"), "{yaml}");
+        assert!(yaml.contains("master_key: sk-bench-master"), "{yaml}");
+        let key: serde_json::Value = serde_json::from_str(&client_key_request()).unwrap();
+        assert_eq!(key["key"], BENCH_CLIENT_KEY);
+        assert!(key["max_budget"].as_f64().unwrap() > 0.0);
+        assert!(key["rpm_limit"].as_u64().unwrap() > 0);
     }
 
     #[test]
