@@ -26,6 +26,7 @@ mod ratelimits;
 mod reload;
 mod replicas;
 mod routing;
+mod tags;
 
 use std::process::Command;
 use std::time::Duration;

@@ -515,6 +515,10 @@ pub struct TeamPatch {
     pub members_with_roles: Option<Vec<TeamMember>>,
     #[serde(default)]
     pub blocked: Option<bool>,
+    /// Tags added to every call of the team's keys (spend tracking); stored in
+    /// `metadata.tags`, as LiteLLM does.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
     #[serde(flatten)]
     pub limits: LimitsPatch,
 }
@@ -545,6 +549,10 @@ impl TeamPatch {
         set_opt(&mut next.team_alias, &self.team_alias);
         set(&mut next.members_with_roles, &self.members_with_roles);
         set(&mut next.blocked, &self.blocked);
+        if let Some(tags) = &self.tags {
+            next.metadata
+                .insert("tags".to_string(), Value::from(tags.clone()));
+        }
         *rec = next;
         Ok(())
     }

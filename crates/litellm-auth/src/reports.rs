@@ -8,8 +8,14 @@
 //! their cost grows with days × distinct combinations, never with the number of calls, and
 //! they survive spend-log retention.
 //!
+//! Tag spend (LiteLLM's `LiteLLM_DailyTagSpend`) is the same aggregate with one more dimension:
+//! `daily_tag_spend` holds one row per day, [`Dimension::Tag`] and the other dimensions, and a
+//! call with several tags adds its measures to each of its tags' rows (so sums over several
+//! tags count such a call once per tag, as in LiteLLM).
+//!
 //! [`DailyQuery`] is the one query shape: filters, the dimensions to group by, an order and a
-//! page. [`Store::daily_spend`](crate::Store::daily_spend) runs it on either dialect.
+//! page. [`Store::daily_spend`](crate::Store::daily_spend) runs it on either dialect, over
+//! `daily_tag_spend` when it groups or filters by tag ([`DailyQuery::reads_tags`]).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -30,10 +36,13 @@ pub enum Dimension {
     Model,
     ModelGroup,
     Provider,
+    /// A request tag (`daily_tag_spend` only).
+    Tag,
 }
 
 impl Dimension {
-    /// Every dimension, in the table's primary-key order.
+    /// Every dimension of `daily_spend`, in the table's primary-key order (`daily_tag_spend`
+    /// has these and [`Dimension::Tag`]).
     pub const ALL: [Dimension; 8] = [
         Dimension::Date,
         Dimension::ApiKey,
@@ -56,6 +65,7 @@ impl Dimension {
             Dimension::Model => "model",
             Dimension::ModelGroup => "model_group",
             Dimension::Provider => "custom_llm_provider",
+            Dimension::Tag => "tag",
         }
     }
 }
@@ -120,6 +130,11 @@ pub struct DailySpendRow {
     /// The model name the client asked for.
     pub model_group: String,
     pub custom_llm_provider: String,
+    /// The request tag (rows of `daily_tag_spend` only).
+    pub tag: String,
+    /// The first and last day (`YYYY-MM-DD`) among the rows of this group.
+    pub first_date: String,
+    pub last_date: String,
     pub metrics: DailyMetrics,
 }
 
@@ -135,6 +150,7 @@ impl DailySpendRow {
             Dimension::Model => &self.model,
             Dimension::ModelGroup => &self.model_group,
             Dimension::Provider => &self.custom_llm_provider,
+            Dimension::Tag => &self.tag,
         }
     }
 
@@ -149,6 +165,7 @@ impl DailySpendRow {
             Dimension::Model => self.model = v,
             Dimension::ModelGroup => self.model_group = v,
             Dimension::Provider => self.custom_llm_provider = v,
+            Dimension::Tag => self.tag = v,
         }
     }
 }
@@ -162,34 +179,80 @@ pub fn daily_increments(records: &[SpendRecord], inserted: &HashSet<String>) -> 
         if !inserted.contains(&r.request_id) || !counted.insert(r.request_id.as_str()) {
             continue;
         }
-        let key = [
-            r.start_time.date_naive().format("%Y-%m-%d").to_string(),
-            r.api_key_hash.clone(),
-            r.user_id.clone().unwrap_or_default(),
-            r.team_id.clone().unwrap_or_default(),
-            r.end_user.clone().unwrap_or_default(),
-            r.model.clone(),
-            r.model_group.clone(),
-            r.custom_llm_provider.clone(),
-        ];
         groups
-            .entry(key)
+            .entry(dimensions_of(r))
             .or_default()
             .add(&DailyMetrics::of_record(r));
     }
     groups
         .into_iter()
-        .map(|(key, metrics)| {
-            let mut row = DailySpendRow {
-                metrics,
-                ..DailySpendRow::default()
-            };
-            for (d, v) in Dimension::ALL.into_iter().zip(key) {
-                row.set(d, v);
-            }
-            row
+        .map(|(key, metrics)| row_of(key, metrics))
+        .collect()
+}
+
+/// The `daily_tag_spend` increments for the `inserted` records of a batch: like
+/// [`daily_increments`], once per distinct tag of each record (untagged records add nothing).
+pub fn daily_tag_increments(
+    records: &[SpendRecord],
+    inserted: &HashSet<String>,
+) -> Vec<DailySpendRow> {
+    let mut counted = HashSet::new();
+    let mut groups: BTreeMap<(String, [String; 8]), DailyMetrics> = BTreeMap::new();
+    for r in records {
+        if r.request_tags.is_empty()
+            || !inserted.contains(&r.request_id)
+            || !counted.insert(r.request_id.as_str())
+        {
+            continue;
+        }
+        let metrics = DailyMetrics::of_record(r);
+        let dims = dimensions_of(r);
+        let tags: std::collections::BTreeSet<&str> = r
+            .request_tags
+            .iter()
+            .map(String::as_str)
+            .filter(|t| !t.is_empty())
+            .collect();
+        for tag in tags {
+            groups
+                .entry((tag.to_string(), dims.clone()))
+                .or_default()
+                .add(&metrics);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((tag, key), metrics)| DailySpendRow {
+            tag,
+            ..row_of(key, metrics)
         })
         .collect()
+}
+
+/// A record's values of [`Dimension::ALL`], in that order.
+fn dimensions_of(r: &SpendRecord) -> [String; 8] {
+    [
+        r.start_time.date_naive().format("%Y-%m-%d").to_string(),
+        r.api_key_hash.clone(),
+        r.user_id.clone().unwrap_or_default(),
+        r.team_id.clone().unwrap_or_default(),
+        r.end_user.clone().unwrap_or_default(),
+        r.model.clone(),
+        r.model_group.clone(),
+        r.custom_llm_provider.clone(),
+    ]
+}
+
+/// A row with the [`Dimension::ALL`] values `key` and `metrics`.
+fn row_of(key: [String; 8], metrics: DailyMetrics) -> DailySpendRow {
+    let mut row = DailySpendRow {
+        metrics,
+        ..DailySpendRow::default()
+    };
+    for (d, v) in Dimension::ALL.into_iter().zip(key) {
+        row.set(d, v);
+    }
+    row
 }
 
 /// Which daily rows a report reads. Every set field must match.
@@ -206,6 +269,8 @@ pub struct DailyFilter {
     /// Matches either the reported model or the model group.
     pub model: Option<String>,
     pub provider: Option<String>,
+    /// Rows of any of these tags (reads `daily_tag_spend`).
+    pub tags: Option<Vec<String>>,
 }
 
 /// How grouped rows are ordered.
@@ -238,6 +303,12 @@ impl DailyQuery {
             group_by: dims.to_vec(),
             ..DailyQuery::default()
         }
+    }
+
+    /// Whether the query reads `daily_tag_spend` (it groups or filters by tag) rather than
+    /// `daily_spend`.
+    pub fn reads_tags(&self) -> bool {
+        self.group_by.contains(&Dimension::Tag) || self.filter.tags.is_some()
     }
 }
 
@@ -291,5 +362,38 @@ mod tests {
         assert_eq!(day1.metrics.failed_requests, 1);
         assert_eq!(day1.metrics.total_tokens, 10);
         assert!(rows.iter().any(|r| r.date == "2025-03-02"));
+    }
+
+    #[test]
+    fn tag_increments_count_each_stored_request_once_per_distinct_tag() {
+        let tagged = |id: &str, day: u32, spend: f64, tags: &[&str]| SpendRecord {
+            request_tags: tags.iter().map(|t| t.to_string()).collect(),
+            ..rec(id, day, "m", spend, "success")
+        };
+        let records = [
+            tagged("a", 1, 1.0, &["x", "y", "x", ""]),
+            tagged("a", 1, 9.0, &["x"]),
+            tagged("b", 1, 2.0, &["x"]),
+            tagged("c", 2, 4.0, &["y"]),
+            tagged("d", 1, 8.0, &[]),
+            tagged("e", 1, 16.0, &["x"]),
+        ];
+        let inserted: HashSet<String> =
+            ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let rows = daily_tag_increments(&records, &inserted);
+        let find = |tag: &str, date: &str| {
+            rows.iter()
+                .find(|r| r.tag == tag && r.date == date)
+                .map(|r| (r.metrics.spend, r.metrics.api_requests))
+        };
+        assert_eq!(find("x", "2025-03-01"), Some((3.0, 2)), "a once, plus b");
+        assert_eq!(find("y", "2025-03-01"), Some((1.0, 1)));
+        assert_eq!(find("y", "2025-03-02"), Some((4.0, 1)));
+        assert_eq!(
+            rows.len(),
+            3,
+            "no empty tag, untagged d adds nothing: {rows:?}"
+        );
+        assert!(rows.iter().all(|r| r.model == "m" && r.api_key_hash == "k"));
     }
 }

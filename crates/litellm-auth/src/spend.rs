@@ -73,6 +73,8 @@ pub struct SpendLogFilter {
     pub start_time: Option<DateTime<Utc>>,
     /// Rows that started before this time.
     pub end_time: Option<DateTime<Utc>>,
+    /// Rows whose `request_tags` hold any of these tags.
+    pub tags: Option<Vec<String>>,
     /// At most this many rows; `None` reads all.
     pub limit: Option<u32>,
     /// Skip this many rows first (pagination; only with `limit`).

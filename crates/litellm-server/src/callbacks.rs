@@ -297,6 +297,8 @@ pub struct CallRecord {
     pub client_ip: Option<String>,
     /// The spend record's metadata extras (retries, fallbacks, `usage_estimated`).
     pub extra_metadata: serde_json::Map<String, Value>,
+    /// The request's tags (body, `x-litellm-tags`, key and team).
+    pub request_tags: Vec<String>,
     pub error: Option<ErrorInfo>,
     pub attempts: Vec<Attempt>,
     /// The request's messages (or embedding input), when captured.
@@ -336,6 +338,7 @@ impl Default for CallRecord {
             end_user: None,
             client_ip: None,
             extra_metadata: serde_json::Map::new(),
+            request_tags: Vec::new(),
             error: None,
             attempts: Vec::new(),
             messages: None,
@@ -399,6 +402,7 @@ impl CallRecord {
             user_id: rec.user_id.clone(),
             end_user: rec.end_user.clone(),
             extra_metadata: extra,
+            request_tags: rec.request_tags.clone(),
             error: failed.then(|| ErrorInfo {
                 message: "the upstream stream failed after it started".to_string(),
                 class: "APIConnectionError".to_string(),
@@ -481,7 +485,7 @@ pub fn standard_logging_payload(c: &CallRecord, message_logging: bool) -> Value 
         "cache_hit": c.cache_hit,
         "cache_key": c.cache_key,
         "saved_cache_cost": 0.0,
-        "request_tags": [],
+        "request_tags": c.request_tags,
         "end_user": c.end_user,
         "requester_ip_address": c.client_ip,
         "messages": if message_logging { c.messages.clone() } else { None },

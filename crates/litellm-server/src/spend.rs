@@ -67,7 +67,14 @@ impl CallFacts {
             status: "success",
             end_user: caller.end_user_id.clone(),
             budget: None,
+            tags: Vec::new(),
         }
+    }
+
+    /// These facts with the call's request tags (`routes::tags::of_request`).
+    pub fn with_tags(mut self, tags: Vec<String>) -> CallFacts {
+        self.tags = tags;
+        self
     }
 }
 
@@ -94,6 +101,8 @@ pub struct CallFacts {
     pub end_user: Option<String>,
     /// The call's budget reservation, settled when its record is made.
     pub budget: crate::budget_reserve::HoldRef,
+    /// The request's tags (the spend log's `request_tags`).
+    pub tags: Vec<String>,
 }
 
 /// The ledger record for a call routed to `route`, costing `spend` USD (from [`cost`], which
@@ -141,7 +150,7 @@ fn build_record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord 
             "user_api_key_user_id": facts.user_id,
             "user_api_key_team_id": facts.team_id,
         }),
-        request_tags: Vec::new(),
+        request_tags: facts.tags,
         cache_hit: false,
         status: facts.status.to_string(),
     }

@@ -46,6 +46,7 @@ impl std::ops::Deref for AppState {
 }
 
 /// The fields of [`AppState`].
+#[derive(Clone)]
 pub struct AppStateInner {
     pub router: Router,
     pub auth: Auth,
@@ -143,6 +144,13 @@ impl AppState {
             callbacks,
             budget_reservations,
         }))
+    }
+
+    /// A copy of this state with another rate limiter (tests drive one on a manual clock).
+    pub fn with_limiter(&self, limiter: litellm_auth::RateLimiter) -> AppState {
+        let mut inner = (*self.0).clone();
+        inner.limiter = limiter;
+        AppState(Arc::new(inner))
     }
 
     /// The ledger to record spend into, unless spend logs are disabled.

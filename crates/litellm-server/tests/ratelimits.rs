@@ -51,10 +51,10 @@ general_settings:
 async fn proxy(fake: &FakeOpenAi) -> (Proxy, Clock) {
     let mut p = Proxy::new(&config(&fake.base_url())).await;
     let clock = Clock::manual(T0);
-    p.state.limiter = RateLimiter::memory(RateLimitOptions {
+    p.state = p.state.with_limiter(RateLimiter::memory(RateLimitOptions {
         clock: clock.clone(),
         ..RateLimitOptions::default()
-    });
+    }));
     p.app = litellm_server::app(p.state.clone());
     (p, clock)
 }

@@ -47,6 +47,12 @@ type DbPool = PgPool;
 /// JSONB columns are read back as text.
 const JSON_AS_TEXT: &str = "::text";
 
+/// A spend log whose `request_tags` (a JSONB array) holds the bound tag.
+const TAG_MATCH: (&str, &str) = (
+    "spend_logs.request_tags @> jsonb_build_array(CAST(",
+    " AS TEXT))",
+);
+
 /// Binds values the PostgreSQL way: times as TIMESTAMPTZ, JSON as text cast to JSONB.
 struct Binds<'qb, 'args>(Separated<'qb, 'args, Postgres, &'static str>);
 

@@ -1,5 +1,5 @@
 //! The SQL of spend reports and retention, written once for both dialects: the `daily_spend`
-//! upsert run inside every spend-log transaction, the grouped report query, and the bounded
+//! and `daily_tag_spend` upserts run inside every spend-log transaction, the grouped report query, and the bounded
 //! spend-log delete. `reports_sql!` is expanded inside `sqlite.rs` and `postgres.rs` (like
 //! `shared_sql!`); the [`Store`] methods here dispatch to it.
 
@@ -10,7 +10,8 @@ use crate::error::AuthError;
 use crate::reports::{DailyQuery, DailySpendRow};
 
 impl Store {
-    /// Runs a report query over `daily_spend`: the matching groups (at most `q.limit`, after
+    /// Runs a report query over `daily_spend` (or `daily_tag_spend`, when it groups or filters
+    /// by tag): the matching groups (at most `q.limit`, after
     /// `q.offset`) and, when `q.limit` is set, how many groups match in all (else the number
     /// returned).
     pub async fn daily_spend(
@@ -57,29 +58,44 @@ macro_rules! reports_sql {
             "cache_hits",
         ];
 
-        /// Adds a batch's daily increments to `daily_spend`, inside the batch's transaction.
+        /// Adds a batch's daily increments to `daily_spend`, and its tagged calls' to
+        /// `daily_tag_spend`, inside the batch's transaction.
         pub(crate) async fn upsert_daily_spend(
             tx: &mut sqlx::Transaction<'_, Db>,
             records: &[__SpendRecord],
             inserted: &__HashSet<String>,
         ) -> Result<(), __AuthError> {
             let rows = $crate::reports::daily_increments(records, inserted);
-            let dims: Vec<&str> = __RepDim::ALL.iter().map(|d| d.column()).collect();
-            let columns = dims.len() + __REP_MEASURES.len();
+            __rep_upsert(tx, "daily_spend", &__RepDim::ALL, &rows).await?;
+            let tagged = $crate::reports::daily_tag_increments(records, inserted);
+            let mut dims = vec![__RepDim::Tag];
+            dims.extend(__RepDim::ALL);
+            __rep_upsert(tx, "daily_tag_spend", &dims, &tagged).await
+        }
+
+        /// Upserts aggregate `rows` into `table` (whose primary key is `dims`).
+        async fn __rep_upsert(
+            tx: &mut sqlx::Transaction<'_, Db>,
+            table: &str,
+            dims: &[__RepDim],
+            rows: &[__RepRow],
+        ) -> Result<(), __AuthError> {
+            let columns: Vec<&str> = dims.iter().map(|d| d.column()).collect();
+            let width = columns.len() + __REP_MEASURES.len();
             let updates: Vec<String> = __REP_MEASURES
                 .iter()
-                .map(|m| format!("{m} = daily_spend.{m} + excluded.{m}"))
+                .map(|m| format!("{m} = {table}.{m} + excluded.{m}"))
                 .collect();
-            for chunk in rows.chunks((MAX_BINDS / columns).max(1)) {
+            for chunk in rows.chunks((MAX_BINDS / width).max(1)) {
                 let mut qb: __Qb<Db> = __Qb::new(format!(
-                    "INSERT INTO daily_spend ({}, {}) ",
-                    dims.join(", "),
+                    "INSERT INTO {table} ({}, {}) ",
+                    columns.join(", "),
                     __REP_MEASURES.join(", ")
                 ));
                 qb.push_values(chunk, |s, r| {
                     let mut b = Binds(s);
-                    for d in __RepDim::ALL {
-                        __RepBinder::text(&mut b, Some(r.get(d).to_string()));
+                    for d in dims {
+                        __RepBinder::text(&mut b, Some(r.get(*d).to_string()));
                     }
                     let m = &r.metrics;
                     __RepBinder::real(&mut b, Some(m.spend));
@@ -97,7 +113,7 @@ macro_rules! reports_sql {
                 });
                 qb.push(format!(
                     " ON CONFLICT ({}) DO UPDATE SET {}",
-                    dims.join(", "),
+                    columns.join(", "),
                     updates.join(", ")
                 ));
                 qb.build().execute(&mut **tx).await.map_err(__db_error)?;
@@ -136,6 +152,23 @@ macro_rules! reports_sql {
                 qb.push_bind(m.clone());
                 qb.push(")");
             }
+            if let Some(tags) = &f.tags {
+                if tags.is_empty() {
+                    qb.push(" AND 1 = 0");
+                } else {
+                    qb.push(" AND ");
+                    __push_in(qb, "tag", tags);
+                }
+            }
+        }
+
+        /// The table a report query reads.
+        fn __rep_table(q: &__RepQuery) -> &'static str {
+            if q.reads_tags() {
+                "daily_tag_spend"
+            } else {
+                "daily_spend"
+            }
         }
 
         /// The groups of `daily_spend` a report asks for, and how many there are.
@@ -149,13 +182,15 @@ macro_rules! reports_sql {
             for m in &__REP_MEASURES[1..] {
                 select.push(format!("COALESCE(CAST(SUM({m}) AS BIGINT), 0) AS m_{m}"));
             }
+            select.push("MIN(date) AS m_first_date".to_string());
+            select.push("MAX(date) AS m_last_date".to_string());
+            let table = __rep_table(q);
             let group = if dims.is_empty() {
                 String::new()
             } else {
                 format!(" GROUP BY {}", dims.join(", "))
             };
-            let mut qb: __Qb<Db> =
-                __Qb::new(format!("SELECT {} FROM daily_spend", select.join(", ")));
+            let mut qb: __Qb<Db> = __Qb::new(format!("SELECT {} FROM {table}", select.join(", ")));
             __rep_where(&mut qb, q);
             qb.push(&group);
             let mut order: Vec<String> = Vec::new();
@@ -191,6 +226,8 @@ macro_rules! reports_sql {
                 item.metrics.successful_requests = int("m_successful_requests")?;
                 item.metrics.failed_requests = int("m_failed_requests")?;
                 item.metrics.cache_hits = int("m_cache_hits")?;
+                item.first_date = __RepReader::text(&r, "m_first_date")?.unwrap_or_default();
+                item.last_date = __RepReader::text(&r, "m_last_date")?.unwrap_or_default();
                 out.push(item);
             }
             let total = match q.limit {
@@ -198,7 +235,7 @@ macro_rules! reports_sql {
                 Some(_) if dims.is_empty() => 1,
                 Some(_) => {
                     let mut qb: __Qb<Db> = __Qb::new(format!(
-                        "SELECT COUNT(*) FROM (SELECT {} FROM daily_spend",
+                        "SELECT COUNT(*) FROM (SELECT {} FROM {table}",
                         dims.join(", ")
                     ));
                     __rep_where(&mut qb, q);

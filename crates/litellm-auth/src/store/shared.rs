@@ -527,7 +527,8 @@ pub(crate) fn db_error(e: sqlx::Error) -> AuthError {
 
 /// The statements over [`Entity`]s, expanded inside each dialect module. The module must
 /// import `sqlx::Row` and define `Db`, `DbPool`, `Binds` (a [`Binder`] over a `Separated`), `RowReader` (a
-/// [`Reader`] over a row), `JSON_AS_TEXT` and `MAX_BINDS`.
+/// [`Reader`] over a row), `JSON_AS_TEXT`, `MAX_BINDS` and `TAG_MATCH` (the SQL around one bound
+/// tag that matches spend logs whose `request_tags` contain it).
 macro_rules! shared_sql {
     () => {
         use std::collections::HashSet as __HashSet;
@@ -766,6 +767,17 @@ macro_rules! shared_sql {
                     qb.push(format!(" AND start_time {op} "));
                     __Binder::time(&mut Binds(qb.separated("")), Some(t));
                 }
+            }
+            if let Some(tags) = &filter.tags {
+                // Rows carrying any of the tags.
+                qb.push(" AND (1 = 0");
+                for t in tags {
+                    qb.push(" OR ");
+                    qb.push(TAG_MATCH.0);
+                    qb.push_bind(t.clone());
+                    qb.push(TAG_MATCH.1);
+                }
+                qb.push(")");
             }
             qb.push(" ORDER BY start_time DESC, request_id DESC");
             if let Some(limit) = filter.limit {

@@ -115,6 +115,12 @@ type DbPool = SqlitePool;
 /// JSON columns are TEXT already.
 const JSON_AS_TEXT: &str = "";
 
+/// A spend log whose `request_tags` (a JSON array in TEXT) holds the bound tag.
+const TAG_MATCH: (&str, &str) = (
+    "EXISTS (SELECT 1 FROM json_each(spend_logs.request_tags) WHERE json_each.value = ",
+    ")",
+);
+
 /// Binds values the SQLite way: times as fixed-width RFC 3339 text, JSON as text.
 struct Binds<'qb, 'args>(Separated<'qb, 'args, Sqlite, &'static str>);
 

@@ -95,6 +95,12 @@ async fn run(
             "messages must contain at least one message",
         ));
     }
+    let tags = crate::routes::tags::of_request(
+        &headers,
+        req.metadata.as_ref().and_then(|m| m.get("tags")),
+        req.extra.get("tags"),
+        &caller,
+    )?;
     // Budgets before rate limits (LiteLLM's order); a refused call holds nothing.
     let budget_hold =
         crate::budget_reserve::reserve_chat(&state, &caller, &req.model, &req).await?;
@@ -108,6 +114,7 @@ async fn run(
         start,
     );
     facts.budget = budget_hold;
+    facts.tags = tags;
     // The response cache: `cache` controls never reach the upstream.
     let cache_control = req.extra.remove("cache");
     let cache_plan = match &state.cache {

@@ -85,6 +85,12 @@ async fn run(
             ));
         }
     }
+    let tags = crate::routes::tags::of_request(
+        &headers,
+        req.extra.get("metadata").and_then(|m| m.get("tags")),
+        req.extra.get("tags"),
+        &caller,
+    )?;
     let prompt_tokens = litellm_router::tokens::embedding_input_tokens(&req.input);
     let budget_hold =
         crate::budget_reserve::reserve_tokens(&state, &caller, &req.model, prompt_tokens, Some(0))
@@ -118,7 +124,8 @@ async fn run(
                 call_id: &call_id,
                 started: t0,
                 caller: &caller,
-                facts: CallFacts::start(call_id.clone(), "aembedding", &caller, user, start),
+                facts: CallFacts::start(call_id.clone(), "aembedding", &caller, user, start)
+                    .with_tags(tags),
             };
             let mut resp = hit_call.embeddings(hit).await;
             limits.apply_headers(resp.headers_mut());
@@ -165,7 +172,7 @@ async fn run(
         crate::routes::cache::key_header(&mut resp_headers, plan);
         crate::routes::cache::store(&state, plan, &routed.response);
     }
-    let mut facts = CallFacts::start(call_id, "aembedding", &caller, user, start);
+    let mut facts = CallFacts::start(call_id, "aembedding", &caller, user, start).with_tags(tags);
     facts.budget = budget_hold;
     facts.end = SystemTime::now();
     facts.response_model = Some(routed.response.model.clone());

@@ -189,6 +189,12 @@ async fn run(
             "max_tokens: Field required",
         ));
     }
+    let tags = crate::routes::tags::of_request(
+        &headers,
+        req.metadata.as_ref().and_then(|m| m.get("tags")),
+        req.extra.get("tags"),
+        &caller,
+    )?;
     // Budgets before rate limits (LiteLLM's order): the prompt estimate and `max_tokens`.
     let budget_hold = crate::budget_reserve::reserve_tokens(
         &state,
@@ -216,6 +222,7 @@ async fn run(
         start,
     );
     facts.budget = budget_hold;
+    facts.tags = tags;
 
     if stream {
         // Always ask the upstream for usage so streamed calls are billed exactly.

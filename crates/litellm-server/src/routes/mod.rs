@@ -16,6 +16,7 @@ pub mod model_info;
 pub mod models;
 pub mod reports;
 pub mod spend;
+pub mod tags;
 pub mod teams;
 pub mod users;
 
@@ -73,6 +74,9 @@ pub fn management_routes() -> axum::Router<AppState> {
         .route("/global/spend/models", get(reports::global_spend_models))
         .route("/user/daily/activity", get(reports::user_daily_activity))
         .route("/team/daily/activity", get(reports::team_daily_activity))
+        .route("/tag/list", get(reports::tag_list))
+        .route("/tag/daily/activity", get(reports::tag_daily_activity))
+        .route("/spend/tags", get(reports::spend_tags))
         .route("/cache/ping", get(cache::ping))
         .route("/cache/delete", post(cache::delete))
 }

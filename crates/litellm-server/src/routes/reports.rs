@@ -9,6 +9,12 @@
 //! - `GET /user/daily/activity` and `GET /team/daily/activity` (`start_date`, `end_date`,
 //!   `model`, `api_key`, `page`, `page_size`; `user_id` / `team_ids`): LiteLLM's
 //!   `SpendAnalyticsPaginatedResponse`.
+//! - Tags (from `daily_tag_spend`): `GET /tag/list` (every tag with its spend, first and last
+//!   day; `start_date`/`end_date` optional), `GET /tag/daily/activity` (`tags`,
+//!   comma-separated; the same response as the other daily-activity routes, tags as
+//!   `entities`), `GET /spend/tags` (LiteLLM's `individual_request_tag`, `log_count`,
+//!   `total_spend`) and `/global/spend/report?group_by=tag`. A call with several tags counts
+//!   once per tag in sums over tags, as in LiteLLM.
 //!
 //! Dates are UTC days (`YYYY-MM-DD`) and both ends are inclusive. The master key (or a
 //! `proxy_admin` user's key) sees everything; any other key sees only its own data: its
@@ -262,10 +268,12 @@ enum ReportGroup {
     ApiKey,
     Model,
     Provider,
+    Tag,
 }
 
 fn report_group(p: &Params) -> Result<ReportGroup, ApiError> {
     match param(p, "group_by").unwrap_or("team") {
+        "tag" => Ok(ReportGroup::Tag),
         "team" => Ok(ReportGroup::Team),
         "customer" => Ok(ReportGroup::Customer),
         "api_key" => Ok(ReportGroup::ApiKey),
@@ -274,7 +282,7 @@ fn report_group(p: &Params) -> Result<ReportGroup, ApiError> {
         other => Err(ApiError::bad_request(
             Some("group_by"),
             format!(
-                "group_by must be one of team, customer, api_key, model, provider; got {other:?}"
+                "group_by must be one of team, customer, api_key, model, provider, tag; got {other:?}"
             ),
         )),
     }
@@ -291,7 +299,7 @@ fn day_start(date: &str) -> String {
     params(
         ("start_date" = String, Query, description = "First day, YYYY-MM-DD (inclusive)"),
         ("end_date" = String, Query, description = "Last day, YYYY-MM-DD (inclusive)"),
-        ("group_by" = Option<String>, Query, description = "team (default), customer, api_key, model or provider"),
+        ("group_by" = Option<String>, Query, description = "team (default), customer, api_key, model, provider or tag"),
         ("api_key" = Option<String>, Query, description = "Only this key (sk-... or its hash)"),
         ("internal_user_id" = Option<String>, Query, description = "Only this user's keys"),
         ("team_id" = Option<String>, Query, description = "Only this team"),
@@ -335,9 +343,10 @@ async fn report_inner(
         })
     };
     match group {
-        ReportGroup::Team | ReportGroup::Customer => {
+        ReportGroup::Team | ReportGroup::Customer | ReportGroup::Tag => {
             let (who, list_name) = match group {
                 ReportGroup::Team => (Dimension::Team, "teams"),
+                ReportGroup::Tag => (Dimension::Tag, "tags"),
                 _ => (Dimension::EndUser, "customers"),
             };
             let dims = [Dimension::Date, who, Dimension::Model, Dimension::ApiKey];
@@ -379,6 +388,8 @@ async fn report_inner(
                                     .unwrap_or_else(|| "Unassigned Team".to_string());
                                 o.insert("team_name".into(), Value::String(name));
                                 o.insert("team_id".into(), non_empty(id));
+                            } else if group == ReportGroup::Tag {
+                                o.insert("tag".into(), non_empty(id));
                             } else {
                                 o.insert("customer".into(), non_empty(id));
                             }
@@ -478,6 +489,7 @@ fn metrics_json(m: &DailyMetrics) -> Value {
 enum Entity {
     User,
     Team,
+    Tag,
 }
 
 /// `GET /user/daily/activity`: an internal user's (or, for the admin, everyone's) daily spend.
@@ -570,6 +582,10 @@ async fn activity(
             }
             Dimension::Team
         }
+        Entity::Tag => {
+            f.tags = param(&p, "tags").map(split_list);
+            Dimension::Tag
+        }
     };
     scope(&caller, &mut f)?;
     let dims = [
@@ -580,8 +596,17 @@ async fn activity(
         Dimension::Provider,
         Dimension::ApiKey,
     ];
-    let (totals, _) = run(&store, DailyQuery::new(f.clone(), &[])).await?;
-    let total = totals.first().map(|r| r.metrics).unwrap_or_default();
+    let total = if entity == Entity::Tag {
+        // Summed over the tags' rows (a call counts once per tag, as in LiteLLM).
+        let (per_tag, _) = run(&store, DailyQuery::new(f.clone(), &[Dimension::Tag])).await?;
+        per_tag.iter().fold(DailyMetrics::default(), |mut m, r| {
+            m.add(&r.metrics);
+            m
+        })
+    } else {
+        let (totals, _) = run(&store, DailyQuery::new(f.clone(), &[])).await?;
+        totals.first().map(|r| r.metrics).unwrap_or_default()
+    };
     let query = DailyQuery {
         limit: Some(page_size),
         offset: (page - 1).saturating_mul(page_size),
@@ -694,6 +719,135 @@ async fn activity(
             "has_more": page.saturating_mul(page_size) < count,
         },
     }))
+}
+
+/// A comma-separated list, trimmed, without empty entries.
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `GET /tag/daily/activity`: daily spend per request tag (`tags`, comma-separated; all tags
+/// without it).
+#[utoipa::path(get, path = "/tag/daily/activity", tag = "spend",
+    params(
+        ("start_date" = String, Query, description = "First day, YYYY-MM-DD (inclusive)"),
+        ("end_date" = String, Query, description = "Last day, YYYY-MM-DD (inclusive)"),
+        ("tags" = Option<String>, Query, description = "Only these tags (comma-separated)"),
+        ("model" = Option<String>, Query, description = "Only this model or model group"),
+        ("api_key" = Option<String>, Query, description = "Only this key (sk-... or its hash)"),
+        ("page" = Option<u64>, Query, description = "1-based page (default 1)"),
+        ("page_size" = Option<u64>, Query, description = "Rows per page (default 50, at most 1000)"),
+    ),
+    responses((status = 200, description = "LiteLLM's SpendAnalyticsPaginatedResponse, tags as `breakdown.entities`; a non-admin key sees only its own (its user's) calls"), (status = 400, description = "Missing or bad dates")),
+    security(("bearer" = [])))]
+pub async fn tag_daily_activity(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    respond(activity(state, headers, q, Entity::Tag).await)
+}
+
+/// The optional `start_date`/`end_date` pair of `/tag/list` and `/spend/tags`: both or neither.
+fn optional_range(p: &Params, f: &mut DailyFilter) -> Result<(), ApiError> {
+    if param(p, "start_date").is_some() || param(p, "end_date").is_some() {
+        let (start, end) = date_range(p)?;
+        f.start_date = Some(start);
+        f.end_date = Some(end);
+    }
+    Ok(())
+}
+
+/// Every tag's spend (highest first), within the optional date range and the caller's scope.
+async fn tag_totals(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Result<Vec<DailySpendRow>, ApiError> {
+    let (caller, store) = caller_and_store(state, headers).await?;
+    let p = params(q)?;
+    let mut f = DailyFilter::default();
+    optional_range(&p, &mut f)?;
+    f.tags = param(&p, "tags").map(split_list);
+    scope(&caller, &mut f)?;
+    let query = DailyQuery {
+        order: DailyOrder::SpendDesc,
+        ..DailyQuery::new(f, &[Dimension::Tag])
+    };
+    Ok(run(&store, query).await?.0)
+}
+
+/// `GET /tag/list`: every tag calls were made with (LiteLLM's dynamic tags), with its spend.
+#[utoipa::path(get, path = "/tag/list", tag = "spend",
+    params(
+        ("start_date" = Option<String>, Query, description = "Only tags used from this day, YYYY-MM-DD (with end_date)"),
+        ("end_date" = Option<String>, Query, description = "Only tags used through this day, YYYY-MM-DD (with start_date)"),
+    ),
+    responses((status = 200, description = "[{\"name\", \"description\", \"models\", \"created_at\", \"updated_at\", \"spend\", \"api_requests\"}], highest spend first; created_at/updated_at are the first and last UTC day the tag was used; a non-admin key sees only its own (its user's) tags"), (status = 400, description = "A bad date, or only one of the two")),
+    security(("bearer" = [])))]
+pub async fn tag_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    respond(
+        async {
+            let rows = tag_totals(&state, &headers, q).await?;
+            Ok(Value::Array(
+                rows.iter()
+                    .map(|r| {
+                        json!({
+                            "name": r.tag,
+                            "description": "This is just a spend tag that was passed dynamically in a request. It does not control any LLM models.",
+                            "models": null,
+                            "created_at": day_start(&r.first_date),
+                            "updated_at": day_start(&r.last_date),
+                            "spend": r.metrics.spend,
+                            "api_requests": r.metrics.api_requests,
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /spend/tags`: spend per request tag (LiteLLM's `individual_request_tag` rows).
+#[utoipa::path(get, path = "/spend/tags", tag = "spend",
+    params(
+        ("start_date" = Option<String>, Query, description = "From this day, YYYY-MM-DD (with end_date)"),
+        ("end_date" = Option<String>, Query, description = "Through this day, YYYY-MM-DD (with start_date)"),
+        ("tags" = Option<String>, Query, description = "Only these tags (comma-separated)"),
+    ),
+    responses((status = 200, description = "[{\"individual_request_tag\", \"log_count\", \"total_spend\"}], highest spend first"), (status = 400, description = "A bad date, or only one of the two")),
+    security(("bearer" = [])))]
+pub async fn spend_tags(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    respond(
+        async {
+            let rows = tag_totals(&state, &headers, q).await?;
+            Ok(Value::Array(
+                rows.iter()
+                    .map(|r| {
+                        json!({
+                            "individual_request_tag": r.tag,
+                            "log_count": r.metrics.api_requests,
+                            "total_spend": r.metrics.spend,
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        .await,
+    )
 }
 
 /// The spend-log retention job `general_settings` asks for, if any. A bad duration is an error

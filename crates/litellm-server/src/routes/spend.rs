@@ -1,6 +1,7 @@
 //! `GET /spend/logs`: stored spend logs in LiteLLM's `LiteLLM_SpendLogs` JSON shape (camel-case
 //! times, `api_key` as the key's hash), filtered by key, user, team, model (group), request id
-//! and date range, each served by a `(column, start_time)` index. The master key sees every
+//! and date range, each served by a `(column, start_time)` index, and by request tags (`tags`,
+//! any of them; checked on the rows the other filters select). The master key sees every
 //! log; another key only its own (its user's, or its team's when it asks for its team). Unlike
 //! LiteLLM, at most `limit` rows (default 1000, up to 10 000) come back per `page`, newest
 //! first, so a large table cannot be read whole by accident.
@@ -70,6 +71,7 @@ fn row_json(r: &SpendLogRow) -> Value {
         ("team_id" = Option<String>, Query, description = "The key's team"),
         ("model" = Option<String>, Query, description = "The model name the client asked for (model group)"),
         ("request_id" = Option<String>, Query, description = "One call"),
+        ("tags" = Option<String>, Query, description = "Logs carrying any of these request tags (comma-separated)"),
         ("start_date" = Option<String>, Query, description = "From this date (YYYY-MM-DD) or time (RFC 3339)"),
         ("end_date" = Option<String>, Query, description = "Through this date (inclusive) or before this time"),
         ("limit" = Option<u32>, Query, description = "At most this many rows, 1 to 10000 (default 1000)"),
@@ -107,6 +109,13 @@ async fn logs_inner(
             .map(|v| parse_date("end_date", v, true))
             .transpose()?,
         model_group: owned("model"),
+        tags: param(&p, "tags").map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect()
+        }),
         limit: u32::try_from(limit).ok(),
         offset: Some((page - 1).saturating_mul(limit)),
     };
