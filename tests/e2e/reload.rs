@@ -109,7 +109,11 @@ async fn sighup_reloads_the_config_without_dropping_a_stream() {
         models(&p).await == ["beta"]
     })
     .await;
-    assert!(p.stderr().contains("config reloaded"), "{}", p.stderr());
+    // The log line follows the swap by a moment.
+    eventually("the reload log line", &p, || async {
+        p.stderr().contains("config reloaded")
+    })
+    .await;
 
     // The stream started on config A completes.
     while let Some(bytes) = body.next().await {

@@ -14,18 +14,16 @@
 //! estimated as `⌈chars/4⌉` of the text of every message (at least 1) for input and of the reply
 //! for output. Every answer carries `request-id`.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::Method;
 use axum::response::Response;
-use axum::Router;
 use serde_json::{json, Value};
 
-use crate::fake_openai::RecordedRequest;
+use crate::fake_server::{
+    self, estimate_tokens as tokens, event_frames, fake_handle, split_words, text_of, FakeServer,
+    Incoming, ServerState,
+};
 
 /// A scripted answer; queued answers are used once each, first in first out, then the default.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,29 +70,15 @@ fn error_body(kind: &str, message: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_fake"})
 }
 
-struct Shared {
-    queue: Mutex<VecDeque<AnthropicScript>>,
-    requests: Mutex<Vec<RecordedRequest>>,
-}
+type Shared = ServerState<AnthropicScript>;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The fake server. Shuts down when dropped.
-pub struct FakeAnthropic {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl std::fmt::Debug for FakeAnthropic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeAnthropic")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
+fake_handle!(
+    FakeAnthropic(FakeServer<AnthropicScript>),
+    base_url: "The base URL to configure as `api_base`: `http://127.0.0.1:PORT` (requests go \
+        to `/v1/messages` under it).",
+    requests: "The requests received so far, in order.",
+    push: "Queues an answer for a future request.",
+);
 
 impl FakeAnthropic {
     /// The default reply text.
@@ -103,68 +87,9 @@ impl FakeAnthropic {
     /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
     /// port cannot be bound).
     pub async fn start() -> FakeAnthropic {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0 for FakeAnthropic");
-        let addr = listener.local_addr().expect("FakeAnthropic local address");
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(Vec::new()),
-        });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
         FakeAnthropic {
-            addr,
-            shared,
-            shutdown: Some(tx),
+            server: FakeServer::start("FakeAnthropic", (), handle).await,
         }
-    }
-
-    /// The base URL to configure as `api_base`: `http://127.0.0.1:PORT` (requests go to
-    /// `/v1/messages` under it).
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The requests received so far, in order.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
-    }
-
-    /// Queues an answer for a future request.
-    pub fn push(&self, s: AnthropicScript) {
-        lock(&self.shared.queue).push_back(s);
-    }
-}
-
-impl Drop for FakeAnthropic {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn tokens(text: &str) -> u64 {
-    (text.chars().count() as u64).div_ceil(4).max(1)
-}
-
-fn text_of(content: &Value) -> String {
-    match content {
-        Value::String(s) => s.clone(),
-        Value::Array(blocks) => blocks
-            .iter()
-            .filter_map(|b| b.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
     }
 }
 
@@ -181,34 +106,14 @@ fn input_tokens(body: &Value) -> u64 {
     tokens(&text)
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let parsed = serde_json::from_slice::<Value>(&body);
-    lock(&shared.requests).push(RecordedRequest {
-        method: method.to_string(),
-        path: uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| uri.path().to_string()),
-        headers: headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: match &parsed {
-            Ok(v) => v.clone(),
-            Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
-        },
-    });
+async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
+    let parsed = shared.record(&req);
+    let Incoming {
+        method,
+        uri,
+        headers,
+        ..
+    } = req;
     if method != Method::POST || uri.path() != "/v1/messages" {
         return json_response(
             404,
@@ -249,9 +154,7 @@ async fn handle(
             );
         }
     }
-    let script = lock(&shared.queue)
-        .pop_front()
-        .unwrap_or(AnthropicScript::Default);
+    let script = shared.pop().unwrap_or(AnthropicScript::Default);
     let stream = body.get("stream").and_then(Value::as_bool) == Some(true);
     let model = body
         .get("model")
@@ -303,20 +206,7 @@ fn reply(model: &str, text: &str, (input, output): (u64, u64), stream: bool) -> 
             "content_block": {"type": "text", "text": ""}}),
         json!({"type": "ping"}),
     ];
-    let mut start = 0;
-    let pieces: Vec<&str> = text
-        .char_indices()
-        .filter(|(i, c)| *i > 0 && c.is_whitespace())
-        .map(|(i, _)| {
-            let piece = &text[start..i];
-            start = i;
-            piece
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .chain(std::iter::once(&text[start..]))
-        .collect();
-    for piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+    for piece in split_words(text) {
         events.push(json!({"type": "content_block_delta", "index": 0,
             "delta": {"type": "text_delta", "text": piece}}));
     }
@@ -329,33 +219,26 @@ fn reply(model: &str, text: &str, (input, output): (u64, u64), stream: bool) -> 
 }
 
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut b = Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("request-id", "req_fake");
-    for (k, v) in headers {
-        b = b.header(k.as_str(), v.as_str());
-    }
-    b.body(Body::from(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::json_response(
+        status,
+        body,
+        &[
+            ("content-type", "application/json"),
+            ("request-id", "req_fake"),
+        ],
+        headers,
+    )
 }
 
 fn sse_response(events: &[Value]) -> Response {
-    let frames: Vec<Result<Bytes, std::io::Error>> = events
-        .iter()
-        .map(|e| {
-            let kind = e.get("type").and_then(Value::as_str).unwrap_or("message");
-            Ok(Bytes::from(format!("event: {kind}\ndata: {e}\n\n")))
-        })
-        .collect();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "text/event-stream; charset=utf-8")
-        .header("cache-control", "no-cache")
-        .header("request-id", "req_fake")
-        .body(Body::from_stream(futures::stream::iter(frames)))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::stream_response(
+        event_frames(events),
+        &[
+            ("content-type", "text/event-stream; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            ("request-id", "req_fake"),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -19,20 +19,18 @@
 //! `⌈chars/4⌉` of the text of every message (at least 1) for input and of the reply for output.
 //! Embeddings are deterministic vectors (8 floats, or `dimensions`) derived from each text.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method};
 use axum::response::Response;
-use axum::Router;
 use serde_json::{json, Value};
 
-use crate::fake_openai::RecordedRequest;
+use crate::fake_server::{
+    self, estimate_tokens as tokens, fake_handle, split_words, FakeServer, Incoming, ServerState,
+};
 
 /// One frame of a scripted event stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,29 +109,14 @@ impl BedrockScript {
     }
 }
 
-struct Shared {
-    queue: Mutex<VecDeque<BedrockScript>>,
-    requests: Mutex<Vec<RecordedRequest>>,
-}
+type Shared = ServerState<BedrockScript>;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The fake server. Shuts down when dropped.
-pub struct FakeBedrock {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl std::fmt::Debug for FakeBedrock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeBedrock")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
+fake_handle!(
+    FakeBedrock(FakeServer<BedrockScript>),
+    base_url: "The endpoint to configure as `api_base`: `http://127.0.0.1:PORT`.",
+    requests: "The requests received so far, in order (paths as sent, model ids percent-encoded).",
+    push: "Queues an answer for a future request.",
+);
 
 impl FakeBedrock {
     /// The default reply text.
@@ -142,56 +125,10 @@ impl FakeBedrock {
     /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
     /// port cannot be bound).
     pub async fn start() -> FakeBedrock {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0 for FakeBedrock");
-        let addr = listener.local_addr().expect("FakeBedrock local address");
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(Vec::new()),
-        });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
         FakeBedrock {
-            addr,
-            shared,
-            shutdown: Some(tx),
+            server: FakeServer::start("FakeBedrock", (), handle).await,
         }
     }
-
-    /// The endpoint to configure as `api_base`: `http://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The requests received so far, in order (paths as sent, model ids percent-encoded).
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
-    }
-
-    /// Queues an answer for a future request.
-    pub fn push(&self, s: BedrockScript) {
-        lock(&self.shared.queue).push_back(s);
-    }
-}
-
-impl Drop for FakeBedrock {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn tokens(text: &str) -> u64 {
-    (text.chars().count() as u64).div_ceil(4).max(1)
 }
 
 fn text_of(blocks: &Value) -> String {
@@ -336,34 +273,14 @@ fn validate_converse(body: &Value) -> Option<String> {
     None
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let parsed = serde_json::from_slice::<Value>(&body);
-    lock(&shared.requests).push(RecordedRequest {
-        method: method.to_string(),
-        path: uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| uri.path().to_string()),
-        headers: headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: match &parsed {
-            Ok(v) => v.clone(),
-            Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
-        },
-    });
+async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
+    let parsed = shared.record(&req);
+    let Incoming {
+        method,
+        uri,
+        headers,
+        ..
+    } = req;
     let segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
     let (model, action) = match segments.as_slice() {
         ["model", id, action] if method == Method::POST => (percent_decode(id), *action),
@@ -393,9 +310,7 @@ async fn handle(
             return error_response(400, "ValidationException", &message);
         }
     }
-    let script = lock(&shared.queue)
-        .pop_front()
-        .unwrap_or(BedrockScript::Default);
+    let script = shared.pop().unwrap_or(BedrockScript::Default);
     match script {
         BedrockScript::Json(v) => json_response(200, &v, &[]),
         BedrockScript::Error {
@@ -494,16 +409,7 @@ fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
         "messageStart",
         json!({"role": "assistant"}),
     )];
-    let mut start = 0;
-    let mut pieces: Vec<&str> = Vec::new();
-    for (i, c) in text.char_indices() {
-        if i > 0 && c.is_whitespace() {
-            pieces.push(&text[start..i]);
-            start = i;
-        }
-    }
-    pieces.push(&text[start..]);
-    for piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+    for piece in split_words(text) {
         frames.push(BedrockFrame::event(
             "contentBlockDelta",
             json!({"contentBlockIndex": 0, "delta": {"text": piece}}),
@@ -525,27 +431,25 @@ fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
 }
 
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut b = Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("x-amzn-requestid", "req-fake-bedrock");
-    for (k, v) in headers {
-        b = b.header(k.as_str(), v.as_str());
-    }
-    b.body(Body::from(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::json_response(
+        status,
+        body,
+        &[
+            ("content-type", "application/json"),
+            ("x-amzn-requestid", "req-fake-bedrock"),
+        ],
+        headers,
+    )
 }
 
 fn stream_response(frames: &[BedrockFrame]) -> Response {
-    let encoded: Vec<Result<Bytes, std::io::Error>> =
-        frames.iter().map(|f| Ok(Bytes::from(f.encode()))).collect();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/vnd.amazon.eventstream")
-        .header("x-amzn-requestid", "req-fake-bedrock")
-        .body(Body::from_stream(futures::stream::iter(encoded)))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::stream_response(
+        frames.iter().map(|f| Bytes::from(f.encode())).collect(),
+        &[
+            ("content-type", "application/vnd.amazon.eventstream"),
+            ("x-amzn-requestid", "req-fake-bedrock"),
+        ],
+    )
 }
 
 #[cfg(test)]

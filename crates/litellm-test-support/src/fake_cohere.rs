@@ -15,18 +15,16 @@
 //! every message for input and of the reply for output, reported in both `billed_units` and
 //! `tokens`. Embeddings are deterministic 4-dimensional vectors (or `output_dimension`).
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::Method;
 use axum::response::Response;
-use axum::Router;
 use serde_json::{json, Value};
 
-use crate::fake_openai::RecordedRequest;
+use crate::fake_server::{
+    self, estimate_tokens as tokens, event_frames, fake_handle, split_words, text_of, FakeServer,
+    Incoming, ServerState,
+};
 
 /// A scripted answer; queued answers are used once each, first in first out, then the default.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,29 +71,14 @@ fn error_body(message: &str) -> Value {
     json!({"id": "err-fake-0001", "message": message})
 }
 
-struct Shared {
-    queue: Mutex<VecDeque<CohereScript>>,
-    requests: Mutex<Vec<RecordedRequest>>,
-}
+type Shared = ServerState<CohereScript>;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The fake server. Shuts down when dropped.
-pub struct FakeCohere {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl std::fmt::Debug for FakeCohere {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeCohere")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
+fake_handle!(
+    FakeCohere(FakeServer<CohereScript>),
+    base_url: "The base URL to configure as `api_base`: `http://127.0.0.1:PORT`.",
+    requests: "The requests received so far, in order.",
+    push: "Queues an answer for a future request.",
+);
 
 impl FakeCohere {
     /// The default reply text.
@@ -104,67 +87,9 @@ impl FakeCohere {
     /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
     /// port cannot be bound).
     pub async fn start() -> FakeCohere {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0 for FakeCohere");
-        let addr = listener.local_addr().expect("FakeCohere local address");
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(Vec::new()),
-        });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
         FakeCohere {
-            addr,
-            shared,
-            shutdown: Some(tx),
+            server: FakeServer::start("FakeCohere", (), handle).await,
         }
-    }
-
-    /// The base URL to configure as `api_base`: `http://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The requests received so far, in order.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
-    }
-
-    /// Queues an answer for a future request.
-    pub fn push(&self, s: CohereScript) {
-        lock(&self.shared.queue).push_back(s);
-    }
-}
-
-impl Drop for FakeCohere {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn tokens(text: &str) -> u64 {
-    (text.chars().count() as u64).div_ceil(4).max(1)
-}
-
-fn text_of(content: &Value) -> String {
-    match content {
-        Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|b| b.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
     }
 }
 
@@ -194,27 +119,6 @@ pub fn fake_vector(text: &str, dims: usize) -> Vec<f64> {
     let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
     v.iter_mut().for_each(|x| *x /= norm);
     v
-}
-
-fn record(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
-    lock(&shared.requests).push(RecordedRequest {
-        method: method.to_string(),
-        path: uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| uri.path().to_string()),
-        headers: headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: serde_json::from_slice(body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned())),
-    });
 }
 
 fn validate_chat(body: &Value) -> Option<String> {
@@ -252,14 +156,14 @@ fn validate_chat(body: &Value) -> Option<String> {
     None
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    record(&shared, &method, &uri, &headers, &body);
+async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
+    let parsed = shared.record(&req);
+    let Incoming {
+        method,
+        uri,
+        headers,
+        ..
+    } = req;
     let path = uri.path();
     if method != Method::POST || (path != "/v2/chat" && path != "/v2/embed") {
         return json_response(404, &error_body(&format!("Not found: {path}")), &[]);
@@ -271,7 +175,7 @@ async fn handle(
     if !authorized {
         return json_response(401, &error_body("invalid api token"), &[]);
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+    let Ok(body) = parsed else {
         return json_response(
             400,
             &error_body("invalid request: body is not valid JSON"),
@@ -284,9 +188,7 @@ async fn handle(
     if let Some(problem) = validate_chat(&body) {
         return json_response(400, &error_body(&problem), &[]);
     }
-    let script = lock(&shared.queue)
-        .pop_front()
-        .unwrap_or(CohereScript::Default);
+    let script = shared.pop().unwrap_or(CohereScript::Default);
     let stream = body.get("stream").and_then(Value::as_bool) == Some(true);
     match script {
         CohereScript::Json(v) => json_response(200, &v, &[]),
@@ -335,7 +237,7 @@ fn embed(shared: &Shared, body: &Value) -> Response {
             );
         }
     }
-    match lock(&shared.queue).pop_front() {
+    match shared.pop() {
         Some(CohereScript::Json(v)) => return json_response(200, &v, &[]),
         Some(CohereScript::Status {
             status,
@@ -390,16 +292,7 @@ fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
         json!({"type": "content-start", "index": 0,
             "delta": {"message": {"content": {"type": "text", "text": ""}}}}),
     ];
-    let mut start = 0;
-    let mut pieces: Vec<&str> = Vec::new();
-    for (i, c) in text.char_indices() {
-        if i > 0 && c.is_whitespace() {
-            pieces.push(&text[start..i]);
-            start = i;
-        }
-    }
-    pieces.push(&text[start..]);
-    for piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+    for piece in split_words(text) {
         events.push(json!({"type": "content-delta", "index": 0,
             "delta": {"message": {"content": {"text": piece}}}}));
     }
@@ -410,32 +303,25 @@ fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
 }
 
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut b = Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("x-trial-endpoint-call-remaining", "999");
-    for (k, v) in headers {
-        b = b.header(k.as_str(), v.as_str());
-    }
-    b.body(Body::from(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::json_response(
+        status,
+        body,
+        &[
+            ("content-type", "application/json"),
+            ("x-trial-endpoint-call-remaining", "999"),
+        ],
+        headers,
+    )
 }
 
 fn sse_response(events: &[Value]) -> Response {
-    let frames: Vec<Result<Bytes, std::io::Error>> = events
-        .iter()
-        .map(|e| {
-            let kind = e.get("type").and_then(Value::as_str).unwrap_or("message");
-            Ok(Bytes::from(format!("event: {kind}\ndata: {e}\n\n")))
-        })
-        .collect();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "text/event-stream")
-        .header("cache-control", "no-cache")
-        .body(Body::from_stream(futures::stream::iter(frames)))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::stream_response(
+        event_frames(events),
+        &[
+            ("content-type", "text/event-stream"),
+            ("cache-control", "no-cache"),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -21,18 +21,17 @@
 //! these tests only (never used anywhere else); [`FakeGemini::service_account_json`] wraps the
 //! private key in a service-account JSON whose `token_uri` is this fake.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::body::Bytes;
+use axum::http::Method;
 use axum::response::Response;
-use axum::Router;
 use serde_json::{json, Value};
 
-use crate::fake_openai::RecordedRequest;
+use crate::fake_server::{
+    self, estimate_tokens as tokens, event_frames, fake_handle, lock, FakeServer, Incoming,
+    RecordedRequest, ServerState,
+};
 
 /// TEST-ONLY RSA private key (PKCS#8), generated for the litellm-rs test suite. It protects
 /// nothing: it only signs JWTs sent to [`FakeGemini`]'s token endpoint.
@@ -126,32 +125,22 @@ fn error_body(code: u16, status: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message, "status": status}})
 }
 
-struct Shared {
-    queue: Mutex<VecDeque<GeminiScript>>,
-    requests: Mutex<Vec<RecordedRequest>>,
-    tokens: Mutex<Vec<String>>,
-    token_failures: Mutex<u32>,
-    addr: SocketAddr,
+/// The token endpoint's state.
+#[derive(Default)]
+struct Tokens {
+    issued: Mutex<Vec<String>>,
+    failures: Mutex<u32>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+type Shared = ServerState<GeminiScript, Tokens>;
 
-/// The fake server. Shuts down when dropped.
-pub struct FakeGemini {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl std::fmt::Debug for FakeGemini {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeGemini")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
+fake_handle!(
+    FakeGemini(FakeServer<GeminiScript, Tokens>),
+    base_url: "`http://127.0.0.1:PORT`: the `api_base` for `gemini/` and `vertex_ai/` deployments.",
+    requests: "The requests received so far (token requests included), in order. A token \
+        request's body is the raw form text.",
+    push: "Queues an answer for a future model request.",
+);
 
 impl FakeGemini {
     /// The default reply text.
@@ -163,41 +152,14 @@ impl FakeGemini {
     /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
     /// port cannot be bound).
     pub async fn start() -> FakeGemini {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0 for FakeGemini");
-        let addr = listener.local_addr().expect("FakeGemini local address");
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(Vec::new()),
-            tokens: Mutex::new(Vec::new()),
-            token_failures: Mutex::new(0),
-            addr,
-        });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
         FakeGemini {
-            addr,
-            shared,
-            shutdown: Some(tx),
+            server: FakeServer::start("FakeGemini", Tokens::default(), handle).await,
         }
-    }
-
-    /// `http://127.0.0.1:PORT`: the `api_base` for `gemini/` and `vertex_ai/` deployments.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
     }
 
     /// The token endpoint: `http://127.0.0.1:PORT/token`.
     pub fn token_url(&self) -> String {
-        format!("http://{}/token", self.addr)
+        format!("{}/token", self.server.base_url())
     }
 
     /// A service-account JSON with the test key whose `token_uri` is this fake.
@@ -212,12 +174,6 @@ impl FakeGemini {
             "token_uri": self.token_url(),
         })
         .to_string()
-    }
-
-    /// The requests received so far (token requests included), in order. A token request's
-    /// body is the raw form text.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
     }
 
     /// The requests other than token requests.
@@ -238,30 +194,13 @@ impl FakeGemini {
 
     /// The access tokens issued so far.
     pub fn issued_tokens(&self) -> Vec<String> {
-        lock(&self.shared.tokens).clone()
+        lock(&self.server.state().extra.issued).clone()
     }
 
     /// The next `n` token requests are refused with 400 `invalid_grant`.
     pub fn fail_token_requests(&self, n: u32) {
-        *lock(&self.shared.token_failures) = n;
+        *lock(&self.server.state().extra.failures) = n;
     }
-
-    /// Queues an answer for a future model request.
-    pub fn push(&self, s: GeminiScript) {
-        lock(&self.shared.queue).push_back(s);
-    }
-}
-
-impl Drop for FakeGemini {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn tokens(text: &str) -> u64 {
-    (text.chars().count() as u64).div_ceil(4).max(1)
 }
 
 fn parts_text(content: &Value) -> String {
@@ -358,7 +297,7 @@ fn token_response(shared: &Shared, body: &str) -> Response {
         )
     };
     {
-        let mut failures = lock(&shared.token_failures);
+        let mut failures = lock(&shared.extra.failures);
         if *failures > 0 {
             *failures -= 1;
             return refuse("Invalid JWT Signature.");
@@ -401,7 +340,7 @@ fn token_response(shared: &Shared, body: &str) -> Response {
         (Some(iat), Some(exp)) if exp > iat && exp - iat <= 3600 => {}
         _ => return refuse("Invalid JWT: iat/exp must span at most one hour"),
     }
-    let mut issued = lock(&shared.tokens);
+    let mut issued = lock(&shared.extra.issued);
     let token = format!("ya29.fake-access-token-{}", issued.len() + 1);
     issued.push(token.clone());
     json_response(
@@ -514,36 +453,17 @@ fn validate_generate(body: &Value) -> Result<(), String> {
     Ok(())
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let parsed = serde_json::from_slice::<Value>(&body);
-    lock(&shared.requests).push(RecordedRequest {
-        method: method.to_string(),
-        path: uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| uri.path().to_string()),
-        headers: headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: match &parsed {
-            Ok(v) => v.clone(),
-            Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
-        },
-    });
+async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
+    let parsed = shared.record(&req);
+    let body = req.text();
+    let Incoming {
+        method,
+        uri,
+        headers,
+        ..
+    } = req;
     if method == Method::POST && uri.path() == "/token" {
-        return token_response(&shared, &String::from_utf8_lossy(&body));
+        return token_response(&shared, &body);
     }
     let not_found = || {
         json_response(
@@ -560,7 +480,7 @@ async fn handle(
         return invalid("API keys must not be sent in the URL by this client (use x-goog-api-key)");
     }
     if route.vertex {
-        let issued = lock(&shared.tokens).clone();
+        let issued = lock(&shared.extra.issued).clone();
         let bearer = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
@@ -604,9 +524,7 @@ async fn handle(
                 return invalid(&message);
             }
             let stream = route.method == "streamGenerateContent";
-            let script = lock(&shared.queue)
-                .pop_front()
-                .unwrap_or(GeminiScript::Default);
+            let script = shared.pop().unwrap_or(GeminiScript::Default);
             let (text, usage) = match script {
                 GeminiScript::Json(v) => return json_response(200, &v, &[]),
                 GeminiScript::Status {
@@ -649,7 +567,7 @@ async fn handle(
                     .unwrap_or(8);
                 embeddings.push(json!({ "values": vector(&text, dims) }));
             }
-            if let Some(script) = lock(&shared.queue).pop_front() {
+            if let Some(script) = shared.pop() {
                 return scripted_json(script);
             }
             json_response(200, &json!({ "embeddings": embeddings }), &[])
@@ -670,7 +588,7 @@ async fn handle(
                         "statistics": {"token_count": tokens(text), "truncated": false}}})
                 })
                 .collect();
-            if let Some(script) = lock(&shared.queue).pop_front() {
+            if let Some(script) = shared.pop() {
                 return scripted_json(script);
             }
             json_response(200, &json!({ "predictions": predictions }), &[])
@@ -685,9 +603,7 @@ async fn handle(
             if body.get("messages").is_none() || body.get("max_tokens").is_none() {
                 return invalid("messages and max_tokens are required");
             }
-            let script = lock(&shared.queue)
-                .pop_front()
-                .unwrap_or(GeminiScript::Default);
+            let script = shared.pop().unwrap_or(GeminiScript::Default);
             match script {
                 GeminiScript::Default | GeminiScript::Reply { .. } => {
                     claude_reply(&route.model, route.method == "streamRawPredict")
@@ -786,44 +702,35 @@ fn claude_reply(model: &str, stream: bool) -> Response {
             "usage": {"output_tokens": output}}),
         json!({"type": "message_stop"}),
     ];
-    let frames: Vec<Result<Bytes, std::io::Error>> = events
-        .iter()
-        .map(|e| {
-            let kind = e.get("type").and_then(Value::as_str).unwrap_or("message");
-            Ok(Bytes::from(format!("event: {kind}\ndata: {e}\n\n")))
-        })
-        .collect();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "text/event-stream")
-        .body(Body::from_stream(futures::stream::iter(frames)))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::stream_response(
+        event_frames(&events),
+        &[("content-type", "text/event-stream")],
+    )
 }
 
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut b = Response::builder()
-        .status(status)
-        .header("content-type", "application/json; charset=UTF-8")
-        .header("x-goog-request-id", "fake-req-1");
-    for (k, v) in headers {
-        b = b.header(k.as_str(), v.as_str());
-    }
-    b.body(Body::from(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::json_response(
+        status,
+        body,
+        &[
+            ("content-type", "application/json; charset=UTF-8"),
+            ("x-goog-request-id", "fake-req-1"),
+        ],
+        headers,
+    )
 }
 
 fn sse_response(events: &[Value]) -> Response {
-    let frames: Vec<Result<Bytes, std::io::Error>> = events
-        .iter()
-        .map(|e| Ok(Bytes::from(format!("data: {e}\r\n\r\n"))))
-        .collect();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "text/event-stream")
-        .header("x-goog-request-id", "fake-req-1")
-        .body(Body::from_stream(futures::stream::iter(frames)))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::stream_response(
+        events
+            .iter()
+            .map(|e| Bytes::from(format!("data: {e}\r\n\r\n")))
+            .collect(),
+        &[
+            ("content-type", "text/event-stream"),
+            ("x-goog-request-id", "fake-req-1"),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -15,19 +15,17 @@
 //! `prompt_eval_count` and of the reply for `eval_count`. Embeddings are deterministic
 //! 4-dimensional vectors (or `dimensions`).
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::body::Bytes;
+use axum::http::Method;
 use axum::response::Response;
-use axum::Router;
 use serde_json::{json, Value};
 
 use crate::fake_cohere::fake_vector;
-use crate::fake_openai::RecordedRequest;
+use crate::fake_server::{
+    self, estimate_tokens as tokens, fake_handle, split_words, FakeServer, Incoming, ServerState,
+};
 
 /// A scripted answer; queued answers are used once each, first in first out, then the default.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,29 +68,14 @@ impl OllamaScript {
     }
 }
 
-struct Shared {
-    queue: Mutex<VecDeque<OllamaScript>>,
-    requests: Mutex<Vec<RecordedRequest>>,
-}
+type Shared = ServerState<OllamaScript>;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The fake server. Shuts down when dropped.
-pub struct FakeOllama {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl std::fmt::Debug for FakeOllama {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeOllama")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
+fake_handle!(
+    FakeOllama(FakeServer<OllamaScript>),
+    base_url: "The base URL to configure as `api_base`: `http://127.0.0.1:PORT`.",
+    requests: "The requests received so far, in order.",
+    push: "Queues an answer for a future request.",
+);
 
 impl FakeOllama {
     /// The default reply text.
@@ -101,56 +84,10 @@ impl FakeOllama {
     /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
     /// port cannot be bound).
     pub async fn start() -> FakeOllama {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0 for FakeOllama");
-        let addr = listener.local_addr().expect("FakeOllama local address");
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(Vec::new()),
-        });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
         FakeOllama {
-            addr,
-            shared,
-            shutdown: Some(tx),
+            server: FakeServer::start("FakeOllama", (), handle).await,
         }
     }
-
-    /// The base URL to configure as `api_base`: `http://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The requests received so far, in order.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
-    }
-
-    /// Queues an answer for a future request.
-    pub fn push(&self, s: OllamaScript) {
-        lock(&self.shared.queue).push_back(s);
-    }
-}
-
-impl Drop for FakeOllama {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn tokens(text: &str) -> u64 {
-    (text.chars().count() as u64).div_ceil(4).max(1)
 }
 
 fn prompt_tokens(body: &Value) -> u64 {
@@ -173,37 +110,15 @@ fn error(status: u16, message: &str) -> Response {
     json_response(status, &json!({ "error": message }), &[])
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    lock(&shared.requests).push(RecordedRequest {
-        method: method.to_string(),
-        path: uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| uri.path().to_string()),
-        headers: headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: serde_json::from_slice(&body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned())),
-    });
+async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
+    let parsed = shared.record(&req);
+    let Incoming { method, uri, .. } = req;
     let path = uri.path();
     let chat = path == "/api/chat";
     if method != Method::POST || !["/api/chat", "/api/generate", "/api/embed"].contains(&path) {
         return error(404, "404 page not found");
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+    let Ok(body) = parsed else {
         return error(400, "invalid character in request body");
     };
     let Some(model) = body
@@ -222,9 +137,7 @@ async fn handle(
     if body.get("options").is_some_and(|o| !o.is_object()) {
         return error(400, "options must be an object");
     }
-    let script = lock(&shared.queue)
-        .pop_front()
-        .unwrap_or(OllamaScript::Default);
+    let script = shared.pop().unwrap_or(OllamaScript::Default);
     if path == "/api/embed" {
         return embed(&model, &body, script);
     }
@@ -325,43 +238,29 @@ fn reply(
     if !stream {
         return json_response(200, &last, &[]);
     }
-    let mut lines = Vec::new();
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if i > 0 && c.is_whitespace() {
-            lines.push(piece(model, chat, &text[start..i]));
-            start = i;
-        }
-    }
-    if start < text.len() {
-        lines.push(piece(model, chat, &text[start..]));
-    }
+    let mut lines: Vec<Value> = split_words(text)
+        .into_iter()
+        .map(|p| piece(model, chat, p))
+        .collect();
     lines.push(last);
     ndjson_response(&lines)
 }
 
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut b = Response::builder()
-        .status(status)
-        .header("content-type", "application/json; charset=utf-8");
-    for (k, v) in headers {
-        b = b.header(k.as_str(), v.as_str());
-    }
-    b.body(Body::from(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::json_response(
+        status,
+        body,
+        &[("content-type", "application/json; charset=utf-8")],
+        headers,
+    )
 }
 
 fn ndjson_response(lines: &[Value]) -> Response {
-    let frames: Vec<Result<Bytes, std::io::Error>> = lines
+    let frames = lines
         .iter()
-        .map(|l| Ok(Bytes::from(format!("{l}\n"))))
+        .map(|l| Bytes::from(format!("{l}\n")))
         .collect();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/x-ndjson")
-        .body(Body::from_stream(futures::stream::iter(frames)))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    fake_server::stream_response(frames, &[("content-type", "application/x-ndjson")])
 }
 
 #[cfg(test)]

@@ -36,42 +36,20 @@
 //! # }
 //! ```
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::Router;
 use serde_json::{json, Value};
 
 use litellm_core::{unix_now, EmbeddingVector};
 
-/// One request the fake received.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedRequest {
-    pub method: String,
-    /// The path and query, e.g. `/v1/chat/completions`.
-    pub path: String,
-    /// Headers with lower-case names, in arrival order.
-    pub headers: Vec<(String, String)>,
-    /// The JSON body (`Null` when empty; a string when not JSON).
-    pub body: Value,
-}
-
-impl RecordedRequest {
-    /// The first value of a header (name matched case-insensitively).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use crate::fake_server::RecordedRequest;
+use crate::fake_server::{lock, text_of, FakeServer, Incoming, ServerState};
 
 /// A scripted answer. Queued answers are used once each, first in first out; when the queue is
 /// empty the default answer (see [`FakeOpenAi::set_default`]) is used.
@@ -170,31 +148,23 @@ impl Scripted {
     }
 }
 
-struct Shared {
-    queue: Mutex<VecDeque<Scripted>>,
+/// What the OpenAI fake keeps beyond the queue and the recordings.
+struct Settings {
     default: Mutex<Scripted>,
-    requests: Mutex<Vec<RecordedRequest>>,
     record: AtomicBool,
     counter: AtomicU64,
 }
 
-/// Locks a mutex, ignoring poisoning (a panicking test thread must not hide the recordings).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+type Shared = ServerState<Scripted, Settings>;
 
 /// The fake server. Shuts down when dropped.
 pub struct FakeOpenAi {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: FakeServer<Scripted, Settings>,
 }
 
 impl std::fmt::Debug for FakeOpenAi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeOpenAi")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        self.server.fmt(f)
     }
 }
 
@@ -206,86 +176,63 @@ impl FakeOpenAi {
     ///
     /// Panics if the port cannot be bound (this is test support: failing loudly is the point).
     pub async fn start() -> FakeOpenAi {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0 for FakeOpenAi");
-        let addr = listener.local_addr().expect("FakeOpenAi local address");
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(VecDeque::new()),
+        let settings = Settings {
             default: Mutex::new(Scripted::Default),
-            requests: Mutex::new(Vec::new()),
             record: AtomicBool::new(true),
             counter: AtomicU64::new(0),
-        });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        };
         FakeOpenAi {
-            addr,
-            shared,
-            shutdown: Some(tx),
+            server: FakeServer::start("FakeOpenAi", settings, handle).await,
         }
     }
 
     /// The OpenAI-style base URL: `http://127.0.0.1:PORT/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("{}/v1", self.server.base_url())
     }
 
     /// The socket address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The requests received so far, in order (empty when recording is off).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
+        self.server.requests()
     }
 
     /// How many requests were received (counted even when recording is off).
     pub fn request_count(&self) -> u64 {
-        self.shared.counter.load(Ordering::Relaxed)
+        self.server.state().extra.counter.load(Ordering::Relaxed)
     }
 
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
-        lock(&self.shared.requests).clear();
+        self.server.clear_requests();
     }
 
     /// Turns request recording on (the default) or off (benchmarks: no memory growth).
     pub fn set_recording(&self, on: bool) {
-        self.shared.record.store(on, Ordering::Relaxed);
+        self.server
+            .state()
+            .extra
+            .record
+            .store(on, Ordering::Relaxed);
     }
 
     /// Queues an answer for a future request (first in, first out).
     pub fn push(&self, s: Scripted) {
-        lock(&self.shared.queue).push_back(s);
+        self.server.push(s);
     }
 
     /// Sets the answer used when the queue is empty.
     pub fn set_default(&self, s: Scripted) {
-        *lock(&self.shared.default) = s;
+        *lock(&self.server.state().extra.default) = s;
     }
 
     /// Stops accepting connections (also done on drop).
     pub fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-impl Drop for FakeOpenAi {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.server.shutdown();
     }
 }
 
@@ -318,7 +265,7 @@ impl RequestFacts {
         let prompt_tokens = 3 + messages
             .map(|ms| {
                 ms.iter()
-                    .map(|m| 4 + tokens(&content_text(m.get("content"))))
+                    .map(|m| 4 + tokens(&text_of(m.get("content").unwrap_or(&Value::Null))))
                     .sum::<u64>()
             })
             .unwrap_or(0);
@@ -355,65 +302,31 @@ impl RequestFacts {
     }
 }
 
-fn content_text(content: Option<&Value>) -> String {
-    match content {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
-    }
-}
-
 fn tokens(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4)
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let n = shared.counter.fetch_add(1, Ordering::Relaxed);
-    let path = uri.path();
+async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
+    let n = shared.extra.counter.fetch_add(1, Ordering::Relaxed);
+    let (method, path) = (&req.method, req.uri.path());
     let endpoint = match (method.as_str(), path.strip_prefix("/v1").unwrap_or(path)) {
         ("POST", "/chat/completions") => Some(Endpoint::Chat),
         ("POST", "/embeddings") => Some(Endpoint::Embeddings),
         ("GET", "/models") => Some(Endpoint::Models),
         _ => None,
     };
-    let parsed = if body.is_empty() {
+    let parsed = if req.body.is_empty() {
         Ok(Value::Null)
     } else {
-        serde_json::from_slice::<Value>(&body)
+        req.json()
     };
     let facts = parsed.as_ref().map(RequestFacts::from_body).ok();
-    if shared.record.load(Ordering::Relaxed) {
-        let recorded = RecordedRequest {
-            method: method.to_string(),
-            path: uri
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_else(|| path.to_string()),
-            headers: headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-            body: match parsed {
-                Ok(v) => v,
-                Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
-            },
+    if shared.extra.record.load(Ordering::Relaxed) {
+        let body = match parsed {
+            Ok(v) => v,
+            Err(_) => Value::String(req.text()),
         };
-        lock(&shared.requests).push(recorded);
+        shared.record_as(req.recorded(body));
     }
     let Some(endpoint) = endpoint else {
         let msg = format!("Invalid URL ({} {})", method, path);
@@ -423,10 +336,9 @@ async fn handle(
         let msg = "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)";
         return json_response(n, 400, &openai_error(msg, "invalid_request_error"), &[]);
     };
-    let script = lock(&shared.queue).pop_front();
-    let script = match script {
+    let script = match shared.pop() {
         Some(s) => s,
-        None => lock(&shared.default).clone(),
+        None => lock(&shared.extra.default).clone(),
     };
     answer(script, endpoint, &facts, n).await
 }

@@ -13,6 +13,7 @@ pub mod fake_gemini;
 pub mod fake_http;
 pub mod fake_ollama;
 pub mod fake_openai;
+mod fake_server;
 pub mod golden;
 
 pub use fake_anthropic::{AnthropicScript, FakeAnthropic};
