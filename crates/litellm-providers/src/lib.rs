@@ -24,6 +24,9 @@
 //!   cost of a call's usage.
 //! - [`docs`]: generates `docs/providers.md` from the registry and the table.
 //! - [`mock`]: the built-in mock provider (`mock/...` and `mock_response`).
+//! - [`backend_common`]: the one `ModelBackend` skeleton ([`backend_common::HttpBackend`]) every
+//!   HTTP provider's `*_backend` module instantiates by implementing
+//!   [`backend_common::HttpAdapter`] for its adapter, and the shared stream decoding.
 //! - [`transport`]: the only code that sends HTTP requests (one pooled client per process).
 //! - [`sse`]: the incremental Server-Sent Events parser; [`upstream`]: shared sans-IO helpers.
 //!
@@ -35,6 +38,7 @@ pub mod anthropic;
 pub mod anthropic_backend;
 pub mod anthropic_ingress;
 pub mod azure;
+pub mod backend_common;
 pub mod bedrock;
 pub mod bedrock_backend;
 pub mod bedrock_stream;

@@ -29,17 +29,15 @@ use http::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use litellm_core::{
-    BoxFuture, CallContext, ChatOutput, ChatRequest, ChatStreamOutput, EmbeddingOutput,
-    EmbeddingRequest, ErrorKind, LlmError, ModelBackend,
-};
+use litellm_core::{ChatRequest, ChatResponse, ErrorKind, LlmError, ModelBackend};
 
-use crate::anthropic::{AnthropicAdapter, CallOptions as AnthropicOptions};
+use crate::anthropic::{AnthropicAdapter, AnthropicStreamDecoder, CallOptions as AnthropicOptions};
+use crate::backend_common::{HttpAdapter, HttpBackend};
 use crate::gemini::{GeminiAdapter, VERTEX_PROVIDER};
-use crate::gemini_backend::{DecodedStream, GeminiBackend, GoogleAuth};
+use crate::gemini_backend::{GeminiBackend, GoogleAuth};
 use crate::params::ProviderParams;
-use crate::transport::{read_body, Transport};
-use crate::upstream::{capture_headers, insert_header, truncate_chars, UpstreamRequest};
+use crate::transport::Transport;
+use crate::upstream::{insert_header, truncate_chars, UpstreamRequest};
 
 /// The OAuth2 scope requested for Vertex AI.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
@@ -58,9 +56,6 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// Lifetime of the signed assertion (Google's maximum).
 const ASSERTION_LIFETIME_SECS: u64 = 3600;
-
-/// How much of an error body we read before mapping it.
-const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// A Google service account key (the fields of the downloaded JSON that we use).
 #[derive(Clone)]
@@ -414,11 +409,11 @@ pub fn backend(
     if is_claude(model) {
         let target = target(params, model, "anthropic", account.as_ref(), env)?;
         let adapter = VertexClaudeAdapter::new(params, model, target)?;
-        return Ok(Arc::new(VertexClaudeBackend {
-            adapter: Arc::new(adapter),
-            tokens: Arc::new(TokenSource::new(account)),
+        return Ok(Arc::new(VertexClaudeBackend::with_tokens(
+            adapter,
+            Some(Arc::new(TokenSource::new(account))),
             transport,
-        }));
+        )));
     }
     let target = target(params, model, "google", account.as_ref(), env)?;
     let adapter = GeminiAdapter::vertex(params, model, target.api_base, target.model_url)?;
@@ -531,117 +526,69 @@ impl VertexClaudeAdapter {
     }
 }
 
-/// A `vertex_ai/claude-*` deployment.
-#[derive(Debug, Clone)]
-pub struct VertexClaudeBackend {
-    adapter: Arc<VertexClaudeAdapter>,
-    tokens: Arc<TokenSource>,
-    transport: Transport,
-}
+/// A `vertex_ai/claude-*` deployment: the shared [`HttpBackend`] with a token source.
+pub type VertexClaudeBackend = HttpBackend<VertexClaudeAdapter>;
 
-impl VertexClaudeBackend {
-    async fn chat_impl(&self, req: ChatRequest, ctx: &CallContext) -> Result<ChatOutput, LlmError> {
-        let options = AnthropicOptions::of(&req);
-        let token = self.tokens.token(&self.transport, ctx.timeout).await?;
-        let upstream = self
-            .adapter
-            .build_chat_request(req, false, &ctx.extra_headers, &token)?;
-        let resp = self
-            .transport
-            .send(upstream, ctx.timeout)
-            .await
-            .map_err(|e| e.with_provider(VERTEX_PROVIDER))?;
-        if !(200..300).contains(&resp.status) {
-            return Err(self
-                .adapter
-                .map_error(resp.status, &resp.headers, &resp.body));
-        }
-        let response = self
-            .adapter
-            .anthropic
-            .parse_chat_response(&resp.body, options)
-            .map_err(|mut e| {
-                e.provider = Some(VERTEX_PROVIDER.into());
-                e
-            })?;
-        Ok(ChatOutput {
-            response,
-            upstream_headers: capture_headers(&resp.headers),
-        })
-    }
+impl HttpAdapter for VertexClaudeAdapter {
+    type Options = AnthropicOptions;
+    type Decoder = AnthropicStreamDecoder;
+    type EmbedContext = ();
 
-    async fn chat_stream_impl(
-        &self,
-        req: ChatRequest,
-        ctx: &CallContext,
-    ) -> Result<ChatStreamOutput, LlmError> {
-        let options = AnthropicOptions::of(&req);
-        let token = self.tokens.token(&self.transport, ctx.timeout).await?;
-        let upstream = self
-            .adapter
-            .build_chat_request(req, true, &ctx.extra_headers, &token)?;
-        let resp = self
-            .transport
-            .send_streaming(upstream, ctx.timeout)
-            .await
-            .map_err(|e| e.with_provider(VERTEX_PROVIDER))?;
-        if !(200..300).contains(&resp.status) {
-            let body = read_body(resp.body, ctx.timeout, MAX_ERROR_BODY).await;
-            return Err(self.adapter.map_error(resp.status, &resp.headers, &body));
-        }
-        let decoder = self.adapter.anthropic.stream_decoder(options);
-        Ok(ChatStreamOutput {
-            upstream_headers: capture_headers(&resp.headers),
-            stream: Box::pin(DecodedStream::new(
-                resp.body,
-                decoder,
-                VERTEX_PROVIDER,
-                None,
-            )),
-        })
-    }
-}
-
-impl ModelBackend for VertexClaudeBackend {
-    fn provider(&self) -> &str {
+    fn provider_name(&self) -> &'static str {
         VERTEX_PROVIDER
     }
-
-    fn api_base(&self) -> Option<&str> {
-        Some(&self.adapter.target.api_base)
+    fn upstream_model(&self) -> &str {
+        self.anthropic.model()
     }
-
-    fn chat<'a>(
-        &'a self,
+    fn upstream_base(&self) -> &str {
+        &self.target.api_base
+    }
+    fn call_options(&self, req: &ChatRequest) -> AnthropicOptions {
+        AnthropicOptions::of(req)
+    }
+    fn chat_request(
+        &self,
         req: ChatRequest,
-        ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatOutput, LlmError>> {
-        Box::pin(self.chat_impl(req, ctx))
-    }
-
-    fn chat_stream<'a>(
-        &'a self,
-        req: ChatRequest,
-        ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatStreamOutput, LlmError>> {
-        Box::pin(self.chat_stream_impl(req, ctx))
-    }
-
-    fn embed<'a>(
-        &'a self,
-        _req: EmbeddingRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>> {
-        Box::pin(async {
-            let mut e = LlmError::client(
-                ErrorKind::BadRequest,
-                "Claude models on Vertex AI have no embeddings; use a Vertex embedding model \
-                 (vertex_ai/text-embedding-005, ...)",
+        stream: bool,
+        extra_headers: &[(String, String)],
+        bearer: Option<&SecretString>,
+    ) -> Result<UpstreamRequest, LlmError> {
+        // The backend is always built with a token source, so a token is always given.
+        let Some(bearer) = bearer else {
+            return Err(LlmError::upstream(
+                ErrorKind::Authentication,
+                "no Vertex AI access token for the Claude request",
             )
-            .with_provider(VERTEX_PROVIDER);
-            e.param = Some("model".into());
-            Err(e)
-        })
+            .with_provider(VERTEX_PROVIDER));
+        };
+        self.build_chat_request(req, stream, extra_headers, bearer)
+    }
+    fn chat_response(
+        &self,
+        body: &[u8],
+        options: AnthropicOptions,
+    ) -> Result<ChatResponse, LlmError> {
+        self.anthropic.parse_chat_response(body, options)
+    }
+    fn chunk_decoder(&self, options: AnthropicOptions) -> AnthropicStreamDecoder {
+        self.anthropic.stream_decoder(options)
+    }
+    fn status_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> LlmError {
+        self.map_error(status, headers, body)
+    }
+    /// Only names `vertex_ai`: the deployment has no API key of its own to remove.
+    fn scrub_error(&self, e: LlmError) -> LlmError {
+        e.with_provider(VERTEX_PROVIDER)
+    }
+    /// Claude on Vertex has never answered a request's `mock_response` locally.
+    fn honours_mock_response(&self) -> bool {
+        false
+    }
+    fn embeddings_refusal(&self) -> Option<&'static str> {
+        Some(
+            "Claude models on Vertex AI have no embeddings; use a Vertex embedding model \
+             (vertex_ai/text-embedding-005, ...)",
+        )
     }
 }
 

@@ -1,0 +1,469 @@
+//! The skeleton every HTTP provider backend shares, written once: [`HttpAdapter`] is what a
+//! sans-IO adapter offers (build a request, parse an answer, map an error status, scrub
+//! credentials, decode a stream), and [`HttpBackend`] is the one `ModelBackend` joining any such
+//! adapter to the [`Transport`]: the per-request `mock_response` short-circuit, an optional
+//! OAuth2 bearer token (Vertex AI), `send` / `send_streaming`, the status check (reading at most
+//! [`MAX_ERROR_BODY`] of a failed stream's body), parsing, the passed-back upstream headers and
+//! [`DecodedStream`], which feeds a streamed body through the adapter's [`ChunkDecoder`] as the
+//! network delivers it. What really differs per provider (auth and signing, URLs, the wire
+//! format) stays in the adapters and in the `*_backend.rs` modules implementing the trait.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt, TryStreamExt};
+use http::HeaderMap;
+use secrecy::SecretString;
+
+use litellm_core::{
+    BoxFuture, CallContext, ChatChunk, ChatOutput, ChatRequest, ChatResponse, ChatStreamOutput,
+    EmbeddingOutput, EmbeddingRequest, EmbeddingResponse, ErrorKind, LlmError, ModelBackend,
+};
+
+use crate::anthropic::AnthropicStreamDecoder;
+use crate::bedrock_stream::BedrockStreamDecoder;
+use crate::cohere::CohereStreamDecoder;
+use crate::gemini::GeminiStreamDecoder;
+use crate::mock::{mock_chat_chunks, mock_chat_response, mock_error, request_mock_response};
+use crate::ollama::OllamaStreamDecoder;
+use crate::openai::ChatStreamDecoder;
+use crate::transport::{read_body, ByteStream, Transport};
+use crate::upstream::{capture_headers, UpstreamRequest};
+use crate::vertex_ai::TokenSource;
+
+/// How much of an error body we read before mapping it.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Embedding requests of one call in flight at once (Bedrock Titan sends one per input).
+const EMBEDDING_CONCURRENCY: usize = 8;
+
+/// An incremental decoder of a provider's event stream into OpenAI chunks.
+pub trait ChunkDecoder: Send + Unpin + 'static {
+    /// Feeds the next bytes; completed chunks and errors are appended to `out`.
+    fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<ChatChunk, LlmError>>);
+    /// The bytes have ended.
+    fn finish(&mut self, out: &mut VecDeque<Result<ChatChunk, LlmError>>);
+    /// Whether nothing more will be produced.
+    fn is_done(&self) -> bool;
+}
+
+/// Implements [`ChunkDecoder`] by the decoders' own `feed` / `finish` / `is_done`.
+macro_rules! chunk_decoders {
+    ($($decoder:ty),* $(,)?) => {$(
+        impl ChunkDecoder for $decoder {
+            fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<ChatChunk, LlmError>>) {
+                <$decoder>::feed(self, bytes, out);
+            }
+            fn finish(&mut self, out: &mut VecDeque<Result<ChatChunk, LlmError>>) {
+                <$decoder>::finish(self, out);
+            }
+            fn is_done(&self) -> bool {
+                <$decoder>::is_done(self)
+            }
+        }
+    )*};
+}
+
+chunk_decoders!(
+    ChatStreamDecoder,
+    AnthropicStreamDecoder,
+    BedrockStreamDecoder,
+    GeminiStreamDecoder,
+    CohereStreamDecoder,
+    OllamaStreamDecoder,
+);
+
+/// What a sans-IO adapter offers [`HttpBackend`]. The adapter builds requests and reads answers;
+/// it never sends anything.
+pub trait HttpAdapter: fmt::Debug + Send + Sync + 'static {
+    /// What a call remembers of its request for reading the answer (`()` when nothing).
+    type Options: Send;
+    /// The stream decoder.
+    type Decoder: ChunkDecoder;
+    /// What an embeddings call remembers of its request for reading the answers.
+    type EmbedContext: Send;
+
+    /// The provider name (`ModelBackend::provider`, mock errors, transport errors).
+    fn provider_name(&self) -> &'static str;
+    /// The upstream model (named by mock responses).
+    fn upstream_model(&self) -> &str;
+    /// The upstream base URL (`ModelBackend::api_base`).
+    fn upstream_base(&self) -> &str;
+    /// Reads the call options off the request before it is consumed.
+    fn call_options(&self, req: &ChatRequest) -> Self::Options;
+    /// The chat request (`bearer`: the OAuth2 token, for backends built with a token source).
+    fn chat_request(
+        &self,
+        req: ChatRequest,
+        stream: bool,
+        extra_headers: &[(String, String)],
+        bearer: Option<&SecretString>,
+    ) -> Result<UpstreamRequest, LlmError>;
+    /// Parses a successful chat answer.
+    fn chat_response(&self, body: &[u8], options: Self::Options) -> Result<ChatResponse, LlmError>;
+    /// A decoder for a streamed answer.
+    fn chunk_decoder(&self, options: Self::Options) -> Self::Decoder;
+    /// Maps a non-success answer.
+    fn status_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> LlmError;
+    /// Removes credentials from an error (and names this adapter's provider where it does).
+    fn scrub_error(&self, e: LlmError) -> LlmError;
+
+    /// A transport failure: of a request, or of a stream's body mid-way.
+    fn transport_error(&self, e: LlmError) -> LlmError {
+        self.scrub_error(e.with_provider(self.provider_name()))
+    }
+
+    /// An error item of a stream, as it is handed to the caller.
+    fn stream_error(&self, e: LlmError) -> LlmError {
+        self.scrub_error(e)
+    }
+
+    /// Whether a request's `mock_response` is answered without calling the upstream.
+    fn honours_mock_response(&self) -> bool {
+        true
+    }
+
+    /// `Some(advice)` when the deployment has no embeddings: every embeddings call is then a 400
+    /// naming `model`, with this message, before anything else happens.
+    fn embeddings_refusal(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The embeddings request(s), answered in this order.
+    fn embedding_requests(
+        &self,
+        _req: EmbeddingRequest,
+        _extra_headers: &[(String, String)],
+        _bearer: Option<&SecretString>,
+    ) -> Result<(Vec<UpstreamRequest>, Self::EmbedContext), LlmError> {
+        Err(no_embeddings(self))
+    }
+
+    /// Parses the successful answers of [`HttpAdapter::embedding_requests`], in order.
+    fn embedding_response(
+        &self,
+        _answers: &[(HeaderMap, Bytes)],
+        _context: Self::EmbedContext,
+    ) -> Result<EmbeddingResponse, LlmError> {
+        Err(no_embeddings(self))
+    }
+}
+
+/// The [`HttpAdapter`] methods that forward to an adapter's usual inherent API unchanged
+/// (`model`, `api_base`, `map_error`, `scrub`), written inside an `impl HttpAdapter`; with
+/// `build_chat_request`, also `chat_request` for an adapter that takes no bearer token.
+macro_rules! inherent_adapter_methods {
+    () => {
+        fn upstream_model(&self) -> &str {
+            self.model()
+        }
+        fn upstream_base(&self) -> &str {
+            self.api_base()
+        }
+        fn status_error(
+            &self,
+            status: u16,
+            headers: &http::HeaderMap,
+            body: &[u8],
+        ) -> litellm_core::LlmError {
+            self.map_error(status, headers, body)
+        }
+        fn scrub_error(&self, e: litellm_core::LlmError) -> litellm_core::LlmError {
+            self.scrub(e)
+        }
+    };
+    (build_chat_request) => {
+        $crate::backend_common::inherent_adapter_methods!();
+        fn chat_request(
+            &self,
+            req: litellm_core::ChatRequest,
+            stream: bool,
+            extra_headers: &[(String, String)],
+            _bearer: Option<&secrecy::SecretString>,
+        ) -> Result<$crate::upstream::UpstreamRequest, litellm_core::LlmError> {
+            self.build_chat_request(req, stream, extra_headers)
+        }
+    };
+}
+pub(crate) use inherent_adapter_methods;
+
+/// The 400 of an adapter without embeddings.
+fn no_embeddings<A: HttpAdapter + ?Sized>(adapter: &A) -> LlmError {
+    let message = adapter
+        .embeddings_refusal()
+        .unwrap_or("this provider offers no embeddings API");
+    let mut e =
+        LlmError::client(ErrorKind::BadRequest, message).with_provider(adapter.provider_name());
+    e.param = Some("model".into());
+    e
+}
+
+/// The body of the only answer of a one-request embeddings call.
+pub fn single_answer(answers: &[(HeaderMap, Bytes)]) -> &[u8] {
+    answers
+        .last()
+        .map(|(_, body)| &body[..])
+        .unwrap_or_default()
+}
+
+/// A deployment of any [`HttpAdapter`], sending through the shared transport.
+pub struct HttpBackend<A> {
+    adapter: Arc<A>,
+    tokens: Option<Arc<TokenSource>>,
+    transport: Transport,
+}
+
+impl<A> Clone for HttpBackend<A> {
+    fn clone(&self) -> Self {
+        HttpBackend {
+            adapter: self.adapter.clone(),
+            tokens: self.tokens.clone(),
+            transport: self.transport.clone(),
+        }
+    }
+}
+
+impl<A: fmt::Debug> fmt::Debug for HttpBackend<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpBackend")
+            .field("adapter", &self.adapter)
+            .field("tokens", &self.tokens)
+            .field("transport", &self.transport)
+            .finish()
+    }
+}
+
+impl<A: HttpAdapter> HttpBackend<A> {
+    /// A backend sending through `transport`; with `tokens`, each call first gets an OAuth2
+    /// access token (cached by the source) and hands it to the adapter.
+    pub fn with_tokens(adapter: A, tokens: Option<Arc<TokenSource>>, transport: Transport) -> Self {
+        HttpBackend {
+            adapter: Arc::new(adapter),
+            tokens,
+            transport,
+        }
+    }
+
+    /// The adapter (for inspection).
+    pub fn adapter(&self) -> &A {
+        &self.adapter
+    }
+
+    async fn bearer(&self, ctx: &CallContext) -> Result<Option<SecretString>, LlmError> {
+        match &self.tokens {
+            None => Ok(None),
+            Some(tokens) => tokens.token(&self.transport, ctx.timeout).await.map(Some),
+        }
+    }
+
+    /// The request's `mock_response`, when the adapter answers it locally.
+    fn mock<'r>(&self, req: &'r ChatRequest) -> Option<&'r str> {
+        request_mock_response(req).filter(|_| self.adapter.honours_mock_response())
+    }
+
+    /// Sends `upstream` and reads the whole answer; a non-success status is mapped.
+    async fn send(
+        &self,
+        upstream: UpstreamRequest,
+        ctx: &CallContext,
+    ) -> Result<(HeaderMap, Bytes), LlmError> {
+        let resp = self
+            .transport
+            .send(upstream, ctx.timeout)
+            .await
+            .map_err(|e| self.adapter.transport_error(e))?;
+        if !(200..300).contains(&resp.status) {
+            return Err(self
+                .adapter
+                .status_error(resp.status, &resp.headers, &resp.body));
+        }
+        Ok((resp.headers, resp.body))
+    }
+
+    async fn chat_impl(&self, req: ChatRequest, ctx: &CallContext) -> Result<ChatOutput, LlmError> {
+        if let Some(text) = self.mock(&req) {
+            return match mock_error(text, self.adapter.provider_name()) {
+                Some(err) => Err(err),
+                None => Ok(ChatOutput {
+                    response: mock_chat_response(
+                        text.to_string(),
+                        self.adapter.upstream_model(),
+                        &req,
+                    ),
+                    upstream_headers: Vec::new(),
+                }),
+            };
+        }
+        let options = self.adapter.call_options(&req);
+        let bearer = self.bearer(ctx).await?;
+        let upstream =
+            self.adapter
+                .chat_request(req, false, &ctx.extra_headers, bearer.as_ref())?;
+        let (headers, body) = self.send(upstream, ctx).await?;
+        let response = self
+            .adapter
+            .chat_response(&body, options)
+            .map_err(|e| self.adapter.scrub_error(e))?;
+        Ok(ChatOutput {
+            response,
+            upstream_headers: capture_headers(&headers),
+        })
+    }
+
+    async fn chat_stream_impl(
+        &self,
+        req: ChatRequest,
+        ctx: &CallContext,
+    ) -> Result<ChatStreamOutput, LlmError> {
+        if let Some(text) = self.mock(&req) {
+            if let Some(err) = mock_error(text, self.adapter.provider_name()) {
+                return Err(err);
+            }
+            let chunks = mock_chat_chunks(text, self.adapter.upstream_model(), &req);
+            return Ok(ChatStreamOutput {
+                stream: Box::pin(futures::stream::iter(chunks.into_iter().map(Ok))),
+                upstream_headers: Vec::new(),
+            });
+        }
+        let options = self.adapter.call_options(&req);
+        let bearer = self.bearer(ctx).await?;
+        let upstream = self
+            .adapter
+            .chat_request(req, true, &ctx.extra_headers, bearer.as_ref())?;
+        let resp = self
+            .transport
+            .send_streaming(upstream, ctx.timeout)
+            .await
+            .map_err(|e| self.adapter.transport_error(e))?;
+        if !(200..300).contains(&resp.status) {
+            let body = read_body(resp.body, ctx.timeout, MAX_ERROR_BODY).await;
+            return Err(self.adapter.status_error(resp.status, &resp.headers, &body));
+        }
+        Ok(ChatStreamOutput {
+            upstream_headers: capture_headers(&resp.headers),
+            stream: Box::pin(DecodedStream {
+                body: Some(resp.body),
+                decoder: self.adapter.chunk_decoder(options),
+                pending: VecDeque::new(),
+                adapter: self.adapter.clone(),
+            }),
+        })
+    }
+
+    async fn embed_impl(
+        &self,
+        req: EmbeddingRequest,
+        ctx: &CallContext,
+    ) -> Result<EmbeddingOutput, LlmError> {
+        if self.adapter.embeddings_refusal().is_some() {
+            return Err(no_embeddings(&*self.adapter));
+        }
+        let bearer = self.bearer(ctx).await?;
+        let (requests, context) =
+            self.adapter
+                .embedding_requests(req, &ctx.extra_headers, bearer.as_ref())?;
+        let answers: Vec<(HeaderMap, Bytes)> = futures::stream::iter(requests)
+            .map(|upstream| self.send(upstream, ctx))
+            .buffered(EMBEDDING_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let upstream_headers = answers
+            .last()
+            .map(|(h, _)| capture_headers(h))
+            .unwrap_or_default();
+        let response = self
+            .adapter
+            .embedding_response(&answers, context)
+            .map_err(|e| self.adapter.scrub_error(e))?;
+        Ok(EmbeddingOutput {
+            response,
+            upstream_headers,
+        })
+    }
+}
+
+impl<A: HttpAdapter> ModelBackend for HttpBackend<A> {
+    fn provider(&self) -> &str {
+        self.adapter.provider_name()
+    }
+
+    fn api_base(&self) -> Option<&str> {
+        Some(self.adapter.upstream_base())
+    }
+
+    fn chat<'a>(
+        &'a self,
+        req: ChatRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<ChatOutput, LlmError>> {
+        Box::pin(self.chat_impl(req, ctx))
+    }
+
+    fn chat_stream<'a>(
+        &'a self,
+        req: ChatRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<ChatStreamOutput, LlmError>> {
+        Box::pin(self.chat_stream_impl(req, ctx))
+    }
+
+    fn embed<'a>(
+        &'a self,
+        req: EmbeddingRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>> {
+        Box::pin(self.embed_impl(req, ctx))
+    }
+}
+
+/// The upstream body mapped through the adapter's decoder: each network read yields the chunks
+/// it completes, in order; the stream ends when the decoder is done or after one error item.
+/// A body failure becomes [`HttpAdapter::transport_error`]; every error item passes through
+/// [`HttpAdapter::stream_error`].
+pub struct DecodedStream<A: HttpAdapter> {
+    /// `None` once the body is over (or abandoned after the end event or an error).
+    body: Option<ByteStream>,
+    decoder: A::Decoder,
+    pending: VecDeque<Result<ChatChunk, LlmError>>,
+    adapter: Arc<A>,
+}
+
+impl<A: HttpAdapter> Stream for DecodedStream<A> {
+    type Item = Result<ChatChunk, LlmError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.pending.pop_front() {
+                return Poll::Ready(Some(item.map_err(|e| this.adapter.stream_error(e))));
+            }
+            let Some(body) = this.body.as_mut() else {
+                return Poll::Ready(None);
+            };
+            if this.decoder.is_done() {
+                // Drain what is already buffered (the end of the chunked body) so the
+                // connection can go back to the pool, but never wait for more.
+                while let Poll::Ready(Some(Ok(_))) = body.as_mut().poll_next(cx) {}
+                this.body = None;
+                return Poll::Ready(None);
+            }
+            match body.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(bytes))) => this.decoder.feed(&bytes, &mut this.pending),
+                Poll::Ready(Some(Err(err))) => {
+                    this.body = None;
+                    this.pending
+                        .push_back(Err(this.adapter.transport_error(err)));
+                }
+                Poll::Ready(None) => {
+                    this.body = None;
+                    this.decoder.finish(&mut this.pending);
+                }
+            }
+        }
+    }
+}
