@@ -656,6 +656,166 @@ pub fn chat_response_as_sse(resp: &litellm_core::ChatResponse, include_usage: bo
     out
 }
 
+/// Rebuilds a `chat.completion` from a stream's chunks so a streamed answer can fill the cache:
+/// content, reasoning and tool-call fragments are joined per choice, with the finish reason and
+/// usage. A stream that ends in an error is never stored.
+#[derive(Debug)]
+pub struct StreamCapture {
+    pub plan: CachePlan,
+    id: String,
+    created: u64,
+    model: String,
+    system_fingerprint: Option<String>,
+    choices: BTreeMap<u32, CapturedChoice>,
+    usage: Option<litellm_core::Usage>,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct CapturedChoice {
+    role: Option<String>,
+    content: Option<String>,
+    reasoning: Option<String>,
+    refusal: Option<String>,
+    finish_reason: Option<String>,
+    tool_calls: BTreeMap<u32, (String, String, String, String)>,
+}
+
+fn append(into: &mut Option<String>, piece: &Option<String>) -> usize {
+    match piece {
+        Some(p) => {
+            into.get_or_insert_with(String::new).push_str(p);
+            p.len()
+        }
+        None => 0,
+    }
+}
+
+impl StreamCapture {
+    /// A capture for a stream whose answer is to be stored under `plan` (`None` when the plan
+    /// does not write). Answers larger than the cache's per-item bound are not kept.
+    pub fn new(cache: Option<&ResponseCache>, plan: Option<&CachePlan>) -> Option<StreamCapture> {
+        let (cache, plan) = (cache?, plan?);
+        if !plan.write {
+            return None;
+        }
+        Some(StreamCapture {
+            plan: plan.clone(),
+            id: String::new(),
+            created: 0,
+            model: String::new(),
+            system_fingerprint: None,
+            choices: BTreeMap::new(),
+            usage: None,
+            bytes: 0,
+            max_bytes: cache.settings.max_item_bytes,
+        })
+    }
+
+    /// Takes in one chunk; returns false once the answer is too large to keep.
+    pub fn observe(&mut self, chunk: &litellm_core::ChatChunk) -> bool {
+        if self.id.is_empty() {
+            self.id = chunk.id.clone();
+            self.created = chunk.created;
+        }
+        if self.model.is_empty() && !chunk.model.is_empty() {
+            self.model = chunk.model.clone();
+        }
+        if chunk.system_fingerprint.is_some() {
+            self.system_fingerprint = chunk.system_fingerprint.clone();
+        }
+        if let Some(u) = &chunk.usage {
+            self.usage = Some(u.clone());
+        }
+        for c in &chunk.choices {
+            let acc = self.choices.entry(c.index).or_default();
+            if acc.role.is_none() {
+                acc.role = c.delta.role.clone();
+            }
+            self.bytes += append(&mut acc.content, &c.delta.content);
+            self.bytes += append(&mut acc.reasoning, &c.delta.reasoning_content);
+            self.bytes += append(&mut acc.refusal, &c.delta.refusal);
+            if c.finish_reason.is_some() {
+                acc.finish_reason = c.finish_reason.clone();
+            }
+            for t in c.delta.tool_calls.iter().flatten() {
+                let e = acc.tool_calls.entry(t.index).or_default();
+                if let Some(id) = &t.id {
+                    e.0.push_str(id);
+                }
+                if let Some(kind) = &t.kind {
+                    if e.1.is_empty() {
+                        e.1.push_str(kind);
+                    }
+                }
+                if let Some(f) = &t.function {
+                    if let Some(n) = &f.name {
+                        e.2.push_str(n);
+                    }
+                    if let Some(a) = &f.arguments {
+                        e.3.push_str(a);
+                        self.bytes += a.len();
+                    }
+                }
+            }
+        }
+        self.bytes <= self.max_bytes
+    }
+
+    /// The whole answer, if the stream produced one.
+    pub fn finish(self) -> Option<litellm_core::ChatResponse> {
+        if self.choices.is_empty() {
+            return None;
+        }
+        let choices = self
+            .choices
+            .into_iter()
+            .map(|(index, c)| {
+                let tool_calls: Vec<litellm_core::ToolCall> = c
+                    .tool_calls
+                    .into_values()
+                    .map(|(id, kind, name, arguments)| litellm_core::ToolCall {
+                        id,
+                        kind: if kind.is_empty() {
+                            "function".into()
+                        } else {
+                            kind
+                        },
+                        function: litellm_core::FunctionCall { name, arguments },
+                    })
+                    .collect();
+                litellm_core::Choice {
+                    index,
+                    message: litellm_core::ResponseMessage {
+                        role: c.role.unwrap_or_else(|| "assistant".into()),
+                        content: c.content,
+                        tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
+                        function_call: None,
+                        refusal: c.refusal,
+                        reasoning_content: c.reasoning,
+                        extra: JsonMap::new(),
+                    },
+                    finish_reason: c.finish_reason,
+                    logprobs: None,
+                    extra: JsonMap::new(),
+                }
+            })
+            .collect();
+        Some(litellm_core::ChatResponse {
+            id: self.id,
+            object: "chat.completion".into(),
+            created: self.created,
+            model: self.model,
+            choices,
+            usage: self.usage,
+            system_fingerprint: self.system_fingerprint,
+            service_tier: None,
+            extra: JsonMap::new(),
+        })
+    }
+}
+
 /// `stored_at` (8 bytes, big endian) then the body.
 fn encode_entry(e: &Entry) -> Vec<u8> {
     let mut v = Vec::with_capacity(8 + e.body.len());

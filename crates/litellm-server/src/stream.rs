@@ -38,6 +38,8 @@ struct Accounting {
     limits: crate::limits::CallLimits,
     /// The request's callback scope (attempts, trace parent), for its event at the end.
     scope: Option<crate::callbacks::CallScope>,
+    /// The answer being collected for the response cache (dropped on error or when too large).
+    capture: Option<crate::cache::StreamCapture>,
 }
 
 impl Accounting {
@@ -187,6 +189,8 @@ pub struct StreamCall {
     pub facts: CallFacts,
     pub prompt_estimate: u64,
     pub client_wants_usage: bool,
+    /// Where to store the finished answer in the response cache, if anywhere.
+    pub cache_plan: Option<crate::cache::CachePlan>,
 }
 
 /// The SSE body for a routed stream.
@@ -204,6 +208,8 @@ pub fn sse_body_limited(
     call: StreamCall,
     limits: crate::limits::CallLimits,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+    let capture =
+        crate::cache::StreamCapture::new(call.state.cache.as_ref(), call.cache_plan.as_ref());
     let st = SseState {
         inner: stream,
         acct: Accounting {
@@ -216,6 +222,7 @@ pub fn sse_body_limited(
             labels: crate::metrics::current_labels(),
             limits,
             scope: crate::callbacks::take_over_for_stream(),
+            capture,
         },
         client_wants_usage: call.client_wants_usage,
         phase: Phase::Streaming,
@@ -226,6 +233,11 @@ pub fn sse_body_limited(
                 Phase::Streaming => match st.inner.next().await {
                     Some(Ok(mut chunk)) => {
                         st.acct.observe(&chunk);
+                        if let Some(c) = st.acct.capture.as_mut() {
+                            if !c.observe(&chunk) {
+                                st.acct.capture = None;
+                            }
+                        }
                         if !st.client_wants_usage && chunk.usage.is_some() {
                             chunk.usage = None;
                             if chunk.choices.is_empty() {
@@ -243,6 +255,7 @@ pub fn sse_body_limited(
                         return Some((Ok(bytes), st));
                     }
                     Some(Err(e)) => {
+                        st.acct.capture = None;
                         st.acct.facts.status = "failure";
                         st.phase = Phase::Done;
                         return Some((Ok(error_event(e)), st));
@@ -250,6 +263,13 @@ pub fn sse_body_limited(
                     None => st.phase = Phase::Done,
                 },
                 Phase::Done => {
+                    // A stream that ended normally fills the response cache.
+                    if let Some(c) = st.acct.capture.take() {
+                        let plan = c.plan.clone();
+                        if let Some(resp) = c.finish() {
+                            crate::routes::cache::store(&st.acct.state, &plan, &resp);
+                        }
+                    }
                     let limits = std::mem::take(&mut st.acct.limits);
                     limits.finish(st.acct.tokens_used()).await;
                     st.phase = Phase::Finished;

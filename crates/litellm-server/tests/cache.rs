@@ -293,3 +293,40 @@ async fn a_redis_cache_is_shared_by_two_proxies() {
         .await;
     assert_eq!(r.json()["deleted"], 1, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_streamed_answer_fills_the_cache_but_a_failed_stream_does_not() {
+    let fake = FakeOpenAi::start().await;
+    fake.set_default(Scripted::reply_with_usage("streamed once", 6, 2));
+    let p = Proxy::new(&config(&fake.base_url(), "")).await;
+    let mut b = msg("fill from a stream");
+    b["stream"] = json!(true);
+    let r = chat(&p, b.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("[DONE]"));
+    // The same question, not streamed: answered from what the stream stored.
+    let r = chat(&p, msg("fill from a stream")).await;
+    assert_eq!(fake.request_count(), 1, "served from the streamed answer");
+    assert_eq!(r.header("x-litellm-response-cost"), Some("0.0"));
+    let v = r.json();
+    assert_eq!(v["choices"][0]["message"]["content"], "streamed once");
+    assert_eq!(v["choices"][0]["message"]["role"], "assistant");
+    assert_eq!(v["choices"][0]["finish_reason"], "stop");
+    assert_eq!(v["usage"]["total_tokens"], 8);
+    // And streamed again: replayed.
+    let r = chat(&p, b).await;
+    assert_eq!(fake.request_count(), 1);
+    assert!(r.text.contains("streamed once"), "{}", r.text);
+
+    // A stream that ends in an error stores nothing.
+    fake.push(Scripted::StreamError {
+        after_chunks: 1,
+        error: json!({"message": "boom", "type": "server_error"}),
+    });
+    let mut b = msg("broken stream");
+    b["stream"] = json!(true);
+    let r = chat(&p, b).await;
+    assert!(r.text.contains("boom"), "{}", r.text);
+    chat(&p, msg("broken stream")).await;
+    assert_eq!(fake.request_count(), 3, "the failed stream was not cached");
+}

@@ -187,6 +187,7 @@ async fn run(
                 facts,
                 prompt_estimate,
                 client_wants_usage,
+                cache_plan: cache_plan.as_ref().map(|(plan, _)| plan.clone()),
             },
             limits,
         );

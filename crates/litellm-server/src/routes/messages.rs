@@ -257,6 +257,7 @@ async fn run(
                 facts,
                 prompt_estimate,
                 client_wants_usage: true,
+                cache_plan: None,
             },
             limits,
             StreamTranslator::new(&model_for_events, prompt_estimate),
