@@ -294,6 +294,8 @@ async fn the_shipped_configs_start_and_answer_their_probes() {
             .starts_with("Hello from litellm-rs"));
         let stderr = proxy.stderr();
         assert!(!stderr.contains("not supported yet"), "{stderr}");
+        // The mock provider is free: no "no price" warning for a newcomer's first call.
+        assert!(!stderr.contains("no price"), "{stderr}");
         assert!(!stderr.contains(master), "{stderr}");
     }
     // A stopped proxy is unhealthy to the probe.

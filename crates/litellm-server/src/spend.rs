@@ -12,13 +12,17 @@ use litellm_router::RouteInfo;
 
 /// USD cost of `usage` at the deployment's effective prices (its own `litellm_params` /
 /// `model_info` prices over the price table's; see `litellm_providers::prices`). A model with
-/// no price costs 0 and is logged once per model; it never blocks the call.
+/// no price costs 0 and is logged once per model (except the free `mock` provider); it never
+/// blocks the call.
 pub fn cost(route: &RouteInfo, usage: Option<&Usage>) -> f64 {
     let Some(u) = usage else { return 0.0 };
     match &route.prices {
         Some(prices) => prices.cost(u),
         None => {
-            warn_unpriced(&route.model);
+            // The built-in mock provider is free by design: nothing to warn about.
+            if route.provider != "mock" {
+                warn_unpriced(&route.model);
+            }
             0.0
         }
     }
