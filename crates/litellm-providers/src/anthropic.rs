@@ -64,10 +64,9 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use bytes::Bytes;
-use http::header::{HeaderMap, CONTENT_TYPE};
-use http::{HeaderValue, Method};
-use secrecy::{ExposeSecret, SecretString};
+use http::header::HeaderMap;
+use http::Method;
+use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use litellm_core::{
@@ -77,12 +76,15 @@ use litellm_core::{
     ToolCall, ToolCallDelta, ToolChoice, Usage,
 };
 
-use crate::openai::{is_internal_param, kind_for_status, looks_like_context_window};
+use crate::adapter_common::{
+    deployment_defaults, deployment_headers, forward_extra, merge_extra_body, missing_key, prepare,
+    refuse_or_drop, resolve_api_base, resolve_api_key, scrub_key, serialize_body,
+    with_call_headers, KeyHeader, Prepared,
+};
+use crate::openai::{kind_for_status, looks_like_context_window};
 use crate::params::ProviderParams;
 use crate::sse::{SseEvent, SseParser};
-use crate::upstream::{
-    insert_header, invalid_upstream_body, parse_retry_after, truncate_chars, UpstreamRequest,
-};
+use crate::upstream::{invalid_upstream_body, parse_retry_after, truncate_chars, UpstreamRequest};
 
 /// The provider name reported in errors, headers and spend records.
 pub const PROVIDER: &str = "anthropic";
@@ -105,6 +107,17 @@ pub const RESPONSE_FORMAT_TOOL_NAME: &str = "json_tool_call";
 
 /// Longest non-JSON error body kept in an error message, in characters.
 const MAX_ERROR_TEXT: usize = 1000;
+
+/// Typed OpenAI parameters Anthropic has no equivalent for: a 400 unless dropped.
+const UNSUPPORTED_TYPED: &[&str] = &[
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "seed",
+];
 
 /// OpenAI request fields that Anthropic has no equivalent for: a 400 unless dropped.
 const UNSUPPORTED_EXTRA: &[&str] = &[
@@ -186,12 +199,12 @@ impl AnthropicAdapter {
         model: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, LlmError> {
-        let non_empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
-        let api_base = non_empty(params.api_base.clone())
-            .or_else(|| non_empty(env("ANTHROPIC_API_BASE")))
-            .or_else(|| non_empty(env("ANTHROPIC_BASE_URL")))
-            .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
-        let api_base = api_base.trim().trim_end_matches('/').to_string();
+        let api_base = resolve_api_base(
+            params,
+            &env,
+            &["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"],
+            DEFAULT_API_BASE,
+        );
         let url = if api_base.ends_with("/v1/messages") {
             api_base.clone()
         } else if api_base.ends_with("/v1") {
@@ -199,66 +212,14 @@ impl AnthropicAdapter {
         } else {
             format!("{api_base}/v1/messages")
         };
-        let api_key = params
-            .api_key
-            .clone()
-            .filter(|k| !k.expose_secret().trim().is_empty())
-            .or_else(|| non_empty(env("ANTHROPIC_API_KEY")).map(SecretString::from));
-
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(
-            "anthropic-version",
-            HeaderValue::from_static(ANTHROPIC_VERSION),
-        );
-        if let Some(key) = &api_key {
-            insert_header(
-                &mut headers,
-                "x-api-key",
-                key.expose_secret().trim(),
-                "api_key",
-            )?;
-        }
-        for (name, value) in params.extra_headers.iter().flatten() {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
-
-        let mut defaults = JsonMap::new();
-        for (key, value) in &params.extra {
-            if key == "extra_body"
-                || is_internal_param(key)
-                || STRUCTURAL_KEYS.contains(&key.as_str())
-                    && !matches!(key.as_str(), "max_tokens" | "stop_sequences")
-            {
-                continue;
-            }
-            defaults.insert(key.clone(), value.clone());
-        }
-        if let Some(extra_body) = params.extra.get("extra_body") {
-            let Value::Object(map) = extra_body else {
-                return Err(LlmError::bad_param(
-                    "extra_body",
-                    "litellm_params.extra_body must be a JSON object",
-                ));
-            };
-            for (key, value) in map {
-                defaults.entry(key.clone()).or_insert_with(|| value.clone());
-            }
-        }
-        let additional_drop_params = match params.extra.get("additional_drop_params") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            Some(_) => {
-                return Err(LlmError::bad_param(
-                    "additional_drop_params",
-                    "litellm_params.additional_drop_params must be a list of parameter names",
-                ))
-            }
-        };
+        let api_key = resolve_api_key(params, &env, &["ANTHROPIC_API_KEY"]);
+        let headers = deployment_headers(
+            params,
+            &[("anthropic-version", ANTHROPIC_VERSION)],
+            api_key.as_ref().map(|k| (k, KeyHeader::Named("x-api-key"))),
+        )?;
+        let (defaults, additional_drop_params) =
+            deployment_defaults(params, STRUCTURAL_KEYS, &["max_tokens", "stop_sequences"])?;
 
         Ok(AnthropicAdapter {
             api_base,
@@ -288,14 +249,8 @@ impl AnthropicAdapter {
     }
 
     /// Removes the deployment's key from a message, should an upstream have echoed it.
-    pub fn scrub(&self, mut err: LlmError) -> LlmError {
-        if let Some(key) = &self.api_key {
-            let key = key.expose_secret().trim();
-            if key.len() >= 4 && err.message.contains(key) {
-                err.message = err.message.replace(key, "<redacted>");
-            }
-        }
-        err
+    pub fn scrub(&self, err: LlmError) -> LlmError {
+        scrub_key(self.api_key.as_ref(), err)
     }
 
     /// `POST {api_base}/v1/messages` for `req` (streaming or not), with per-call headers.
@@ -308,48 +263,42 @@ impl AnthropicAdapter {
         // `anthropic-beta`/`anthropic-version` a client sent to the proxy's `/v1/messages`.
         let forwarded = crate::anthropic_ingress::take_forwarded_headers(&mut req.extra);
         if self.api_key.is_none() {
-            return Err(LlmError::upstream(
-                ErrorKind::Authentication,
+            return Err(missing_key(
+                PROVIDER,
                 "no API key for anthropic: set litellm_params.api_key or ANTHROPIC_API_KEY",
-            )
-            .with_provider(PROVIDER));
+            ));
         }
-        let body = self.translate_request(req, stream)?;
-        let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
-            LlmError::internal(format!("could not serialize the upstream request: {e}"))
-        })?;
+        let body = serialize_body(&Value::Object(self.translate_request(req, stream)?))?;
         let mut headers = self.headers.clone();
         crate::anthropic_ingress::apply_forwarded_headers(&mut headers, &forwarded)?;
-        for (name, value) in extra_headers {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
         Ok(UpstreamRequest {
             method: Method::POST,
             url: self.url.clone(),
-            headers,
-            body: Bytes::from(body),
+            headers: with_call_headers(&headers, extra_headers)?,
+            body,
         })
     }
 
     /// The Anthropic Messages body for `req`.
     pub fn translate_request(&self, req: ChatRequest, stream: bool) -> Result<JsonMap, LlmError> {
-        let mut req = self.with_defaults(req)?;
-        let client_extra_body = match req.extra.remove("extra_body") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => Some(map),
-            Some(_) => {
-                return Err(LlmError::bad_param(
-                    "extra_body",
-                    "extra_body must be a JSON object",
-                ))
-            }
-        };
-        let drop =
-            self.drop_params || req.extra.get("drop_params").and_then(Value::as_bool) == Some(true);
-        for key in &self.additional_drop_params {
-            drop_field(&mut req, key);
-        }
-        check_unsupported(&mut req, drop)?;
+        let Prepared {
+            mut req,
+            extra_body: client_extra_body,
+            drop,
+        } = prepare(
+            req,
+            &self.defaults,
+            &[("stop_sequences", "stop")],
+            self.drop_params,
+            &self.additional_drop_params,
+        )?;
+        refuse_or_drop(
+            PROVIDER,
+            &mut req,
+            UNSUPPORTED_TYPED,
+            UNSUPPORTED_EXTRA,
+            drop,
+        )?;
 
         let mut body = JsonMap::new();
         body.insert("model".into(), Value::String(self.model.clone()));
@@ -461,48 +410,19 @@ impl AnthropicAdapter {
         }
 
         // Everything else the client sent that we do not model is forwarded.
-        for (key, value) in std::mem::take(&mut req.extra) {
-            if is_internal_param(&key) || STRUCTURAL_KEYS.contains(&key.as_str()) {
-                continue;
-            }
-            body.entry(key).or_insert(value);
-        }
-        for (key, value) in client_extra_body.into_iter().flatten() {
-            if !STRUCTURAL_KEYS.contains(&key.as_str()) || key == "max_tokens" {
-                body.insert(key, value);
-            }
-        }
+        forward_extra(
+            &mut body,
+            std::mem::take(&mut req.extra),
+            STRUCTURAL_KEYS,
+            false,
+        );
+        merge_extra_body(
+            &mut body,
+            client_extra_body,
+            STRUCTURAL_KEYS,
+            &["max_tokens"],
+        );
         Ok(body)
-    }
-
-    /// Fills in deployment parameters the client did not set.
-    fn with_defaults(&self, req: ChatRequest) -> Result<ChatRequest, LlmError> {
-        if self.defaults.is_empty() {
-            return Ok(req);
-        }
-        let Value::Object(mut map) = serde_json::to_value(&req).map_err(|e| {
-            LlmError::internal(format!("could not serialize the chat request: {e}"))
-        })?
-        else {
-            return Ok(req);
-        };
-        let mut added = Vec::new();
-        for (key, value) in &self.defaults {
-            let key = if key == "stop_sequences" { "stop" } else { key };
-            if !map.contains_key(key) {
-                map.insert(key.to_string(), value.clone());
-                added.push(key.to_string());
-            }
-        }
-        serde_json::from_value(Value::Object(map)).map_err(|e| {
-            LlmError::bad_param(
-                "litellm_params",
-                format!(
-                    "a deployment parameter ({}) has the wrong type: {e}",
-                    added.join(", ")
-                ),
-            )
-        })
     }
 
     /// Parses a successful Messages response.
@@ -637,88 +557,6 @@ fn str_field(v: &Value, key: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
-}
-
-/// Removes one request field by its wire name (for `additional_drop_params`).
-fn drop_field(req: &mut ChatRequest, key: &str) {
-    match key {
-        "temperature" => req.temperature = None,
-        "top_p" => req.top_p = None,
-        "n" => req.n = None,
-        "stop" => req.stop = None,
-        "max_tokens" => req.max_tokens = None,
-        "max_completion_tokens" => req.max_completion_tokens = None,
-        "presence_penalty" => req.presence_penalty = None,
-        "frequency_penalty" => req.frequency_penalty = None,
-        "logit_bias" => req.logit_bias = None,
-        "logprobs" => req.logprobs = None,
-        "top_logprobs" => req.top_logprobs = None,
-        "user" => req.user = None,
-        "seed" => req.seed = None,
-        "tools" => req.tools = None,
-        "tool_choice" => req.tool_choice = None,
-        "parallel_tool_calls" => req.parallel_tool_calls = None,
-        "response_format" => req.response_format = None,
-        "reasoning_effort" => req.reasoning_effort = None,
-        other => {
-            req.extra.remove(other);
-        }
-    }
-}
-
-/// Refuses (or, with `drop`, removes) the OpenAI parameters Anthropic cannot honour.
-fn check_unsupported(req: &mut ChatRequest, drop: bool) -> Result<(), LlmError> {
-    let mut found: Vec<&str> = Vec::new();
-    if req.n.is_some_and(|n| n > 1) {
-        found.push("n");
-    }
-    if req.presence_penalty.is_some() {
-        found.push("presence_penalty");
-    }
-    if req.frequency_penalty.is_some() {
-        found.push("frequency_penalty");
-    }
-    if req.logit_bias.is_some() {
-        found.push("logit_bias");
-    }
-    if req.logprobs == Some(true) {
-        found.push("logprobs");
-    }
-    if req.top_logprobs.is_some() {
-        found.push("top_logprobs");
-    }
-    if req.seed.is_some() {
-        found.push("seed");
-    }
-    for key in UNSUPPORTED_EXTRA {
-        if req.extra.get(*key).is_some_and(|v| !v.is_null()) {
-            found.push(key);
-        }
-    }
-    if !found.is_empty() && !drop {
-        let mut e = LlmError::client(
-            ErrorKind::BadRequest,
-            format!(
-                "UnsupportedParamsError: anthropic does not support parameters: {}. To drop \
-                 them, set drop_params: true (litellm_settings or the deployment's \
-                 litellm_params) or pass \"drop_params\": true in the request",
-                found.join(", ")
-            ),
-        );
-        e.param = found.first().map(|p| p.to_string());
-        return Err(e.with_provider(PROVIDER));
-    }
-    req.n = None;
-    req.presence_penalty = None;
-    req.frequency_penalty = None;
-    req.logit_bias = None;
-    req.logprobs = None;
-    req.top_logprobs = None;
-    req.seed = None;
-    for key in UNSUPPORTED_EXTRA {
-        req.extra.remove(*key);
-    }
-    Ok(())
 }
 
 /// LiteLLM's `_valid_user_id`: Anthropic refuses e-mail addresses and phone numbers.

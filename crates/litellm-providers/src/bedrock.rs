@@ -76,6 +76,10 @@ use litellm_core::{
     ResponseMessage, ToolCall, ToolChoice, Usage,
 };
 
+use crate::adapter_common::{
+    add_extra_headers, merge_extra_body, prepare, refuse_or_drop, serialize_body, stop_sequences,
+    Prepared,
+};
 use crate::bedrock_stream::BedrockStreamDecoder;
 use crate::openai::{is_internal_param, kind_for_status, looks_like_context_window};
 use crate::params::ProviderParams;
@@ -107,6 +111,21 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// Typed OpenAI parameters Converse has no equivalent for: a 400 unless dropped.
+const UNSUPPORTED_TYPED: &[&str] = &[
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "seed",
+    "parallel_tool_calls",
+];
+
+/// Body fields a client `extra_body` never replaces.
+const EXTRA_BODY_KEPT_KEYS: &[&str] = &["messages", "toolConfig", "system"];
 
 /// OpenAI request fields Converse has no equivalent for: a 400 unless dropped.
 const UNSUPPORTED_EXTRA: &[&str] = &[
@@ -155,30 +174,9 @@ const UNSUPPORTED_AUTH_PARAMS: &[&str] = &[
     "aws_external_id",
 ];
 
-/// What the response side needs to know about the request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CallOptions {
-    /// `response_format` was turned into the `json_tool_call` tool: its input is the content.
-    pub json_mode: bool,
-    /// The client asked for a final usage chunk (`stream_options.include_usage`).
-    pub include_usage: bool,
-}
-
-impl CallOptions {
-    /// The options implied by a request.
-    pub fn of(req: &ChatRequest) -> CallOptions {
-        let json_mode = matches!(
-            req.response_format,
-            Some(ResponseFormat::Known(
-                KnownResponseFormat::JsonObject | KnownResponseFormat::JsonSchema { .. }
-            ))
-        );
-        CallOptions {
-            json_mode,
-            include_usage: req.wants_stream_usage(),
-        }
-    }
-}
+/// What the response side needs to know about the request: the same as for Anthropic (JSON mode
+/// through the `json_tool_call` tool, and whether a final usage chunk was asked for).
+pub use crate::anthropic::CallOptions;
 
 /// How requests are authenticated. `Debug` never shows a secret (`Credentials` redacts the
 /// secret key and the session token; the bearer key is a `SecretString`).
@@ -335,9 +333,7 @@ impl BedrockAdapter {
         };
 
         let mut headers = HeaderMap::new();
-        for (name, value) in params.extra_headers.iter().flatten() {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
+        add_extra_headers(&mut headers, params.extra_headers.iter().flatten())?;
         let mut defaults = JsonMap::new();
         for (key, value) in &params.extra {
             if is_internal_param(key) || STRUCTURAL_KEYS.contains(&key.as_str()) {
@@ -404,13 +400,11 @@ impl BedrockAdapter {
         &self,
         url: String,
         mut headers: HeaderMap,
-        body: Vec<u8>,
+        body: Bytes,
         extra_headers: &[(String, String)],
         now: SystemTime,
     ) -> Result<UpstreamRequest, LlmError> {
-        for (name, value) in extra_headers {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
+        add_extra_headers(&mut headers, extra_headers.iter().map(|(n, v)| (n, v)))?;
         match &self.auth {
             Auth::Bearer(key) => insert_header(
                 &mut headers,
@@ -468,7 +462,7 @@ impl BedrockAdapter {
             method: Method::POST,
             url,
             headers,
-            body: Bytes::from(body),
+            body,
         })
     }
 
@@ -497,10 +491,7 @@ impl BedrockAdapter {
         extra_headers: &[(String, String)],
         now: SystemTime,
     ) -> Result<UpstreamRequest, LlmError> {
-        let body = self.translate_request(req)?;
-        let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
-            LlmError::internal(format!("could not serialize the upstream request: {e}"))
-        })?;
+        let body = serialize_body(&Value::Object(self.translate_request(req)?))?;
         let (action, accept) = if stream {
             ("converse-stream", "application/vnd.amazon.eventstream")
         } else {
@@ -515,51 +506,21 @@ impl BedrockAdapter {
         )
     }
 
-    /// Fills in deployment parameters the client did not set.
-    fn with_defaults(&self, req: ChatRequest) -> Result<ChatRequest, LlmError> {
-        if self.defaults.is_empty() {
-            return Ok(req);
-        }
-        let Value::Object(mut map) = serde_json::to_value(&req).map_err(|e| {
-            LlmError::internal(format!("could not serialize the chat request: {e}"))
-        })?
-        else {
-            return Ok(req);
-        };
-        let mut added = Vec::new();
-        for (key, value) in &self.defaults {
-            if !map.contains_key(key) {
-                map.insert(key.clone(), value.clone());
-                added.push(key.clone());
-            }
-        }
-        serde_json::from_value(Value::Object(map)).map_err(|e| {
-            LlmError::bad_param(
-                "litellm_params",
-                format!(
-                    "a deployment parameter ({}) has the wrong type: {e}",
-                    added.join(", ")
-                ),
-            )
-        })
-    }
-
     /// The Converse body for `req`.
     pub fn translate_request(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
-        let mut req = self.with_defaults(req)?;
-        let client_extra_body = match req.extra.remove("extra_body") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => Some(map),
-            Some(_) => {
-                return Err(LlmError::bad_param(
-                    "extra_body",
-                    "extra_body must be a JSON object",
-                ));
-            }
-        };
-        let drop =
-            self.drop_params || req.extra.get("drop_params").and_then(Value::as_bool) == Some(true);
-        check_unsupported(&mut req, drop)?;
+        let Prepared {
+            mut req,
+            extra_body: client_extra_body,
+            drop,
+        } = prepare(req, &self.defaults, &[], self.drop_params, &[])?;
+        refuse_or_drop(
+            PROVIDER,
+            &mut req,
+            UNSUPPORTED_TYPED,
+            UNSUPPORTED_EXTRA,
+            drop,
+        )?;
+        req.user = None;
         let base = base_model(&self.model);
         let is_claude = base.starts_with("anthropic.") || base.contains("claude");
 
@@ -582,15 +543,8 @@ impl BedrockAdapter {
         if let Some(p) = req.top_p {
             inference.insert("topP".into(), json!(p));
         }
-        if let Some(stop) = &req.stop {
-            let seqs: Vec<String> = stop
-                .to_vec()
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect();
-            if !seqs.is_empty() {
-                inference.insert("stopSequences".into(), json!(seqs));
-            }
+        if let Some(seqs) = stop_sequences(&req) {
+            inference.insert("stopSequences".into(), seqs);
         }
         let top_k = req
             .extra
@@ -726,11 +680,7 @@ impl BedrockAdapter {
                 Value::Object(additional),
             );
         }
-        for (key, value) in client_extra_body.into_iter().flatten() {
-            if !matches!(key.as_str(), "messages" | "toolConfig" | "system") {
-                body.insert(key, value);
-            }
-        }
+        merge_extra_body(&mut body, client_extra_body, EXTRA_BODY_KEPT_KEYS, &[]);
         Ok(body)
     }
 
@@ -956,9 +906,7 @@ impl BedrockAdapter {
         bodies
             .into_iter()
             .map(|b| {
-                let body = serde_json::to_vec(&b).map_err(|e| {
-                    LlmError::internal(format!("could not serialize the upstream request: {e}"))
-                })?;
+                let body = serialize_body(&b)?;
                 self.finish(
                     self.url("invoke"),
                     self.json_headers("application/json"),
@@ -1067,66 +1015,6 @@ pub(crate) fn str_field(v: &Value, key: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
-}
-
-/// Refuses (or, with `drop`, removes) the OpenAI parameters Converse cannot honour.
-fn check_unsupported(req: &mut ChatRequest, drop: bool) -> Result<(), LlmError> {
-    let mut found: Vec<&str> = Vec::new();
-    if req.n.is_some_and(|n| n > 1) {
-        found.push("n");
-    }
-    if req.presence_penalty.is_some() {
-        found.push("presence_penalty");
-    }
-    if req.frequency_penalty.is_some() {
-        found.push("frequency_penalty");
-    }
-    if req.logit_bias.is_some() {
-        found.push("logit_bias");
-    }
-    if req.logprobs == Some(true) {
-        found.push("logprobs");
-    }
-    if req.top_logprobs.is_some() {
-        found.push("top_logprobs");
-    }
-    if req.seed.is_some() {
-        found.push("seed");
-    }
-    if req.parallel_tool_calls == Some(false) {
-        found.push("parallel_tool_calls");
-    }
-    for key in UNSUPPORTED_EXTRA {
-        if req.extra.get(*key).is_some_and(|v| !v.is_null()) {
-            found.push(key);
-        }
-    }
-    if !found.is_empty() && !drop {
-        let mut e = LlmError::client(
-            ErrorKind::BadRequest,
-            format!(
-                "UnsupportedParamsError: bedrock does not support parameters: {}. To drop them, \
-                 set drop_params: true (litellm_settings or the deployment's litellm_params) or \
-                 pass \"drop_params\": true in the request",
-                found.join(", ")
-            ),
-        );
-        e.param = found.first().map(|p| p.to_string());
-        return Err(e.with_provider(PROVIDER));
-    }
-    req.n = None;
-    req.presence_penalty = None;
-    req.frequency_penalty = None;
-    req.logit_bias = None;
-    req.logprobs = None;
-    req.top_logprobs = None;
-    req.seed = None;
-    req.parallel_tool_calls = None;
-    req.user = None;
-    for key in UNSUPPORTED_EXTRA {
-        req.extra.remove(*key);
-    }
-    Ok(())
 }
 
 /// `reasoning_effort` as an Anthropic `thinking` object (Claude on Bedrock).

@@ -56,10 +56,9 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
-use http::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
+use http::header::{HeaderMap, ACCEPT};
 use http::{HeaderValue, Method};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use litellm_core::{
@@ -70,12 +69,16 @@ use litellm_core::{
     ToolCallDelta, ToolChoice, Usage,
 };
 
-use crate::openai::{is_internal_param, kind_for_status, looks_like_context_window};
+use crate::adapter_common::{
+    deployment_defaults, deployment_headers, forward_extra, merge_extra_body, missing_key,
+    new_call_id, prepare, refuse_or_drop, resolve_api_base, resolve_api_key, scrub_key,
+    serialize_body, stop_sequences, strip_first_suffix, unsupported_params, with_call_headers,
+    KeyHeader, Prepared,
+};
+use crate::openai::{kind_for_status, looks_like_context_window};
 use crate::params::ProviderParams;
 use crate::sse::{SseEvent, SseParser};
-use crate::upstream::{
-    insert_header, invalid_upstream_body, parse_retry_after, truncate_chars, UpstreamRequest,
-};
+use crate::upstream::{invalid_upstream_body, parse_retry_after, truncate_chars, UpstreamRequest};
 
 /// The provider name.
 pub const PROVIDER: &str = "cohere";
@@ -88,6 +91,16 @@ pub const DEFAULT_INPUT_TYPE: &str = "search_document";
 
 /// Longest non-JSON error body kept in an error message, in characters.
 const MAX_ERROR_TEXT: usize = 1000;
+
+/// Typed OpenAI parameters Cohere has no equivalent for: a 400 unless dropped.
+const UNSUPPORTED_TYPED: &[&str] = &[
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "n",
+    "parallel_tool_calls",
+    "reasoning_effort",
+];
 
 /// OpenAI request fields Cohere has no equivalent for: a 400 unless dropped.
 const UNSUPPORTED_EXTRA: &[&str] = &[
@@ -129,154 +142,6 @@ impl CallOptions {
     }
 }
 
-pub(crate) fn non_empty(s: Option<String>) -> Option<String> {
-    s.filter(|v| !v.trim().is_empty())
-}
-
-/// Deployment parameters merged into every request (`litellm_params` extras and `extra_body`)
-/// and the `additional_drop_params` list.
-pub(crate) fn deployment_defaults(
-    params: &ProviderParams,
-    structural: &[&str],
-) -> Result<(JsonMap, Vec<String>), LlmError> {
-    let mut defaults = JsonMap::new();
-    for (key, value) in &params.extra {
-        if key == "extra_body"
-            || key == "additional_drop_params"
-            || is_internal_param(key)
-            || structural.contains(&key.as_str())
-        {
-            continue;
-        }
-        defaults.insert(key.clone(), value.clone());
-    }
-    if let Some(extra_body) = params.extra.get("extra_body") {
-        let Value::Object(map) = extra_body else {
-            return Err(LlmError::bad_param(
-                "extra_body",
-                "litellm_params.extra_body must be a JSON object",
-            ));
-        };
-        for (key, value) in map {
-            defaults.entry(key.clone()).or_insert_with(|| value.clone());
-        }
-    }
-    let drop = match params.extra.get("additional_drop_params") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        Some(_) => {
-            return Err(LlmError::bad_param(
-                "additional_drop_params",
-                "litellm_params.additional_drop_params must be a list of parameter names",
-            ));
-        }
-    };
-    Ok((defaults, drop))
-}
-
-/// Fills in deployment parameters the client did not set.
-pub(crate) fn apply_defaults(
-    req: ChatRequest,
-    defaults: &JsonMap,
-) -> Result<ChatRequest, LlmError> {
-    if defaults.is_empty() {
-        return Ok(req);
-    }
-    let Value::Object(mut map) = serde_json::to_value(&req)
-        .map_err(|e| LlmError::internal(format!("could not serialize the chat request: {e}")))?
-    else {
-        return Ok(req);
-    };
-    let mut added = Vec::new();
-    for (key, value) in defaults {
-        if !map.contains_key(key) {
-            map.insert(key.clone(), value.clone());
-            added.push(key.clone());
-        }
-    }
-    serde_json::from_value(Value::Object(map)).map_err(|e| {
-        LlmError::bad_param(
-            "litellm_params",
-            format!(
-                "a deployment parameter ({}) has the wrong type: {e}",
-                added.join(", ")
-            ),
-        )
-    })
-}
-
-/// Removes one request field by its wire name (for `additional_drop_params`).
-pub(crate) fn drop_field(req: &mut ChatRequest, key: &str) {
-    match key {
-        "temperature" => req.temperature = None,
-        "top_p" => req.top_p = None,
-        "n" => req.n = None,
-        "stop" => req.stop = None,
-        "max_tokens" => req.max_tokens = None,
-        "max_completion_tokens" => req.max_completion_tokens = None,
-        "presence_penalty" => req.presence_penalty = None,
-        "frequency_penalty" => req.frequency_penalty = None,
-        "logit_bias" => req.logit_bias = None,
-        "logprobs" => req.logprobs = None,
-        "top_logprobs" => req.top_logprobs = None,
-        "user" => req.user = None,
-        "seed" => req.seed = None,
-        "tools" => req.tools = None,
-        "tool_choice" => req.tool_choice = None,
-        "parallel_tool_calls" => req.parallel_tool_calls = None,
-        "response_format" => req.response_format = None,
-        "reasoning_effort" => req.reasoning_effort = None,
-        other => {
-            req.extra.remove(other);
-        }
-    }
-}
-
-/// Whether the request (or the deployment) asks to drop unsupported parameters.
-pub(crate) fn wants_drop(req: &ChatRequest, deployment: bool) -> bool {
-    deployment || req.extra.get("drop_params").and_then(Value::as_bool) == Some(true)
-}
-
-/// LiteLLM's `UnsupportedParamsError` as a 400 naming the first parameter.
-pub(crate) fn unsupported_params(provider: &str, found: &[&str]) -> LlmError {
-    let mut e = LlmError::client(
-        ErrorKind::BadRequest,
-        format!(
-            "UnsupportedParamsError: {provider} does not support parameters: {}. To drop them, \
-             set drop_params: true (litellm_settings or the deployment's litellm_params) or pass \
-             \"drop_params\": true in the request",
-            found.join(", ")
-        ),
-    );
-    e.param = found.first().map(|p| p.to_string());
-    e.with_provider(provider)
-}
-
-/// Removes a credential from an error message, should an upstream have echoed it.
-pub(crate) fn scrub_key(key: Option<&SecretString>, mut err: LlmError) -> LlmError {
-    if let Some(key) = key {
-        let key = key.expose_secret().trim();
-        if key.len() >= 4 && err.message.contains(key) {
-            err.message = err.message.replace(key, "<redacted>");
-        }
-    }
-    err
-}
-
-pub(crate) fn new_call_id() -> String {
-    format!("call_{}", uuid::Uuid::new_v4().simple())
-}
-
-fn serialize_body(body: &Value) -> Result<Bytes, LlmError> {
-    serde_json::to_vec(body)
-        .map(Bytes::from)
-        .map_err(|e| LlmError::internal(format!("could not serialize the upstream request: {e}")))
-}
-
 /// One Cohere deployment's translation state, built once from its `litellm_params`.
 ///
 /// `Debug` never shows the key (a `SecretString`; the built header is marked sensitive).
@@ -304,37 +169,17 @@ impl CohereAdapter {
         model: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, LlmError> {
-        let api_base = non_empty(params.api_base.clone())
-            .or_else(|| non_empty(env("COHERE_API_BASE")))
-            .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
-        let mut api_base = api_base.trim().trim_end_matches('/').to_string();
-        for suffix in ["/v2/chat", "/v1/chat", "/v2/embed", "/v2", "/v1"] {
-            if let Some(stripped) = api_base.strip_suffix(suffix) {
-                api_base = stripped.to_string();
-                break;
-            }
-        }
-        let api_key = params
-            .api_key
-            .clone()
-            .filter(|k| !k.expose_secret().trim().is_empty())
-            .or_else(|| non_empty(env("COHERE_API_KEY")).map(SecretString::from))
-            .or_else(|| non_empty(env("CO_API_KEY")).map(SecretString::from));
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        if let Some(key) = &api_key {
-            insert_header(
-                &mut headers,
-                "authorization",
-                &format!("Bearer {}", key.expose_secret().trim()),
-                "api_key",
-            )?;
-        }
-        for (name, value) in params.extra_headers.iter().flatten() {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
-        let (defaults, additional_drop_params) = deployment_defaults(params, STRUCTURAL_KEYS)?;
+        let api_base = strip_first_suffix(
+            resolve_api_base(params, &env, &["COHERE_API_BASE"], DEFAULT_API_BASE),
+            &["/v2/chat", "/v1/chat", "/v2/embed", "/v2", "/v1"],
+        );
+        let api_key = resolve_api_key(params, &env, &["COHERE_API_KEY", "CO_API_KEY"]);
+        let headers = deployment_headers(
+            params,
+            &[("accept", "application/json")],
+            api_key.as_ref().map(|k| (k, KeyHeader::Bearer)),
+        )?;
+        let (defaults, additional_drop_params) = deployment_defaults(params, STRUCTURAL_KEYS, &[])?;
         Ok(CohereAdapter {
             api_base,
             model: model.trim().to_string(),
@@ -368,17 +213,12 @@ impl CohereAdapter {
 
     fn request_headers(&self, extra_headers: &[(String, String)]) -> Result<HeaderMap, LlmError> {
         if self.api_key.is_none() {
-            return Err(LlmError::upstream(
-                ErrorKind::Authentication,
+            return Err(missing_key(
+                PROVIDER,
                 "no API key for cohere: set litellm_params.api_key, COHERE_API_KEY or CO_API_KEY",
-            )
-            .with_provider(PROVIDER));
+            ));
         }
-        let mut headers = self.headers.clone();
-        for (name, value) in extra_headers {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
-        Ok(headers)
+        with_call_headers(&self.headers, extra_headers)
     }
 
     /// `POST {api_base}/v2/chat` for `req` (streaming when `stream`).
@@ -406,21 +246,17 @@ impl CohereAdapter {
 
     /// The v2 chat body for `req` (without `stream`).
     pub fn translate_request(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
-        let mut req = apply_defaults(req, &self.defaults)?;
-        let client_extra_body = match req.extra.remove("extra_body") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => Some(map),
-            Some(_) => {
-                return Err(LlmError::bad_param(
-                    "extra_body",
-                    "extra_body must be a JSON object",
-                ));
-            }
-        };
-        let drop = wants_drop(&req, self.drop_params);
-        for key in &self.additional_drop_params {
-            drop_field(&mut req, key);
-        }
+        let Prepared {
+            mut req,
+            extra_body: client_extra_body,
+            drop,
+        } = prepare(
+            req,
+            &self.defaults,
+            &[],
+            self.drop_params,
+            &self.additional_drop_params,
+        )?;
         self.check_unsupported(&mut req, drop)?;
 
         let mut body = JsonMap::new();
@@ -476,15 +312,8 @@ impl CohereAdapter {
         if let Some(n) = req.max_output_tokens() {
             body.insert("max_tokens".into(), json!(n));
         }
-        if let Some(stop) = &req.stop {
-            let seqs: Vec<String> = stop
-                .to_vec()
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect();
-            if !seqs.is_empty() {
-                body.insert("stop_sequences".into(), json!(seqs));
-            }
+        if let Some(seqs) = stop_sequences(&req) {
+            body.insert("stop_sequences".into(), seqs);
         }
         if let Some(seed) = req.seed {
             body.insert("seed".into(), json!(seed));
@@ -518,64 +347,21 @@ impl CohereAdapter {
                 }
             }
         }
-        for (key, value) in std::mem::take(&mut req.extra) {
-            if is_internal_param(&key)
-                || STRUCTURAL_KEYS.contains(&key.as_str())
-                || key == "drop_params"
-                || value.is_null()
-            {
-                continue;
-            }
-            body.entry(key).or_insert(value);
-        }
-        for (key, value) in client_extra_body.into_iter().flatten() {
-            if !STRUCTURAL_KEYS.contains(&key.as_str()) {
-                body.insert(key, value);
-            }
-        }
+        forward_extra(
+            &mut body,
+            std::mem::take(&mut req.extra),
+            STRUCTURAL_KEYS,
+            true,
+        );
+        merge_extra_body(&mut body, client_extra_body, STRUCTURAL_KEYS, &[]);
         Ok(body)
     }
 
     /// Refuses (or, with `drop`, removes) the OpenAI parameters Cohere cannot honour.
     fn check_unsupported(&self, req: &mut ChatRequest, drop: bool) -> Result<(), LlmError> {
-        let mut found: Vec<&str> = Vec::new();
-        if req.logit_bias.is_some() {
-            found.push("logit_bias");
-        }
-        if req.logprobs == Some(true) {
-            found.push("logprobs");
-        }
-        if req.top_logprobs.is_some() {
-            found.push("top_logprobs");
-        }
-        if req.n.is_some_and(|n| n > 1) {
-            found.push("n");
-        }
-        if req.parallel_tool_calls == Some(false) {
-            found.push("parallel_tool_calls");
-        }
-        if req.reasoning_effort.is_some() {
-            found.push("reasoning_effort");
-        }
-        for key in UNSUPPORTED_EXTRA {
-            if req.extra.get(*key).is_some_and(|v| !v.is_null()) {
-                found.push(key);
-            }
-        }
-        if !found.is_empty() && !drop {
-            return Err(unsupported_params(PROVIDER, &found));
-        }
-        req.logit_bias = None;
-        req.logprobs = None;
-        req.top_logprobs = None;
-        req.n = None;
-        req.parallel_tool_calls = None;
-        req.reasoning_effort = None;
+        refuse_or_drop(PROVIDER, req, UNSUPPORTED_TYPED, UNSUPPORTED_EXTRA, drop)?;
         req.user = None;
         req.metadata = None;
-        for key in UNSUPPORTED_EXTRA {
-            req.extra.remove(*key);
-        }
         Ok(())
     }
 

@@ -73,8 +73,7 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
-use http::header::{HeaderMap, CONTENT_TYPE};
+use http::header::HeaderMap;
 use http::{HeaderValue, Method};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
@@ -87,12 +86,15 @@ use litellm_core::{
     ResponseMessage, ToolCall, ToolCallDelta, ToolChoice, Usage,
 };
 
-use crate::openai::{is_internal_param, kind_for_status, looks_like_context_window};
+use crate::adapter_common::{
+    deployment_defaults, deployment_headers, forward_extra, merge_extra_body, missing_key,
+    new_call_id, prepare, refuse_or_drop, resolve_api_base, resolve_api_key, scrub_key,
+    serialize_body, stop_sequences, with_call_headers, KeyHeader, Prepared,
+};
+use crate::openai::{kind_for_status, looks_like_context_window};
 use crate::params::ProviderParams;
 use crate::sse::{SseEvent, SseParser};
-use crate::upstream::{
-    insert_header, invalid_upstream_body, parse_retry_after, truncate_chars, UpstreamRequest,
-};
+use crate::upstream::{invalid_upstream_body, parse_retry_after, truncate_chars, UpstreamRequest};
 
 /// The provider name of Google AI Studio deployments.
 pub const PROVIDER: &str = "gemini";
@@ -188,10 +190,6 @@ pub struct GeminiAdapter {
     embedding_style: EmbeddingStyle,
 }
 
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.filter(|v| !v.trim().is_empty())
-}
-
 impl GeminiAdapter {
     /// The Google AI Studio adapter for one deployment whose `gemini/` prefix has been stripped
     /// (`model`), reading defaults from the process environment.
@@ -206,10 +204,7 @@ impl GeminiAdapter {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, LlmError> {
         let model = model.trim().trim_start_matches("models/").to_string();
-        let api_base = non_empty(params.api_base.clone())
-            .or_else(|| non_empty(env("GEMINI_API_BASE")))
-            .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
-        let api_base = api_base.trim().trim_end_matches('/').to_string();
+        let api_base = resolve_api_base(params, &env, &["GEMINI_API_BASE"], DEFAULT_API_BASE);
         let model_url = if api_base.contains("/models/") {
             api_base.clone()
         } else if api_base.ends_with("/v1beta") || api_base.ends_with("/v1") {
@@ -217,24 +212,14 @@ impl GeminiAdapter {
         } else {
             format!("{api_base}/v1beta/models/{model}")
         };
-        let api_key = params
-            .api_key
-            .clone()
-            .filter(|k| !k.expose_secret().trim().is_empty())
-            .or_else(|| non_empty(env("GEMINI_API_KEY")).map(SecretString::from));
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(key) = &api_key {
-            insert_header(
-                &mut headers,
-                "x-goog-api-key",
-                key.expose_secret().trim(),
-                "api_key",
-            )?;
-            if let Some(v) = headers.get_mut("x-goog-api-key") {
-                v.set_sensitive(true);
-            }
-        }
+        let api_key = resolve_api_key(params, &env, &["GEMINI_API_KEY"]);
+        let headers = deployment_headers(
+            params,
+            &[],
+            api_key
+                .as_ref()
+                .map(|k| (k, KeyHeader::Named("x-goog-api-key"))),
+        )?;
         let mut adapter = Self::base(params, PROVIDER, model, api_base, model_url, headers)?;
         adapter.api_key = api_key;
         Ok(adapter)
@@ -248,8 +233,7 @@ impl GeminiAdapter {
         api_base: String,
         model_url: String,
     ) -> Result<Self, LlmError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let headers = deployment_headers(params, &[], None)?;
         let mut adapter = Self::base(
             params,
             VERTEX_PROVIDER,
@@ -268,46 +252,9 @@ impl GeminiAdapter {
         model: String,
         api_base: String,
         model_url: String,
-        mut headers: HeaderMap,
+        headers: HeaderMap,
     ) -> Result<Self, LlmError> {
-        for (name, value) in params.extra_headers.iter().flatten() {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
-        let mut defaults = JsonMap::new();
-        for (key, value) in &params.extra {
-            if key == "extra_body"
-                || is_internal_param(key)
-                || STRUCTURAL_KEYS.contains(&key.as_str())
-            {
-                continue;
-            }
-            defaults.insert(key.clone(), value.clone());
-        }
-        if let Some(extra_body) = params.extra.get("extra_body") {
-            let Value::Object(map) = extra_body else {
-                return Err(LlmError::bad_param(
-                    "extra_body",
-                    "litellm_params.extra_body must be a JSON object",
-                ));
-            };
-            for (key, value) in map {
-                defaults.entry(key.clone()).or_insert_with(|| value.clone());
-            }
-        }
-        let additional_drop_params = match params.extra.get("additional_drop_params") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            Some(_) => {
-                return Err(LlmError::bad_param(
-                    "additional_drop_params",
-                    "litellm_params.additional_drop_params must be a list of parameter names",
-                ));
-            }
-        };
+        let (defaults, additional_drop_params) = deployment_defaults(params, STRUCTURAL_KEYS, &[])?;
         Ok(GeminiAdapter {
             provider,
             api_base,
@@ -343,14 +290,8 @@ impl GeminiAdapter {
     }
 
     /// Removes the deployment's key from a message, should an upstream have echoed it.
-    pub fn scrub(&self, mut err: LlmError) -> LlmError {
-        if let Some(key) = &self.api_key {
-            let key = key.expose_secret().trim();
-            if key.len() >= 4 && err.message.contains(key) {
-                err.message = err.message.replace(key, "<redacted>");
-            }
-        }
-        err
+    pub fn scrub(&self, err: LlmError) -> LlmError {
+        scrub_key(self.api_key.as_ref(), err)
     }
 
     fn request_headers(
@@ -358,14 +299,13 @@ impl GeminiAdapter {
         extra_headers: &[(String, String)],
         bearer: Option<&SecretString>,
     ) -> Result<HeaderMap, LlmError> {
-        let mut headers = self.headers.clone();
         if self.provider == PROVIDER && self.api_key.is_none() {
-            return Err(LlmError::upstream(
-                ErrorKind::Authentication,
+            return Err(missing_key(
+                PROVIDER,
                 "no API key for gemini: set litellm_params.api_key or GEMINI_API_KEY",
-            )
-            .with_provider(PROVIDER));
+            ));
         }
+        let mut headers = self.headers.clone();
         if let Some(token) = bearer {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
                 .map_err(|_| {
@@ -378,10 +318,7 @@ impl GeminiAdapter {
             value.set_sensitive(true);
             headers.insert(http::header::AUTHORIZATION, value);
         }
-        for (name, value) in extra_headers {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
-        Ok(headers)
+        with_call_headers(&headers, extra_headers)
     }
 
     /// `POST {model_url}:generateContent` (or `:streamGenerateContent?alt=sse`) for `req`, with
@@ -394,10 +331,7 @@ impl GeminiAdapter {
         bearer: Option<&SecretString>,
     ) -> Result<UpstreamRequest, LlmError> {
         let headers = self.request_headers(extra_headers, bearer)?;
-        let body = self.translate_request(req)?;
-        let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
-            LlmError::internal(format!("could not serialize the upstream request: {e}"))
-        })?;
+        let body = serialize_body(&Value::Object(self.translate_request(req)?))?;
         let method = if stream {
             "streamGenerateContent?alt=sse"
         } else {
@@ -407,28 +341,23 @@ impl GeminiAdapter {
             method: Method::POST,
             url: self.url(method),
             headers,
-            body: Bytes::from(body),
+            body,
         })
     }
 
     /// The `GenerateContentRequest` body for `req`.
     pub fn translate_request(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
-        let mut req = self.with_defaults(req)?;
-        let client_extra_body = match req.extra.remove("extra_body") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => Some(map),
-            Some(_) => {
-                return Err(LlmError::bad_param(
-                    "extra_body",
-                    "extra_body must be a JSON object",
-                ));
-            }
-        };
-        let drop =
-            self.drop_params || req.extra.get("drop_params").and_then(Value::as_bool) == Some(true);
-        for key in &self.additional_drop_params {
-            drop_field(&mut req, key);
-        }
+        let Prepared {
+            mut req,
+            extra_body: client_extra_body,
+            drop,
+        } = prepare(
+            req,
+            &self.defaults,
+            &[],
+            self.drop_params,
+            &self.additional_drop_params,
+        )?;
         self.check_unsupported(&mut req, drop)?;
 
         let mut body = JsonMap::new();
@@ -448,15 +377,8 @@ impl GeminiAdapter {
         if let Some(n) = req.max_output_tokens() {
             config.insert("maxOutputTokens".into(), json!(n));
         }
-        if let Some(stop) = &req.stop {
-            let seqs: Vec<String> = stop
-                .to_vec()
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect();
-            if !seqs.is_empty() {
-                config.insert("stopSequences".into(), json!(seqs));
-            }
+        if let Some(seqs) = stop_sequences(&req) {
+            config.insert("stopSequences".into(), seqs);
         }
         if let Some(n) = req.n {
             config.insert("candidateCount".into(), json!(n));
@@ -576,84 +498,32 @@ impl GeminiAdapter {
                 }
             }
         }
-        for (key, value) in std::mem::take(&mut req.extra) {
-            if is_internal_param(&key) || STRUCTURAL_KEYS.contains(&key.as_str()) {
-                continue;
-            }
-            body.entry(key).or_insert(value);
-        }
-        for (key, value) in client_extra_body.into_iter().flatten() {
-            if !STRUCTURAL_KEYS.contains(&key.as_str()) || key == "generationConfig" {
-                body.insert(key, value);
-            }
-        }
+        forward_extra(
+            &mut body,
+            std::mem::take(&mut req.extra),
+            STRUCTURAL_KEYS,
+            false,
+        );
+        merge_extra_body(
+            &mut body,
+            client_extra_body,
+            STRUCTURAL_KEYS,
+            &["generationConfig"],
+        );
         Ok(body)
-    }
-
-    /// Fills in deployment parameters the client did not set.
-    fn with_defaults(&self, req: ChatRequest) -> Result<ChatRequest, LlmError> {
-        if self.defaults.is_empty() {
-            return Ok(req);
-        }
-        let Value::Object(mut map) = serde_json::to_value(&req).map_err(|e| {
-            LlmError::internal(format!("could not serialize the chat request: {e}"))
-        })?
-        else {
-            return Ok(req);
-        };
-        let mut added = Vec::new();
-        for (key, value) in &self.defaults {
-            if !map.contains_key(key) {
-                map.insert(key.clone(), value.clone());
-                added.push(key.clone());
-            }
-        }
-        serde_json::from_value(Value::Object(map)).map_err(|e| {
-            LlmError::bad_param(
-                "litellm_params",
-                format!(
-                    "a deployment parameter ({}) has the wrong type: {e}",
-                    added.join(", ")
-                ),
-            )
-        })
     }
 
     /// Refuses (or, with `drop`, removes) the OpenAI parameters Gemini cannot honour.
     fn check_unsupported(&self, req: &mut ChatRequest, drop: bool) -> Result<(), LlmError> {
-        let mut found: Vec<&str> = Vec::new();
-        if req.logit_bias.is_some() {
-            found.push("logit_bias");
-        }
-        if req.parallel_tool_calls == Some(false) {
-            found.push("parallel_tool_calls");
-        }
-        for key in UNSUPPORTED_EXTRA {
-            if req.extra.get(*key).is_some_and(|v| !v.is_null()) {
-                found.push(key);
-            }
-        }
-        if !found.is_empty() && !drop {
-            let mut e = LlmError::client(
-                ErrorKind::BadRequest,
-                format!(
-                    "UnsupportedParamsError: {} does not support parameters: {}. To drop them, \
-                     set drop_params: true (litellm_settings or the deployment's litellm_params) \
-                     or pass \"drop_params\": true in the request",
-                    self.provider,
-                    found.join(", ")
-                ),
-            );
-            e.param = found.first().map(|p| p.to_string());
-            return Err(e.with_provider(self.provider));
-        }
-        req.logit_bias = None;
-        req.parallel_tool_calls = None;
+        refuse_or_drop(
+            self.provider,
+            req,
+            &["logit_bias", "parallel_tool_calls"],
+            UNSUPPORTED_EXTRA,
+            drop,
+        )?;
         req.user = None;
         req.metadata = None;
-        for key in UNSUPPORTED_EXTRA {
-            req.extra.remove(*key);
-        }
         Ok(())
     }
 
@@ -873,14 +743,12 @@ impl GeminiAdapter {
                 ("predict", body)
             }
         };
-        let body = serde_json::to_vec(&body).map_err(|e| {
-            LlmError::internal(format!("could not serialize the upstream request: {e}"))
-        })?;
+        let body = serialize_body(&body)?;
         Ok(UpstreamRequest {
             method: Method::POST,
             url: self.url(method),
             headers,
-            body: Bytes::from(body),
+            body,
         })
     }
 
@@ -983,10 +851,6 @@ fn str_field(v: &Value, key: &str) -> String {
         .to_string()
 }
 
-fn new_call_id() -> String {
-    format!("call_{}", uuid::Uuid::new_v4().simple())
-}
-
 fn candidate_parts(candidate: &Value) -> Vec<Value> {
     candidate
         .get("content")
@@ -1010,33 +874,6 @@ fn malformed_function_call(provider: &str, candidate: &Value) -> LlmError {
         ),
     )
     .with_provider(provider)
-}
-
-/// Removes one request field by its wire name (for `additional_drop_params`).
-fn drop_field(req: &mut ChatRequest, key: &str) {
-    match key {
-        "temperature" => req.temperature = None,
-        "top_p" => req.top_p = None,
-        "n" => req.n = None,
-        "stop" => req.stop = None,
-        "max_tokens" => req.max_tokens = None,
-        "max_completion_tokens" => req.max_completion_tokens = None,
-        "presence_penalty" => req.presence_penalty = None,
-        "frequency_penalty" => req.frequency_penalty = None,
-        "logit_bias" => req.logit_bias = None,
-        "logprobs" => req.logprobs = None,
-        "top_logprobs" => req.top_logprobs = None,
-        "user" => req.user = None,
-        "seed" => req.seed = None,
-        "tools" => req.tools = None,
-        "tool_choice" => req.tool_choice = None,
-        "parallel_tool_calls" => req.parallel_tool_calls = None,
-        "response_format" => req.response_format = None,
-        "reasoning_effort" => req.reasoning_effort = None,
-        other => {
-            req.extra.remove(other);
-        }
-    }
 }
 
 /// `reasoning_effort` as a `thinkingConfig` (LiteLLM's budgets).

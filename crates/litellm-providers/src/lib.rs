@@ -34,6 +34,7 @@
 //! sends requests. Credentials live in `SecretString`s and sensitive header values, and are
 //! removed from upstream error messages.
 
+pub(crate) mod adapter_common;
 pub mod anthropic;
 pub mod anthropic_backend;
 pub mod anthropic_ingress;

@@ -54,9 +54,9 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use http::header::{HeaderMap, CONTENT_TYPE};
-use http::{HeaderValue, Method};
-use secrecy::{ExposeSecret, SecretString};
+use http::header::HeaderMap;
+use http::Method;
+use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use litellm_core::{
@@ -67,16 +67,17 @@ use litellm_core::{
     ToolCallDelta, ToolChoice, Usage,
 };
 
-use crate::cohere::{
-    apply_defaults, arguments_string, deployment_defaults, drop_field, new_call_id, non_empty,
-    scrub_key, unsupported_params, wants_drop,
+use crate::adapter_common::{
+    clear_unsupported, deployment_defaults, deployment_headers, find_unsupported, forward_extra,
+    merge_extra_body, new_call_id, prepare, resolve_api_base, resolve_api_key, scrub_key,
+    serialize_body, stop_sequences, strip_first_suffix, unsupported_params, with_call_headers,
+    KeyHeader, Prepared,
 };
+use crate::cohere::arguments_string;
 use crate::mock::estimate_prompt_tokens;
-use crate::openai::{is_internal_param, kind_for_status, looks_like_context_window};
+use crate::openai::{kind_for_status, looks_like_context_window};
 use crate::params::ProviderParams;
-use crate::upstream::{
-    insert_header, invalid_upstream_body, parse_retry_after, truncate_chars, UpstreamRequest,
-};
+use crate::upstream::{invalid_upstream_body, parse_retry_after, truncate_chars, UpstreamRequest};
 
 /// The provider name of `/api/generate` deployments.
 pub const PROVIDER: &str = "ollama";
@@ -89,6 +90,26 @@ pub const DEFAULT_API_BASE: &str = "http://localhost:11434";
 
 /// Longest non-JSON error body kept in an error message, in characters.
 const MAX_ERROR_TEXT: usize = 1000;
+
+/// Typed OpenAI parameters Ollama has no equivalent for: a 400 unless dropped.
+const UNSUPPORTED_TYPED: &[&str] = &[
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "n",
+    "parallel_tool_calls",
+];
+
+/// [`UNSUPPORTED_TYPED`] for `ollama/` (`/api/generate`, which has no tools).
+const UNSUPPORTED_TYPED_GENERATE: &[&str] = &[
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "n",
+    "parallel_tool_calls",
+    "tools",
+    "functions",
+];
 
 /// OpenAI request fields Ollama has no equivalent for: a 400 unless dropped.
 const UNSUPPORTED_EXTRA: &[&str] = &[
@@ -209,35 +230,17 @@ impl OllamaAdapter {
         mode: OllamaMode,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, LlmError> {
-        let api_base = non_empty(params.api_base.clone())
-            .or_else(|| non_empty(env("OLLAMA_API_BASE")))
-            .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
-        let mut api_base = api_base.trim().trim_end_matches('/').to_string();
-        for suffix in ["/api/chat", "/api/generate", "/api/embed", "/api"] {
-            if let Some(stripped) = api_base.strip_suffix(suffix) {
-                api_base = stripped.to_string();
-                break;
-            }
-        }
-        let api_key = params
-            .api_key
-            .clone()
-            .filter(|k| !k.expose_secret().trim().is_empty())
-            .or_else(|| non_empty(env("OLLAMA_API_KEY")).map(SecretString::from));
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(key) = &api_key {
-            insert_header(
-                &mut headers,
-                "authorization",
-                &format!("Bearer {}", key.expose_secret().trim()),
-                "api_key",
-            )?;
-        }
-        for (name, value) in params.extra_headers.iter().flatten() {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
-        let (defaults, additional_drop_params) = deployment_defaults(params, STRUCTURAL_KEYS)?;
+        let api_base = strip_first_suffix(
+            resolve_api_base(params, &env, &["OLLAMA_API_BASE"], DEFAULT_API_BASE),
+            &["/api/chat", "/api/generate", "/api/embed", "/api"],
+        );
+        let api_key = resolve_api_key(params, &env, &["OLLAMA_API_KEY"]);
+        let headers = deployment_headers(
+            params,
+            &[],
+            api_key.as_ref().map(|k| (k, KeyHeader::Bearer)),
+        )?;
+        let (defaults, additional_drop_params) = deployment_defaults(params, STRUCTURAL_KEYS, &[])?;
         Ok(OllamaAdapter {
             mode,
             api_base,
@@ -279,11 +282,7 @@ impl OllamaAdapter {
     }
 
     fn request_headers(&self, extra_headers: &[(String, String)]) -> Result<HeaderMap, LlmError> {
-        let mut headers = self.headers.clone();
-        for (name, value) in extra_headers {
-            insert_header(&mut headers, name, value, "extra_headers")?;
-        }
-        Ok(headers)
+        with_call_headers(&self.headers, extra_headers)
     }
 
     /// `POST {api_base}/api/chat` (or `/api/generate`) for `req`.
@@ -300,14 +299,11 @@ impl OllamaAdapter {
             OllamaMode::Generate => "api/generate",
             OllamaMode::Chat => "api/chat",
         };
-        let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
-            LlmError::internal(format!("could not serialize the upstream request: {e}"))
-        })?;
         Ok(UpstreamRequest {
             method: Method::POST,
             url: format!("{}/{path}", self.api_base),
             headers,
-            body: Bytes::from(body),
+            body: serialize_body(&Value::Object(body))?,
         })
     }
 
@@ -321,21 +317,17 @@ impl OllamaAdapter {
 
     fn translate(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
         let provider = self.provider();
-        let mut req = apply_defaults(req, &self.defaults)?;
-        let client_extra_body = match req.extra.remove("extra_body") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => Some(map),
-            Some(_) => {
-                return Err(LlmError::bad_param(
-                    "extra_body",
-                    "extra_body must be a JSON object",
-                ));
-            }
-        };
-        let drop = wants_drop(&req, self.drop_params);
-        for key in &self.additional_drop_params {
-            drop_field(&mut req, key);
-        }
+        let Prepared {
+            mut req,
+            extra_body: client_extra_body,
+            drop,
+        } = prepare(
+            req,
+            &self.defaults,
+            &[],
+            self.drop_params,
+            &self.additional_drop_params,
+        )?;
         self.check_unsupported(&mut req, drop)?;
 
         let mut body = JsonMap::new();
@@ -364,15 +356,8 @@ impl OllamaAdapter {
         if let Some(n) = req.max_output_tokens() {
             options.insert("num_predict".into(), json!(n));
         }
-        if let Some(stop) = &req.stop {
-            let seqs: Vec<String> = stop
-                .to_vec()
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect();
-            if !seqs.is_empty() {
-                options.insert("stop".into(), json!(seqs));
-            }
+        if let Some(seqs) = stop_sequences(&req) {
+            options.insert("stop".into(), seqs);
         }
         if let Some(seed) = req.seed {
             options.insert("seed".into(), json!(seed));
@@ -490,78 +475,42 @@ impl OllamaAdapter {
                 body.insert((*key).to_string(), v);
             }
         }
-        for (key, value) in std::mem::take(&mut req.extra) {
-            if is_internal_param(&key)
-                || STRUCTURAL_KEYS.contains(&key.as_str())
-                || key == "drop_params"
-                || value.is_null()
-            {
-                continue;
-            }
-            body.entry(key).or_insert(value);
-        }
-        for (key, value) in client_extra_body.into_iter().flatten() {
-            if !STRUCTURAL_KEYS.contains(&key.as_str()) {
-                body.insert(key, value);
-            }
-        }
+        forward_extra(
+            &mut body,
+            std::mem::take(&mut req.extra),
+            STRUCTURAL_KEYS,
+            true,
+        );
+        merge_extra_body(&mut body, client_extra_body, STRUCTURAL_KEYS, &[]);
         Ok(body)
     }
 
     /// Refuses (or, with `drop`, removes) the OpenAI parameters Ollama cannot honour.
     fn check_unsupported(&self, req: &mut ChatRequest, drop: bool) -> Result<(), LlmError> {
-        let mut found: Vec<&str> = Vec::new();
-        if req.logit_bias.is_some() {
-            found.push("logit_bias");
-        }
-        if req.logprobs == Some(true) {
-            found.push("logprobs");
-        }
-        if req.top_logprobs.is_some() {
-            found.push("top_logprobs");
-        }
-        if req.n.is_some_and(|n| n > 1) {
-            found.push("n");
-        }
-        if req.parallel_tool_calls == Some(false) {
-            found.push("parallel_tool_calls");
-        }
         let generate = self.mode == OllamaMode::Generate;
-        if generate && req.tools.as_ref().is_some_and(|t| !t.is_empty()) {
-            found.push("tools");
-        }
-        if generate && req.functions.as_ref().is_some_and(|f| !f.is_empty()) {
-            found.push("functions");
-        }
-        for key in UNSUPPORTED_EXTRA {
-            if req.extra.get(*key).is_some_and(|v| !v.is_null()) {
-                found.push(key);
+        let typed = if generate {
+            UNSUPPORTED_TYPED_GENERATE
+        } else {
+            UNSUPPORTED_TYPED
+        };
+        if !drop {
+            let found = find_unsupported(req, typed, UNSUPPORTED_EXTRA);
+            if !found.is_empty() {
+                let mut e = unsupported_params(self.provider(), &found);
+                if generate && found.iter().any(|f| *f == "tools" || *f == "functions") {
+                    e.message = format!(
+                        "{} (ollama/ uses /api/generate, which has no tools: use ollama_chat/)",
+                        e.message
+                    );
+                }
+                return Err(e);
             }
         }
-        if !found.is_empty() && !drop {
-            let mut e = unsupported_params(self.provider(), &found);
-            if generate && found.iter().any(|f| *f == "tools" || *f == "functions") {
-                e.message = format!(
-                    "{} (ollama/ uses /api/generate, which has no tools: use ollama_chat/)",
-                    e.message
-                );
-            }
-            return Err(e);
-        }
-        req.logit_bias = None;
-        req.logprobs = None;
-        req.top_logprobs = None;
-        req.n = None;
-        req.parallel_tool_calls = None;
+        clear_unsupported(req, typed, UNSUPPORTED_EXTRA);
         req.user = None;
         req.metadata = None;
         if generate {
-            req.tools = None;
-            req.functions = None;
             req.tool_choice = None;
-        }
-        for key in UNSUPPORTED_EXTRA {
-            req.extra.remove(*key);
         }
         Ok(())
     }

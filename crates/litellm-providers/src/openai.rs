@@ -43,6 +43,7 @@ use litellm_core::{
     EmbeddingVector, ErrorKind, JsonMap, LlmError,
 };
 
+use crate::adapter_common::{merge_extra_body, take_extra_body};
 use crate::params::ProviderParams;
 use crate::sse::{SseEvent, SseParser};
 use crate::upstream::{
@@ -548,18 +549,6 @@ fn serialize_error(e: serde_json::Error) -> LlmError {
     LlmError::internal(format!("could not serialize the upstream request: {e}"))
 }
 
-/// Removes a client `extra_body` from the unknown fields, checking it is an object.
-fn take_extra_body(extra: &mut JsonMap) -> Result<Option<JsonMap>, LlmError> {
-    match extra.remove("extra_body") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => Ok(Some(map)),
-        Some(_) => Err(LlmError::bad_param(
-            "extra_body",
-            "extra_body must be a JSON object",
-        )),
-    }
-}
-
 /// Merges deployment defaults (only where absent) and the client's `extra_body` (overriding).
 fn merge_body(value: Value, defaults: &JsonMap, client_extra_body: Option<JsonMap>) -> Value {
     let Value::Object(mut map) = value else {
@@ -570,11 +559,7 @@ fn merge_body(value: Value, defaults: &JsonMap, client_extra_body: Option<JsonMa
             map.insert(key.clone(), v.clone());
         }
     }
-    for (key, v) in client_extra_body.into_iter().flatten() {
-        if !STRUCTURAL_KEYS.contains(&key.as_str()) {
-            map.insert(key, v);
-        }
-    }
+    merge_extra_body(&mut map, client_extra_body, STRUCTURAL_KEYS, &[]);
     Value::Object(map)
 }
 

@@ -1,0 +1,441 @@
+//! Sans-IO request-building pieces shared by the native provider adapters (Anthropic, Gemini /
+//! Vertex AI, Bedrock, Cohere, Ollama): deployment construction (key and base resolution,
+//! headers, `litellm_params` defaults and `additional_drop_params`), the common preamble of a
+//! translation (defaults, the client's `extra_body`, `drop_params`), refusing or dropping
+//! unsupported OpenAI parameters, and forwarding the fields we do not model. Per-provider data
+//! (which keys are structural, which parameters are unsupported, renames) stays in the provider
+//! modules and is passed in.
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+
+use litellm_core::{ChatRequest, ErrorKind, JsonMap, LlmError};
+
+use crate::openai::is_internal_param;
+use crate::params::ProviderParams;
+use crate::upstream::insert_header;
+
+/// `s` unless it is missing or blank.
+pub(crate) fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|v| !v.trim().is_empty())
+}
+
+/// The deployment's `api_base`, else the first non-blank variable of `env_vars`, else `default`;
+/// trimmed, without a trailing `/`.
+pub(crate) fn resolve_api_base(
+    params: &ProviderParams,
+    env: &impl Fn(&str) -> Option<String>,
+    env_vars: &[&str],
+    default: &str,
+) -> String {
+    let api_base = env_vars
+        .iter()
+        .fold(non_empty(params.api_base.clone()), |found, var| {
+            found.or_else(|| non_empty(env(var)))
+        })
+        .unwrap_or_else(|| default.to_string());
+    api_base.trim().trim_end_matches('/').to_string()
+}
+
+/// `base` without the first of `suffixes` it ends with.
+pub(crate) fn strip_first_suffix(base: String, suffixes: &[&str]) -> String {
+    suffixes
+        .iter()
+        .find_map(|suffix| base.strip_suffix(suffix).map(str::to_string))
+        .unwrap_or(base)
+}
+
+/// The deployment's `api_key`, else the first non-blank variable of `env_vars`.
+pub(crate) fn resolve_api_key(
+    params: &ProviderParams,
+    env: &impl Fn(&str) -> Option<String>,
+    env_vars: &[&str],
+) -> Option<SecretString> {
+    env_vars.iter().fold(
+        params
+            .api_key
+            .clone()
+            .filter(|k| !k.expose_secret().trim().is_empty()),
+        |found, var| found.or_else(|| non_empty(env(var)).map(SecretString::from)),
+    )
+}
+
+/// How a deployment's key is sent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyHeader {
+    /// `authorization: Bearer <key>`.
+    Bearer,
+    /// The key as the value of the named header (`x-api-key`, `x-goog-api-key`).
+    Named(&'static str),
+}
+
+/// A deployment's fixed headers: `content-type: application/json`, then `fixed`, then the key
+/// (marked sensitive), then the deployment's `extra_headers` (which may override any of them).
+pub(crate) fn deployment_headers(
+    params: &ProviderParams,
+    fixed: &[(&'static str, &'static str)],
+    key: Option<(&SecretString, KeyHeader)>,
+) -> Result<HeaderMap, LlmError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (name, value) in fixed {
+        headers.insert(*name, HeaderValue::from_static(value));
+    }
+    if let Some((key, style)) = key {
+        let key = key.expose_secret().trim();
+        let (name, value) = match style {
+            KeyHeader::Bearer => ("authorization", format!("Bearer {key}")),
+            KeyHeader::Named(name) => (name, key.to_string()),
+        };
+        insert_header(&mut headers, name, &value, "api_key")?;
+        if let Some(v) = headers.get_mut(name) {
+            v.set_sensitive(true);
+        }
+    }
+    add_extra_headers(&mut headers, params.extra_headers.iter().flatten())?;
+    Ok(headers)
+}
+
+/// Inserts (replacing) `extra_headers`, marking credentials sensitive.
+pub(crate) fn add_extra_headers<'a>(
+    headers: &mut HeaderMap,
+    extra_headers: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> Result<(), LlmError> {
+    for (name, value) in extra_headers {
+        insert_header(headers, name, value, "extra_headers")?;
+    }
+    Ok(())
+}
+
+/// A copy of a deployment's headers with the call's `extra_headers` added.
+pub(crate) fn with_call_headers(
+    headers: &HeaderMap,
+    extra_headers: &[(String, String)],
+) -> Result<HeaderMap, LlmError> {
+    let mut headers = headers.clone();
+    add_extra_headers(&mut headers, extra_headers.iter().map(|(n, v)| (n, v)))?;
+    Ok(headers)
+}
+
+/// Deployment parameters merged into every request (`litellm_params` extras, then `extra_body`
+/// where the extras did not set a key) and the `additional_drop_params` list. Internal keys and
+/// `structural` keys (unless listed in `allowed`) are never defaults.
+pub(crate) fn deployment_defaults(
+    params: &ProviderParams,
+    structural: &[&str],
+    allowed: &[&str],
+) -> Result<(JsonMap, Vec<String>), LlmError> {
+    let mut defaults = JsonMap::new();
+    for (key, value) in &params.extra {
+        if key == "extra_body"
+            || is_internal_param(key)
+            || structural.contains(&key.as_str()) && !allowed.contains(&key.as_str())
+        {
+            continue;
+        }
+        defaults.insert(key.clone(), value.clone());
+    }
+    if let Some(extra_body) = params.extra.get("extra_body") {
+        let Value::Object(map) = extra_body else {
+            return Err(LlmError::bad_param(
+                "extra_body",
+                "litellm_params.extra_body must be a JSON object",
+            ));
+        };
+        for (key, value) in map {
+            defaults.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    let drop = match params.extra.get("additional_drop_params") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(_) => {
+            return Err(LlmError::bad_param(
+                "additional_drop_params",
+                "litellm_params.additional_drop_params must be a list of parameter names",
+            ));
+        }
+    };
+    Ok((defaults, drop))
+}
+
+/// Fills in deployment parameters the client did not set; a default named by the first of a
+/// `renames` pair is filled in under the second (the request's name for it).
+pub(crate) fn apply_defaults(
+    req: ChatRequest,
+    defaults: &JsonMap,
+    renames: &[(&str, &str)],
+) -> Result<ChatRequest, LlmError> {
+    if defaults.is_empty() {
+        return Ok(req);
+    }
+    let Value::Object(mut map) = serde_json::to_value(&req)
+        .map_err(|e| LlmError::internal(format!("could not serialize the chat request: {e}")))?
+    else {
+        return Ok(req);
+    };
+    let mut added = Vec::new();
+    for (key, value) in defaults {
+        let key = renames
+            .iter()
+            .find(|(from, _)| from == key)
+            .map_or(key.as_str(), |(_, to)| to);
+        if !map.contains_key(key) {
+            map.insert(key.to_string(), value.clone());
+            added.push(key.to_string());
+        }
+    }
+    serde_json::from_value(Value::Object(map)).map_err(|e| {
+        LlmError::bad_param(
+            "litellm_params",
+            format!(
+                "a deployment parameter ({}) has the wrong type: {e}",
+                added.join(", ")
+            ),
+        )
+    })
+}
+
+/// Removes a client `extra_body` from the unknown fields, checking it is an object.
+pub(crate) fn take_extra_body(extra: &mut JsonMap) -> Result<Option<JsonMap>, LlmError> {
+    match extra.remove("extra_body") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(_) => Err(LlmError::bad_param(
+            "extra_body",
+            "extra_body must be a JSON object",
+        )),
+    }
+}
+
+/// A request after the common preamble of a translation.
+pub(crate) struct Prepared {
+    /// The request with the deployment defaults filled in and `additional_drop_params` removed.
+    pub req: ChatRequest,
+    /// The client's `extra_body`, merged into the body last.
+    pub extra_body: Option<JsonMap>,
+    /// Whether unsupported parameters are dropped rather than refused.
+    pub drop: bool,
+}
+
+/// The start of every translation: deployment defaults (see [`apply_defaults`]), the client's
+/// `extra_body` taken out, `drop_params` (deployment or request) read, and the deployment's
+/// `additional_drop_params` removed.
+pub(crate) fn prepare(
+    req: ChatRequest,
+    defaults: &JsonMap,
+    renames: &[(&str, &str)],
+    drop_params: bool,
+    additional_drop_params: &[String],
+) -> Result<Prepared, LlmError> {
+    let mut req = apply_defaults(req, defaults, renames)?;
+    let extra_body = take_extra_body(&mut req.extra)?;
+    let drop = wants_drop(&req, drop_params);
+    for key in additional_drop_params {
+        drop_field(&mut req, key);
+    }
+    Ok(Prepared {
+        req,
+        extra_body,
+        drop,
+    })
+}
+
+/// Removes one request field by its wire name (for `additional_drop_params`).
+pub(crate) fn drop_field(req: &mut ChatRequest, key: &str) {
+    match key {
+        "temperature" => req.temperature = None,
+        "top_p" => req.top_p = None,
+        "n" => req.n = None,
+        "stop" => req.stop = None,
+        "max_tokens" => req.max_tokens = None,
+        "max_completion_tokens" => req.max_completion_tokens = None,
+        "presence_penalty" => req.presence_penalty = None,
+        "frequency_penalty" => req.frequency_penalty = None,
+        "logit_bias" => req.logit_bias = None,
+        "logprobs" => req.logprobs = None,
+        "top_logprobs" => req.top_logprobs = None,
+        "user" => req.user = None,
+        "seed" => req.seed = None,
+        "tools" => req.tools = None,
+        "tool_choice" => req.tool_choice = None,
+        "parallel_tool_calls" => req.parallel_tool_calls = None,
+        "response_format" => req.response_format = None,
+        "reasoning_effort" => req.reasoning_effort = None,
+        other => {
+            req.extra.remove(other);
+        }
+    }
+}
+
+/// Whether the request (or the deployment) asks to drop unsupported parameters.
+pub(crate) fn wants_drop(req: &ChatRequest, deployment: bool) -> bool {
+    deployment || req.extra.get("drop_params").and_then(Value::as_bool) == Some(true)
+}
+
+/// Whether a typed OpenAI parameter (by wire name) is set in a way a provider may refuse: `n`
+/// above 1, `logprobs: true`, `parallel_tool_calls: false`, `tools`/`functions` non-empty, any
+/// other present.
+fn typed_param_set(req: &ChatRequest, name: &str) -> bool {
+    match name {
+        "n" => req.n.is_some_and(|n| n > 1),
+        "presence_penalty" => req.presence_penalty.is_some(),
+        "frequency_penalty" => req.frequency_penalty.is_some(),
+        "logit_bias" => req.logit_bias.is_some(),
+        "logprobs" => req.logprobs == Some(true),
+        "top_logprobs" => req.top_logprobs.is_some(),
+        "seed" => req.seed.is_some(),
+        "parallel_tool_calls" => req.parallel_tool_calls == Some(false),
+        "reasoning_effort" => req.reasoning_effort.is_some(),
+        "tools" => req.tools.as_ref().is_some_and(|t| !t.is_empty()),
+        "functions" => req.functions.as_ref().is_some_and(|f| !f.is_empty()),
+        other => req.extra.get(other).is_some_and(|v| !v.is_null()),
+    }
+}
+
+/// Clears a typed OpenAI parameter (by wire name).
+fn clear_typed_param(req: &mut ChatRequest, name: &str) {
+    match name {
+        "functions" => req.functions = None,
+        other => drop_field(req, other),
+    }
+}
+
+/// The parameters of `typed` then `extra` the request sets (see [`typed_param_set`]; an `extra`
+/// key counts when present and not null), in that order.
+pub(crate) fn find_unsupported<'a>(
+    req: &ChatRequest,
+    typed: &[&'a str],
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let typed = typed.iter().filter(|name| typed_param_set(req, name));
+    let extra = extra
+        .iter()
+        .filter(|key| req.extra.get(**key).is_some_and(|v| !v.is_null()));
+    typed.chain(extra).copied().collect()
+}
+
+/// Clears every `typed` field (even one set to a harmless value) and removes every `extra` key.
+pub(crate) fn clear_unsupported(req: &mut ChatRequest, typed: &[&str], extra: &[&str]) {
+    for name in typed {
+        clear_typed_param(req, name);
+    }
+    for key in extra {
+        req.extra.remove(*key);
+    }
+}
+
+/// Refuses the OpenAI parameters a provider cannot honour with LiteLLM's
+/// `UnsupportedParamsError` naming them (see [`find_unsupported`]), or, with `drop`, removes
+/// them (see [`clear_unsupported`]). Nothing is changed when the request is refused.
+pub(crate) fn refuse_or_drop(
+    provider: &str,
+    req: &mut ChatRequest,
+    typed: &[&str],
+    extra: &[&str],
+    drop: bool,
+) -> Result<(), LlmError> {
+    if !drop {
+        let found = find_unsupported(req, typed, extra);
+        if !found.is_empty() {
+            return Err(unsupported_params(provider, &found));
+        }
+    }
+    clear_unsupported(req, typed, extra);
+    Ok(())
+}
+
+/// LiteLLM's `UnsupportedParamsError` as a 400 naming the first parameter.
+pub(crate) fn unsupported_params(provider: &str, found: &[&str]) -> LlmError {
+    let mut e = LlmError::client(
+        ErrorKind::BadRequest,
+        format!(
+            "UnsupportedParamsError: {provider} does not support parameters: {}. To drop them, \
+             set drop_params: true (litellm_settings or the deployment's litellm_params) or pass \
+             \"drop_params\": true in the request",
+            found.join(", ")
+        ),
+    );
+    e.param = found.first().map(|p| p.to_string());
+    e.with_provider(provider)
+}
+
+/// The request's non-empty `stop` strings as a JSON array, when there is any.
+pub(crate) fn stop_sequences(req: &ChatRequest) -> Option<Value> {
+    let seqs: Vec<String> = req
+        .stop
+        .as_ref()?
+        .to_vec()
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!seqs.is_empty()).then(|| json!(seqs))
+}
+
+/// Forwards the client's fields we do not model into `body` (never overriding what the adapter
+/// built): internal and `structural` keys are skipped, and null values with `skip_null`.
+pub(crate) fn forward_extra(
+    body: &mut JsonMap,
+    extra: JsonMap,
+    structural: &[&str],
+    skip_null: bool,
+) {
+    for (key, value) in extra {
+        if is_internal_param(&key)
+            || structural.contains(&key.as_str())
+            || skip_null && value.is_null()
+        {
+            continue;
+        }
+        body.entry(key).or_insert(value);
+    }
+}
+
+/// Merges the client's `extra_body` into `body` (overriding), except `structural` keys not
+/// listed in `allowed`.
+pub(crate) fn merge_extra_body(
+    body: &mut JsonMap,
+    extra_body: Option<JsonMap>,
+    structural: &[&str],
+    allowed: &[&str],
+) {
+    for (key, value) in extra_body.into_iter().flatten() {
+        if !structural.contains(&key.as_str()) || allowed.contains(&key.as_str()) {
+            body.insert(key, value);
+        }
+    }
+}
+
+/// A translated body as bytes.
+pub(crate) fn serialize_body(body: &Value) -> Result<Bytes, LlmError> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| LlmError::internal(format!("could not serialize the upstream request: {e}")))
+}
+
+/// The error for a call to a deployment without a key; `message` says where a key may come from.
+pub(crate) fn missing_key(provider: &str, message: &'static str) -> LlmError {
+    LlmError::upstream(ErrorKind::Authentication, message).with_provider(provider)
+}
+
+/// Removes a credential from an error message, should an upstream have echoed it.
+pub(crate) fn scrub_key(key: Option<&SecretString>, mut err: LlmError) -> LlmError {
+    if let Some(key) = key {
+        let key = key.expose_secret().trim();
+        if key.len() >= 4 && err.message.contains(key) {
+            err.message = err.message.replace(key, "<redacted>");
+        }
+    }
+    err
+}
+
+/// A fresh OpenAI-style tool call id.
+pub(crate) fn new_call_id() -> String {
+    format!("call_{}", uuid::Uuid::new_v4().simple())
+}
