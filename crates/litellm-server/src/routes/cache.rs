@@ -117,6 +117,25 @@ pub async fn delete(
     }
 }
 
+/// The request's cache plan and its model group (the key is per group, so aliases share
+/// entries), or `None` when no cache is configured or the request does not use it.
+pub fn plan(
+    state: &AppState,
+    call_type: &str,
+    model: &str,
+    body: &impl serde::Serialize,
+    control: Option<serde_json::Value>,
+) -> Result<Option<(CachePlan, String)>, ApiError> {
+    let Some(cache) = &state.cache else {
+        return Ok(None);
+    };
+    let group = state
+        .router
+        .resolve_group(model)
+        .unwrap_or_else(|| model.to_string());
+    Ok(crate::cache::plan_request(cache, call_type, &group, body, control)?.map(|p| (p, group)))
+}
+
 /// Sets `x-litellm-cache-key`.
 pub fn key_header(headers: &mut HeaderMap, plan: &CachePlan) {
     if let Ok(v) = axum::http::HeaderValue::from_str(&plan.key) {

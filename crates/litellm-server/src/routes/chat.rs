@@ -117,17 +117,8 @@ async fn run(
     facts.tags = tags;
     // The response cache: `cache` controls never reach the upstream.
     let cache_control = req.extra.remove("cache");
-    let cache_plan = match &state.cache {
-        Some(cache) => {
-            let group = state
-                .router
-                .resolve_group(&req.model)
-                .unwrap_or_else(|| req.model.clone());
-            crate::cache::plan_request(cache, "acompletion", &group, &req, cache_control)?
-                .map(|plan| (plan, group))
-        }
-        None => None,
-    };
+    let cache_plan =
+        crate::routes::cache::plan(&state, "acompletion", &req.model, &req, cache_control)?;
     if let Some((plan, group)) = &cache_plan {
         if let Some(hit) = crate::routes::cache::lookup::<ChatResponse>(&state, plan, group).await {
             let include_usage =

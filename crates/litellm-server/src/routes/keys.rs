@@ -170,13 +170,7 @@ async fn update_inner(
     patch.apply(&mut rec, Utc::now()).map_err(patch_error)?;
     check_team(&db, &rec).await?;
     if patch.limits.spend.is_some() {
-        // A spend reset covers every call made before it: write the queued spend records
-        // first, or they would land on top of the new value.
-        if let Some(ledger) = &state.ledger {
-            if let Err(e) = ledger.flush().await {
-                tracing::warn!(error = %e, "could not write queued spend before a spend reset");
-            }
-        }
+        super::manage::write_queued_spend(&state).await;
     }
     save(&db, &token, &rec, patch.limits.spend).await?;
     let rec = load(&db, &token, shown).await?;

@@ -98,6 +98,16 @@ pub fn patch_error(e: PatchError) -> ApiError {
     ApiError::bad_request(Some(e.param), e.message)
 }
 
+/// Writes the queued spend records before a `spend` reset on `/key|user|team/update`, so the
+/// reset covers every call made before it (otherwise they would land on top of the new value).
+pub async fn write_queued_spend(state: &crate::state::AppState) {
+    if let Some(ledger) = &state.ledger {
+        if let Err(e) = ledger.flush().await {
+            tracing::warn!(error = %e, "could not write queued spend before a spend reset");
+        }
+    }
+}
+
 /// 404 naming what was not found.
 pub fn not_found(param: &str, message: impl Into<String>) -> ApiError {
     let mut e = ApiError::new(StatusCode::NOT_FOUND, "not_found_error", message);

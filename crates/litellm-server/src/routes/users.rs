@@ -198,12 +198,7 @@ async fn update_inner(
     patch.apply(&mut user, Utc::now()).map_err(patch_error)?;
     db.store.update_user(&user).await.map_err(store_error)?;
     if let Some(s) = patch.limits.spend {
-        // A spend reset covers every call made before it (see keys.rs).
-        if let Some(ledger) = &state.ledger {
-            if let Err(e) = ledger.flush().await {
-                tracing::warn!(error = %e, "could not write queued spend before a spend reset");
-            }
-        }
+        super::manage::write_queued_spend(&state).await;
         db.store
             .set_spend(SpendOf::User(&user_id, s))
             .await
