@@ -5,7 +5,26 @@
 //! Like the real API it refuses a request without `x-api-key` (401 `authentication_error`),
 //! without `anthropic-version` (400), or whose body lacks `model`, `messages` or `max_tokens`
 //! (400 `invalid_request_error`), with Anthropic's error body
-//! `{"type": "error", "error": {"type", "message"}}`. Other paths get a 404 `not_found_error`.
+//! `{"type": "error", "error": {"type", "message"}, "request_id"}`. Other paths get a 404
+//! `not_found_error`. `POST /v1/messages/count_tokens` answers `{"input_tokens"}` (the input
+//! estimate below) after the same checks, refusing fields that endpoint does not take (as
+//! `max_tokens`, `stream`) with Anthropic's "Extra inputs are not permitted".
+//!
+//! It also refuses, before any scripted answer is used (the request is still recorded), a
+//! conversation the real API refuses, with a 400 `invalid_request_error` worded as Anthropic's
+//! (see [`crate::history::anthropic`]):
+//! - a role other than `user` / `assistant` (`messages.{i}.role: Input should be 'user' or
+//!   'assistant'`), except `system` when an `anthropic-beta` starts with
+//!   `mid-conversation-system` or `per-turn-control` (Claude Code's mid-conversation system
+//!   messages);
+//! - a message with empty content (`""` or `[]`), but for an optional final assistant message;
+//! - a `tool_result` whose `tool_use_id` is not a `tool_use` of the previous (non-system)
+//!   message, an assistant message;
+//! - a `tool_use` of an assistant message (not the last) left unanswered by `tool_result`
+//!   blocks in the next (non-system) message;
+//! - a `thinking` block without a `signature`.
+//!
+//! Consecutive messages of the same role are accepted, as Anthropic merges them.
 //!
 //! The default answer is a text message with [`FakeAnthropic::DEFAULT_REPLY`], or, when the body
 //! has `"stream": true`, the documented event sequence: `message_start`,
@@ -24,6 +43,7 @@ use crate::fake_server::{
     self, estimate_tokens as tokens, event_frames, fake_handle, split_words, text_of, FakeServer,
     Incoming, ServerState,
 };
+use crate::history;
 
 /// A scripted answer; queued answers are used once each, first in first out, then the default.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +126,37 @@ fn input_tokens(body: &Value) -> u64 {
     tokens(&text)
 }
 
+/// `count_tokens`: the fields the real endpoint takes, else its refusal; the input estimate.
+/// Scripted answers are left for `/v1/messages`.
+fn count_tokens(body: &Value) -> Response {
+    const ALLOWED: &[&str] = &[
+        "model",
+        "messages",
+        "system",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "mcp_servers",
+        "context_management",
+        "output_config",
+        "output_format",
+    ];
+    if let Some(field) = body
+        .as_object()
+        .and_then(|o| o.keys().find(|k| !ALLOWED.contains(&k.as_str())))
+    {
+        return json_response(
+            400,
+            &error_body(
+                "invalid_request_error",
+                &format!("{field}: Extra inputs are not permitted"),
+            ),
+            &[],
+        );
+    }
+    json_response(200, &json!({"input_tokens": input_tokens(body)}), &[])
+}
+
 async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     let parsed = shared.record(&req);
     let Incoming {
@@ -114,7 +165,8 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         headers,
         ..
     } = req;
-    if method != Method::POST || uri.path() != "/v1/messages" {
+    let counting = uri.path() == "/v1/messages/count_tokens";
+    if method != Method::POST || (uri.path() != "/v1/messages" && !counting) {
         return json_response(
             404,
             &error_body("not_found_error", &format!("Not found: {}", uri.path())),
@@ -145,14 +197,25 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             &[],
         );
     };
-    for field in ["model", "messages", "max_tokens"] {
-        if body.get(field).is_none() {
+    let required: &[&str] = if counting {
+        &["model", "messages"]
+    } else {
+        &["model", "messages", "max_tokens"]
+    };
+    for field in required {
+        if body.get(*field).is_none() {
             return json_response(
                 400,
                 &error_body("invalid_request_error", &format!("{field}: Field required")),
                 &[],
             );
         }
+    }
+    if let Err(message) = history::anthropic(&body, &headers) {
+        return json_response(400, &error_body("invalid_request_error", &message), &[]);
+    }
+    if counting {
+        return count_tokens(&body);
     }
     let script = shared.pop().unwrap_or(AnthropicScript::Default);
     let stream = body.get("stream").and_then(Value::as_bool) == Some(true);

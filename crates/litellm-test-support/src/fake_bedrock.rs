@@ -9,9 +9,17 @@
 //! bedrock/aws4_request, SignedHeaders=...;host;...;x-amz-date..., Signature=<64 hex>`) with an
 //! `x-amz-date` of the same day (and `x-amz-security-token` signed when present); otherwise 403
 //! `MissingAuthenticationTokenException` / `IncompleteSignatureException`. Errors carry Bedrock's
-//! `x-amzn-errortype` header and `{"message"}` body. A Converse body needs a non-empty
-//! `messages` list starting with a user turn, and `toolConfig` whenever a `toolUse` or
-//! `toolResult` block is present (400 `ValidationException`, as Bedrock says).
+//! `x-amzn-errortype` header and `{"message"}` body.
+//!
+//! A Converse conversation the real service refuses gets 400 `ValidationException` with
+//! Bedrock's wording before any scripted answer is used (the request is still recorded; see
+//! [`crate::history::bedrock`]):
+//! - a role other than `user` / `assistant`, or a missing `content` list;
+//! - a first message that is not from the user, or two messages in a row of the same role;
+//! - a message with an empty `content` list;
+//! - more `toolResult` blocks than the previous turn has `toolUse` blocks, or a user turn after
+//!   an assistant turn with `toolUse` lacking a `toolResult` for some of its ids;
+//! - a `toolUse` or `toolResult` block without `toolConfig`.
 //!
 //! The default answer is a text message with [`FakeBedrock::DEFAULT_REPLY`], or for a stream the
 //! documented event sequence: `messageStart`, one `contentBlockDelta` per word,
@@ -31,6 +39,7 @@ use serde_json::{json, Value};
 use crate::fake_server::{
     self, estimate_tokens as tokens, fake_handle, split_words, FakeServer, Incoming, ServerState,
 };
+use crate::history;
 
 /// One frame of a scripted event stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -238,41 +247,6 @@ fn error_response(status: u16, error_type: &str, message: &str) -> Response {
     )
 }
 
-/// Why a Converse body is invalid, as Bedrock would say it.
-fn validate_converse(body: &Value) -> Option<String> {
-    let Some(messages) = body.get("messages").and_then(Value::as_array) else {
-        return Some("1 validation error detected: Value at 'messages' failed to satisfy constraint: Member must not be null".into());
-    };
-    if messages.is_empty() {
-        return Some("A conversation must start with a user message.".into());
-    }
-    if messages[0].get("role").and_then(Value::as_str) != Some("user") {
-        return Some(
-            "A conversation must start with a user message. Try again with a conversation that starts with a user message."
-                .into(),
-        );
-    }
-    for pair in messages.windows(2) {
-        if pair[0].get("role") == pair[1].get("role") {
-            return Some("A conversation must alternate between user and assistant roles.".into());
-        }
-    }
-    let has_tool_blocks = messages.iter().any(|m| {
-        m.get("content")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .any(|b| b.get("toolUse").is_some() || b.get("toolResult").is_some())
-    });
-    if has_tool_blocks && body.get("toolConfig").is_none() {
-        return Some(
-            "The toolConfig field must be defined when using toolUse and toolResult content blocks."
-                .into(),
-        );
-    }
-    None
-}
-
 async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     let parsed = shared.record(&req);
     let Incoming {
@@ -306,7 +280,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         );
     }
     if action != "invoke" {
-        if let Some(message) = validate_converse(&body) {
+        if let Err(message) = history::bedrock(&body) {
             return error_response(400, "ValidationException", &message);
         }
     }
@@ -479,23 +453,5 @@ mod tests {
         assert_eq!(check_auth(&h), None);
         h.insert("x-amz-security-token", "tok".parse().expect("header"));
         assert!(check_auth(&h).is_some(), "the token must be signed");
-    }
-
-    #[test]
-    fn converse_bodies_are_validated_like_bedrock() {
-        assert!(validate_converse(&json!({"messages": []})).is_some());
-        assert!(
-            validate_converse(&json!({"messages": [{"role": "assistant", "content": []}]}))
-                .is_some()
-        );
-        let tool = json!({"messages": [{"role": "user", "content": [
-            {"toolResult": {"toolUseId": "t", "content": [{"text": "x"}]}}]}]});
-        assert!(validate_converse(&tool).is_some());
-        assert_eq!(
-            validate_converse(
-                &json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]})
-            ),
-            None
-        );
     }
 }

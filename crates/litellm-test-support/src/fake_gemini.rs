@@ -8,10 +8,23 @@
 //!
 //! Like the real API it answers errors as `{"error": {"code", "message", "status"}}`: a missing
 //! key is 403 `PERMISSION_DENIED`, an unknown bearer token 401 `UNAUTHENTICATED`, a key in the
-//! query string, an unknown top-level field, empty `contents`, a role other than
-//! `user`/`model` or a part-less content 400 `INVALID_ARGUMENT`; other paths 404 `NOT_FOUND`.
-//! Streams are framed `data: <json>\r\n\r\n` as Google frames them; without `alt=sse` a stream is
-//! one JSON array, as documented.
+//! query string, an unknown top-level field or empty `contents` 400 `INVALID_ARGUMENT`; other
+//! paths 404 `NOT_FOUND`. Streams are framed `data: <json>\r\n\r\n` as Google frames them;
+//! without `alt=sse` a stream is one JSON array, as documented.
+//!
+//! A `generateContent` / `streamGenerateContent` history the real API refuses is refused with
+//! 400 `INVALID_ARGUMENT` and Google's wording before any scripted answer is used (the request is
+//! still recorded; see [`crate::history::gemini`]):
+//! - a role other than `user` / `model` (or none): `Please use a valid role: user, model.`;
+//! - a content without parts (`contents[i].parts: contents.parts must not be empty.`), or a
+//!   `functionResponse` without a `name`;
+//! - a turn with `functionResponse` parts not right after a `model` turn with `functionCall`
+//!   parts, or with a different number of parts than that turn has calls;
+//! - a `model` turn with `functionCall` parts not right after a user turn (a function-response
+//!   turn is one).
+//!
+//! Claude on Vertex (`rawPredict`) checks its `messages` as [`crate::FakeAnthropic`] does
+//! (Anthropic's 400 `invalid_request_error` body).
 //!
 //! The default answer is [`FakeGemini::DEFAULT_REPLY`] (one event per word when streamed, the
 //! last with `finishReason: STOP` and the usage). Usage is ⌈chars/4⌉ of the text of every
@@ -32,6 +45,7 @@ use crate::fake_server::{
     self, estimate_tokens as tokens, event_frames, fake_handle, lock, FakeServer, Incoming,
     RecordedRequest, ServerState,
 };
+use crate::history;
 
 /// TEST-ONLY RSA private key (PKCS#8), generated for the litellm-rs test suite. It protects
 /// nothing: it only signs JWTs sent to [`FakeGemini`]'s token endpoint.
@@ -401,7 +415,8 @@ fn invalid(message: &str) -> Response {
     json_response(400, &error_body(400, "INVALID_ARGUMENT", message), &[])
 }
 
-/// Google's validation of a `GenerateContentRequest`, the parts that matter for our tests.
+/// Google's validation of a `GenerateContentRequest`, the parts that matter for our tests: known
+/// fields, `contents` present, then the history rules of [`history::gemini`].
 fn validate_generate(body: &Value) -> Result<(), String> {
     let Some(map) = body.as_object() else {
         return Err("Invalid JSON payload received.".to_string());
@@ -413,44 +428,14 @@ fn validate_generate(body: &Value) -> Result<(), String> {
             ));
         }
     }
-    let contents = map
+    if map
         .get("contents")
         .and_then(Value::as_array)
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            "* GenerateContentRequest.contents: contents is not specified".to_string()
-        })?;
-    for (i, c) in contents.iter().enumerate() {
-        match c.get("role").and_then(Value::as_str) {
-            None | Some("user") | Some("model") | Some("function") => {}
-            Some(other) => {
-                return Err(format!(
-                    "Please use a valid role: user, model. (contents[{i}].role = {other})"
-                ));
-            }
-        }
-        let parts = c.get("parts").and_then(Value::as_array);
-        if parts.is_none_or(|p| p.is_empty()) {
-            return Err(format!(
-                "* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty."
-            ));
-        }
-        for p in parts.into_iter().flatten() {
-            if let Some(fr) = p.get("functionResponse") {
-                if fr
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
-                {
-                    return Err(format!(
-                        "* GenerateContentRequest.contents[{i}].parts: function_response.name: \
-                         Name cannot be empty."
-                    ));
-                }
-            }
-        }
+        .is_none_or(|c| c.is_empty())
+    {
+        return Err("* GenerateContentRequest.contents: contents is not specified".to_string());
     }
-    Ok(())
+    history::gemini(body)
 }
 
 async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
@@ -602,6 +587,11 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             }
             if body.get("messages").is_none() || body.get("max_tokens").is_none() {
                 return invalid("messages and max_tokens are required");
+            }
+            if let Err(message) = history::anthropic(&body, &headers) {
+                let error = json!({"type": "error", "error":
+                    {"type": "invalid_request_error", "message": message}});
+                return json_response(400, &error, &[]);
             }
             let script = shared.pop().unwrap_or(GeminiScript::Default);
             match script {

@@ -2,14 +2,20 @@
 //! OpenAI and Anthropic fakes do not serve (Azure's `/openai/deployments/{d}/...?api-version=`,
 //! ...). Every request, whatever its method and path, is recorded and answered with the next
 //! queued [`HttpScript`], or with a 404 JSON error when the queue is empty.
+//!
+//! A `POST` to a path ending in `/chat/completions` speaks OpenAI's format (Azure's
+//! deployments): a conversation OpenAI would refuse gets OpenAI's 400 `invalid_request_error`
+//! instead of the next script (see [`crate::history::openai`]; the request is still recorded).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value};
 
 use crate::fake_server::{self, fake_handle, FakeServer, Incoming, ServerState};
+use crate::history;
 
 /// One scripted answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,8 +69,12 @@ impl FakeHttp {
 }
 
 async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
-    // The parsed body is not needed: every answer is scripted.
-    let _ = shared.record(&req);
+    let parsed = shared.record(&req);
+    if req.method == Method::POST && req.uri.path().ends_with("/chat/completions") {
+        if let Err(refusal) = parsed.as_ref().map_or(Ok(()), history::openai) {
+            return json_response(400, &refusal.body(), &[]);
+        }
+    }
     let script = shared.pop();
     match script {
         None => json_response(

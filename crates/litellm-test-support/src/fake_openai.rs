@@ -13,6 +13,21 @@
 //! - `GET /v1/models`: a fixed list.
 //! - Anything else: OpenAI's 404 body.
 //!
+//! A chat request whose conversation the real API refuses gets OpenAI's 400
+//! `{"error": {"message", "type": "invalid_request_error", "param", "code": null}}` before any
+//! scripted answer is used (the request is still recorded and counted; see
+//! [`crate::history::openai`]):
+//! - a role other than `system`, `developer`, `user`, `assistant`, `tool`, `function`
+//!   (`param: messages.[i].role`);
+//! - a message without `content` (null), but an assistant one with `tool_calls` or
+//!   `function_call` (`param: messages.[i].content`);
+//! - a `tool` message that does not answer a `tool_call_id` of the nearest assistant message
+//!   with `tool_calls` before it, only tool messages between them;
+//! - an assistant message with `tool_calls` (not the last message) not followed by tool
+//!   messages answering every id.
+//!
+//! The same rules guard [`crate::FakeHttp`]'s `POST .../chat/completions` (Azure's layout).
+//!
 //! Every answer carries `x-request-id`; successes also carry `x-ratelimit-limit-requests`,
 //! `x-ratelimit-remaining-requests`, `x-ratelimit-limit-tokens`, `x-ratelimit-remaining-tokens`
 //! and `openai-processing-ms`.
@@ -50,6 +65,7 @@ use litellm_core::{unix_now, EmbeddingVector};
 
 pub use crate::fake_server::RecordedRequest;
 use crate::fake_server::{lock, text_of, FakeServer, Incoming, ServerState};
+use crate::history;
 
 /// A scripted answer. Queued answers are used once each, first in first out; when the queue is
 /// empty the default answer (see [`FakeOpenAi::set_default`]) is used.
@@ -321,6 +337,10 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         req.json()
     };
     let facts = parsed.as_ref().map(RequestFacts::from_body).ok();
+    let refused = match (&parsed, endpoint) {
+        (Ok(body), Some(Endpoint::Chat)) => history::openai(body).err(),
+        _ => None,
+    };
     if shared.extra.record.load(Ordering::Relaxed) {
         let body = match parsed {
             Ok(v) => v,
@@ -336,6 +356,9 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         let msg = "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)";
         return json_response(n, 400, &openai_error(msg, "invalid_request_error"), &[]);
     };
+    if let Some(refusal) = refused {
+        return json_response(n, 400, &refusal.body(), &[]);
+    }
     let script = match shared.pop() {
         Some(s) => s,
         None => lock(&shared.extra.default).clone(),

@@ -4,7 +4,8 @@
 //! ([`FakeBedrock`]), the fake Gemini / Vertex AI upstream with its token endpoint
 //! ([`FakeGemini`]), the fake Cohere v2 upstream ([`FakeCohere`]), the fake Ollama server with
 //! its NDJSON streams ([`FakeOllama`]), a generic scripted upstream for other URL layouts
-//! ([`FakeHttp`]) and golden-file comparison ([`golden`]).
+//! ([`FakeHttp`]) and golden-file comparison ([`golden`]). The chat fakes refuse a conversation
+//! history the real provider would refuse, with its status and error body ([`history`]).
 
 pub mod fake_anthropic;
 pub mod fake_bedrock;
@@ -15,6 +16,7 @@ pub mod fake_ollama;
 pub mod fake_openai;
 mod fake_server;
 pub mod golden;
+pub mod history;
 
 pub use fake_anthropic::{AnthropicScript, FakeAnthropic};
 pub use fake_bedrock::{BedrockFrame, BedrockScript, FakeBedrock};
