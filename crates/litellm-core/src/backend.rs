@@ -10,7 +10,8 @@ use futures_core::Stream;
 
 use crate::chat::{ChatChunk, ChatRequest, ChatResponse};
 use crate::embeddings::{EmbeddingRequest, EmbeddingResponse};
-use crate::error::LlmError;
+use crate::error::{ErrorKind, LlmError};
+use crate::messages::{NativeMessagesOutput, NativeMessagesRequest, NativeMessagesStreamOutput};
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -92,4 +93,46 @@ pub trait ModelBackend: Send + Sync {
         req: EmbeddingRequest,
         ctx: &'a CallContext,
     ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>>;
+
+    /// Whether this backend speaks Anthropic's Messages API natively (the `native_*` calls).
+    fn native_messages_supported(&self) -> bool {
+        false
+    }
+
+    /// A native Messages call: the client's body, sent unchanged but for what the deployment
+    /// must set; the upstream's body back unchanged.
+    fn native_messages<'a>(
+        &'a self,
+        _req: NativeMessagesRequest,
+        _ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<NativeMessagesOutput, LlmError>> {
+        Box::pin(async move { Err(no_native(self.provider())) })
+    }
+
+    /// A streaming native Messages call: the upstream's events as it sends them.
+    fn native_messages_stream<'a>(
+        &'a self,
+        _req: NativeMessagesRequest,
+        _ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<NativeMessagesStreamOutput, LlmError>> {
+        Box::pin(async move { Err(no_native(self.provider())) })
+    }
+
+    /// The upstream's own token count of a Messages body (Anthropic's `count_tokens`).
+    fn native_count_tokens<'a>(
+        &'a self,
+        _req: NativeMessagesRequest,
+        _ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<u64, LlmError>> {
+        Box::pin(async move { Err(no_native(self.provider())) })
+    }
+}
+
+/// The refusal of a native call by a backend that has none.
+fn no_native(provider: &str) -> LlmError {
+    LlmError::client(
+        ErrorKind::BadRequest,
+        format!("{provider} deployments do not take native Anthropic Messages requests"),
+    )
+    .with_provider(provider.to_string())
 }

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod chat;
 pub mod embeddings;
 pub mod error;
+pub mod messages;
 pub mod models;
 pub mod usage;
 
@@ -19,6 +20,10 @@ pub use backend::{
 pub use chat::*;
 pub use embeddings::*;
 pub use error::{ErrorKind, ErrorSource, LlmError};
+pub use messages::{
+    NativeEventStream, NativeMessagesOutput, NativeMessagesRequest, NativeMessagesStreamOutput,
+    NativeStreamPiece,
+};
 pub use models::{ModelList, ModelObject};
 pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};
 

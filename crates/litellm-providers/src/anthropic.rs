@@ -13,9 +13,10 @@
 //!   `/v1/messages` is used as is, one ending in `/v1` gets `/messages`. Headers `x-api-key`
 //!   (deployment `api_key`, then `ANTHROPIC_API_KEY`), `anthropic-version: 2023-06-01`,
 //!   `content-type: application/json`, then the deployment's and the call's `extra_headers`
-//!   (`anthropic-beta` goes there); for a call from the proxy's `/v1/messages`, the client's
-//!   `anthropic-beta` (joined with the deployment's) and `anthropic-version` (see
-//!   `anthropic_ingress::FORWARD_HEADERS_KEY`).
+//!   (`anthropic-beta` goes there). A native call from the proxy's `/v1/messages`
+//!   ([`AnthropicAdapter::build_native_request`]) sends the client's body with this
+//!   deployment's model, and the client's `anthropic-beta` (joined with the deployment's) and
+//!   `anthropic-version` (see `anthropic_native`).
 //! - `system`/`developer` messages are lifted to `system` (a list of text blocks, keeping
 //!   `cache_control`); every other message becomes a list of content blocks and consecutive
 //!   messages of the same role are merged. `tool` messages become user `tool_result` blocks,
@@ -256,12 +257,10 @@ impl AnthropicAdapter {
     /// `POST {api_base}/v1/messages` for `req` (streaming or not), with per-call headers.
     pub fn build_chat_request(
         &self,
-        mut req: ChatRequest,
+        req: ChatRequest,
         stream: bool,
         extra_headers: &[(String, String)],
     ) -> Result<UpstreamRequest, LlmError> {
-        // `anthropic-beta`/`anthropic-version` a client sent to the proxy's `/v1/messages`.
-        let forwarded = crate::anthropic_ingress::take_forwarded_headers(&mut req.extra);
         if self.api_key.is_none() {
             return Err(missing_key(
                 PROVIDER,
@@ -269,13 +268,47 @@ impl AnthropicAdapter {
             ));
         }
         let body = serialize_body(&Value::Object(self.translate_request(req, stream)?))?;
-        let mut headers = self.headers.clone();
-        crate::anthropic_ingress::apply_forwarded_headers(&mut headers, &forwarded)?;
         Ok(UpstreamRequest {
             method: Method::POST,
             url: self.url.clone(),
-            headers: with_call_headers(&headers, extra_headers)?,
+            headers: with_call_headers(&self.headers, extra_headers)?,
             body,
+        })
+    }
+
+    /// `POST {api_base}/v1/messages` (or `.../count_tokens`) for a client's own Messages body
+    /// (native mode, see `anthropic_native`): the body with this deployment's model, the
+    /// client's `anthropic-beta` / `anthropic-version` over the deployment's headers.
+    pub fn build_native_request(
+        &self,
+        body: JsonMap,
+        call: crate::backend_common::NativeCall,
+        forward_headers: &[(String, String)],
+        extra_headers: &[(String, String)],
+    ) -> Result<UpstreamRequest, LlmError> {
+        if self.api_key.is_none() {
+            return Err(missing_key(
+                PROVIDER,
+                "no API key for anthropic: set litellm_params.api_key or ANTHROPIC_API_KEY",
+            ));
+        }
+        let (body, url) = match call {
+            crate::backend_common::NativeCall::Messages { .. } => (
+                crate::anthropic_native::messages_body(body, &self.model),
+                self.url.clone(),
+            ),
+            crate::backend_common::NativeCall::CountTokens => (
+                crate::anthropic_native::count_tokens_body(body, &self.model),
+                format!("{}/count_tokens", self.url),
+            ),
+        };
+        let mut headers = self.headers.clone();
+        crate::anthropic_native::apply_forwarded_headers(&mut headers, forward_headers)?;
+        Ok(UpstreamRequest {
+            method: Method::POST,
+            url,
+            headers: with_call_headers(&headers, extra_headers)?,
+            body: serialize_body(&Value::Object(body))?,
         })
     }
 
@@ -1012,6 +1045,13 @@ impl RawUsage {
         );
         usage
     }
+}
+
+/// An Anthropic `usage` object in our terms (see [`RawUsage::to_usage`]).
+pub fn usage_of(u: &Value) -> Usage {
+    let mut raw = RawUsage::default();
+    raw.merge(u);
+    raw.to_usage()
 }
 
 /// The kind of an Anthropic error type (`error.type`).

@@ -2,13 +2,15 @@
 //! [`HttpBackend`], which builds the Messages request, sends it, maps a non-success status
 //! through the adapter, and for streams feeds the body through the [`AnthropicStreamDecoder`]
 //! piece by piece as the network delivers it. Embeddings are refused with a 400 (Anthropic has no
-//! embeddings API).
+//! embeddings API). Native `/v1/messages` calls send the client's body (`anthropic_native`).
 
-use litellm_core::{ChatRequest, ChatResponse, LlmError};
+use litellm_core::{ChatRequest, ChatResponse, JsonMap, LlmError};
+use secrecy::SecretString;
 
 use crate::anthropic::{AnthropicAdapter, AnthropicStreamDecoder, CallOptions, PROVIDER};
-use crate::backend_common::{inherent_adapter_methods, HttpAdapter, HttpBackend};
+use crate::backend_common::{inherent_adapter_methods, HttpAdapter, HttpBackend, NativeCall};
 use crate::transport::Transport;
+use crate::upstream::UpstreamRequest;
 
 /// An Anthropic deployment.
 pub type AnthropicBackend = HttpBackend<AnthropicAdapter>;
@@ -38,6 +40,19 @@ impl HttpAdapter for AnthropicAdapter {
     }
     fn chunk_decoder(&self, options: CallOptions) -> AnthropicStreamDecoder {
         self.stream_decoder(options)
+    }
+    fn speaks_native_messages(&self) -> bool {
+        true
+    }
+    fn native_request(
+        &self,
+        body: JsonMap,
+        call: NativeCall,
+        forward_headers: &[(String, String)],
+        extra_headers: &[(String, String)],
+        _bearer: Option<&SecretString>,
+    ) -> Option<Result<UpstreamRequest, LlmError>> {
+        Some(self.build_native_request(body, call, forward_headers, extra_headers))
     }
     fn embeddings_refusal(&self) -> Option<&'static str> {
         Some(

@@ -2,25 +2,28 @@
 //! and `/v1/messages/count_tokens`. A client speaking Anthropic's Messages API (the Anthropic
 //! SDKs, Claude Code) is served by whatever deployment the router picks:
 //!
-//! - [`MessagesRequest`] → OpenAI [`ChatRequest`] ([`to_chat_request`]), in one of two modes:
-//!   - **native** (every deployment of the model group is `anthropic/`): Anthropic's own blocks
-//!     travel as raw content parts, tools keep their Anthropic shape, `tool_choice` and
-//!     `thinking` are forwarded as sent. The Anthropic adapter (`anthropic.rs`) forwards raw
-//!     blocks unchanged, so the upstream body equals the client's, up to `model` (the
-//!     deployment's), `metadata` (only `user_id` survives), and key order.
-//!   - **translated** (any other provider): text, images (base64 and URL), PDF documents,
-//!     `tool_use`/`tool_result` become OpenAI messages, parts, `tool_calls` and `tool`
-//!     messages; tools become functions; `tool_choice` `auto`/`any`/`tool`/`none` becomes
-//!     `auto`/`required`/named/`none` (`disable_parallel_tool_use` → `parallel_tool_calls:
-//!     false`); `thinking.budget_tokens` becomes `reasoning_effort` (LiteLLM's buckets: ≥ 4096
-//!     high, ≥ 2048 medium, ≥ 1024 low, else minimal); `web_search_*` tools become
-//!     `web_search_options: {}` (as LiteLLM); `thinking` blocks in the history are dropped
-//!     (other providers cannot verify them); `cache_control` is dropped. A block or tool other
-//!     providers cannot express is a 400 naming it.
+//! - [`MessagesRequest`] → OpenAI [`ChatRequest`] ([`to_chat_request`]), for deployments that
+//!   do not speak Messages natively (native mode, for `anthropic/` and Claude on Vertex, sends
+//!   the client's body as it is: `anthropic_native`). Every turn is kept, in order, never
+//!   merged: text, images (base64 and URL), PDF documents, `tool_use`/`tool_result` become
+//!   OpenAI messages, parts, `tool_calls` and `tool` messages (a user turn's tool results come
+//!   first, as `tool` messages, then its other blocks as one user message); a mid-conversation
+//!   `{"role": "system"}` message becomes a system message in its place; tools become
+//!   functions; `tool_choice` `auto`/`any`/`tool`/`none` becomes `auto`/`required`/named/`none`
+//!   (`disable_parallel_tool_use` → `parallel_tool_calls: false`); `web_search_*` tools become
+//!   `web_search_options: {}` (as LiteLLM). Thinking depends on the target
+//!   ([`IngressOptions::claude_target`]): for Claude behind another API (Bedrock Converse),
+//!   `thinking` is forwarded as sent, `thinking`/`redacted_thinking` blocks travel as the
+//!   assistant message's `thinking_blocks` (with their signatures) and `cache_control` is kept;
+//!   for any other model, `thinking.budget_tokens` becomes `reasoning_effort` (LiteLLM's
+//!   buckets: ≥ 4096 high, ≥ 2048 medium, ≥ 1024 low, else minimal), and thinking blocks and
+//!   `cache_control` are dropped (nobody else can verify Anthropic's signatures); an assistant
+//!   turn that held only thinking then has nothing left and is left out. A block or tool other
+//!   providers cannot express is a 400 naming it.
 //!
-//!   In both modes `max_tokens`, `stop_sequences` (→ `stop`), `temperature`, `top_p`,
-//!   `metadata.user_id` (→ `user`) and `stream` map directly; `top_k` and every other field we
-//!   do not model are forwarded as unknown fields.
+//!   `max_tokens`, `stop_sequences` (→ `stop`), `temperature`, `top_p`, `metadata.user_id`
+//!   (→ `user`) and `stream` map directly; `top_k` and every other field we do not model are
+//!   forwarded as unknown fields.
 //! - OpenAI [`ChatResponse`] → Anthropic `message` ([`to_messages_response`]): `thinking` /
 //!   `redacted_thinking` blocks (from `thinking_blocks`, with signatures, else from
 //!   `reasoning_content`), one `text` block, `tool_use` blocks; `finish_reason` `stop` →
@@ -32,14 +35,11 @@
 //!   `thinking_delta`, `signature_delta`) / `content_block_stop`, then `message_delta` (stop
 //!   reason and the exact usage) and `message_stop`; a failure is one `error` event.
 //! - [`estimate_input_tokens`]: the `count_tokens` estimate.
-//! - Per-call upstream headers: [`FORWARD_HEADERS_KEY`] carries the client's `anthropic-beta`
-//!   and `anthropic-version` to an `anthropic/` upstream ([`apply_forwarded_headers`]).
 //!
 //! Reference: <https://docs.anthropic.com/en/api/messages>,
 //! <https://docs.anthropic.com/en/docs/build-with-claude/streaming>, and LiteLLM's
 //! `llms/anthropic/experimental_pass_through/adapters/`.
 
-use http::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -49,17 +49,6 @@ use litellm_core::{
     KnownContentPart, LlmError, Message, NamedToolChoice, Stop, SystemMessage, TextPart, Tool,
     ToolCall, ToolChoice, ToolMessage, Usage, UserMessage,
 };
-
-use crate::upstream::insert_header;
-
-/// The `ChatRequest.extra` key carrying per-call headers for an `anthropic/` upstream: an
-/// object of header name to value. `litellm_`-prefixed, so every adapter treats it as internal
-/// and never sends it in a body; only the Anthropic adapter reads it, and only for the
-/// [`FORWARDED_HEADERS`].
-pub const FORWARD_HEADERS_KEY: &str = "litellm_forward_headers";
-
-/// The client request headers forwarded to an `anthropic/` upstream.
-pub const FORWARDED_HEADERS: &[&str] = &["anthropic-beta", "anthropic-version"];
 
 /// Tokens counted for one image or document block whose size we cannot see (Anthropic's size
 /// for an image of about 1.15 megapixels, the largest it does not downscale).
@@ -134,10 +123,9 @@ pub enum InputContent {
 /// How to translate a request.
 #[derive(Debug, Clone, Default)]
 pub struct IngressOptions {
-    /// Every deployment that may serve the call is `anthropic/`: keep Anthropic's shapes.
-    pub native: bool,
-    /// Headers to forward to an `anthropic/` upstream (see [`FORWARD_HEADERS_KEY`]).
-    pub forward_headers: Vec<(String, String)>,
+    /// The target is a Claude model behind a non-Messages API (Bedrock Converse): `thinking`,
+    /// thinking blocks and `cache_control` are kept (see the module docs).
+    pub claude_target: bool,
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -289,12 +277,24 @@ fn user_message(parts: Vec<ContentPart>) -> Message {
     })
 }
 
-/// Adds the translated messages of one Anthropic `user` message.
+/// A user-side part, keeping a text block's `cache_control` when `keep_cache`.
+fn user_part(block: &Value, param: &str, keep_cache: bool) -> Result<ContentPart, LlmError> {
+    if keep_cache {
+        if let Some(t) = simple_text_part(block, true) {
+            return Ok(ContentPart::Known(KnownContentPart::Text(t)));
+        }
+    }
+    translated_part(block, param)
+}
+
+/// Adds the translated messages of one Anthropic `user` message: its tool results first, as
+/// `tool` messages (OpenAI wants them right after the assistant's tool calls), then its other
+/// blocks as one user message.
 fn push_user(
     out: &mut Vec<Message>,
     content: InputContent,
     param: &str,
-    native: bool,
+    opts: &IngressOptions,
 ) -> Result<(), LlmError> {
     if let InputContent::Text(t) = content {
         out.push(Message::user(t));
@@ -309,28 +309,24 @@ fn push_user(
                 "a content block must be an object",
             ));
         }
-        if native {
-            parts.push(match simple_text_part(&block, true) {
-                Some(t) => ContentPart::Known(KnownContentPart::Text(t)),
-                None => ContentPart::Other(block),
-            });
-            continue;
-        }
         if block_type(&block) == "tool_result" {
-            if !parts.is_empty() {
-                out.push(user_message(std::mem::take(&mut parts)));
-            }
             let id = str_of(&block, "tool_use_id").ok_or_else(|| {
                 LlmError::bad_param(format!("{bparam}.tool_use_id"), "tool_use_id is required")
             })?;
+            let mut extra = JsonMap::new();
+            if opts.claude_target {
+                if let Some(c) = block.get("cache_control").filter(|c| !c.is_null()) {
+                    extra.insert("cache_control".into(), c.clone());
+                }
+            }
             out.push(Message::Tool(ToolMessage {
                 content: tool_result_content(&block, &bparam)?,
                 tool_call_id: id.to_string(),
-                extra: JsonMap::new(),
+                extra,
             }));
             continue;
         }
-        parts.push(translated_part(&block, &bparam)?);
+        parts.push(user_part(&block, &bparam, opts.claude_target)?);
     }
     if !parts.is_empty() {
         out.push(user_message(parts));
@@ -338,19 +334,65 @@ fn push_user(
     Ok(())
 }
 
-/// The translated message of one Anthropic `assistant` message.
+/// A mid-conversation `{"role": "system"}` message as a system message.
+fn system_message(content: InputContent, param: &str) -> Result<Message, LlmError> {
+    let text = match content {
+        InputContent::Text(t) => t,
+        InputContent::Blocks(blocks) => {
+            let mut text = String::new();
+            for (j, b) in blocks.iter().enumerate() {
+                if block_type(b) != "text" {
+                    return Err(LlmError::bad_param(
+                        format!("{param}.content[{j}]"),
+                        "a system message may only hold text blocks",
+                    ));
+                }
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(str_of(b, "text").unwrap_or(""));
+            }
+            text
+        }
+    };
+    Ok(Message::system(text))
+}
+
+/// A `thinking` / `redacted_thinking` block as a `thinking_blocks` entry (LiteLLM's shape).
+fn thinking_entry(block: &Value) -> Value {
+    match block_type(block) {
+        "redacted_thinking" => json!({
+            "type": "redacted_thinking",
+            "data": str_of(block, "data").unwrap_or(""),
+        }),
+        _ => {
+            let mut b = json!({
+                "type": "thinking",
+                "thinking": str_of(block, "thinking").unwrap_or(""),
+            });
+            if let Some(sig) = str_of(block, "signature") {
+                b["signature"] = json!(sig);
+            }
+            b
+        }
+    }
+}
+
+/// The translated message of one Anthropic `assistant` message: its text, its tool calls and
+/// (for a Claude target) its thinking blocks; `None` when nothing is left.
 fn assistant_message(
     content: InputContent,
     param: &str,
-    native: bool,
-) -> Result<AssistantMessage, LlmError> {
+    opts: &IngressOptions,
+) -> Result<Option<AssistantMessage>, LlmError> {
     let mut msg = AssistantMessage::default();
     if let InputContent::Text(t) = content {
         msg.content = Some(Content::Text(t));
-        return Ok(msg);
+        return Ok(Some(msg));
     }
     let mut parts: Vec<ContentPart> = Vec::new();
     let mut calls: Vec<ToolCall> = Vec::new();
+    let mut thinking: Vec<Value> = Vec::new();
     for (j, block) in blocks_of(content).into_iter().enumerate() {
         let bparam = format!("{param}.content[{j}]");
         if !block.is_object() {
@@ -359,16 +401,8 @@ fn assistant_message(
                 "a content block must be an object",
             ));
         }
-        if native {
-            // Raw blocks keep their order (thinking, text, tool_use) and every field.
-            parts.push(match simple_text_part(&block, true) {
-                Some(t) => ContentPart::Known(KnownContentPart::Text(t)),
-                None => ContentPart::Other(block),
-            });
-            continue;
-        }
         match block_type(&block) {
-            "text" => parts.push(text_part(str_of(&block, "text").unwrap_or(""))),
+            "text" => parts.push(user_part(&block, &bparam, opts.claude_target)?),
             "tool_use" => calls.push(ToolCall {
                 id: str_of(&block, "id").unwrap_or_default().to_string(),
                 kind: "function".into(),
@@ -381,6 +415,9 @@ fn assistant_message(
                         .unwrap_or_else(|| "{}".into()),
                 },
             }),
+            "thinking" | "redacted_thinking" if opts.claude_target => {
+                thinking.push(thinking_entry(&block));
+            }
             // Another provider cannot verify Anthropic's signed thinking: dropped.
             "thinking" | "redacted_thinking" => {}
             other => {
@@ -393,17 +430,22 @@ fn assistant_message(
             }
         }
     }
-    if !parts.is_empty() {
-        msg.content = Some(if parts.len() == 1 {
-            Content::Text(Content::Parts(parts).text())
-        } else {
-            Content::Parts(parts)
-        });
+    let plain_text = parts.len() == 1
+        && matches!(&parts[0], ContentPart::Known(KnownContentPart::Text(t)) if t.extra.is_empty());
+    if plain_text {
+        msg.content = Some(Content::Text(Content::Parts(parts).text()));
+    } else if !parts.is_empty() {
+        msg.content = Some(Content::Parts(parts));
     }
     if !calls.is_empty() {
         msg.tool_calls = Some(calls);
     }
-    Ok(msg)
+    if !thinking.is_empty() {
+        msg.extra
+            .insert("thinking_blocks".into(), Value::Array(thinking));
+    }
+    let empty = msg.content.is_none() && msg.tool_calls.is_none() && msg.extra.is_empty();
+    Ok((!empty).then_some(msg))
 }
 
 /// LiteLLM's `reasoning_effort_from_thinking_budget` buckets.
@@ -444,25 +486,6 @@ fn translated_tool(tool: &Value, i: usize) -> Result<Option<Tool>, LlmError> {
     }))
 }
 
-fn native_tool(tool: Value, i: usize) -> Result<Tool, LlmError> {
-    let Value::Object(mut map) = tool else {
-        return Err(LlmError::bad_param(
-            format!("tools[{i}]"),
-            "a tool must be an object",
-        ));
-    };
-    // No `type` (a client tool): the adapter forwards a tool with `input_schema` minus `type`.
-    let kind = match map.remove("type") {
-        Some(Value::String(t)) => t,
-        _ => "function".to_string(),
-    };
-    Ok(Tool {
-        kind,
-        function: None,
-        extra: map,
-    })
-}
-
 fn translated_tool_choice(choice: &Value) -> Result<(ToolChoice, Option<bool>), LlmError> {
     let parallel = choice
         .get("disable_parallel_tool_use")
@@ -495,7 +518,8 @@ fn translated_tool_choice(choice: &Value) -> Result<(ToolChoice, Option<bool>), 
     Ok((tc, parallel))
 }
 
-/// Translates an Anthropic Messages request into the OpenAI request the router takes.
+/// Translates an Anthropic Messages request into the OpenAI request the router takes, for a
+/// deployment that does not speak Messages natively.
 pub fn to_chat_request(
     req: MessagesRequest,
     opts: &IngressOptions,
@@ -509,7 +533,7 @@ pub fn to_chat_request(
             "messages: at least one message is required",
         ));
     }
-    let native = opts.native;
+    let keep_cache = opts.claude_target;
     let mut messages: Vec<Message> = Vec::with_capacity(req.messages.len() + 1);
     match req.system {
         None => {}
@@ -518,7 +542,7 @@ pub fn to_chat_request(
         Some(SystemPrompt::Blocks(blocks)) => {
             let mut parts = Vec::with_capacity(blocks.len());
             for (i, b) in blocks.iter().enumerate() {
-                let Some(t) = simple_text_part(b, native).or_else(|| {
+                let Some(t) = simple_text_part(b, keep_cache).or_else(|| {
                     (block_type(b) == "text").then(|| TextPart {
                         text: str_of(b, "text").unwrap_or("").to_string(),
                         extra: JsonMap::new(),
@@ -543,17 +567,17 @@ pub fn to_chat_request(
     for (i, m) in req.messages.into_iter().enumerate() {
         let param = format!("messages[{i}]");
         match m.role.as_str() {
-            "user" => push_user(&mut messages, m.content, &param, native)?,
+            "user" => push_user(&mut messages, m.content, &param, opts)?,
             "assistant" => {
-                let a = assistant_message(m.content, &param, native)?;
-                if a.content.is_some() || a.tool_calls.is_some() {
+                if let Some(a) = assistant_message(m.content, &param, opts)? {
                     messages.push(Message::Assistant(a));
                 }
             }
+            "system" => messages.push(system_message(m.content, &param)?),
             other => {
                 return Err(LlmError::bad_param(
                     format!("{param}.role"),
-                    format!("role {other:?} is not one of user, assistant"),
+                    format!("messages.{i}.role: Input should be 'user', 'assistant' or 'system' (got {other:?})"),
                 ))
             }
         }
@@ -568,7 +592,6 @@ pub fn to_chat_request(
         extra: req.extra,
         ..Default::default()
     };
-    out.extra.remove(FORWARD_HEADERS_KEY);
     if let Some(n) = req.max_tokens {
         out.max_tokens = Some(u32::try_from(n).map_err(|_| {
             LlmError::bad_param("max_tokens", "max_tokens is larger than any model allows")
@@ -591,9 +614,7 @@ pub fn to_chat_request(
 
     let mut tools = Vec::new();
     for (i, tool) in req.tools.into_iter().flatten().enumerate() {
-        if native {
-            tools.push(native_tool(tool, i)?);
-        } else if block_type(&tool).starts_with("web_search") {
+        if block_type(&tool).starts_with("web_search") {
             out.extra
                 .insert("web_search_options".into(), Value::Object(JsonMap::new()));
         } else if let Some(t) = translated_tool(&tool, i)? {
@@ -605,21 +626,17 @@ pub fn to_chat_request(
         out.tools = Some(tools);
     }
     if let Some(choice) = req.tool_choice.filter(|c| !c.is_null()) {
-        if native {
-            out.tool_choice = Some(ToolChoice::Other(choice));
-        } else {
-            let (tc, parallel) = translated_tool_choice(&choice)?;
-            if has_tools || matches!(&tc, ToolChoice::Mode(m) if m == "none") {
-                out.tool_choice = Some(tc);
-            }
-            if has_tools {
-                out.parallel_tool_calls = parallel.filter(|p| !p);
-            }
+        let (tc, parallel) = translated_tool_choice(&choice)?;
+        if has_tools || matches!(&tc, ToolChoice::Mode(m) if m == "none") {
+            out.tool_choice = Some(tc);
+        }
+        if has_tools {
+            out.parallel_tool_calls = parallel.filter(|p| !p);
         }
     }
 
     if let Some(thinking) = req.thinking.filter(|t| !t.is_null()) {
-        if native {
+        if opts.claude_target {
             out.extra.insert("thinking".into(), thinking);
         } else if block_type(&thinking) == "enabled" {
             let budget = thinking
@@ -629,56 +646,7 @@ pub fn to_chat_request(
             out.reasoning_effort = Some(reasoning_effort_for_budget(budget).to_string());
         }
     }
-
-    if !opts.forward_headers.is_empty() {
-        let map: JsonMap = opts
-            .forward_headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
-            .collect();
-        out.extra
-            .insert(FORWARD_HEADERS_KEY.into(), Value::Object(map));
-    }
     Ok(out)
-}
-
-/// Removes [`FORWARD_HEADERS_KEY`] from a request's unknown fields and returns the
-/// [`FORWARDED_HEADERS`] it names (any other name is ignored).
-pub fn take_forwarded_headers(extra: &mut JsonMap) -> Vec<(String, String)> {
-    let Some(Value::Object(map)) = extra.remove(FORWARD_HEADERS_KEY) else {
-        return Vec::new();
-    };
-    map.into_iter()
-        .filter_map(|(k, v)| {
-            let k = k.to_ascii_lowercase();
-            let v = v.as_str()?.to_string();
-            FORWARDED_HEADERS.contains(&k.as_str()).then_some((k, v))
-        })
-        .collect()
-}
-
-/// Applies forwarded headers to an upstream request's headers: `anthropic-version` replaces
-/// the adapter's, `anthropic-beta` is joined (comma-separated) with a deployment's own.
-pub fn apply_forwarded_headers(
-    headers: &mut HeaderMap,
-    forwarded: &[(String, String)],
-) -> Result<(), LlmError> {
-    for (name, value) in forwarded {
-        let value = match headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
-            Some(existing) if name == "anthropic-beta" && !existing.is_empty() => {
-                let mut merged: Vec<&str> = existing.split(',').map(str::trim).collect();
-                for v in value.split(',').map(str::trim) {
-                    if !v.is_empty() && !merged.contains(&v) {
-                        merged.push(v);
-                    }
-                }
-                merged.join(",")
-            }
-            _ => value.clone(),
-        };
-        insert_header(headers, name, &value, name)?;
-    }
-    Ok(())
 }
 
 /// A message id in Anthropic's style: the upstream's `msg_...` id, else `msg_` + the OpenAI
@@ -1179,37 +1147,6 @@ mod tests {
         assert_eq!(message_id("msg_01"), "msg_01");
         assert_eq!(message_id("chatcmpl-abc"), "msg_abc");
         assert!(message_id("").starts_with("msg_"));
-    }
-
-    #[test]
-    fn only_anthropic_headers_are_taken() {
-        let mut extra = JsonMap::new();
-        extra.insert(
-            FORWARD_HEADERS_KEY.into(),
-            json!({"anthropic-beta": "a", "x-api-key": "steal", "Anthropic-Version": "v"}),
-        );
-        let mut got = take_forwarded_headers(&mut extra);
-        got.sort();
-        assert_eq!(
-            got,
-            vec![
-                ("anthropic-beta".to_string(), "a".to_string()),
-                ("anthropic-version".to_string(), "v".to_string())
-            ]
-        );
-        assert!(extra.is_empty());
-    }
-
-    #[test]
-    fn beta_headers_merge_with_the_deployments() {
-        let mut h = HeaderMap::new();
-        h.insert("anthropic-beta", http::HeaderValue::from_static("x,y"));
-        apply_forwarded_headers(&mut h, &[("anthropic-beta".into(), "y, z".into())])
-            .expect("headers");
-        assert_eq!(
-            h.get("anthropic-beta").map(|v| v.as_bytes()),
-            Some(&b"x,y,z"[..])
-        );
     }
 
     #[test]

@@ -21,7 +21,8 @@ use secrecy::SecretString;
 
 use litellm_core::{
     BoxFuture, CallContext, ChatChunk, ChatOutput, ChatRequest, ChatResponse, ChatStreamOutput,
-    EmbeddingOutput, EmbeddingRequest, EmbeddingResponse, ErrorKind, LlmError, ModelBackend,
+    EmbeddingOutput, EmbeddingRequest, EmbeddingResponse, ErrorKind, JsonMap, LlmError,
+    ModelBackend, NativeMessagesOutput, NativeMessagesRequest, NativeMessagesStreamOutput,
 };
 
 use crate::anthropic::AnthropicStreamDecoder;
@@ -143,6 +144,25 @@ pub trait HttpAdapter: fmt::Debug + Send + Sync + 'static {
         Err(no_embeddings(self))
     }
 
+    /// The upstream request of a native Anthropic Messages call (`count` for `count_tokens`),
+    /// for the adapters that speak Messages (`anthropic/`, Claude on Vertex AI); `None` for
+    /// every other adapter (the default).
+    fn native_request(
+        &self,
+        _body: JsonMap,
+        _call: NativeCall,
+        _forward_headers: &[(String, String)],
+        _extra_headers: &[(String, String)],
+        _bearer: Option<&SecretString>,
+    ) -> Option<Result<UpstreamRequest, LlmError>> {
+        None
+    }
+
+    /// Whether [`HttpAdapter::native_request`] is implemented.
+    fn speaks_native_messages(&self) -> bool {
+        false
+    }
+
     /// Parses the successful answers of [`HttpAdapter::embedding_requests`], in order.
     fn embedding_response(
         &self,
@@ -190,6 +210,13 @@ macro_rules! inherent_adapter_methods {
     };
 }
 pub(crate) use inherent_adapter_methods;
+
+/// Which native Messages endpoint a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeCall {
+    Messages { stream: bool },
+    CountTokens,
+}
 
 /// The 400 of an adapter without embeddings.
 fn no_embeddings<A: HttpAdapter + ?Sized>(adapter: &A) -> LlmError {
@@ -386,6 +413,93 @@ impl<A: HttpAdapter> HttpBackend<A> {
     }
 }
 
+/// Native Messages calls (see `anthropic_native`).
+impl<A: HttpAdapter> HttpBackend<A> {
+    async fn native_upstream(
+        &self,
+        req: NativeMessagesRequest,
+        call: NativeCall,
+        ctx: &CallContext,
+    ) -> Result<UpstreamRequest, LlmError> {
+        let bearer = self.bearer(ctx).await?;
+        self.adapter
+            .native_request(
+                req.body,
+                call,
+                &req.forward_headers,
+                &ctx.extra_headers,
+                bearer.as_ref(),
+            )
+            .unwrap_or_else(|| {
+                Err(LlmError::client(
+                    ErrorKind::BadRequest,
+                    format!(
+                        "{} deployments do not take native Anthropic Messages requests",
+                        self.adapter.provider_name()
+                    ),
+                ))
+            })
+    }
+
+    async fn native_impl(
+        &self,
+        req: NativeMessagesRequest,
+        ctx: &CallContext,
+    ) -> Result<NativeMessagesOutput, LlmError> {
+        let upstream = self
+            .native_upstream(req, NativeCall::Messages { stream: false }, ctx)
+            .await?;
+        let (headers, body) = self.send(upstream, ctx).await?;
+        let (body, usage, model) = crate::anthropic_native::message_usage(&body)
+            .map_err(|e| self.adapter.scrub_error(e))?;
+        Ok(NativeMessagesOutput {
+            body,
+            usage,
+            model,
+            upstream_headers: capture_headers(&headers),
+        })
+    }
+
+    async fn native_stream_impl(
+        &self,
+        req: NativeMessagesRequest,
+        ctx: &CallContext,
+    ) -> Result<NativeMessagesStreamOutput, LlmError> {
+        let upstream = self
+            .native_upstream(req, NativeCall::Messages { stream: true }, ctx)
+            .await?;
+        let resp = self
+            .transport
+            .send_streaming(upstream, ctx.timeout)
+            .await
+            .map_err(|e| self.adapter.transport_error(e))?;
+        if !(200..300).contains(&resp.status) {
+            let body = read_body(resp.body, ctx.timeout, MAX_ERROR_BODY).await;
+            return Err(self.adapter.status_error(resp.status, &resp.headers, &body));
+        }
+        let adapter = self.adapter.clone();
+        let model = self.adapter.upstream_model().to_string();
+        Ok(NativeMessagesStreamOutput {
+            upstream_headers: capture_headers(&resp.headers),
+            stream: crate::native_stream::native_events(resp.body, &model, move |e| {
+                adapter.stream_error(e)
+            }),
+        })
+    }
+
+    async fn native_count_impl(
+        &self,
+        req: NativeMessagesRequest,
+        ctx: &CallContext,
+    ) -> Result<u64, LlmError> {
+        let upstream = self
+            .native_upstream(req, NativeCall::CountTokens, ctx)
+            .await?;
+        let (_, body) = self.send(upstream, ctx).await?;
+        crate::anthropic_native::counted_tokens(&body).map_err(|e| self.adapter.scrub_error(e))
+    }
+}
+
 impl<A: HttpAdapter> ModelBackend for HttpBackend<A> {
     fn provider(&self) -> &str {
         self.adapter.provider_name()
@@ -417,6 +531,34 @@ impl<A: HttpAdapter> ModelBackend for HttpBackend<A> {
         ctx: &'a CallContext,
     ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>> {
         Box::pin(self.embed_impl(req, ctx))
+    }
+
+    fn native_messages_supported(&self) -> bool {
+        self.adapter.speaks_native_messages()
+    }
+
+    fn native_messages<'a>(
+        &'a self,
+        req: NativeMessagesRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<NativeMessagesOutput, LlmError>> {
+        Box::pin(self.native_impl(req, ctx))
+    }
+
+    fn native_messages_stream<'a>(
+        &'a self,
+        req: NativeMessagesRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<NativeMessagesStreamOutput, LlmError>> {
+        Box::pin(self.native_stream_impl(req, ctx))
+    }
+
+    fn native_count_tokens<'a>(
+        &'a self,
+        req: NativeMessagesRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<u64, LlmError>> {
+        Box::pin(self.native_count_impl(req, ctx))
     }
 }
 

@@ -8,7 +8,9 @@
 //!   error mapping); [`openai_backend`]: the `ModelBackend` joining it to the transport.
 //! - [`anthropic`]: the sans-IO Anthropic Messages adapter; [`anthropic_backend`]: its
 //!   `ModelBackend`; [`anthropic_ingress`]: the proxy's Anthropic-format ingress (`/v1/messages`
-//!   requests to OpenAI requests, responses and chunks back to Anthropic messages and events).
+//!   requests to OpenAI requests, responses and chunks back to Anthropic messages and events);
+//!   [`anthropic_native`]: `/v1/messages` bodies sent to an Anthropic-family upstream as they
+//!   are (native mode).
 //! - [`openai_compatible`]: OpenAI-compatible providers (`groq/`, `mistral/`, ...) as data,
 //!   served by the OpenAI adapter.
 //! - [`azure`]: Azure OpenAI (the OpenAI adapter with Azure's URLs and `api-key`).
@@ -38,6 +40,7 @@ pub(crate) mod adapter_common;
 pub mod anthropic;
 pub mod anthropic_backend;
 pub mod anthropic_ingress;
+pub mod anthropic_native;
 pub mod azure;
 pub mod backend_common;
 pub mod bedrock;
@@ -49,6 +52,7 @@ pub mod docs;
 pub mod gemini;
 pub mod gemini_backend;
 pub mod mock;
+pub mod native_stream;
 pub mod ollama;
 pub mod ollama_backend;
 pub mod openai;

@@ -32,7 +32,7 @@ use serde_json::Value;
 use litellm_core::{ChatRequest, ChatResponse, ErrorKind, LlmError, ModelBackend};
 
 use crate::anthropic::{AnthropicAdapter, AnthropicStreamDecoder, CallOptions as AnthropicOptions};
-use crate::backend_common::{HttpAdapter, HttpBackend};
+use crate::backend_common::{HttpAdapter, HttpBackend, NativeCall};
 use crate::gemini::{GeminiAdapter, VERTEX_PROVIDER};
 use crate::gemini_backend::{GeminiBackend, GoogleAuth};
 use crate::params::ProviderParams;
@@ -480,6 +480,62 @@ impl VertexClaudeAdapter {
             "anthropic_version".into(),
             Value::String(VERTEX_ANTHROPIC_VERSION.into()),
         );
+        let url = format!("{}:{}", self.target.model_url, predict_method(stream));
+        self.request(url, body, &[], extra_headers, bearer)
+    }
+
+    /// A native Messages call (see `anthropic_native`): the client's body less `model`, with
+    /// `anthropic_version: vertex-2023-10-16` unless the client set one, and the client's
+    /// `anthropic-beta` header; `count_tokens` goes to the publisher's
+    /// `count-tokens:rawPredict` with the model in the body.
+    pub fn build_native_request(
+        &self,
+        body: litellm_core::JsonMap,
+        call: NativeCall,
+        forward_headers: &[(String, String)],
+        extra_headers: &[(String, String)],
+        bearer: &SecretString,
+    ) -> Result<UpstreamRequest, LlmError> {
+        let model = self.anthropic.model();
+        let (body, url) = match call {
+            NativeCall::Messages { stream } => {
+                let mut body = crate::anthropic_native::messages_body(body, model);
+                body.shift_remove("model");
+                body.entry("anthropic_version")
+                    .or_insert_with(|| Value::String(VERTEX_ANTHROPIC_VERSION.into()));
+                let url = format!("{}:{}", self.target.model_url, predict_method(stream));
+                (body, url)
+            }
+            NativeCall::CountTokens => {
+                let mut body = crate::anthropic_native::count_tokens_body(body, model);
+                body.insert(
+                    "anthropic_version".into(),
+                    Value::String(VERTEX_ANTHROPIC_VERSION.into()),
+                );
+                let base = self
+                    .target
+                    .model_url
+                    .rsplit_once('/')
+                    .map_or(self.target.model_url.as_str(), |(b, _)| b);
+                (body, format!("{base}/count-tokens:rawPredict"))
+            }
+        };
+        let beta: Vec<(String, String)> = forward_headers
+            .iter()
+            .filter(|(k, _)| k == "anthropic-beta")
+            .cloned()
+            .collect();
+        self.request(url, body, &beta, extra_headers, bearer)
+    }
+
+    fn request(
+        &self,
+        url: String,
+        body: litellm_core::JsonMap,
+        forward_headers: &[(String, String)],
+        extra_headers: &[(String, String)],
+        bearer: &SecretString,
+    ) -> Result<UpstreamRequest, LlmError> {
         let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
             LlmError::internal(format!("could not serialize the upstream request: {e}"))
         })?;
@@ -494,17 +550,13 @@ impl VertexClaudeAdapter {
             })?;
         auth.set_sensitive(true);
         headers.insert(http::header::AUTHORIZATION, auth);
+        crate::anthropic_native::apply_forwarded_headers(&mut headers, forward_headers)?;
         for (name, value) in extra_headers {
             insert_header(&mut headers, name, value, "extra_headers")?;
         }
-        let method = if stream {
-            "streamRawPredict"
-        } else {
-            "rawPredict"
-        };
         Ok(UpstreamRequest {
             method: Method::POST,
-            url: format!("{}:{method}", self.target.model_url),
+            url,
             headers,
             body: Bytes::from(body),
         })
@@ -524,6 +576,24 @@ impl VertexClaudeAdapter {
         e.provider = Some(VERTEX_PROVIDER.to_string());
         e
     }
+}
+
+/// Vertex's method for a Claude call.
+fn predict_method(stream: bool) -> &'static str {
+    if stream {
+        "streamRawPredict"
+    } else {
+        "rawPredict"
+    }
+}
+
+/// The error for a Claude call made without a token (the backend always has a token source).
+fn no_token() -> LlmError {
+    LlmError::upstream(
+        ErrorKind::Authentication,
+        "no Vertex AI access token for the Claude request",
+    )
+    .with_provider(VERTEX_PROVIDER)
 }
 
 /// A `vertex_ai/claude-*` deployment: the shared [`HttpBackend`] with a token source.
@@ -553,15 +623,23 @@ impl HttpAdapter for VertexClaudeAdapter {
         extra_headers: &[(String, String)],
         bearer: Option<&SecretString>,
     ) -> Result<UpstreamRequest, LlmError> {
-        // The backend is always built with a token source, so a token is always given.
-        let Some(bearer) = bearer else {
-            return Err(LlmError::upstream(
-                ErrorKind::Authentication,
-                "no Vertex AI access token for the Claude request",
-            )
-            .with_provider(VERTEX_PROVIDER));
-        };
+        let bearer = bearer.ok_or_else(no_token)?;
         self.build_chat_request(req, stream, extra_headers, bearer)
+    }
+    fn speaks_native_messages(&self) -> bool {
+        true
+    }
+    fn native_request(
+        &self,
+        body: litellm_core::JsonMap,
+        call: NativeCall,
+        forward_headers: &[(String, String)],
+        extra_headers: &[(String, String)],
+        bearer: Option<&SecretString>,
+    ) -> Option<Result<UpstreamRequest, LlmError>> {
+        Some(bearer.ok_or_else(no_token).and_then(|bearer| {
+            self.build_native_request(body, call, forward_headers, extra_headers, bearer)
+        }))
     }
     fn chat_response(
         &self,

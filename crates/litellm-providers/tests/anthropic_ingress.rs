@@ -1,10 +1,11 @@
 //! Golden-file tests of the Anthropic-format ingress (`anthropic_ingress.rs`), one directory per
 //! case under `tests/golden/anthropic_ingress/`. Every file is optional except the inputs a case
 //! is about:
-//! - `request.anthropic.json` (+ `options.json`: `{"native", "forward_headers"}`) ->
-//!   `request.openai.json` (the `ChatRequest`), or `error.json` when refused. In native mode
-//!   also `request.upstream.json`: the Messages body and forwarded headers the Anthropic adapter
-//!   builds from it (the round trip to an `anthropic/` upstream).
+//! - `request.anthropic.json` (+ `options.json`: `{"native", "forward_headers",
+//!   "claude_target"}`) -> `request.openai.json` (the `ChatRequest`), or `error.json` when
+//!   refused. In native mode instead `request.upstream.json`: the Messages body and headers the
+//!   Anthropic adapter sends for it (`build_native_request`), which must equal the client's body
+//!   but for `model`.
 //! - `response.openai.json` (`ChatResponse`) -> `response.anthropic.json`.
 //! - `chunks.openai.jsonl` (OpenAI chunks) -> `events.anthropic.jsonl` (`{"event", "data"}`).
 //! - `upstream.response.json` (an Anthropic message) -> through the Anthropic adapter and back
@@ -26,6 +27,7 @@ use litellm_providers::anthropic::{AnthropicAdapter, CallOptions};
 use litellm_providers::anthropic_ingress::{
     self as ingress, IngressOptions, MessagesRequest, StreamEvent, StreamTranslator,
 };
+use litellm_providers::backend_common::NativeCall;
 use litellm_providers::ProviderParams;
 use litellm_test_support::golden::{case_dirs, check_json, check_jsonl, read_json, read_jsonl};
 
@@ -50,26 +52,28 @@ fn adapter() -> AnthropicAdapter {
     AnthropicAdapter::with_env(&params, "claude-sonnet-4-20250514", |_| None).unwrap()
 }
 
-fn options(case: &Path) -> IngressOptions {
+/// A case's options: the ingress options, native mode, and the headers a client forwarded.
+fn options(case: &Path) -> (IngressOptions, bool, Vec<(String, String)>) {
     let path = case.join("options.json");
     if !path.exists() {
-        return IngressOptions::default();
+        return (IngressOptions::default(), false, Vec::new());
     }
     let v = read_json(&path);
-    IngressOptions {
-        native: v["native"].as_bool().unwrap_or(false),
-        forward_headers: v["forward_headers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| {
-                (
-                    p[0].as_str().unwrap().to_string(),
-                    p[1].as_str().unwrap().to_string(),
-                )
-            })
-            .collect(),
-    }
+    let opts = IngressOptions {
+        claude_target: v["claude_target"].as_bool().unwrap_or(false),
+    };
+    let forward = v["forward_headers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p[0].as_str().unwrap().to_string(),
+                p[1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (opts, v["native"].as_bool().unwrap_or(false), forward)
 }
 
 fn events_json(events: &[StreamEvent]) -> Vec<Value> {
@@ -99,32 +103,36 @@ fn translate(chunks: impl IntoIterator<Item = Result<ChatChunk, LlmError>>) -> V
 fn run_case(case: &Path) {
     let req_path = case.join("request.anthropic.json");
     if req_path.exists() {
-        let opts = options(case);
-        let req: MessagesRequest = serde_json::from_value(read_json(&req_path)).unwrap();
-        let stream = req.is_stream();
-        match ingress::to_chat_request(req, &opts) {
-            Ok(chat) => {
-                check_json(
+        let (opts, native, forward) = options(case);
+        if native {
+            let body = read_json(&req_path).as_object().unwrap().clone();
+            let call = NativeCall::Messages {
+                stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
+            };
+            let up = adapter()
+                .build_native_request(body, call, &forward, &[])
+                .unwrap();
+            let mut headers: Vec<(String, String)> = up
+                .headers
+                .iter()
+                .filter(|(k, _)| k.as_str().starts_with("anthropic-"))
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
+                .collect();
+            headers.sort();
+            let body: Value = serde_json::from_slice(&up.body).unwrap();
+            check_json(
+                &case.join("request.upstream.json"),
+                &json!({"headers": headers, "body": body}),
+            );
+        } else {
+            let req: MessagesRequest = serde_json::from_value(read_json(&req_path)).unwrap();
+            match ingress::to_chat_request(req, &opts) {
+                Ok(chat) => check_json(
                     &case.join("request.openai.json"),
                     &serde_json::to_value(&chat).unwrap(),
-                );
-                if opts.native {
-                    let up = adapter().build_chat_request(chat, stream, &[]).unwrap();
-                    let mut headers: Vec<(String, String)> = up
-                        .headers
-                        .iter()
-                        .filter(|(k, _)| k.as_str().starts_with("anthropic-"))
-                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
-                        .collect();
-                    headers.sort();
-                    let body: Value = serde_json::from_slice(&up.body).unwrap();
-                    check_json(
-                        &case.join("request.upstream.json"),
-                        &json!({"headers": headers, "body": body}),
-                    );
-                }
+                ),
+                Err(e) => check_json(&case.join("error.json"), &error_json(&e)),
             }
-            Err(e) => check_json(&case.join("error.json"), &error_json(&e)),
         }
     }
     let resp_path = case.join("response.openai.json");
@@ -200,25 +208,29 @@ fn golden_cases() {
 }
 
 /// In native mode the body the Anthropic adapter sends equals what the client sent, but for
-/// the deployment's model and key order.
+/// the deployment's model: every role (mid-conversation `system`), single-block assistant
+/// turns, thinking signatures, `cache_control`, unknown fields.
 #[test]
 fn native_requests_reach_an_anthropic_upstream_unchanged() {
     let case = root().join("request_native_lossless");
     let client = read_json(&case.join("request.anthropic.json"));
-    let req: MessagesRequest = serde_json::from_value(client.clone()).unwrap();
-    let chat = ingress::to_chat_request(req, &options(&case)).unwrap();
-    let up = adapter().build_chat_request(chat, false, &[]).unwrap();
-    let mut sent: Value = serde_json::from_slice(&up.body).unwrap();
+    let (_, _, forward) = options(&case);
+    let up = adapter()
+        .build_native_request(
+            client.as_object().unwrap().clone(),
+            NativeCall::Messages { stream: false },
+            &forward,
+            &[],
+        )
+        .unwrap();
+    let sent: Value = serde_json::from_slice(&up.body).unwrap();
     let mut expected = client;
     expected["model"] = json!("claude-sonnet-4-20250514");
-    // The adapter writes `stream` only when streaming; the client sent none.
-    sent.as_object_mut().unwrap().remove("stream");
     assert_eq!(sent, expected);
     assert_eq!(
         up.headers.get("anthropic-beta").unwrap(),
         "prompt-caching-2024-07-31,interleaved-thinking-2025-05-14"
     );
-    assert!(up.body.windows(14).all(|w| w != b"litellm_forwar"));
 }
 
 /// An Anthropic stream decoded by the adapter and re-encoded by the translator keeps every

@@ -33,7 +33,8 @@ pub use litellm_core::*;
 pub use litellm_providers::ProviderParams;
 pub use observer::{AttemptKind, RouterObserver};
 pub use router::{
-    Backoff, Completion, CompletionStream, Embeddings, RouteError, RouteInfo, Router,
+    Backoff, Completion, CompletionStream, Embeddings, NativeCompletion, NativeCompletionStream,
+    RouteError, RouteInfo, Router,
 };
 pub use state::{MemoryStore, RouterState, StateError, StateStore};
 pub use strategy::{RoutingStrategy, SimpleShuffle, Stats, Strategy};

@@ -23,7 +23,8 @@ use futures::StreamExt;
 
 use litellm_core::{
     CallContext, ChatRequest, ChatResponse, ChunkStream, EmbeddingRequest, EmbeddingResponse,
-    ErrorKind, LlmError, UpstreamHeaders,
+    ErrorKind, LlmError, NativeEventStream, NativeMessagesOutput, NativeMessagesRequest,
+    UpstreamHeaders,
 };
 
 use crate::config::{DeploymentConfig, RouterSettings};
@@ -67,6 +68,27 @@ pub struct RouteInfo {
 pub struct Completion {
     pub response: ChatResponse,
     pub route: RouteInfo,
+}
+
+/// A routed native Messages call (see [`Router::native_messages`]).
+#[derive(Debug, Clone)]
+pub struct NativeCompletion {
+    pub output: NativeMessagesOutput,
+    pub route: RouteInfo,
+}
+
+/// A routed native Messages stream: its first piece already arrived (or it ended empty).
+pub struct NativeCompletionStream {
+    pub stream: NativeEventStream,
+    pub route: RouteInfo,
+}
+
+impl std::fmt::Debug for NativeCompletionStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeCompletionStream")
+            .field("route", &self.route)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A routed chat stream: the first chunk already arrived (or the stream ended empty).
@@ -386,22 +408,30 @@ impl RequestControls {
     }
 }
 
-/// The three call kinds the retry loop drives.
+/// The call kinds the retry loop drives.
 enum Call {
     Chat(ChatRequest),
     Stream(ChatRequest),
     Embed(EmbeddingRequest),
+    /// A native Anthropic Messages call (non-streaming or streaming, by its body).
+    Native(NativeMessagesRequest),
 }
 
 impl Call {
     fn is_stream(&self) -> bool {
-        matches!(self, Call::Stream(_))
+        match self {
+            Call::Stream(_) => true,
+            Call::Native(r) => r.is_stream(),
+            _ => false,
+        }
     }
 
     fn kind(&self) -> AttemptKind {
         match self {
             Call::Chat(_) => AttemptKind::Chat,
             Call::Stream(_) => AttemptKind::Stream,
+            Call::Native(r) if r.is_stream() => AttemptKind::Stream,
+            Call::Native(_) => AttemptKind::Chat,
             Call::Embed(_) => AttemptKind::Embedding,
         }
     }
@@ -415,6 +445,7 @@ impl Call {
             }
             Call::Chat(r) | Call::Stream(r) => crate::tokens::chat_prompt_tokens(r),
             Call::Embed(r) => crate::tokens::embedding_input_tokens(&r.input),
+            Call::Native(r) => r.input_tokens,
         }
     }
 }
@@ -423,6 +454,8 @@ enum Output {
     Chat(Box<ChatResponse>),
     Stream(ChunkStream),
     Embed(Box<EmbeddingResponse>),
+    Native(Box<NativeMessagesOutput>),
+    NativeStream(NativeEventStream),
 }
 
 /// Why no deployment could be picked.
@@ -908,6 +941,97 @@ impl Router {
         }
     }
 
+    /// A native Anthropic Messages call (not streaming: `stream` is absent or false in the
+    /// body). The caller checks that the group's deployments speak Messages natively
+    /// ([`Router::serves_natively`]); the router's own controls (`fallbacks`, `num_retries`,
+    /// ...) are taken out of the body.
+    pub async fn native_messages(
+        &self,
+        mut req: NativeMessagesRequest,
+    ) -> Result<NativeCompletion, RouteError> {
+        let model = native_model(&req)?;
+        let controls = RequestControls::take(&mut req.body);
+        match self
+            .routing()
+            .run(&model, Call::Native(req), controls)
+            .await?
+        {
+            (Output::Native(output), route) => Ok(NativeCompletion {
+                output: *output,
+                route,
+            }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+
+    /// A streaming native Messages call (`stream: true` in the body). Resolves once the first
+    /// piece arrived, so failures before the first byte are retried like any other.
+    pub async fn native_messages_stream(
+        &self,
+        mut req: NativeMessagesRequest,
+    ) -> Result<NativeCompletionStream, RouteError> {
+        let model = native_model(&req)?;
+        let controls = RequestControls::take(&mut req.body);
+        req.body
+            .insert("stream".into(), serde_json::Value::Bool(true));
+        match self
+            .routing()
+            .run(&model, Call::Native(req), controls)
+            .await?
+        {
+            (Output::NativeStream(stream), route) => Ok(NativeCompletionStream { stream, route }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+
+    /// Whether every deployment serving `model` speaks Anthropic's Messages API natively.
+    pub fn serves_natively(&self, model: &str) -> bool {
+        match self.routing().group_for(model) {
+            Ok(group) => {
+                !group.deployments.is_empty()
+                    && group
+                        .deployments
+                        .iter()
+                        .all(|d| d.backend.native_messages_supported())
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The upstream's own token count of a Messages body, from the first deployment of the
+    /// group that speaks Messages natively, within `timeout`. `None` when no deployment does
+    /// (the caller estimates instead).
+    pub async fn native_count_tokens(
+        &self,
+        req: NativeMessagesRequest,
+        timeout: Duration,
+    ) -> Option<Result<u64, LlmError>> {
+        let model = native_model(&req).ok()?;
+        let group = self.routing().group_for(&model).ok()?;
+        let deployment = group
+            .deployments
+            .iter()
+            .find(|d| d.backend.native_messages_supported())?
+            .clone();
+        let ctx = CallContext {
+            timeout: Some(timeout),
+            extra_headers: Vec::new(),
+        };
+        let fut = deployment.backend.native_count_tokens(req, &ctx);
+        Some(match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(LlmError::upstream(
+                ErrorKind::Timeout,
+                format!(
+                    "count_tokens timed out after {:.1} s (model={})",
+                    timeout.as_secs_f64(),
+                    deployment.model()
+                ),
+            )
+            .with_status(408)),
+        })
+    }
+
     /// Embeddings.
     pub async fn embedding(&self, mut req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
         let model = req.model.clone();
@@ -924,6 +1048,16 @@ impl Router {
             _ => Err(LlmError::internal("router returned the wrong output kind").into()),
         }
     }
+}
+
+/// The `model` of a native Messages body.
+fn native_model(req: &NativeMessagesRequest) -> Result<String, LlmError> {
+    req.body
+        .get("model")
+        .and_then(serde_json::Value::as_str)
+        .filter(|m| !m.trim().is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| LlmError::bad_param("model", "model: Field required"))
 }
 
 impl Routing {
@@ -1301,6 +1435,34 @@ impl Routing {
                 }
                 Output::Embed(response)
             }
+            Output::Native(output) => {
+                let completion = output.usage.completion_tokens;
+                self.record_latency(group, index, false, per_token(secs, completion));
+                if let Some(key) = tokens_key {
+                    self.spawn_tokens(key, output.usage.total_tokens);
+                }
+                Output::Native(output)
+            }
+            Output::NativeStream(stream) => {
+                self.record_latency(group, index, true, secs);
+                match tokens_key {
+                    None => Output::NativeStream(stream),
+                    Some(key) => {
+                        let router = self.clone();
+                        let mut key = Some(key);
+                        Output::NativeStream(Box::pin(stream.inspect(move |item| {
+                            let Ok(piece) = item else { return };
+                            for chunk in piece.chunks.iter().flatten() {
+                                if let (Some(u), Some(_)) = (chunk.usage.as_ref(), key.as_ref()) {
+                                    if let Some(k) = key.take() {
+                                        router.spawn_tokens(k, u.total_tokens);
+                                    }
+                                }
+                            }
+                        })))
+                    }
+                }
+            }
             Output::Stream(stream) => {
                 // `attempt` resolved at the first chunk: `elapsed` is the time to first token.
                 self.record_latency(group, index, true, secs);
@@ -1635,6 +1797,57 @@ impl Routing {
                     .map_err(|_| timed_out(timeout))??;
                 drop(slot);
                 Ok((Output::Embed(Box::new(out.response)), out.upstream_headers))
+            }
+            Call::Native(req) if !req.is_stream() => {
+                let fut = deployment.backend.native_messages(req.clone(), &ctx);
+                let out = tokio::time::timeout(timeout, fut)
+                    .await
+                    .map_err(|_| timed_out(timeout))??;
+                drop(slot);
+                let headers = out.upstream_headers.clone();
+                Ok((Output::Native(Box::new(out)), headers))
+            }
+            Call::Native(req) => {
+                let first_timeout = deployment
+                    .stream_timeout()
+                    .or_else(|| settings.stream_timeout.and_then(secs_to_duration))
+                    .unwrap_or(timeout);
+                let started = async {
+                    let out = deployment
+                        .backend
+                        .native_messages_stream(req.clone(), &ctx)
+                        .await?;
+                    let mut stream = out.stream;
+                    let first = stream.next().await;
+                    Ok::<_, LlmError>((first, stream, out.upstream_headers))
+                };
+                let (first, rest, headers) = tokio::time::timeout(first_timeout, started)
+                    .await
+                    .map_err(|_| timed_out(first_timeout))??;
+                let stream: NativeEventStream = match first {
+                    Some(Err(e)) => return Err(e),
+                    // An `error` event before anything else (overloaded, ...) fails the attempt.
+                    Some(Ok(piece))
+                        if piece.chunks.first().is_some_and(Result::is_err)
+                            && !piece.chunks.iter().any(Result::is_ok) =>
+                    {
+                        return Err(piece
+                            .chunks
+                            .into_iter()
+                            .find_map(Result::err)
+                            .unwrap_or_else(|| LlmError::internal("stream failed")));
+                    }
+                    Some(Ok(piece)) => {
+                        Box::pin(futures::stream::once(async { Ok(piece) }).chain(rest).map(
+                            move |item| {
+                                let _held = &slot;
+                                item
+                            },
+                        ))
+                    }
+                    None => Box::pin(futures::stream::empty()),
+                };
+                Ok((Output::NativeStream(stream), headers))
             }
             Call::Stream(req) => {
                 let first_chunk_timeout = deployment
