@@ -79,7 +79,7 @@ async fn tools_upstream() -> FakeOpenAi {
 static INSTALL: Mutex<()> = Mutex::new(());
 
 /// Creates `dir` with `install` unless its marker already records `wanted`.
-fn installed(dir: &PathBuf, wanted: &str, install: impl FnOnce(&PathBuf)) {
+pub fn installed(dir: &PathBuf, wanted: &str, install: impl FnOnce(&PathBuf)) {
     let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
     let marker = dir.join("installed-manifest.txt");
     if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted) {
@@ -91,7 +91,7 @@ fn installed(dir: &PathBuf, wanted: &str, install: impl FnOnce(&PathBuf)) {
     std::fs::write(&marker, wanted).expect("marker");
 }
 
-fn run_ok(cmd: &mut Command, what: &str) {
+pub fn run_ok(cmd: &mut Command, what: &str) {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));

@@ -8,6 +8,7 @@ mod bedrock;
 mod budgets;
 mod cache;
 mod callbacks;
+mod claude_code;
 mod clients;
 mod cohere;
 mod deploy;

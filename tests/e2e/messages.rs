@@ -1,7 +1,7 @@
 //! The real binary's Anthropic-format ingress: `POST /v1/messages` with the key in `x-api-key`,
 //! answered in Anthropic's format (message and event stream) from an OpenAI upstream and from
 //! an Anthropic upstream (the body and `anthropic-beta` reaching it as sent), errors in
-//! Anthropic's shape, and `/v1/messages/count_tokens`.
+//! Anthropic's shape, and `/v1/messages/count_tokens` (counted by the Anthropic upstream).
 
 use litellm_test_support::{FakeAnthropic, FakeOpenAi};
 use serde_json::{json, Value};
@@ -120,5 +120,10 @@ async fn messages_are_served_in_anthropics_format_by_any_provider() {
     .unwrap();
     assert_eq!(r.status(), 200);
     let b: Value = r.json().await.unwrap();
-    assert_eq!(b, json!({"input_tokens": 8}));
+    // The Anthropic upstream's own count (the fake's: four characters a token).
+    assert_eq!(b, json!({"input_tokens": 2}));
+    assert_eq!(
+        anthropic.requests().last().map(|r| r.path.clone()).as_deref(),
+        Some("/v1/messages/count_tokens")
+    );
 }

@@ -524,6 +524,8 @@ struct ScopeState {
     labels: Option<crate::metrics::RequestLabels>,
     messages: Option<Value>,
     parent: Option<opentelemetry::Context>,
+    /// The client asked for a stream (known once the body is read).
+    stream: bool,
 }
 
 /// A request's scope, shared with the stream that outlives the handler.
@@ -543,6 +545,14 @@ tokio::task_local! {
 /// The current request's scope, if running inside [`track`].
 pub fn current_scope() -> Option<CallScope> {
     SCOPE.try_with(Clone::clone).ok()
+}
+
+/// The current request asked for a stream: its record says so even when it is refused before
+/// any stream starts.
+pub fn note_stream(stream: bool) {
+    if let Some(scope) = current_scope() {
+        scope.lock().stream = stream;
+    }
 }
 
 /// A stream takes over emitting the current call (called when its body is built, inside the
@@ -728,7 +738,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     })));
     let response = SCOPE.scope(scope.clone(), next.run(req)).await;
     let labels = crate::metrics::current_labels();
-    let (pending, attempts, messages, parent) = {
+    let (pending, attempts, messages, parent, streamed) = {
         let mut s = scope.lock();
         if s.stream_owned {
             return response;
@@ -738,6 +748,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
             std::mem::take(&mut s.attempts),
             s.messages.take(),
             s.parent.take(),
+            s.stream,
         )
     };
     let status = response.status();
@@ -789,6 +800,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     };
     call.path = path;
+    call.stream |= streamed;
     call.status_code = status.as_u16();
     call.attempts = attempts;
     call.messages = messages;

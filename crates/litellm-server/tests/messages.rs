@@ -326,14 +326,17 @@ async fn an_anthropic_upstream_gets_the_body_and_beta_headers_as_sent() {
                 {"type": "thinking", "thinking": "hm", "signature": "sig"},
                 {"type": "tool_use", "id": "toolu_1", "name": "t", "input": {}}]},
             {"role": "user", "content": [
-                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "done", "is_error": false}]}
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "done", "is_error": false}]},
+            {"role": "system", "content": "Mid-conversation instructions."},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_2", "name": "t", "input": {"n": 2}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_2", "content": "again"}]}
         ]
     });
+    let beta = "interleaved-thinking-2025-05-14,mid-conversation-system-2026-04-07";
     let r = e
-        .messages(
-            client.clone(),
-            &[("anthropic-beta", "interleaved-thinking-2025-05-14")],
-        )
+        .messages(client.clone(), &[("anthropic-beta", beta)])
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let b = r.json();
@@ -343,18 +346,18 @@ async fn an_anthropic_upstream_gets_the_body_and_beta_headers_as_sent() {
         json!([{"type": "text", "text": FakeAnthropic::DEFAULT_REPLY}])
     );
     let sent = &e.anthropic.requests()[0];
-    assert_eq!(
-        sent.header("anthropic-beta"),
-        Some("interleaved-thinking-2025-05-14")
-    );
+    assert_eq!(sent.header("anthropic-beta"), Some(beta));
     assert_eq!(sent.header("anthropic-version"), Some("2023-06-01"));
     assert_eq!(sent.header("x-api-key"), Some("sk-ant-test"));
-    // Identical but for the deployment's model, and string content written as its one text
-    // block (the Anthropic adapter always sends block lists; the API treats both the same).
+    // Identical but for the deployment's model (native mode sends the client's body).
     let mut expected = client;
     expected["model"] = json!("claude-sonnet-4-20250514");
-    expected["messages"][0]["content"] = json!([{"type": "text", "text": "q"}]);
     assert_eq!(sent.body, expected);
+    // Billed from the upstream's usage.
+    let rows = e.proxy.flushed_spend_logs(1).await;
+    assert_eq!(rows[0].call_type, "anthropic_messages");
+    assert_eq!(rows[0].model_group, "claude");
+    assert!(rows[0].prompt_tokens > 0 && rows[0].completion_tokens > 0);
 }
 
 #[tokio::test]
@@ -399,8 +402,12 @@ async fn an_anthropic_stream_comes_back_event_for_event() {
     );
     assert_eq!(ev[2].1["delta"]["partial_json"], "{\"a\": 1}");
     assert_eq!(ev[4].1["delta"]["stop_reason"], "tool_use");
-    assert_eq!(ev[4].1["usage"]["input_tokens"], 40);
-    assert_eq!(ev[4].1["usage"]["output_tokens"], 7);
+    // The upstream's own usage, where it put it: input in `message_start`, output at the end.
+    assert_eq!(ev[0].1["message"]["usage"]["input_tokens"], 40);
+    assert_eq!(ev[4].1["usage"], json!({"output_tokens": 7}));
+    let rows = e.proxy.flushed_spend_logs(1).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].prompt_tokens, rows[0].completion_tokens), (40, 7));
 }
 
 #[tokio::test]
@@ -449,22 +456,63 @@ async fn upstream_errors_keep_their_status_and_get_anthropic_types() {
 }
 
 #[tokio::test]
-async fn count_tokens_answers_an_estimate_without_calling_upstream() {
+async fn count_tokens_asks_an_anthropic_upstream_and_counts_itself_otherwise() {
     let e = env().await;
-    let body = json!({"model": "claude", "system": "abcd",
-                      "messages": [{"role": "user", "content": "efgh"}]});
-    let r = e
-        .proxy
-        .post_raw(
+    let count = |body: Value| {
+        e.proxy.post_raw(
             "/v1/messages/count_tokens",
             serde_json::to_vec(&body).unwrap(),
-            &[("x-api-key", MASTER)],
+            &[
+                ("x-api-key", MASTER),
+                ("anthropic-beta", "token-counting-2024-11-01"),
+            ],
+        )
+    };
+    // Native: the upstream's own count, of the body as sent (less what count_tokens refuses).
+    let body = json!({"model": "claude", "system": "abcd", "max_tokens": 5,
+                      "messages": [{"role": "user", "content": "efgh ijkl"}]});
+    let r = count(body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let sent = e.anthropic.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].path, "/v1/messages/count_tokens");
+    assert_eq!(
+        sent[0].header("anthropic-beta"),
+        Some("token-counting-2024-11-01")
+    );
+    assert!(sent[0].body.get("max_tokens").is_none());
+    assert_eq!(sent[0].body["model"], "claude-sonnet-4-20250514");
+    // The fake's count (four characters a token over system and messages: 13 characters), not
+    // ours (which adds per-message overhead).
+    assert_eq!(r.json(), json!({"input_tokens": 4}));
+
+    // Validated as /v1/messages validates: the same 400, nothing sent.
+    let bad = json!({"model": "claude", "messages": [{"role": "tool", "content": "x"}]});
+    let r = count(bad.clone()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    let r2 = e
+        .messages(
+            bad.as_object()
+                .cloned()
+                .map(|mut m| {
+                    m.insert("max_tokens".into(), json!(5));
+                    Value::Object(m)
+                })
+                .unwrap(),
+            &[],
         )
         .await;
+    assert_eq!(r2.status, StatusCode::BAD_REQUEST, "{}", r2.text);
+    assert_eq!(r.json()["error"]["message"], r2.json()["error"]["message"]);
+    assert_eq!(e.anthropic.requests().len(), 1);
+
+    // Translated (an OpenAI-family deployment): counted here, exactly, without an upstream call.
+    let r = count(json!({"model": "gpt", "system": "abcd",
+                         "messages": [{"role": "user", "content": "efgh"}]}))
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    // 8 characters at four a token, plus 3 per message and 3.
-    assert_eq!(r.json(), json!({"input_tokens": 8}));
-    assert!(e.anthropic.requests().is_empty());
+    assert!(r.json()["input_tokens"].as_u64().unwrap() > 0);
+    assert!(e.openai.requests().is_empty());
 
     let r = e
         .proxy
@@ -484,7 +532,7 @@ async fn count_tokens_answers_an_estimate_without_calling_upstream() {
         .proxy
         .post_raw(
             "/v1/messages/count_tokens",
-            serde_json::to_vec(&body).unwrap(),
+            serde_json::to_vec(&json!({"model": "claude", "messages": []})).unwrap(),
             &[],
         )
         .await;

@@ -12,6 +12,7 @@ pub mod health;
 pub mod keys;
 pub mod manage;
 pub mod messages;
+mod messages_sse;
 pub mod model_info;
 pub mod models;
 pub mod reports;
