@@ -123,7 +123,11 @@ async fn messages_are_served_in_anthropics_format_by_any_provider() {
     // The Anthropic upstream's own count (the fake's: four characters a token).
     assert_eq!(b, json!({"input_tokens": 2}));
     assert_eq!(
-        anthropic.requests().last().map(|r| r.path.clone()).as_deref(),
+        anthropic
+            .requests()
+            .last()
+            .map(|r| r.path.clone())
+            .as_deref(),
         Some("/v1/messages/count_tokens")
     );
 }
