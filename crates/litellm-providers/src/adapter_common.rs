@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 
 use litellm_core::{ChatRequest, ErrorKind, JsonMap, LlmError};
 
-use crate::openai::is_internal_param;
 use crate::params::ProviderParams;
 use crate::upstream::insert_header;
 
@@ -438,4 +437,142 @@ pub(crate) fn scrub_key(key: Option<&SecretString>, mut err: LlmError) -> LlmErr
 /// A fresh OpenAI-style tool call id.
 pub(crate) fn new_call_id() -> String {
     format!("call_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// `litellm_params` keys LiteLLM consumes itself and never sends to a provider.
+const INTERNAL_PARAMS: &[&str] = &[
+    // Routing, limits and reliability (the router's).
+    "rpm",
+    "tpm",
+    "itpm",
+    "otpm",
+    "tpd",
+    "rpd",
+    "weight",
+    "order",
+    "max_parallel_requests",
+    "timeout",
+    "stream_timeout",
+    "num_retries",
+    "max_retries",
+    "cooldown_time",
+    "retry_policy",
+    "allowed_fails",
+    "fallbacks",
+    "context_window_fallbacks",
+    "content_policy_fallbacks",
+    "disable_fallbacks",
+    "tags",
+    "region_name",
+    "base_model",
+    "model_info",
+    "model_name",
+    "model_group",
+    "deployment_id",
+    // Credentials and endpoints (ours and other providers').
+    "api_key",
+    "api_base",
+    "base_url",
+    "api_version",
+    "organization",
+    "custom_llm_provider",
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "extra_headers",
+    "headers",
+    // LiteLLM behaviour switches and bookkeeping.
+    "mock_response",
+    "drop_params",
+    "additional_drop_params",
+    "use_in_pass_through",
+    "merge_reasoning_content_in_choices",
+    "configurable_clientside_auth_params",
+    "metadata",
+    "caching",
+    "cache",
+    "no-log",
+    "no_log",
+    "guardrails",
+    "max_budget",
+    "budget_duration",
+    "proxy_server_request",
+    "preset_cache_key",
+    "thought_signature_in_tool_call_id",
+    "health_check_model",
+    "disable_background_health_check",
+    "input_cost_per_second",
+    "output_cost_per_second",
+];
+
+/// Prefixes of LiteLLM-internal keys (`litellm_credential_name`, `mock_delay`, `aws_region_name`,
+/// `vertex_project`, `azure_ad_token`, `supports_vision`, ...).
+const INTERNAL_PREFIXES: &[&str] = &[
+    "litellm_",
+    "mock_",
+    "aws_",
+    "vertex_",
+    "azure_",
+    "watsonx_",
+    "supports_",
+];
+
+/// Whether a `litellm_params` key (or a client request field) is one LiteLLM consumes itself
+/// (routing, pricing, credentials, logging) rather than a provider parameter to forward. Pricing
+/// keys are recognised by `cost_per` or `_cost` anywhere in the name.
+pub fn is_internal_param(key: &str) -> bool {
+    INTERNAL_PARAMS.contains(&key)
+        || INTERNAL_PREFIXES.iter().any(|p| key.starts_with(p))
+        || key.contains("cost_per")
+        || key.contains("_cost")
+}
+
+/// A tool call's arguments as the JSON string OpenAI carries (an object is serialized).
+pub(crate) fn arguments_string(args: Option<&Value>) -> String {
+    match args {
+        None | Some(Value::Null) => "{}".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// A function tool as OpenAI-style APIs take it (Cohere v2, Ollama):
+/// `{"type": "function", "function": {"name", "description"?, "parameters"?}}`.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct FunctionTool {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: FunctionDef,
+}
+
+/// A [`FunctionTool`]'s declaration; an empty description and null parameters are left out.
+#[derive(Debug, serde::Serialize)]
+struct FunctionDef {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<Value>,
+}
+
+/// The [`FunctionTool`] of a function declaration.
+pub(crate) fn function_tool(
+    name: String,
+    description: Option<String>,
+    parameters: Option<Value>,
+) -> FunctionTool {
+    FunctionTool {
+        kind: "function",
+        function: FunctionDef {
+            name,
+            description: description.filter(|d| !d.is_empty()),
+            parameters: parameters.filter(|p| !p.is_null()),
+        },
+    }
+}
+
+/// A typed wire value as JSON, for a body map.
+pub(crate) fn wire_value<T: serde::Serialize>(value: &T) -> Result<Value, LlmError> {
+    serde_json::to_value(value)
+        .map_err(|e| LlmError::internal(format!("could not serialize the upstream request: {e}")))
 }

@@ -2,17 +2,19 @@
 //! sans-IO adapter offers (build a request, parse an answer, map an error status, scrub
 //! credentials, decode a stream), and [`HttpBackend`] is the one `ModelBackend` joining any such
 //! adapter to the [`Transport`]: the per-request `mock_response` short-circuit, an optional
-//! OAuth2 bearer token (Vertex AI), `send` / `send_streaming`, the status check (reading at most
+//! bearer token from a [`BearerSource`] (Vertex AI's OAuth2 tokens), `send` / `send_streaming`, the status check (reading at most
 //! [`MAX_ERROR_BODY`] of a failed stream's body), parsing, the passed-back upstream headers and
 //! [`DecodedStream`], which feeds a streamed body through the adapter's [`ChunkDecoder`] as the
 //! network delivers it. What really differs per provider (auth and signing, URLs, the wire
-//! format) stays in the adapters and in the `*_backend.rs` modules implementing the trait.
+//! format) stays in the adapters and in each provider's `backend.rs` implementing the trait;
+//! this module names no provider's decoder or token source.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -25,16 +27,11 @@ use litellm_core::{
     ModelBackend, NativeMessagesOutput, NativeMessagesRequest, NativeMessagesStreamOutput,
 };
 
-use crate::anthropic::AnthropicStreamDecoder;
-use crate::bedrock_stream::BedrockStreamDecoder;
-use crate::cohere::CohereStreamDecoder;
-use crate::gemini::GeminiStreamDecoder;
+pub use crate::decoder::ChunkDecoder;
 use crate::mock::{mock_chat_chunks, mock_chat_response, mock_error, request_mock_response};
-use crate::ollama::OllamaStreamDecoder;
-use crate::openai::ChatStreamDecoder;
 use crate::transport::{read_body, ByteStream, Transport};
+pub use crate::upstream::NativeCall;
 use crate::upstream::{capture_headers, UpstreamRequest};
-use crate::vertex_ai::TokenSource;
 
 /// How much of an error body we read before mapping it.
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -42,41 +39,16 @@ pub const MAX_ERROR_BODY: usize = 64 * 1024;
 /// Embedding requests of one call in flight at once (Bedrock Titan sends one per input).
 const EMBEDDING_CONCURRENCY: usize = 8;
 
-/// An incremental decoder of a provider's event stream into OpenAI chunks.
-pub trait ChunkDecoder: Send + Unpin + 'static {
-    /// Feeds the next bytes; completed chunks and errors are appended to `out`.
-    fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<ChatChunk, LlmError>>);
-    /// The bytes have ended.
-    fn finish(&mut self, out: &mut VecDeque<Result<ChatChunk, LlmError>>);
-    /// Whether nothing more will be produced.
-    fn is_done(&self) -> bool;
+/// Where a backend's bearer tokens come from (Vertex AI's service-account OAuth2 tokens): asked
+/// before each call, cached by the source as it sees fit.
+pub trait BearerSource: fmt::Debug + Send + Sync + 'static {
+    /// A valid access token (`timeout`: the call's, for a token request the source sends).
+    fn token<'a>(
+        &'a self,
+        transport: &'a Transport,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'a, Result<SecretString, LlmError>>;
 }
-
-/// Implements [`ChunkDecoder`] by the decoders' own `feed` / `finish` / `is_done`.
-macro_rules! chunk_decoders {
-    ($($decoder:ty),* $(,)?) => {$(
-        impl ChunkDecoder for $decoder {
-            fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<ChatChunk, LlmError>>) {
-                <$decoder>::feed(self, bytes, out);
-            }
-            fn finish(&mut self, out: &mut VecDeque<Result<ChatChunk, LlmError>>) {
-                <$decoder>::finish(self, out);
-            }
-            fn is_done(&self) -> bool {
-                <$decoder>::is_done(self)
-            }
-        }
-    )*};
-}
-
-chunk_decoders!(
-    ChatStreamDecoder,
-    AnthropicStreamDecoder,
-    BedrockStreamDecoder,
-    GeminiStreamDecoder,
-    CohereStreamDecoder,
-    OllamaStreamDecoder,
-);
 
 /// What a sans-IO adapter offers [`HttpBackend`]. The adapter builds requests and reads answers;
 /// it never sends anything.
@@ -211,13 +183,6 @@ macro_rules! inherent_adapter_methods {
 }
 pub(crate) use inherent_adapter_methods;
 
-/// Which native Messages endpoint a call goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NativeCall {
-    Messages { stream: bool },
-    CountTokens,
-}
-
 /// The 400 of an adapter without embeddings.
 fn no_embeddings<A: HttpAdapter + ?Sized>(adapter: &A) -> LlmError {
     let message = adapter
@@ -240,7 +205,7 @@ pub fn single_answer(answers: &[(HeaderMap, Bytes)]) -> &[u8] {
 /// A deployment of any [`HttpAdapter`], sending through the shared transport.
 pub struct HttpBackend<A> {
     adapter: Arc<A>,
-    tokens: Option<Arc<TokenSource>>,
+    tokens: Option<Arc<dyn BearerSource>>,
     transport: Transport,
 }
 
@@ -267,7 +232,11 @@ impl<A: fmt::Debug> fmt::Debug for HttpBackend<A> {
 impl<A: HttpAdapter> HttpBackend<A> {
     /// A backend sending through `transport`; with `tokens`, each call first gets an OAuth2
     /// access token (cached by the source) and hands it to the adapter.
-    pub fn with_tokens(adapter: A, tokens: Option<Arc<TokenSource>>, transport: Transport) -> Self {
+    pub fn with_tokens(
+        adapter: A,
+        tokens: Option<Arc<dyn BearerSource>>,
+        transport: Transport,
+    ) -> Self {
         HttpBackend {
             adapter: Arc::new(adapter),
             tokens,
@@ -450,7 +419,7 @@ impl<A: HttpAdapter> HttpBackend<A> {
             .native_upstream(req, NativeCall::Messages { stream: false }, ctx)
             .await?;
         let (headers, body) = self.send(upstream, ctx).await?;
-        let (body, usage, model) = crate::anthropic_native::message_usage(&body)
+        let (body, usage, model) = crate::anthropic::native::message_usage(&body)
             .map_err(|e| self.adapter.scrub_error(e))?;
         Ok(NativeMessagesOutput {
             body,
@@ -481,7 +450,7 @@ impl<A: HttpAdapter> HttpBackend<A> {
         let model = self.adapter.upstream_model().to_string();
         Ok(NativeMessagesStreamOutput {
             upstream_headers: capture_headers(&resp.headers),
-            stream: crate::native_stream::native_events(resp.body, &model, move |e| {
+            stream: crate::anthropic::native_stream::native_events(resp.body, &model, move |e| {
                 adapter.stream_error(e)
             }),
         })
@@ -496,7 +465,7 @@ impl<A: HttpAdapter> HttpBackend<A> {
             .native_upstream(req, NativeCall::CountTokens, ctx)
             .await?;
         let (_, body) = self.send(upstream, ctx).await?;
-        crate::anthropic_native::counted_tokens(&body).map_err(|e| self.adapter.scrub_error(e))
+        crate::anthropic::native::counted_tokens(&body).map_err(|e| self.adapter.scrub_error(e))
     }
 }
 

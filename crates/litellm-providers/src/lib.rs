@@ -1,36 +1,51 @@
 //! litellm-providers (layer 1): provider adapters and the one HTTP transport.
 //!
-//! Codemap:
+//! Codemap: a provider is one folder, `src/<provider>/`, holding `mod.rs` (docs, the adapter
+//! struct and its constructor, re-exports) and, as the provider needs them, `request.rs`
+//! (request translation), `response.rs` (response translation), `stream.rs` (its
+//! [`decoder::EventHandler`]), `embed.rs` (embeddings), `error.rs` (error mapping), `auth.rs`
+//! (signing, tokens), `backend.rs` (its [`backend_common::HttpAdapter`] impl: the `ModelBackend`)
+//! and `tests.rs` (unit tests). Shared pieces stay at the root.
+//!
 //! - [`resolve_provider`] and [`build_backend`]: the registry. `litellm_params.model` (plus
 //!   `custom_llm_provider` and `mock_response`) picks a [`ProviderKind`]; one exhaustive `match`
 //!   builds its `ModelBackend`.
-//! - [`openai`]: the sans-IO OpenAI adapter (request building, response and stream parsing,
-//!   error mapping); [`openai_backend`]: the `ModelBackend` joining it to the transport.
-//! - [`anthropic`]: the sans-IO Anthropic Messages adapter; [`anthropic_backend`]: its
-//!   `ModelBackend`; [`anthropic_ingress`]: the proxy's Anthropic-format ingress (`/v1/messages`
-//!   requests to OpenAI requests, responses and chunks back to Anthropic messages and events);
-//!   [`anthropic_native`]: `/v1/messages` bodies sent to an Anthropic-family upstream as they
-//!   are (native mode).
-//! - [`openai_compatible`]: OpenAI-compatible providers (`groq/`, `mistral/`, ...) as data,
-//!   served by the OpenAI adapter.
-//! - [`azure`]: Azure OpenAI (the OpenAI adapter with Azure's URLs and `api-key`).
-//! - [`gemini`]: the sans-IO Gemini (`generateContent`) adapter; [`gemini_backend`]: its
-//!   `ModelBackend`; [`vertex_ai`]: Vertex AI URLs, service-account OAuth2 tokens, Claude on Vertex.
-//! - [`bedrock`]: the sans-IO Amazon Bedrock Converse adapter (SigV4, Titan/Cohere embeddings);
-//!   [`bedrock_stream`]: its binary event-stream decoder; [`bedrock_backend`]: its `ModelBackend`.
-//! - [`cohere`]: the sans-IO Cohere v2 adapter (`/v2/chat`, its event stream, `/v2/embed`);
-//!   [`cohere_backend`]: its `ModelBackend`.
-//! - [`ollama`]: the sans-IO Ollama adapter (`/api/generate` for `ollama/`, `/api/chat` for
-//!   `ollama_chat/`, NDJSON streams, `/api/embed`); [`ollama_backend`]: its `ModelBackend`.
-//! - [`prices`]: the model price table (built-in, LiteLLM-format override files) and the
-//!   cost of a call's usage.
-//! - [`docs`]: generates `docs/providers.md` from the registry and the table.
+//! - [`openai`]: the sans-IO OpenAI adapter and [`OpenAiBackend`]; also serves
+//!   [`openai_compatible`] (`groq/`, `mistral/`, ... as data) and [`azure`] (Azure's URLs and
+//!   `api-key`).
+//! - [`anthropic`]: the sans-IO Anthropic Messages adapter and [`AnthropicBackend`]; in the same
+//!   folder, the proxy side of `/v1/messages`: [`anthropic::ingress`] (also [`anthropic_ingress`]:
+//!   Anthropic requests to OpenAI requests, responses and chunks back to Anthropic messages and
+//!   events) and [`anthropic::native`] / [`anthropic::native_stream`] (also [`anthropic_native`]:
+//!   native mode, bodies sent to an Anthropic-family upstream as they are).
+//! - [`gemini`]: Google AI Studio `generateContent`; [`vertex_ai`]: Vertex AI URLs, the
+//!   service-account OAuth2 [`vertex_ai::TokenSource`], Claude on Vertex.
+//! - [`bedrock`]: Amazon Bedrock Converse (SigV4, its binary event stream, Titan/Cohere
+//!   embeddings).
+//! - [`cohere`]: Cohere v2 (`/v2/chat`, its event stream, `/v2/embed`).
+//! - [`ollama`]: Ollama (`/api/generate` for `ollama/`, `/api/chat` for `ollama_chat/`, NDJSON
+//!   streams, `/api/embed`).
 //! - [`mock`]: the built-in mock provider (`mock/...` and `mock_response`).
 //! - [`backend_common`]: the one `ModelBackend` skeleton ([`backend_common::HttpBackend`]) every
-//!   HTTP provider's `*_backend` module instantiates by implementing
-//!   [`backend_common::HttpAdapter`] for its adapter, and the shared stream decoding.
+//!   HTTP provider instantiates by implementing [`backend_common::HttpAdapter`] (the stream
+//!   decoder is its associated type), and [`backend_common::BearerSource`], the token source it
+//!   asks before a call (Vertex AI's).
+//! - [`decoder`]: [`decoder::EventDecoder`], the one stream decoder (SSE or NDJSON framing, or a
+//!   provider's own, and the done flag) around a provider's [`decoder::EventHandler`].
+//! - [`prices`]: the model price table and the cost of a call's usage; [`docs`]: generates
+//!   `docs/providers.md`; [`params`]: `ProviderParams`.
 //! - [`transport`]: the only code that sends HTTP requests (one pooled client per process).
-//! - [`sse`]: the incremental Server-Sent Events parser; [`upstream`]: shared sans-IO helpers.
+//! - [`sse`]: the incremental Server-Sent Events parser; [`upstream`]: shared sans-IO helpers
+//!   (the `UpstreamRequest`, headers); `adapter_common`: what every adapter's request building
+//!   shares; `errors`: the `ErrorKind` of a status, context-window messages.
+//!
+//! To add a provider: create `src/<name>/` with the files above, add a variant to
+//! [`ProviderKind`] and its arm in [`build_backend_with`] (the compiler lists every `match` to
+//! complete), and declare its capabilities in [`docs`].
+//!
+//! Module dependencies have no cycles: shared helpers live in leaf modules (`errors`,
+//! `adapter_common`, `upstream`, `decoder`), and the generic backend names no provider but
+//! Anthropic's native-mode helpers.
 //!
 //! Architecture invariant: adapters translate bytes and never open sockets; only `transport`
 //! sends requests. Credentials live in `SecretString`s and sensitive header values, and are
@@ -38,25 +53,17 @@
 
 pub(crate) mod adapter_common;
 pub mod anthropic;
-pub mod anthropic_backend;
-pub mod anthropic_ingress;
-pub mod anthropic_native;
 pub mod azure;
 pub mod backend_common;
 pub mod bedrock;
-pub mod bedrock_backend;
-pub mod bedrock_stream;
 pub mod cohere;
-pub mod cohere_backend;
+pub mod decoder;
 pub mod docs;
+mod errors;
 pub mod gemini;
-pub mod gemini_backend;
 pub mod mock;
-pub mod native_stream;
 pub mod ollama;
-pub mod ollama_backend;
 pub mod openai;
-pub mod openai_backend;
 pub mod openai_compatible;
 pub mod params;
 pub mod prices;
@@ -65,6 +72,11 @@ pub mod transport;
 pub mod upstream;
 pub mod vertex_ai;
 
+/// Paths of the flat layout, kept for callers (these modules now live in `anthropic/`).
+pub use anthropic::ingress as anthropic_ingress;
+pub use anthropic::native as anthropic_native;
+pub use anthropic::native_stream;
+
 use std::sync::Arc;
 
 pub use litellm_core::JsonMap;
@@ -72,10 +84,10 @@ use litellm_core::{ErrorKind, LlmError, ModelBackend};
 pub use params::ProviderParams;
 
 pub use anthropic::AnthropicAdapter;
-pub use anthropic_backend::AnthropicBackend;
+pub use anthropic::AnthropicBackend;
 pub use mock::MockBackend;
+pub use openai::OpenAiBackend;
 pub use openai::{is_internal_param, OpenAiAdapter};
-pub use openai_backend::OpenAiBackend;
 pub use openai_compatible::CompatProvider;
 pub use transport::Transport;
 pub use upstream::UpstreamRequest;
@@ -343,9 +355,7 @@ pub fn build_backend_with(
                 Some(t) => t,
                 None => Transport::shared()?,
             };
-            Ok(Arc::new(bedrock_backend::BedrockBackend::new(
-                adapter, transport,
-            )))
+            Ok(Arc::new(bedrock::BedrockBackend::new(adapter, transport)))
         }
         ProviderKind::OpenAiCompatible(provider) => {
             let adapter =
@@ -362,9 +372,9 @@ pub fn build_backend_with(
                 Some(t) => t,
                 None => Transport::shared()?,
             };
-            Ok(Arc::new(gemini_backend::GeminiBackend::new(
+            Ok(Arc::new(gemini::GeminiBackend::new(
                 adapter,
-                gemini_backend::GoogleAuth::ApiKey,
+                gemini::GoogleAuth::ApiKey,
                 transport,
             )))
         }
@@ -381,9 +391,7 @@ pub fn build_backend_with(
                 Some(t) => t,
                 None => Transport::shared()?,
             };
-            Ok(Arc::new(cohere_backend::CohereBackend::new(
-                adapter, transport,
-            )))
+            Ok(Arc::new(cohere::CohereBackend::new(adapter, transport)))
         }
         ProviderKind::Ollama | ProviderKind::OllamaChat => {
             let mode = if kind == ProviderKind::Ollama {
@@ -396,9 +404,7 @@ pub fn build_backend_with(
                 Some(t) => t,
                 None => Transport::shared()?,
             };
-            Ok(Arc::new(ollama_backend::OllamaBackend::new(
-                adapter, transport,
-            )))
+            Ok(Arc::new(ollama::OllamaBackend::new(adapter, transport)))
         }
         ProviderKind::Mock => Ok(Arc::new(MockBackend::new(
             kind.name(),

@@ -185,6 +185,13 @@ pub fn invalid_upstream_body(
     .with_provider(provider)
 }
 
+/// Which native Messages endpoint a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeCall {
+    Messages { stream: bool },
+    CountTokens,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,102 @@
+//! Anthropic error mapping: the error `type`, then the status.
+
+use http::header::HeaderMap;
+use serde_json::Value;
+
+use litellm_core::{ErrorKind, LlmError};
+
+use super::{MAX_ERROR_TEXT, PROVIDER};
+use crate::errors::{kind_for_status, looks_like_context_window};
+use crate::upstream::{parse_retry_after, truncate_chars};
+use crate::AnthropicAdapter;
+
+impl AnthropicAdapter {
+    /// Maps an error response (see [`map_error`]), removing the key should it be echoed.
+    pub fn map_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> LlmError {
+        self.scrub(map_error(status, headers, body))
+    }
+}
+
+/// The kind of an Anthropic error type (`error.type`).
+pub(super) fn kind_for_error_type(kind: &str) -> Option<ErrorKind> {
+    Some(match kind {
+        "invalid_request_error" | "request_too_large" | "billing_error" => ErrorKind::BadRequest,
+        "authentication_error" => ErrorKind::Authentication,
+        "permission_error" => ErrorKind::PermissionDenied,
+        "not_found_error" => ErrorKind::NotFound,
+        "rate_limit_error" => ErrorKind::RateLimited,
+        "api_error" => ErrorKind::InternalServer,
+        "overloaded_error" => ErrorKind::ServiceUnavailable,
+        "timeout_error" => ErrorKind::Timeout,
+        _ => return None,
+    })
+}
+
+/// An error from a parsed body: `{"type": "error", "error": {"type", "message"}}` (or any
+/// `{"error": ...}` / `{"message": ...}` shape a proxy in between may send).
+pub(super) fn error_from_value(status: Option<u16>, value: &Value, raw: &[u8]) -> LlmError {
+    let err = value.get("error");
+    let kind_name = err
+        .and_then(|e| e.get("type"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let message = err
+        .and_then(|e| match e {
+            Value::String(s) => Some(s.clone()),
+            other => other
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+        .or_else(|| {
+            value
+                .get("message")
+                .or_else(|| value.get("detail"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .filter(|m| !m.trim().is_empty());
+    error_from_parts(status, kind_name.as_deref(), message, raw)
+}
+
+pub(super) fn error_from_parts(
+    status: Option<u16>,
+    kind_name: Option<&str>,
+    message: Option<String>,
+    raw: &[u8],
+) -> LlmError {
+    let message = message
+        .or_else(|| {
+            let text = String::from_utf8_lossy(raw);
+            let t = text.trim();
+            (!t.is_empty()).then(|| truncate_chars(t, MAX_ERROR_TEXT))
+        })
+        .unwrap_or_else(|| match status {
+            Some(s) => format!("{PROVIDER} returned HTTP {s} with an empty body"),
+            None => format!("{PROVIDER} reported an error"),
+        });
+    let by_type = kind_name.and_then(kind_for_error_type);
+    let mut kind = match (by_type, status) {
+        (Some(k), _) => k,
+        (None, Some(s)) => kind_for_status(s),
+        (None, None) => ErrorKind::InternalServer,
+    };
+    let client_side = matches!(status, None | Some(400 | 413)) || status.is_some_and(|s| s < 500);
+    if matches!(kind, ErrorKind::BadRequest) && client_side && looks_like_context_window(&message) {
+        kind = ErrorKind::ContextWindowExceeded;
+    }
+    let mut err = LlmError::upstream(kind, message).with_provider(PROVIDER);
+    err.status = status;
+    err
+}
+
+/// Maps an Anthropic error response to an `LlmError`, by Anthropic's error type first and the
+/// status otherwise (see the module docs), keeping the upstream message (a non-JSON body is used
+/// as text, truncated) and `retry-after`.
+pub fn map_error(status: u16, headers: &HeaderMap, body: &[u8]) -> LlmError {
+    let err = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => error_from_value(Some(status), &v, body),
+        Err(_) => error_from_parts(Some(status), None, None, body),
+    };
+    err.with_retry_after(parse_retry_after(headers))
+}

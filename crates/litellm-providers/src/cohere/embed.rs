@@ -1,0 +1,126 @@
+//! Cohere `/v2/embed`: the embeddings request and its answer.
+
+use http::Method;
+use serde_json::{json, Value};
+
+use litellm_core::{
+    Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage,
+    EmbeddingVector, ErrorKind, JsonMap, LlmError,
+};
+
+use super::error::error_from_value;
+use super::{CohereAdapter, DEFAULT_INPUT_TYPE, PROVIDER};
+use crate::adapter_common::serialize_body;
+use crate::upstream::{invalid_upstream_body, UpstreamRequest};
+
+impl CohereAdapter {
+    /// `POST {api_base}/v2/embed` for `req`.
+    pub fn build_embedding_request(
+        &self,
+        req: &EmbeddingRequest,
+        extra_headers: &[(String, String)],
+    ) -> Result<UpstreamRequest, LlmError> {
+        let headers = self.request_headers(extra_headers)?;
+        let texts = match &req.input {
+            EmbeddingInput::Text(_) | EmbeddingInput::Texts(_) => req.input.texts(),
+            _ => {
+                return Err(LlmError::bad_param(
+                    "input",
+                    "cohere embeddings take text input, not token arrays",
+                )
+                .with_provider(PROVIDER));
+            }
+        };
+        if texts.is_empty() {
+            return Err(LlmError::bad_param("input", "input must not be empty"));
+        }
+        let setting = |key: &str| {
+            req.extra
+                .get(key)
+                .or_else(|| self.defaults.get(key))
+                .filter(|v| !v.is_null())
+                .cloned()
+        };
+        let mut body = json!({
+            "model": self.model,
+            "texts": texts,
+            "input_type": setting("input_type").unwrap_or_else(|| json!(DEFAULT_INPUT_TYPE)),
+            "embedding_types": ["float"],
+        });
+        if let Some(d) = req
+            .dimensions
+            .map(Value::from)
+            .or_else(|| setting("dimensions"))
+        {
+            body["output_dimension"] = d;
+        }
+        if let Some(t) = setting("truncate") {
+            body["truncate"] = t;
+        }
+        Ok(UpstreamRequest {
+            method: Method::POST,
+            url: format!("{}/v2/embed", self.api_base),
+            headers,
+            body: serialize_body(&body)?,
+        })
+    }
+
+    /// Parses a v2 embed answer into OpenAI's shape (`base64` when the request asked).
+    pub fn parse_embedding_response(
+        &self,
+        body: &[u8],
+        req: &EmbeddingRequest,
+    ) -> Result<EmbeddingResponse, LlmError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| invalid_upstream_body(PROVIDER, "embeddings response", &e, body))?;
+        let vectors = match value.get("embeddings") {
+            Some(Value::Object(by_type)) => by_type.get("float").and_then(Value::as_array),
+            // `embeddings_floats` (the v1 shape): a plain list.
+            Some(Value::Array(list)) => Some(list),
+            _ => None,
+        };
+        let Some(vectors) = vectors else {
+            return Err(error_from_value(None, &value, body));
+        };
+        let wanted = req.input.len();
+        if vectors.len() != wanted {
+            return Err(LlmError::upstream(
+                ErrorKind::InternalServer,
+                format!(
+                    "cohere returned {} embeddings for {wanted} inputs",
+                    vectors.len()
+                ),
+            )
+            .with_provider(PROVIDER));
+        }
+        let mut data = Vec::with_capacity(vectors.len());
+        for (i, v) in vectors.iter().enumerate() {
+            let floats: Vec<f32> = serde_json::from_value(v.clone())
+                .map_err(|e| invalid_upstream_body(PROVIDER, "embedding", &e, body))?;
+            let mut embedding = EmbeddingVector::Float(floats);
+            if req.wants_base64() {
+                embedding = embedding.into_base64();
+            }
+            data.push(Embedding {
+                object: "embedding".into(),
+                index: i as u32,
+                embedding,
+            });
+        }
+        let prompt_tokens = value
+            .pointer("/meta/billed_units/input_tokens")
+            .and_then(Value::as_f64)
+            .map(|t| t as u64)
+            .unwrap_or(0);
+        Ok(EmbeddingResponse {
+            object: "list".into(),
+            data,
+            model: self.model.clone(),
+            usage: Some(EmbeddingUsage {
+                prompt_tokens,
+                total_tokens: prompt_tokens,
+            }),
+            extra: JsonMap::new(),
+        })
+    }
+}

@@ -1,0 +1,93 @@
+//! The Gemini `ModelBackend` (`gemini/` and the Gemini models of `vertex_ai/`): the sans-IO
+//! [`GeminiAdapter`] served by the shared [`HttpBackend`]. Google AI Studio authenticates with the
+//! adapter's `x-goog-api-key`; Vertex AI with an OAuth2 bearer token from a [`BearerSource`] (Vertex AI's `TokenSource`)
+//! (fetched, then cached, before the call). Streams are fed through the [`GeminiStreamDecoder`]
+//! piece by piece as the network delivers them.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use secrecy::SecretString;
+
+use litellm_core::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, LlmError};
+
+use crate::backend_common::{
+    inherent_adapter_methods, single_answer, BearerSource, HttpAdapter, HttpBackend,
+};
+use crate::gemini::{CallOptions, GeminiAdapter, GeminiStreamDecoder};
+use crate::transport::Transport;
+use crate::upstream::UpstreamRequest;
+
+/// How a Gemini deployment authenticates.
+#[derive(Debug, Clone)]
+pub enum GoogleAuth {
+    /// Google AI Studio: the adapter's `x-goog-api-key` header.
+    ApiKey,
+    /// Vertex AI: an OAuth2 access token for a service account.
+    Vertex(Arc<dyn BearerSource>),
+}
+
+/// A Gemini deployment (AI Studio or Vertex AI).
+pub type GeminiBackend = HttpBackend<GeminiAdapter>;
+
+impl GeminiBackend {
+    /// A backend sending through `transport`.
+    pub fn new(adapter: GeminiAdapter, auth: GoogleAuth, transport: Transport) -> Self {
+        let tokens = match auth {
+            GoogleAuth::ApiKey => None,
+            GoogleAuth::Vertex(tokens) => Some(tokens),
+        };
+        HttpBackend::with_tokens(adapter, tokens, transport)
+    }
+}
+
+impl HttpAdapter for GeminiAdapter {
+    type Options = CallOptions;
+    type Decoder = GeminiStreamDecoder;
+    type EmbedContext = EmbeddingRequest;
+
+    inherent_adapter_methods!();
+
+    fn provider_name(&self) -> &'static str {
+        self.provider()
+    }
+    fn call_options(&self, req: &ChatRequest) -> CallOptions {
+        CallOptions::of(req)
+    }
+    fn chat_request(
+        &self,
+        req: ChatRequest,
+        stream: bool,
+        extra_headers: &[(String, String)],
+        bearer: Option<&SecretString>,
+    ) -> Result<UpstreamRequest, LlmError> {
+        self.build_chat_request(req, stream, extra_headers, bearer)
+    }
+    fn chat_response(&self, body: &[u8], _options: CallOptions) -> Result<ChatResponse, LlmError> {
+        self.parse_chat_response(body)
+    }
+    fn chunk_decoder(&self, options: CallOptions) -> GeminiStreamDecoder {
+        self.stream_decoder(options)
+    }
+    /// Stream error items are named `gemini` / `vertex_ai`, and scrubbed.
+    fn stream_error(&self, e: LlmError) -> LlmError {
+        self.scrub(e.with_provider(self.provider()))
+    }
+    fn embedding_requests(
+        &self,
+        req: EmbeddingRequest,
+        extra_headers: &[(String, String)],
+        bearer: Option<&SecretString>,
+    ) -> Result<(Vec<UpstreamRequest>, EmbeddingRequest), LlmError> {
+        let upstream = self.build_embedding_request(&req, extra_headers, bearer)?;
+        Ok((vec![upstream], req))
+    }
+    fn embedding_response(
+        &self,
+        answers: &[(HeaderMap, Bytes)],
+        req: EmbeddingRequest,
+    ) -> Result<EmbeddingResponse, LlmError> {
+        self.parse_embedding_response(single_answer(answers), &req)
+    }
+}

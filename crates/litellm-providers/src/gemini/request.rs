@@ -1,0 +1,580 @@
+//! Gemini `generateContent` request translation: contents, parts, system instruction, tools
+//! (schemas cleaned), tool config, generation and thinking config.
+
+use http::Method;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+use litellm_core::{
+    ChatRequest, Content, ContentPart, JsonMap, KnownContentPart, KnownResponseFormat, LlmError,
+    Message, ResponseFormat, ToolChoice,
+};
+
+use super::GeminiAdapter;
+use crate::adapter_common::{
+    forward_extra, merge_extra_body, prepare, refuse_or_drop, serialize_body, stop_sequences,
+    Prepared,
+};
+use crate::upstream::{truncate_chars, UpstreamRequest};
+
+/// OpenAI request fields Gemini has no equivalent for: a 400 unless dropped.
+pub(super) const UNSUPPORTED_EXTRA: &[&str] = &[
+    "audio",
+    "prediction",
+    "web_search_options",
+    "verbosity",
+    "prompt_cache_key",
+    "safety_identifier",
+];
+
+/// Body fields the adapter builds itself; client extras and deployment defaults never set them.
+pub(super) const STRUCTURAL_KEYS: &[&str] = &[
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "contents",
+    "systemInstruction",
+    "generationConfig",
+    "tools",
+    "toolConfig",
+    "tool_choice",
+];
+
+/// Client fields with a Gemini name of their own at the top level of the body.
+pub(super) const TOP_LEVEL_RENAMES: &[(&str, &str)] = &[
+    ("safety_settings", "safetySettings"),
+    ("cached_content", "cachedContent"),
+];
+
+/// Client fields that belong in `generationConfig`, with their Gemini names.
+pub(super) const GENERATION_CONFIG_RENAMES: &[(&str, &str)] = &[
+    ("top_k", "topK"),
+    ("topK", "topK"),
+    ("response_modalities", "responseModalities"),
+    ("responseModalities", "responseModalities"),
+    ("media_resolution", "mediaResolution"),
+];
+
+impl GeminiAdapter {
+    /// `POST {model_url}:generateContent` (or `:streamGenerateContent?alt=sse`) for `req`, with
+    /// per-call headers and, for Vertex, the OAuth2 access token.
+    pub fn build_chat_request(
+        &self,
+        req: ChatRequest,
+        stream: bool,
+        extra_headers: &[(String, String)],
+        bearer: Option<&SecretString>,
+    ) -> Result<UpstreamRequest, LlmError> {
+        let headers = self.request_headers(extra_headers, bearer)?;
+        let body = serialize_body(&Value::Object(self.translate_request(req)?))?;
+        let method = if stream {
+            "streamGenerateContent?alt=sse"
+        } else {
+            "generateContent"
+        };
+        Ok(UpstreamRequest {
+            method: Method::POST,
+            url: self.url(method),
+            headers,
+            body,
+        })
+    }
+
+    /// The `GenerateContentRequest` body for `req`.
+    pub fn translate_request(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
+        let Prepared {
+            mut req,
+            extra_body: client_extra_body,
+            drop,
+        } = prepare(
+            req,
+            &self.defaults,
+            &[],
+            self.drop_params,
+            &self.additional_drop_params,
+        )?;
+        self.check_unsupported(&mut req, drop)?;
+
+        let mut body = JsonMap::new();
+        let (system, contents) = translate_messages(std::mem::take(&mut req.messages))?;
+        body.insert("contents".into(), Value::Array(contents));
+        if !system.is_empty() {
+            body.insert("systemInstruction".into(), json!({ "parts": system }));
+        }
+
+        let mut config = JsonMap::new();
+        if let Some(t) = req.temperature {
+            config.insert("temperature".into(), json!(t));
+        }
+        if let Some(p) = req.top_p {
+            config.insert("topP".into(), json!(p));
+        }
+        if let Some(n) = req.max_output_tokens() {
+            config.insert("maxOutputTokens".into(), json!(n));
+        }
+        if let Some(seqs) = stop_sequences(&req) {
+            config.insert("stopSequences".into(), seqs);
+        }
+        if let Some(n) = req.n {
+            config.insert("candidateCount".into(), json!(n));
+        }
+        if let Some(p) = req.presence_penalty {
+            config.insert("presencePenalty".into(), json!(p));
+        }
+        if let Some(p) = req.frequency_penalty {
+            config.insert("frequencyPenalty".into(), json!(p));
+        }
+        if let Some(seed) = req.seed {
+            config.insert("seed".into(), json!(seed));
+        }
+        if let Some(lp) = req.logprobs {
+            config.insert("responseLogprobs".into(), json!(lp));
+        }
+        if let Some(n) = req.top_logprobs {
+            config.insert("logprobs".into(), json!(n));
+        }
+        if let Some(format) = req.response_format.take() {
+            match format {
+                ResponseFormat::Known(KnownResponseFormat::Text) => {}
+                ResponseFormat::Known(KnownResponseFormat::JsonObject) => {
+                    config.insert("responseMimeType".into(), json!("application/json"));
+                }
+                ResponseFormat::Known(KnownResponseFormat::JsonSchema { json_schema }) => {
+                    config.insert("responseMimeType".into(), json!("application/json"));
+                    if let Some(mut schema) = json_schema.schema {
+                        clean_schema(&mut schema);
+                        config.insert("responseSchema".into(), schema);
+                    }
+                }
+                ResponseFormat::Other(v) => {
+                    let kind = v.get("type").and_then(Value::as_str).unwrap_or("?");
+                    return Err(LlmError::bad_param(
+                        "response_format",
+                        format!("response_format type {kind:?} is not supported for gemini"),
+                    )
+                    .with_provider(self.provider));
+                }
+            }
+        }
+        if let Some(thinking) = thinking_config(req.reasoning_effort.as_deref(), self.provider)? {
+            config.insert("thinkingConfig".into(), thinking);
+        }
+        for (from, to) in GENERATION_CONFIG_RENAMES {
+            if let Some(v) = req.extra.remove(*from) {
+                if !v.is_null() {
+                    config.insert((*to).to_string(), v);
+                }
+            }
+        }
+        if let Some(Value::Object(client_config)) = req.extra.remove("generationConfig") {
+            for (k, v) in client_config {
+                config.entry(k).or_insert(v);
+            }
+        }
+        if !config.is_empty() {
+            body.insert("generationConfig".into(), Value::Object(config));
+        }
+
+        // Tools and tool choice.
+        let mut declarations: Vec<Value> = Vec::new();
+        let mut other_tools: Vec<Value> = Vec::new();
+        for tool in req.tools.take().into_iter().flatten() {
+            if tool.kind == "function" {
+                let Some(f) = tool.function else {
+                    return Err(LlmError::bad_param(
+                        "tools",
+                        "a function tool needs a `function` object",
+                    ));
+                };
+                declarations.push(function_declaration(f.name, f.description, f.parameters));
+            } else {
+                let mut map = tool.extra;
+                if tool.kind.is_empty() || map.is_empty() {
+                    map.insert(tool.kind.clone(), json!({}));
+                }
+                other_tools.push(Value::Object(map));
+            }
+        }
+        for f in req.functions.take().into_iter().flatten() {
+            declarations.push(function_declaration(f.name, f.description, f.parameters));
+        }
+        let mut tools = Vec::new();
+        if !declarations.is_empty() {
+            tools.push(json!({ "functionDeclarations": declarations }));
+        }
+        tools.extend(other_tools);
+        if !tools.is_empty() {
+            body.insert("tools".into(), Value::Array(tools));
+        }
+        let choice = match req.tool_choice.take() {
+            Some(c) => Some(c),
+            None => match req.function_call.take() {
+                Some(Value::String(mode)) => Some(ToolChoice::Mode(mode)),
+                Some(Value::Object(o)) => o.get("name").and_then(Value::as_str).map(|name| {
+                    ToolChoice::Named(litellm_core::NamedToolChoice {
+                        kind: "function".into(),
+                        function: litellm_core::FunctionName {
+                            name: name.to_string(),
+                        },
+                    })
+                }),
+                _ => None,
+            },
+        };
+        if let Some(choice) = choice {
+            body.insert("toolConfig".into(), tool_config(choice)?);
+        }
+
+        // Everything else the client sent that we do not model is forwarded.
+        for (from, to) in TOP_LEVEL_RENAMES {
+            if let Some(v) = req.extra.remove(*from) {
+                if !v.is_null() {
+                    body.insert((*to).to_string(), v);
+                }
+            }
+        }
+        forward_extra(
+            &mut body,
+            std::mem::take(&mut req.extra),
+            STRUCTURAL_KEYS,
+            false,
+        );
+        merge_extra_body(
+            &mut body,
+            client_extra_body,
+            STRUCTURAL_KEYS,
+            &["generationConfig"],
+        );
+        Ok(body)
+    }
+
+    /// Refuses (or, with `drop`, removes) the OpenAI parameters Gemini cannot honour.
+    pub(super) fn check_unsupported(
+        &self,
+        req: &mut ChatRequest,
+        drop: bool,
+    ) -> Result<(), LlmError> {
+        refuse_or_drop(
+            self.provider,
+            req,
+            &["logit_bias", "parallel_tool_calls"],
+            UNSUPPORTED_EXTRA,
+            drop,
+        )?;
+        req.user = None;
+        req.metadata = None;
+        Ok(())
+    }
+}
+
+/// `reasoning_effort` as a `thinkingConfig` (LiteLLM's budgets).
+pub(super) fn thinking_config(
+    effort: Option<&str>,
+    provider: &str,
+) -> Result<Option<Value>, LlmError> {
+    let budget = match effort.map(str::trim) {
+        None | Some("") => return Ok(None),
+        Some("none") | Some("disable") => return Ok(Some(json!({"thinkingBudget": 0}))),
+        Some("minimal") => 128,
+        Some("low") => 1024,
+        Some("medium") => 2048,
+        Some("high") => 4096,
+        Some(other) => {
+            return Err(LlmError::bad_param(
+                "reasoning_effort",
+                format!(
+                    "reasoning_effort {other:?} is not supported for {provider}; use none, \
+                     minimal, low, medium or high"
+                ),
+            ));
+        }
+    };
+    Ok(Some(
+        json!({"thinkingBudget": budget, "includeThoughts": true}),
+    ))
+}
+
+/// Removes the JSON-Schema keywords Gemini's OpenAPI schema subset refuses, recursively.
+pub fn clean_schema(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            for key in ["$schema", "additionalProperties", "strict", "$id"] {
+                map.shift_remove(key);
+            }
+            for (_, v) in map.iter_mut() {
+                clean_schema(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(clean_schema),
+        _ => {}
+    }
+}
+
+pub(super) fn function_declaration(
+    name: String,
+    description: Option<String>,
+    parameters: Option<Value>,
+) -> Value {
+    let mut decl = json!({ "name": name });
+    if let Some(d) = description.filter(|d| !d.is_empty()) {
+        decl["description"] = Value::String(d);
+    }
+    if let Some(mut params) = parameters {
+        clean_schema(&mut params);
+        let empty_object = params.get("type").and_then(Value::as_str) == Some("object")
+            && params
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_none_or(|p| p.is_empty());
+        if !empty_object && !params.is_null() {
+            decl["parameters"] = params;
+        }
+    }
+    decl
+}
+
+pub(super) fn tool_config(choice: ToolChoice) -> Result<Value, LlmError> {
+    let config = match choice {
+        ToolChoice::Mode(mode) => match mode.as_str() {
+            "auto" => json!({"mode": "AUTO"}),
+            "required" | "any" => json!({"mode": "ANY"}),
+            "none" => json!({"mode": "NONE"}),
+            other => {
+                return Err(LlmError::bad_param(
+                    "tool_choice",
+                    format!("tool_choice {other:?} is not one of none, auto, required"),
+                ));
+            }
+        },
+        ToolChoice::Named(named) => {
+            json!({"mode": "ANY", "allowedFunctionNames": [named.function.name]})
+        }
+        ToolChoice::Other(v) => {
+            if let Some(config) = v.get("functionCallingConfig") {
+                return Ok(json!({ "functionCallingConfig": config }));
+            }
+            return Err(LlmError::bad_param(
+                "tool_choice",
+                "tool_choice must be none, auto, required or {\"type\": \"function\", \
+                 \"function\": {\"name\": ...}}",
+            ));
+        }
+    };
+    Ok(json!({ "functionCallingConfig": config }))
+}
+
+/// A `data:<media>;base64,<data>` URL split into media type and data.
+pub(super) fn parse_data_url(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("data:")?;
+    let (meta, data) = rest.split_once(',')?;
+    let media = meta.strip_suffix(";base64")?;
+    Some((if media.is_empty() { "image/png" } else { media }, data))
+}
+
+/// The MIME type of a file URL by its extension.
+pub(super) fn mime_from_url(url: &str) -> Option<&'static str> {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    let ext = path.rsplit_once('.').map(|(_, e)| e)?;
+    Some(match ext {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "heic" => "image/heic",
+        "pdf" => "application/pdf",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "mp4" => "video/mp4",
+        "mov" => "video/mov",
+        "txt" => "text/plain",
+        _ => return None,
+    })
+}
+
+pub(super) fn media_part(url: &str, format: Option<&str>, param: &str) -> Result<Value, LlmError> {
+    if url.starts_with("data:") {
+        let Some((media, data)) = parse_data_url(url) else {
+            return Err(LlmError::bad_param(
+                param,
+                "a data URL must look like data:<media type>;base64,<data>",
+            ));
+        };
+        return Ok(json!({"inlineData": {"mimeType": format.unwrap_or(media), "data": data}}));
+    }
+    if url.contains("://") {
+        let mime = format
+            .or_else(|| mime_from_url(url))
+            .unwrap_or("image/jpeg");
+        return Ok(json!({"fileData": {"mimeType": mime, "fileUri": url}}));
+    }
+    Err(LlmError::bad_param(
+        param,
+        format!(
+            "unsupported image URL {:?}: use an http(s) or gs:// URL or a base64 data URL",
+            truncate_chars(url, 60)
+        ),
+    ))
+}
+
+/// User-side content as Gemini parts.
+pub(super) fn content_parts(content: Content, param: &str) -> Result<Vec<Value>, LlmError> {
+    match content {
+        Content::Text(text) => Ok(if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![json!({ "text": text })]
+        }),
+        Content::Parts(parts) => {
+            let mut out = Vec::with_capacity(parts.len());
+            for part in parts {
+                match part {
+                    ContentPart::Known(KnownContentPart::Text(t)) => {
+                        if !t.text.is_empty() {
+                            out.push(json!({ "text": t.text }));
+                        }
+                    }
+                    ContentPart::Known(KnownContentPart::ImageUrl(img)) => {
+                        let format = img.image_url.extra.get("format").and_then(Value::as_str);
+                        out.push(media_part(&img.image_url.url, format, param)?);
+                    }
+                    ContentPart::Known(KnownContentPart::File(f)) => {
+                        let format = f.file.extra.get("format").and_then(Value::as_str);
+                        if let Some(data) = &f.file.file_data {
+                            out.push(media_part(data, format, param)?);
+                        } else if let Some(id) = &f.file.file_id {
+                            let mime = format
+                                .or_else(|| mime_from_url(id))
+                                .unwrap_or("application/pdf");
+                            out.push(json!({"fileData": {"mimeType": mime, "fileUri": id}}));
+                        } else {
+                            return Err(LlmError::bad_param(
+                                param,
+                                "a file part needs file_data or file_id",
+                            ));
+                        }
+                    }
+                    ContentPart::Known(KnownContentPart::InputAudio(a)) => {
+                        out.push(json!({"inlineData": {
+                            "mimeType": format!("audio/{}", a.input_audio.format),
+                            "data": a.input_audio.data
+                        }}));
+                    }
+                    // A part already in Gemini's shape (or one we do not know): forwarded.
+                    ContentPart::Other(v) => out.push(v),
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+pub(super) fn text_parts(content: Content) -> Vec<Value> {
+    let text = content.text();
+    if text.is_empty() {
+        Vec::new()
+    } else {
+        vec![json!({ "text": text })]
+    }
+}
+
+/// Splits the OpenAI messages into `systemInstruction` parts and `contents`.
+pub(super) fn translate_messages(
+    messages: Vec<Message>,
+) -> Result<(Vec<Value>, Vec<Value>), LlmError> {
+    let mut system: Vec<Value> = Vec::new();
+    let mut out: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    // Tool-call id -> function name, from the assistant messages seen so far.
+    let mut call_names: Vec<(String, String)> = Vec::new();
+    for (i, message) in messages.into_iter().enumerate() {
+        let param = format!("messages[{i}]");
+        let (role, parts) = match message {
+            Message::System(m) | Message::Developer(m) => {
+                system.extend(text_parts(m.content));
+                continue;
+            }
+            Message::User(m) => ("user", content_parts(m.content, &param)?),
+            Message::Assistant(m) => {
+                let mut parts = match m.content {
+                    Some(Content::Text(t)) if !t.is_empty() => vec![json!({ "text": t })],
+                    Some(c @ Content::Parts(_)) => text_parts(c),
+                    _ => Vec::new(),
+                };
+                let calls = m
+                    .tool_calls
+                    .into_iter()
+                    .flatten()
+                    .map(|c| (c.id, c.function))
+                    .chain(m.function_call.map(|f| (f.name.clone(), f)));
+                for (id, function) in calls {
+                    let args = if function.arguments.trim().is_empty() {
+                        json!({})
+                    } else {
+                        serde_json::from_str::<Value>(&function.arguments).map_err(|e| {
+                            LlmError::bad_param(
+                                param.clone(),
+                                format!(
+                                    "the arguments of tool call {id:?} are not valid JSON: {e}"
+                                ),
+                            )
+                        })?
+                    };
+                    parts.push(json!({"functionCall": {"name": function.name, "args": args}}));
+                    call_names.push((id, function.name));
+                }
+                ("model", parts)
+            }
+            Message::Tool(m) => {
+                let Some(name) = call_names
+                    .iter()
+                    .rev()
+                    .find(|(id, _)| *id == m.tool_call_id)
+                    .map(|(_, name)| name.clone())
+                else {
+                    return Err(LlmError::bad_param(
+                        param,
+                        format!(
+                            "tool message for tool_call_id {:?} has no matching tool call in an \
+                             earlier assistant message (gemini needs the function name)",
+                            m.tool_call_id
+                        ),
+                    ));
+                };
+                let text = m.content.text();
+                ("user", vec![function_response(&name, &text)])
+            }
+            Message::Function(m) => {
+                let text = m.content.unwrap_or_default();
+                ("user", vec![function_response(&m.name, &text)])
+            }
+        };
+        if parts.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some((last_role, last_parts)) if *last_role == role => last_parts.extend(parts),
+            _ => out.push((role, parts)),
+        }
+    }
+    if out.is_empty() && !system.is_empty() {
+        // Gemini needs at least one content: a system-only prompt is sent as the user turn.
+        out.push(("user", std::mem::take(&mut system)));
+    }
+    let contents = out
+        .into_iter()
+        .map(|(role, parts)| json!({"role": role, "parts": parts}))
+        .collect();
+    Ok((system, contents))
+}
+
+pub(super) fn function_response(name: &str, text: &str) -> Value {
+    let response = match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => json!({ "content": text }),
+    };
+    json!({"functionResponse": {"name": name, "response": response}})
+}

@@ -1,0 +1,73 @@
+//! Ollama error mapping: the error text of a body and its `ErrorKind`.
+
+use http::header::HeaderMap;
+use serde_json::Value;
+
+use litellm_core::{ErrorKind, LlmError};
+
+use super::{OllamaAdapter, MAX_ERROR_TEXT};
+use crate::errors::{kind_for_status, looks_like_context_window};
+use crate::upstream::{parse_retry_after, truncate_chars};
+
+impl OllamaAdapter {
+    /// Maps an error response (see [`map_error`]), removing the key should it be echoed.
+    pub fn map_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> LlmError {
+        self.scrub(map_error(self.provider(), status, headers, body))
+    }
+}
+
+pub(super) fn looks_like_ollama_context_window(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    looks_like_context_window(message)
+        || m.contains("exceeds the context length")
+        || m.contains("input length exceeds")
+}
+
+pub(super) fn error_from_value(
+    provider: &str,
+    status: Option<u16>,
+    value: &Value,
+    raw: &[u8],
+) -> LlmError {
+    let message = value
+        .get("error")
+        .and_then(|e| match e {
+            Value::String(s) => Some(s.clone()),
+            other => other
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+        .filter(|m| !m.trim().is_empty())
+        .or_else(|| {
+            let text = String::from_utf8_lossy(raw);
+            let t = text.trim();
+            (!t.is_empty()).then(|| truncate_chars(t, MAX_ERROR_TEXT))
+        })
+        .unwrap_or_else(|| match status {
+            Some(s) => format!("{provider} returned HTTP {s} with an empty body"),
+            None => format!("{provider} reported an error"),
+        });
+    let mut kind = match status {
+        Some(s) => kind_for_status(s),
+        None => ErrorKind::InternalServer,
+    };
+    if matches!(kind, ErrorKind::BadRequest | ErrorKind::InternalServer)
+        && looks_like_ollama_context_window(&message)
+    {
+        kind = ErrorKind::ContextWindowExceeded;
+    } else if status.is_none() && message.contains("not found") {
+        kind = ErrorKind::NotFound;
+    }
+    let mut e = LlmError::upstream(kind, message).with_provider(provider);
+    e.status = status;
+    e
+}
+
+/// Maps an Ollama error response (`{"error": "..."}`) to an `LlmError` by status, keeping the
+/// upstream message (a non-JSON body is used as text, truncated) and the `retry-after`.
+pub fn map_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> LlmError {
+    let value = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    error_from_value(provider, Some(status), &value, body)
+        .with_retry_after(parse_retry_after(headers))
+}
