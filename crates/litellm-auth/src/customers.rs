@@ -130,7 +130,7 @@ impl BudgetPatch {
                 rec.budget_reset_at = None;
             }
             Some(Some(d)) => {
-                let next = crate::reset::next_reset(d, now)
+                let next = crate::schedule::next_reset(d, now)
                     .map_err(|m| PatchError::new("budget_duration", m))?;
                 rec.budget_duration = Some(d.clone());
                 rec.budget_reset_at = Some(next);

@@ -31,6 +31,7 @@ mod records;
 pub mod reports;
 pub mod reset;
 pub mod retention;
+mod schedule;
 mod spend;
 mod store;
 

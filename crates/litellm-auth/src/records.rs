@@ -320,7 +320,7 @@ impl LimitsPatch {
                 *t.budget_reset_at = None;
             }
             Some(Some(d)) => {
-                let next = crate::reset::next_reset(d, now)
+                let next = crate::schedule::next_reset(d, now)
                     .map_err(|m| PatchError::new("budget_duration", m))?;
                 *t.budget_duration = Some(d.clone());
                 *t.budget_reset_at = Some(next);

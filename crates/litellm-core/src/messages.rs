@@ -9,11 +9,11 @@ use std::pin::Pin;
 
 use futures_core::Stream;
 
-use crate::backend::UpstreamHeaders;
 use crate::chat::ChatChunk;
 use crate::error::LlmError;
 use crate::usage::Usage;
 use crate::JsonMap;
+use crate::UpstreamHeaders;
 
 /// A Messages request in Anthropic's own shape, for a backend that speaks it natively.
 #[derive(Debug, Clone, Default)]

@@ -263,7 +263,7 @@ impl RouterConfig {
         if root.is_null() {
             return Ok(Self::default());
         }
-        resolve_env(&mut root, "", env).map_err(bad)?;
+        os_environ::resolve(&mut root, env, os_environ::OnMissing::Fail).map_err(bad)?;
         let mut sections = serde_yaml::Mapping::new();
         for key in ["model_list", "router_settings"] {
             if let Some(v) = root.get(key).filter(|v| !v.is_null()) {
@@ -275,38 +275,237 @@ impl RouterConfig {
     }
 }
 
-/// Replaces every `os.environ/NAME` string under `value` with the variable's value.
-fn resolve_env(
-    value: &mut serde_yaml::Value,
-    path: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(), String> {
-    match value {
-        serde_yaml::Value::String(s) => {
-            if let Some(name) = s.strip_prefix("os.environ/") {
-                *s = env(name)
-                    .ok_or_else(|| format!("{path}: environment variable {name} is not set"))?;
-            }
-        }
-        serde_yaml::Value::Sequence(items) => {
-            for (i, v) in items.iter_mut().enumerate() {
-                resolve_env(v, &format!("{path}[{i}]"), env)?;
-            }
-        }
-        serde_yaml::Value::Mapping(map) => {
-            for (k, v) in map.iter_mut() {
-                let key = k.as_str().unwrap_or("?");
-                let child = if path.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{path}.{key}")
-                };
-                resolve_env(v, &child, env)?;
-            }
-        }
-        _ => {}
+pub mod os_environ {
+    //! `os.environ/NAME` references in a config.yaml tree: the one resolver of the SDK
+    //! ([`RouterConfig::from_yaml`](super::RouterConfig::from_yaml): a variable that is not set
+    //! is an error, [`OnMissing::Fail`]) and of the proxy's config loader (its value is removed
+    //! and reported for a warning, [`OnMissing::Drop`]). Every value read is recorded with its
+    //! path, so a loader can retry type errors there and keep the value out of messages; paths
+    //! are formatted as `serde_path_to_error` does (`model_list[0].litellm_params.api_key`).
+
+    use std::fmt::Write as _;
+
+    use serde_yaml::Value;
+
+    /// The prefix LiteLLM uses for values read from the environment.
+    pub const ENV_PREFIX: &str = "os.environ/";
+
+    /// What to do with an `os.environ/NAME` whose variable is not set.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum OnMissing {
+        /// Stop with an error naming the path and the variable.
+        Fail,
+        /// Remove the value (a list item, or a mapping entry) and record it in
+        /// [`Resolution::missing`].
+        Drop,
     }
-    Ok(())
+
+    /// One step of a path into the YAML tree.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Seg {
+        Key(String),
+        Index(usize),
+    }
+
+    /// Formats a path the way `serde_path_to_error` does: `model_list[0].litellm_params.api_key`.
+    pub fn fmt_path(segs: &[Seg]) -> String {
+        let mut out = String::new();
+        for seg in segs {
+            match seg {
+                Seg::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                Seg::Index(i) => {
+                    let _ = write!(out, "[{i}]");
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push('.');
+        }
+        out
+    }
+
+    /// A mapping key as text (YAML allows non-string keys; LiteLLM configs use strings).
+    pub fn key_text(key: &Value) -> String {
+        match key {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => "null".to_string(),
+            _ => "?".to_string(),
+        }
+    }
+
+    /// A value that came from the environment, remembered so that type errors at its path can
+    /// be retried with a number or boolean, and so that its text never appears in an error.
+    #[derive(Debug, Clone)]
+    pub struct Resolved {
+        /// Where the value sits after resolution (indices account for removed list items).
+        pub path: Vec<Seg>,
+        pub value: String,
+    }
+
+    /// An `os.environ/NAME` whose variable is not set.
+    #[derive(Debug, Clone)]
+    pub struct Missing {
+        /// The path as written in the file (for the message).
+        pub user_path: Vec<Seg>,
+        /// The path after earlier removals (comparable with deserializer paths).
+        pub path: Vec<Seg>,
+        pub var: String,
+    }
+
+    impl Missing {
+        /// The message for this variable: `<path>: environment variable NAME is not set`.
+        pub fn warning(&self) -> String {
+            format!(
+                "{}: environment variable {} is not set",
+                fmt_path(&self.user_path),
+                self.var
+            )
+        }
+    }
+
+    /// The result of resolving `os.environ/` references over a tree.
+    #[derive(Debug, Default)]
+    pub struct Resolution {
+        pub missing: Vec<Missing>,
+        pub resolved: Vec<Resolved>,
+    }
+
+    /// Replaces every `os.environ/NAME` string in `value` (at any depth, tagged values
+    /// included) with the variable's value from `lookup` (the name trimmed). A variable that is
+    /// not set is an error ([`OnMissing::Fail`], the message is [`Missing::warning`]) or is
+    /// removed and recorded ([`OnMissing::Drop`]). Messages never contain a value.
+    pub fn resolve(
+        value: &mut Value,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        on_missing: OnMissing,
+    ) -> Result<Resolution, String> {
+        let mut walk = Walk {
+            lookup,
+            on_missing,
+            user_path: Vec::new(),
+            path: Vec::new(),
+            out: Resolution::default(),
+        };
+        walk.at(value)?;
+        Ok(walk.out)
+    }
+
+    /// What to do with one string value.
+    enum Action {
+        Keep,
+        Replace(String),
+        Remove(String),
+    }
+
+    struct Walk<'a> {
+        lookup: &'a dyn Fn(&str) -> Option<String>,
+        on_missing: OnMissing,
+        /// The path as written in the file (for messages).
+        user_path: Vec<Seg>,
+        /// The path after removals (what the deserializer will report).
+        path: Vec<Seg>,
+        out: Resolution,
+    }
+
+    impl Walk<'_> {
+        /// `Some` for a string value (with what to do with it), `None` for anything else.
+        fn action(&self, v: &Value) -> Option<Action> {
+            let Value::String(s) = v else {
+                return None;
+            };
+            Some(match s.strip_prefix(ENV_PREFIX) {
+                None => Action::Keep,
+                Some(var) => {
+                    let var = var.trim();
+                    match (self.lookup)(var) {
+                        Some(v) => Action::Replace(v),
+                        None => Action::Remove(var.to_string()),
+                    }
+                }
+            })
+        }
+
+        /// Records a value read at the current path and returns it as YAML.
+        fn replaced(&mut self, s: String) -> Value {
+            self.out.resolved.push(Resolved {
+                path: self.path.clone(),
+                value: s.clone(),
+            });
+            Value::String(s)
+        }
+
+        /// Records (or, failing, reports) a variable missing at the current path.
+        fn missing(&mut self, var: String) -> Result<(), String> {
+            let m = Missing {
+                user_path: self.user_path.clone(),
+                path: self.path.clone(),
+                var,
+            };
+            if self.on_missing == OnMissing::Fail {
+                return Err(m.warning());
+            }
+            self.out.missing.push(m);
+            Ok(())
+        }
+
+        fn at(&mut self, value: &mut Value) -> Result<(), String> {
+            match value {
+                Value::Mapping(map) => {
+                    let mut removed = Vec::new();
+                    for (k, v) in map.iter_mut() {
+                        let key = key_text(k);
+                        self.user_path.push(Seg::Key(key.clone()));
+                        self.path.push(Seg::Key(key));
+                        match self.action(v) {
+                            Some(Action::Replace(s)) => *v = self.replaced(s),
+                            Some(Action::Remove(var)) => {
+                                self.missing(var)?;
+                                removed.push(k.clone());
+                            }
+                            Some(Action::Keep) => {}
+                            None => self.at(v)?,
+                        }
+                        self.user_path.pop();
+                        self.path.pop();
+                    }
+                    for k in removed {
+                        map.shift_remove(&k);
+                    }
+                }
+                Value::Sequence(items) => {
+                    let old = std::mem::take(items);
+                    for (user_index, mut item) in old.into_iter().enumerate() {
+                        self.user_path.push(Seg::Index(user_index));
+                        self.path.push(Seg::Index(items.len()));
+                        match self.action(&item) {
+                            Some(Action::Replace(s)) => {
+                                let v = self.replaced(s);
+                                items.push(v);
+                            }
+                            Some(Action::Remove(var)) => self.missing(var)?,
+                            Some(Action::Keep) => items.push(item),
+                            None => {
+                                self.at(&mut item)?;
+                                items.push(item);
+                            }
+                        }
+                        self.user_path.pop();
+                        self.path.pop();
+                    }
+                }
+                Value::Tagged(tagged) => self.at(&mut tagged.value)?,
+                _ => {}
+            }
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

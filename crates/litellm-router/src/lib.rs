@@ -19,6 +19,8 @@ pub mod config;
 mod cooldown;
 pub mod deployment;
 pub mod observer;
+pub mod options;
+pub mod redis;
 pub mod redis_store;
 pub mod router;
 pub mod state;
@@ -32,6 +34,8 @@ pub use deployment::{deployment_id, Deployment};
 pub use litellm_core::*;
 pub use litellm_providers::ProviderParams;
 pub use observer::{AttemptKind, RouterObserver};
+pub use options::RequestOptions;
+pub use redis::{RedisError, RedisHandle, RedisUse};
 pub use router::{
     Backoff, Completion, CompletionStream, Embeddings, NativeCompletion, NativeCompletionStream,
     RouteError, RouteInfo, Router,

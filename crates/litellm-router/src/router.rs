@@ -31,6 +31,7 @@ use crate::config::{DeploymentConfig, RouterSettings};
 use crate::cooldown::{cooldown_key, parse_policy, policy_classes, Cooldowns};
 use crate::deployment::{secs_to_duration, Deployment};
 use crate::observer::{AttemptKind, RouterObserver};
+use crate::options::RequestOptions;
 use crate::state::RouterState;
 use crate::strategy::{RoutingStrategy, Stats};
 
@@ -367,47 +368,6 @@ impl std::fmt::Debug for Router {
     }
 }
 
-/// Per-request routing controls, taken out of the request body (LiteLLM's `fallbacks`,
-/// `disable_fallbacks` and `num_retries`) so they are never sent upstream.
-#[derive(Debug, Default)]
-struct RequestControls {
-    fallbacks: Vec<String>,
-    disabled: bool,
-    num_retries: Option<u32>,
-}
-
-impl RequestControls {
-    fn take(extra: &mut litellm_core::JsonMap) -> Self {
-        let fallbacks = match extra.remove("fallbacks") {
-            Some(serde_json::Value::Array(items)) => items
-                .into_iter()
-                .filter_map(|v| match v {
-                    serde_json::Value::String(s) => Some(s),
-                    // LiteLLM also accepts `{"model": "...", ...}` entries.
-                    serde_json::Value::Object(o) => {
-                        o.get("model").and_then(|m| m.as_str()).map(str::to_string)
-                    }
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let disabled = matches!(
-            extra.remove("disable_fallbacks"),
-            Some(serde_json::Value::Bool(true))
-        );
-        let num_retries = extra
-            .remove("num_retries")
-            .and_then(|v| v.as_u64())
-            .map(|n| n.min(u64::from(u32::MAX)) as u32);
-        RequestControls {
-            fallbacks,
-            disabled,
-            num_retries,
-        }
-    }
-}
-
 /// The call kinds the retry loop drives.
 enum Call {
     Chat(ChatRequest),
@@ -508,19 +468,7 @@ impl Router {
         deployments: Vec<Deployment>,
         settings: RouterSettings,
     ) -> Result<Self, LlmError> {
-        let state = match settings.redis_connection_url() {
-            Some(url) => {
-                let timeout = settings
-                    .redis_timeout
-                    .and_then(secs_to_duration)
-                    .unwrap_or(crate::redis_store::DEFAULT_TIMEOUT);
-                let store = crate::redis_store::RedisStore::new(&url, timeout).map_err(|e| {
-                    LlmError::client(ErrorKind::BadRequest, format!("router_settings: {e}"))
-                })?;
-                RouterState::shared(Arc::new(store))
-            }
-            None => RouterState::local(),
-        };
+        let state = crate::redis_store::state_for(&settings)?;
         Self::from_deployments_with_state(deployments, settings, state)
     }
 
@@ -814,6 +762,13 @@ impl Router {
         common.any_unhealthy.store(any, Ordering::Release);
     }
 
+    /// The Redis handle router state is shared through (`None`: state in memory only). The
+    /// proxy runs its rate limiter and, on the same server, its response cache on it, so one
+    /// pool and one breaker serve them all.
+    pub fn redis_handle(&self) -> Option<crate::redis::RedisHandle> {
+        self.load().state.redis_handle().cloned()
+    }
+
     /// Pings the shared state store (Redis): `None` when router state is in memory only.
     pub async fn ping_state_store(&self) -> Option<Result<(), crate::state::StateError>> {
         let state = self.load().state.clone();
@@ -906,15 +861,21 @@ impl Router {
             .cloned()
     }
 
-    /// A non-streaming chat completion.
+    /// A non-streaming chat completion; per-call options are taken from the body
+    /// ([`RequestOptions::take`]).
     pub async fn completion(&self, mut req: ChatRequest) -> Result<Completion, RouteError> {
+        let options = RequestOptions::take(&mut req.extra);
+        self.completion_with(req, options).await
+    }
+
+    /// A non-streaming chat completion with per-call options.
+    pub async fn completion_with(
+        &self,
+        req: ChatRequest,
+        options: RequestOptions,
+    ) -> Result<Completion, RouteError> {
         let model = req.model.clone();
-        let controls = RequestControls::take(&mut req.extra);
-        match self
-            .routing()
-            .run(&model, Call::Chat(req), controls)
-            .await?
-        {
+        match self.routing().run(&model, Call::Chat(req), options).await? {
             (Output::Chat(response), route) => Ok(Completion {
                 response: *response,
                 route,
@@ -929,11 +890,20 @@ impl Router {
         &self,
         mut req: ChatRequest,
     ) -> Result<CompletionStream, RouteError> {
+        let options = RequestOptions::take(&mut req.extra);
+        self.completion_stream_with(req, options).await
+    }
+
+    /// A streaming chat completion with per-call options.
+    pub async fn completion_stream_with(
+        &self,
+        req: ChatRequest,
+        options: RequestOptions,
+    ) -> Result<CompletionStream, RouteError> {
         let model = req.model.clone();
-        let controls = RequestControls::take(&mut req.extra);
         match self
             .routing()
-            .run(&model, Call::Stream(req), controls)
+            .run(&model, Call::Stream(req), options)
             .await?
         {
             (Output::Stream(stream), route) => Ok(CompletionStream { stream, route }),
@@ -943,17 +913,18 @@ impl Router {
 
     /// A native Anthropic Messages call (not streaming: `stream` is absent or false in the
     /// body). The caller checks that the group's deployments speak Messages natively
-    /// ([`Router::serves_natively`]); the router's own controls (`fallbacks`, `num_retries`,
-    /// ...) are taken out of the body.
+    /// ([`Router::serves_natively`]); controls still in the body (`fallbacks`, `num_retries`,
+    /// ...) are taken out of it and join `options`.
     pub async fn native_messages(
         &self,
         mut req: NativeMessagesRequest,
+        mut options: RequestOptions,
     ) -> Result<NativeCompletion, RouteError> {
         let model = native_model(&req)?;
-        let controls = RequestControls::take(&mut req.body);
+        options.absorb(RequestOptions::take(&mut req.body));
         match self
             .routing()
-            .run(&model, Call::Native(req), controls)
+            .run(&model, Call::Native(req), options)
             .await?
         {
             (Output::Native(output), route) => Ok(NativeCompletion {
@@ -969,14 +940,15 @@ impl Router {
     pub async fn native_messages_stream(
         &self,
         mut req: NativeMessagesRequest,
+        mut options: RequestOptions,
     ) -> Result<NativeCompletionStream, RouteError> {
         let model = native_model(&req)?;
-        let controls = RequestControls::take(&mut req.body);
+        options.absorb(RequestOptions::take(&mut req.body));
         req.body
             .insert("stream".into(), serde_json::Value::Bool(true));
         match self
             .routing()
-            .run(&model, Call::Native(req), controls)
+            .run(&model, Call::Native(req), options)
             .await?
         {
             (Output::NativeStream(stream), route) => Ok(NativeCompletionStream { stream, route }),
@@ -1034,11 +1006,20 @@ impl Router {
 
     /// Embeddings.
     pub async fn embedding(&self, mut req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
+        let options = RequestOptions::take(&mut req.extra);
+        self.embedding_with(req, options).await
+    }
+
+    /// Embeddings with per-call options.
+    pub async fn embedding_with(
+        &self,
+        req: EmbeddingRequest,
+        options: RequestOptions,
+    ) -> Result<Embeddings, RouteError> {
         let model = req.model.clone();
-        let controls = RequestControls::take(&mut req.extra);
         match self
             .routing()
-            .run(&model, Call::Embed(req), controls)
+            .run(&model, Call::Embed(req), options)
             .await?
         {
             (Output::Embed(response), route) => Ok(Embeddings {
@@ -1151,17 +1132,17 @@ impl Routing {
         &self,
         model: &str,
         call: Call,
-        request: RequestControls,
+        request: RequestOptions,
     ) -> Result<(Output, RouteInfo), RouteError> {
         let group = self.group_for(model)?;
-        let mut last = match self.run_group(&group, &call, request.num_retries).await {
+        let mut last = match self.run_group(&group, &call, &request).await {
             Ok(ok) => return Ok(ok),
             Err(e) => e,
         };
-        if request.disabled || !Self::falls_back_on(&last.error) {
+        if request.disable_fallbacks || !Self::falls_back_on(&last.error) {
             return Err(last);
         }
-        let chain = self.fallback_chain(&group.name, &last.error, request.fallbacks);
+        let chain = self.fallback_chain(&group.name, &last.error, request.fallbacks.clone());
         let max = self.inner.settings.max_fallbacks as usize;
         for (i, fallback) in chain.iter().take(max).enumerate() {
             let target = match self.group_for(fallback) {
@@ -1173,7 +1154,7 @@ impl Routing {
             };
             tracing::debug!(from = %group.name, to = %target.name, kind = ?last.error.kind, "falling back");
             let attempted = i as u32 + 1;
-            match self.run_group(&target, &call, request.num_retries).await {
+            match self.run_group(&target, &call, &request).await {
                 Ok((output, mut route)) => {
                     route.attempted_fallbacks = attempted;
                     return Ok((output, route));
@@ -1256,7 +1237,7 @@ impl Routing {
         &self,
         group: &Arc<ModelGroup>,
         call: &Call,
-        request_retries: Option<u32>,
+        request: &RequestOptions,
     ) -> Result<(Output, RouteInfo), RouteError> {
         let settings = &self.inner.settings;
         let retry_min = secs_to_duration(settings.retry_after).unwrap_or(Duration::ZERO);
@@ -1296,7 +1277,7 @@ impl Routing {
             };
             let deployment = &group.deployments[index];
             let started = Instant::now();
-            let result = self.attempt(deployment, call, slot).await;
+            let result = self.attempt(deployment, call, slot, request).await;
             let elapsed = started.elapsed();
             upstream_time += elapsed;
             let observer = self.inner.common.observer();
@@ -1363,7 +1344,7 @@ impl Routing {
                         }
                     }
                     let (num_retries, from_policy) =
-                        self.retries_for(group, error.kind, request_retries);
+                        self.retries_for(group, error.kind, request.num_retries);
                     let retryable = (from_policy && num_retries > 0)
                         || error.is_retryable()
                         || (multi
@@ -1758,15 +1739,17 @@ impl Routing {
         deployment: &Deployment,
         call: &Call,
         slot: InFlight,
+        request: &RequestOptions,
     ) -> Result<(Output, UpstreamHeaders), LlmError> {
         let settings = &self.inner.settings;
         let timeout = deployment
             .timeout()
             .or_else(|| secs_to_duration(settings.timeout))
             .unwrap_or(Duration::from_secs(600));
+        let timeout = request.timeout.map_or(timeout, |t| t.min(timeout));
         let ctx = CallContext {
             timeout: Some(timeout),
-            extra_headers: Vec::new(),
+            extra_headers: request.extra_headers.clone(),
         };
         let provider = deployment.backend.provider().to_string();
         let timed_out = |d: Duration| {

@@ -4,10 +4,10 @@
 //!
 //! [`RouterState`] is what the router talks to. It writes every change to the local memory
 //! store and, when Redis is configured, to Redis too; it reads from Redis while Redis answers.
-//! Every Redis call has a short timeout; a failure opens a circuit breaker for
-//! [`BREAKER_OPEN_FOR`], during which the router serves from local state alone (each replica then
-//! enforces its own counts), and Redis is tried again after that. The outage and the recovery
-//! are each logged once.
+//! Every Redis call has a short timeout; a failure opens the circuit breaker of the Redis handle
+//! (`redis.rs`, shared with the proxy's rate limiter and cache) for [`BREAKER_OPEN_FOR`], during
+//! which the router serves from local state alone (each replica then enforces its own counts),
+//! and Redis is tried again after that. The outage and the recovery are each logged once.
 //!
 //! Cooldown marks are read on every pick, so with Redis they are served from the local mirror and
 //! refreshed from Redis at most every [`MARK_REFRESH`] per set of deployments: a cooldown set by
@@ -15,15 +15,14 @@
 //! Redis for it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-/// How long the breaker keeps Redis out of the request path after a failure.
-pub const BREAKER_OPEN_FOR: Duration = Duration::from_secs(5);
+pub use crate::redis::BREAKER_OPEN_FOR;
+use crate::redis::{Breaker, RedisHandle, RedisUse};
 
 /// How stale the local mirror of cooldown marks may get while Redis is up.
 pub const MARK_REFRESH: Duration = Duration::from_millis(250);
@@ -192,51 +191,26 @@ impl StateStore for MemoryStore {
     }
 }
 
-/// Keeps a failing remote store out of the request path for a while.
+/// How the router names itself in the log lines of a remote-store outage.
+const ROUTER_STATE_USE: RedisUse = RedisUse {
+    down: "router state store unavailable; serving from local state until it recovers",
+    up: "router state store recovered",
+};
+
+/// The shared store, its breaker (the Redis handle's own when the store is Redis, so every user
+/// of that Redis trips and honours the same one), and that handle.
 #[derive(Debug)]
-struct Breaker {
-    open_until: Mutex<Option<Instant>>,
-    /// Whether the current outage was logged (so it is logged once).
-    down_logged: AtomicBool,
-}
-
-impl Breaker {
-    fn new() -> Self {
-        Breaker {
-            open_until: Mutex::new(None),
-            down_logged: AtomicBool::new(false),
-        }
-    }
-
-    fn is_open(&self) -> bool {
-        let guard = self.open_until.lock().unwrap_or_else(|p| p.into_inner());
-        guard.is_some_and(|t| Instant::now() < t)
-    }
-
-    fn trip(&self, kind: &str, error: &StateError) {
-        *self.open_until.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(Instant::now() + BREAKER_OPEN_FOR);
-        if !self.down_logged.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                store = kind,
-                %error,
-                "router state store unavailable; serving from local state until it recovers"
-            );
-        }
-    }
-
-    fn succeeded(&self, kind: &str) {
-        if self.down_logged.swap(false, Ordering::Relaxed) {
-            tracing::info!(store = kind, "router state store recovered");
-        }
-    }
+struct Remote {
+    store: Arc<dyn StateStore>,
+    breaker: Arc<Breaker>,
+    redis: Option<RedisHandle>,
 }
 
 /// The router's view of its state: local memory, mirrored to a shared store when one is set.
 #[derive(Debug)]
 pub struct RouterState {
     local: MemoryStore,
-    remote: Option<(Arc<dyn StateStore>, Breaker)>,
+    remote: Option<Remote>,
     /// When each set of mark keys was last refreshed from the remote store.
     refreshed: Mutex<HashMap<u64, Instant>>,
 }
@@ -257,42 +231,68 @@ impl RouterState {
         }
     }
 
-    /// State shared through `remote` (with local memory as the fallback).
+    /// State shared through `remote` (with local memory as the fallback), behind a breaker of
+    /// its own.
     pub fn shared(remote: Arc<dyn StateStore>) -> Self {
+        let breaker = Arc::new(Breaker::new(remote.kind()));
+        Self::with_remote(Remote {
+            store: remote,
+            breaker,
+            redis: None,
+        })
+    }
+
+    /// State shared through `store`, a store on `redis` (the Redis store, `redis_store.rs`),
+    /// behind the handle's breaker.
+    pub fn on_redis(store: Arc<dyn StateStore>, redis: RedisHandle) -> Self {
+        Self::with_remote(Remote {
+            store,
+            breaker: redis.breaker().clone(),
+            redis: Some(redis),
+        })
+    }
+
+    fn with_remote(remote: Remote) -> Self {
         RouterState {
             local: MemoryStore::new(),
-            remote: Some((remote, Breaker::new())),
+            remote: Some(remote),
             refreshed: Mutex::new(HashMap::new()),
         }
     }
 
     /// `memory`, or the remote store's kind.
     pub fn kind(&self) -> &'static str {
-        self.remote.as_ref().map_or("memory", |(r, _)| r.kind())
+        self.remote.as_ref().map_or("memory", |r| r.store.kind())
+    }
+
+    /// The Redis handle the state is shared through, if any (the proxy shares it with the rate
+    /// limiter and the response cache).
+    pub fn redis_handle(&self) -> Option<&RedisHandle> {
+        self.remote.as_ref()?.redis.as_ref()
     }
 
     /// Asks the remote store for one key (a round trip bounded by its timeout), bypassing the
     /// breaker: `None` without a remote store. For readiness probes.
     pub async fn ping_remote(&self) -> Option<Result<(), StateError>> {
-        let (remote, _) = self.remote.as_ref()?;
+        let remote = self.remote.as_ref()?;
         let key = ["health:ping".to_string()];
-        Some(remote.get(&key).await.map(|_| ()))
+        Some(remote.store.get(&key).await.map(|_| ()))
     }
 
     /// The remote store when it may be used now.
     fn healthy_remote(&self) -> Option<(&dyn StateStore, &Breaker)> {
-        let (remote, breaker) = self.remote.as_ref()?;
-        (!breaker.is_open()).then_some((remote.as_ref(), breaker))
+        let remote = self.remote.as_ref()?;
+        (!remote.breaker.is_open()).then_some((remote.store.as_ref(), remote.breaker.as_ref()))
     }
 
-    fn outcome<T>(breaker: &Breaker, kind: &str, r: Result<T, StateError>) -> Option<T> {
+    fn outcome<T>(breaker: &Breaker, r: Result<T, StateError>) -> Option<T> {
         match r {
             Ok(v) => {
-                breaker.succeeded(kind);
+                breaker.succeeded(&ROUTER_STATE_USE);
                 Some(v)
             }
             Err(e) => {
-                breaker.trip(kind, &e);
+                breaker.failed(&ROUTER_STATE_USE, &e);
                 None
             }
         }
@@ -304,7 +304,7 @@ impl RouterState {
         let local = self.local.incr_now(key, delta, ttl);
         if let Some((remote, breaker)) = self.healthy_remote() {
             let r = remote.incr(key, delta, ttl).await;
-            if let Some(v) = Self::outcome(breaker, remote.kind(), r) {
+            if let Some(v) = Self::outcome(breaker, r) {
                 return v;
             }
         }
@@ -315,7 +315,7 @@ impl RouterState {
     pub async fn get(&self, keys: &[String]) -> Vec<i64> {
         if let Some((remote, breaker)) = self.healthy_remote() {
             let r = remote.get(keys).await;
-            if let Some(v) = Self::outcome(breaker, remote.kind(), r) {
+            if let Some(v) = Self::outcome(breaker, r) {
                 return v;
             }
         }
@@ -327,7 +327,7 @@ impl RouterState {
         self.local.mark_now(key, ttl);
         if let Some((remote, breaker)) = self.healthy_remote() {
             let r = remote.mark(key, ttl).await;
-            Self::outcome(breaker, remote.kind(), r);
+            Self::outcome(breaker, r);
         }
     }
 
@@ -337,7 +337,7 @@ impl RouterState {
         if let Some((remote, breaker)) = self.healthy_remote() {
             if self.refresh_due(keys) {
                 let r = remote.marked(keys).await;
-                if let Some(remote_marks) = Self::outcome(breaker, remote.kind(), r) {
+                if let Some(remote_marks) = Self::outcome(breaker, r) {
                     for (key, mark) in keys.iter().zip(&remote_marks) {
                         match mark {
                             Some(ttl) => self.local.mark_now(key, *ttl),
@@ -437,7 +437,11 @@ mod tests {
         assert_eq!(state.incr("c", 1, Duration::from_secs(60)).await, 2);
         state.mark("m", Duration::from_secs(30)).await;
         assert!(state.marked(&["m".into()]).await[0].is_some());
-        let (_, breaker) = state.remote.as_ref().unwrap_or_else(|| unreachable!());
+        let breaker = &state
+            .remote
+            .as_ref()
+            .unwrap_or_else(|| unreachable!())
+            .breaker;
         assert!(breaker.is_open(), "the failure opened the breaker");
         tokio::time::advance(BREAKER_OPEN_FOR).await;
         assert!(!breaker.is_open(), "the store is tried again later");

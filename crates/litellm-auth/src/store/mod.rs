@@ -14,6 +14,7 @@
 //!
 //! Error messages are scrubbed of the URL's password before they leave this module.
 
+mod budget_sql;
 mod postgres;
 mod reports;
 pub(crate) mod shared;
@@ -303,7 +304,7 @@ impl Store {
     pub async fn reset_budgets(
         &self,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<crate::reset::ResetCounts, AuthError> {
+    ) -> Result<crate::schedule::ResetCounts, AuthError> {
         on_backend!(self, reset_budgets(now))
     }
 

@@ -78,5 +78,5 @@ impl Reader for RowReader<'_> {
 }
 
 super::shared::shared_sql!();
-crate::budget::budget_sql!();
+super::budget_sql::budget_sql!();
 super::reports::reports_sql!();

@@ -26,15 +26,24 @@
 //! When Redis fails or is slower than its timeout, the request is checked against this
 //! replica's in-memory counters instead (a warning is logged once, and again "recovered" when
 //! Redis answers), and Redis is not tried again for 5 s. A request is never failed because of
-//! Redis.
+//! Redis. The pool, the timeout and that breaker are the process's
+//! [`RedisHandle`](litellm_router::RedisHandle) for the server, shared with the router's state
+//! (and the proxy's response cache when it uses the same Redis).
+//!
+//! Files: this one holds the types and the limiter; `memory.rs` the in-memory counters,
+//! `redis.rs` the two Lua scripts and their calls.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod memory;
+mod redis;
 
-use deadpool_redis::redis::{self, Script};
-use deadpool_redis::{Config, Pool, Runtime};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use litellm_router::{RedisError, RedisHandle};
+
+use memory::Memory;
+use redis::RedisLimits;
 
 /// Prefix of every Redis key the limiter writes.
 pub const KEY_PREFIX: &str = "litellm_rs:ratelimit:";
@@ -46,10 +55,7 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
 pub const DEFAULT_PARALLEL_LEASE: Duration = Duration::from_secs(600);
 
 /// Default bound on one Redis call (the router's `redis_timeout` default).
-pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(200);
-
-/// How long Redis is left alone after a failure.
-const BREAKER: Duration = Duration::from_secs(5);
+pub const DEFAULT_REDIS_TIMEOUT: Duration = litellm_router::redis::DEFAULT_TIMEOUT;
 
 /// Whose limit a descriptor is (LiteLLM's descriptor keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -285,10 +291,6 @@ struct Inner {
     opts: RateLimitOptions,
     memory: Memory,
     redis: Option<RedisLimits>,
-    /// Redis is not tried before this instant after a failure.
-    down_until: Mutex<Option<Instant>>,
-    /// A warning about Redis was logged and no recovery since.
-    warned: AtomicBool,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -325,8 +327,17 @@ impl RateLimiter {
     /// memory as the fallback. Connects lazily: a Redis that is down at start-up does not stop
     /// the proxy. The error (an invalid URL) never contains the password.
     pub fn redis(url: &str, opts: RateLimitOptions) -> Result<RateLimiter, String> {
-        let redis = RedisLimits::new(url, opts.redis_timeout)?;
-        Ok(Self::build(opts, Some(redis)))
+        let handle = RedisHandle::new(url, opts.redis_timeout)
+            .map_err(|_| "invalid Redis URL for rate limits".to_string())?;
+        Ok(Self::on_redis(handle, opts))
+    }
+
+    /// A limiter on an existing Redis handle (the proxy shares the router's: one pool and one
+    /// breaker), its calls bounded by `opts.redis_timeout`, with this process's memory as the
+    /// fallback.
+    pub fn on_redis(handle: RedisHandle, opts: RateLimitOptions) -> RateLimiter {
+        let redis = RedisLimits::new(handle.with_timeout(opts.redis_timeout));
+        Self::build(opts, Some(redis))
     }
 
     fn build(opts: RateLimitOptions, redis: Option<RedisLimits>) -> RateLimiter {
@@ -335,10 +346,13 @@ impl RateLimiter {
                 opts,
                 memory: Memory::default(),
                 redis,
-                down_until: Mutex::new(None),
-                warned: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// The Redis handle the limiter runs on, if any.
+    pub fn redis_handle(&self) -> Option<&RedisHandle> {
+        self.inner.redis.as_ref().map(RedisLimits::handle)
     }
 
     /// `"redis"` or `"memory"`.
@@ -373,17 +387,14 @@ impl RateLimiter {
         let member = request_member();
         let mut on_redis = false;
         let mut outcome = None;
-        if let Some(redis) = self.redis_if_up() {
+        if let Some(redis) = &self.inner.redis {
+            // Fails at once while the breaker is open; a failure opens it (and is logged).
             let r = redis
                 .acquire(&self.inner.opts, &descriptors, &member, self.window_ms())
                 .await;
-            match r {
-                Ok(o) => {
-                    self.redis_ok();
-                    on_redis = true;
-                    outcome = Some(o);
-                }
-                Err(e) => self.redis_failed(&e),
+            if let Ok(o) = r {
+                on_redis = true;
+                outcome = Some(o);
             }
         }
         let outcome = match outcome {
@@ -447,36 +458,6 @@ impl RateLimiter {
         }
     }
 
-    fn redis_if_up(&self) -> Option<&RedisLimits> {
-        let redis = self.inner.redis.as_ref()?;
-        let down = self
-            .inner
-            .down_until
-            .lock()
-            .map(|g| g.is_some_and(|t| Instant::now() < t))
-            .unwrap_or(false);
-        (!down).then_some(redis)
-    }
-
-    fn redis_ok(&self) {
-        if self.inner.warned.swap(false, Ordering::SeqCst) {
-            tracing::info!("Redis answers again: rate limits are shared across replicas again");
-        }
-    }
-
-    fn redis_failed(&self, e: &str) {
-        if let Ok(mut g) = self.inner.down_until.lock() {
-            *g = Some(Instant::now() + BREAKER);
-        }
-        if !self.inner.warned.swap(true, Ordering::SeqCst) {
-            tracing::warn!(
-                error = %e,
-                "Redis is unavailable for rate limits: enforcing them on this replica's own \
-                 counters until it answers again"
-            );
-        }
-    }
-
     /// Charges `tokens` and frees the permit's in-flight slots. Slots are freed where they
     /// were taken; tokens go to Redis when it answers, else to this replica's counters.
     async fn finish(&self, p: &Permit, tokens: u64) {
@@ -509,53 +490,50 @@ impl RateLimiter {
             return;
         }
         let redis_release = if p.on_redis { release } else { none.clone() };
-        match self.redis_if_up() {
-            Some(redis) => {
-                let r = redis
-                    .finish(
-                        &self.inner.opts,
-                        &p.descriptors,
-                        &p.member,
-                        tokens,
-                        &charge,
-                        &redis_release,
-                        window,
-                    )
-                    .await;
-                match r {
-                    Ok(()) => {
-                        self.redis_ok();
-                        return;
+        if let Some(redis) = &self.inner.redis {
+            let r = redis
+                .finish(
+                    &self.inner.opts,
+                    &p.descriptors,
+                    &p.member,
+                    tokens,
+                    &charge,
+                    &redis_release,
+                    window,
+                    true,
+                )
+                .await;
+            match r {
+                Ok(()) => return,
+                Err(RedisError::Unavailable) if p.on_redis && any_release => {
+                    // Redis was marked down after this permit was counted there: try to free
+                    // its slots in the background, past the breaker (the lease frees them
+                    // otherwise).
+                    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                        let limiter = self.clone();
+                        let descriptors = p.descriptors.clone();
+                        let member = p.member.clone();
+                        handle.spawn(async move {
+                            if let Some(redis) = &limiter.inner.redis {
+                                let none = vec![false; descriptors.len()];
+                                let _ = redis
+                                    .finish(
+                                        &limiter.inner.opts,
+                                        &descriptors,
+                                        &member,
+                                        0,
+                                        &none,
+                                        &redis_release,
+                                        window,
+                                        false,
+                                    )
+                                    .await;
+                            }
+                        });
                     }
-                    Err(e) => self.redis_failed(&e),
                 }
+                Err(_) => {}
             }
-            None if p.on_redis && any_release => {
-                // Redis was marked down after this permit was counted there: try to free its
-                // slots in the background (the lease frees them otherwise).
-                if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                    let limiter = self.clone();
-                    let descriptors = p.descriptors.clone();
-                    let member = p.member.clone();
-                    handle.spawn(async move {
-                        if let Some(redis) = &limiter.inner.redis {
-                            let none = vec![false; descriptors.len()];
-                            let _ = redis
-                                .finish(
-                                    &limiter.inner.opts,
-                                    &descriptors,
-                                    &member,
-                                    0,
-                                    &none,
-                                    &redis_release,
-                                    window,
-                                )
-                                .await;
-                        }
-                    });
-                }
-            }
-            None => {}
         }
         if any_charge {
             // Redis is down: the tokens count on this replica.
@@ -688,366 +666,9 @@ impl Drop for Permit {
     }
 }
 
-/// This replica's counters.
-#[derive(Default)]
-struct Memory {
-    map: Mutex<HashMap<String, MemEntry>>,
-    ops: AtomicU64,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct MemEntry {
-    window: u64,
-    requests: u64,
-    tokens: u64,
-    inflight: u64,
-}
-
-impl MemEntry {
-    /// Moves the entry to window `wid` (counts of an older window are dropped).
-    fn roll(&mut self, wid: u64) {
-        if self.window != wid {
-            self.window = wid;
-            self.requests = 0;
-            self.tokens = 0;
-        }
-    }
-}
-
-/// How many operations between sweeps of idle entries.
-const SWEEP_EVERY: u64 = 4096;
-
-impl Memory {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, MemEntry>> {
-        // A panic while holding the lock cannot leave the counters inconsistent (every update
-        // is a few integer writes), so a poisoned lock is still usable.
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn acquire(&self, descriptors: &[Descriptor], now_ms: u64, window_ms: u64) -> Outcome {
-        let wid = now_ms / window_ms;
-        let reset_ms = (wid + 1) * window_ms - now_ms;
-        let mut map = self.lock();
-        let mut counts = Vec::with_capacity(descriptors.len());
-        for (i, d) in descriptors.iter().enumerate() {
-            let mut e = map.get(&d.counter()).copied().unwrap_or_default();
-            e.roll(wid);
-            let l = d.limits;
-            let refused = if l.rpm.is_some_and(|n| e.requests + 1 > n) {
-                Some((LimitKind::Requests, e.requests))
-            } else if l.tpm.is_some_and(|n| e.tokens >= n) {
-                Some((LimitKind::Tokens, e.tokens))
-            } else if l.max_parallel.is_some_and(|n| e.inflight + 1 > n) {
-                Some((LimitKind::Parallel, e.inflight))
-            } else {
-                None
-            };
-            if let Some((kind, current)) = refused {
-                return Outcome::Refused {
-                    index: i,
-                    kind,
-                    current,
-                    reset_ms,
-                };
-            }
-            counts.push([e.requests, e.tokens, e.inflight]);
-        }
-        for (d, c) in descriptors.iter().zip(counts.iter_mut()) {
-            let e = map.entry(d.counter()).or_default();
-            e.roll(wid);
-            if d.limits.rpm.is_some() {
-                e.requests += 1;
-                c[0] = e.requests;
-            }
-            if d.limits.max_parallel.is_some() {
-                e.inflight += 1;
-                c[2] = e.inflight;
-            }
-        }
-        self.maybe_sweep(&mut map, wid);
-        Outcome::Admitted { reset_ms, counts }
-    }
-
-    fn finish(
-        &self,
-        descriptors: &[Descriptor],
-        release: &[bool],
-        charge: &[bool],
-        tokens: u64,
-        now_ms: u64,
-        window_ms: u64,
-    ) {
-        let wid = now_ms / window_ms;
-        let mut map = self.lock();
-        for (i, d) in descriptors.iter().enumerate() {
-            let (rel, chg) = (release[i], charge[i] && tokens > 0);
-            if !rel && !chg {
-                continue;
-            }
-            let e = map.entry(d.counter()).or_default();
-            if chg {
-                e.roll(wid);
-                e.tokens = e.tokens.saturating_add(tokens);
-            }
-            if rel {
-                e.inflight = e.inflight.saturating_sub(1);
-            }
-        }
-        self.maybe_sweep(&mut map, wid);
-    }
-
-    /// Drops entries of past windows with nothing in flight, now and then.
-    fn maybe_sweep(&self, map: &mut HashMap<String, MemEntry>, wid: u64) {
-        if self.ops.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            map.retain(|_, e| e.window >= wid || e.inflight > 0);
-        }
-    }
-}
-
-/// Check all descriptors, then reserve on all (see the module docs for the layout).
-/// ARGV: now_ms (-1: Redis TIME), window_ms, lease_ms, member, then per descriptor
-/// rpm, tpm, max_parallel (-1: none). KEYS: per descriptor its window hash and in-flight set.
-/// Returns {0, index, kind, current, reset_ms} or {1, reset_ms, req, tok, inflight, ...}.
-const ACQUIRE_SCRIPT: &str = r"
-local now = tonumber(ARGV[1])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local win = tonumber(ARGV[2])
-local lease = tonumber(ARGV[3])
-local member = ARGV[4]
-local wid = math.floor(now / win)
-local reset = (wid + 1) * win - now
-local n = #KEYS / 2
-local seen = {}
-for i = 1, n do
-  local h = KEYS[2 * i - 1]
-  local z = KEYS[2 * i]
-  local rpm = tonumber(ARGV[2 + 3 * i])
-  local tpm = tonumber(ARGV[3 + 3 * i])
-  local par = tonumber(ARGV[4 + 3 * i])
-  local req, tok, inflight = 0, 0, 0
-  local v = redis.call('HMGET', h, 'w', 'req', 'tok')
-  if tonumber(v[1]) == wid then
-    req = tonumber(v[2]) or 0
-    tok = tonumber(v[3]) or 0
-  end
-  if par >= 0 then
-    redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
-    inflight = redis.call('ZCARD', z)
-  end
-  if rpm >= 0 and req + 1 > rpm then return {0, i, 1, req, reset} end
-  if tpm >= 0 and tok >= tpm then return {0, i, 2, tok, reset} end
-  if par >= 0 and inflight + 1 > par then return {0, i, 3, inflight, reset} end
-  seen[i] = {req, tok, inflight}
-end
-local out = {1, reset}
-for i = 1, n do
-  local h = KEYS[2 * i - 1]
-  local z = KEYS[2 * i]
-  local rpm = tonumber(ARGV[2 + 3 * i])
-  local par = tonumber(ARGV[4 + 3 * i])
-  local s = seen[i]
-  if rpm >= 0 then
-    if tonumber(redis.call('HGET', h, 'w')) == wid then
-      s[1] = redis.call('HINCRBY', h, 'req', 1)
-    else
-      redis.call('HSET', h, 'w', wid, 'req', 1, 'tok', 0)
-      s[1] = 1
-    end
-    redis.call('PEXPIRE', h, win * 2)
-  end
-  if par >= 0 then
-    redis.call('ZADD', z, now + lease, member)
-    redis.call('PEXPIRE', z, lease)
-    s[3] = s[3] + 1
-  end
-  out[#out + 1] = s[1]
-  out[#out + 1] = s[2]
-  out[#out + 1] = s[3]
-end
-return out
-";
-
-/// Charge tokens to the current window and free in-flight slots.
-/// ARGV: now_ms (-1: Redis TIME), window_ms, member, tokens, then per descriptor
-/// charge (1/0), release (1/0). KEYS as for the acquire script.
-const FINISH_SCRIPT: &str = r"
-local now = tonumber(ARGV[1])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local win = tonumber(ARGV[2])
-local member = ARGV[3]
-local tokens = ARGV[4]
-local wid = math.floor(now / win)
-for i = 1, #KEYS / 2 do
-  local h = KEYS[2 * i - 1]
-  local z = KEYS[2 * i]
-  if ARGV[3 + 2 * i] == '1' then
-    if tonumber(redis.call('HGET', h, 'w')) == wid then
-      redis.call('HINCRBY', h, 'tok', tokens)
-    else
-      redis.call('HSET', h, 'w', wid, 'req', 0, 'tok', tokens)
-    end
-    redis.call('PEXPIRE', h, win * 2)
-  end
-  if ARGV[4 + 2 * i] == '1' then
-    redis.call('ZREM', z, member)
-  end
-end
-return 1
-";
-
-/// The limiter's Redis side.
-struct RedisLimits {
-    pool: Pool,
-    timeout: Duration,
-    acquire: Script,
-    finish: Script,
-}
-
-impl RedisLimits {
-    fn new(url: &str, timeout: Duration) -> Result<RedisLimits, String> {
-        let mut cfg = Config::from_url(url);
-        let mut pool_cfg = deadpool_redis::PoolConfig::new(32);
-        pool_cfg.timeouts.wait = Some(timeout);
-        pool_cfg.timeouts.create = Some(timeout);
-        pool_cfg.timeouts.recycle = Some(timeout);
-        cfg.pool = Some(pool_cfg);
-        let pool = cfg
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|_| "invalid Redis URL for rate limits".to_string())?;
-        Ok(RedisLimits {
-            pool,
-            timeout,
-            acquire: Script::new(ACQUIRE_SCRIPT),
-            finish: Script::new(FINISH_SCRIPT),
-        })
-    }
-
-    fn keys(prefix: &str, d: &Descriptor) -> [String; 2] {
-        let tag = format!("{prefix}{{{}}}", d.counter());
-        [format!("{tag}:window"), format!("{tag}:inflight")]
-    }
-
-    async fn bounded<T>(
-        &self,
-        fut: impl std::future::Future<Output = Result<T, String>>,
-    ) -> Result<T, String> {
-        tokio::time::timeout(self.timeout, fut)
-            .await
-            .map_err(|_| format!("Redis call timed out after {:?}", self.timeout))?
-    }
-
-    async fn acquire(
-        &self,
-        opts: &RateLimitOptions,
-        descriptors: &[Descriptor],
-        member: &str,
-        window_ms: u64,
-    ) -> Result<Outcome, String> {
-        let raw: Vec<i64> = self
-            .bounded(async {
-                let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-                let mut inv = self.acquire.prepare_invoke();
-                inv.arg(opts.clock.redis_arg())
-                    .arg(window_ms)
-                    .arg((opts.parallel_lease.as_millis() as u64).max(1))
-                    .arg(member);
-                let arg = |v: Option<u64>| v.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-                for d in descriptors {
-                    for k in Self::keys(&opts.key_prefix, d) {
-                        inv.key(k);
-                    }
-                    inv.arg(arg(d.limits.rpm))
-                        .arg(arg(d.limits.tpm))
-                        .arg(arg(d.limits.max_parallel));
-                }
-                inv.invoke_async(&mut conn)
-                    .await
-                    .map_err(|e: redis::RedisError| e.to_string())
-            })
-            .await?;
-        parse_acquire(&raw, descriptors.len())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn finish(
-        &self,
-        opts: &RateLimitOptions,
-        descriptors: &[Descriptor],
-        member: &str,
-        tokens: u64,
-        charge: &[bool],
-        release: &[bool],
-        window_ms: u64,
-    ) -> Result<(), String> {
-        self.bounded(async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            let mut inv = self.finish.prepare_invoke();
-            inv.arg(opts.clock.redis_arg())
-                .arg(window_ms)
-                .arg(member)
-                .arg(tokens);
-            let flag = |b: bool| if b { "1" } else { "0" };
-            for (i, d) in descriptors.iter().enumerate() {
-                for k in Self::keys(&opts.key_prefix, d) {
-                    inv.key(k);
-                }
-                inv.arg(flag(charge[i])).arg(flag(release[i]));
-            }
-            inv.invoke_async::<i64>(&mut conn)
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        })
-        .await
-    }
-}
-
-/// Reads the acquire script's answer.
-fn parse_acquire(raw: &[i64], n: usize) -> Result<Outcome, String> {
-    let u = |v: i64| u64::try_from(v).unwrap_or(0);
-    match raw {
-        [0, index, kind, current, reset] => {
-            let kind = match kind {
-                1 => LimitKind::Requests,
-                2 => LimitKind::Tokens,
-                _ => LimitKind::Parallel,
-            };
-            Ok(Outcome::Refused {
-                index: usize::try_from(*index).unwrap_or(1).saturating_sub(1),
-                kind,
-                current: u(*current),
-                reset_ms: u(*reset),
-            })
-        }
-        [1, reset, rest @ ..] if rest.len() == 3 * n => Ok(Outcome::Admitted {
-            reset_ms: u(*reset),
-            counts: rest
-                .chunks(3)
-                .map(|c| [u(c[0]), u(c[1]), u(c[2])])
-                .collect(),
-        }),
-        other => Err(format!("unexpected rate-limit script answer: {other:?}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(scope: Scope, id: &str, limits: Limits) -> Descriptor {
-        Descriptor {
-            scope,
-            id: id.into(),
-            label: format!("{} {id}", scope.as_str()),
-            limits,
-        }
-    }
 
     #[test]
     fn refusals_name_the_limit() {
@@ -1065,62 +686,5 @@ mod tests {
             "Rate limit exceeded for key sk-...abcd model gpt-4o: model_tpm_limit 100 (used 120 \
              this window; resets in 2s)."
         );
-    }
-
-    #[test]
-    fn memory_counts_reserve_all_or_nothing() {
-        let m = Memory::default();
-        let a = d(
-            Scope::Key,
-            "k",
-            Limits {
-                rpm: Some(2),
-                ..Limits::default()
-            },
-        );
-        let b = d(
-            Scope::Team,
-            "t",
-            Limits {
-                rpm: Some(1),
-                ..Limits::default()
-            },
-        );
-        assert!(matches!(
-            m.acquire(&[a.clone(), b.clone()], 0, 60_000),
-            Outcome::Admitted { .. }
-        ));
-        // The team is full: the key's counter must not move.
-        assert!(matches!(
-            m.acquire(&[a.clone(), b.clone()], 10, 60_000),
-            Outcome::Refused {
-                index: 1,
-                kind: LimitKind::Requests,
-                current: 1,
-                ..
-            }
-        ));
-        match m.acquire(&[a], 20, 60_000) {
-            Outcome::Admitted { counts, reset_ms } => {
-                assert_eq!(counts, vec![[2, 0, 0]]);
-                assert_eq!(reset_ms, 59_980);
-            }
-            Outcome::Refused { .. } => panic!("the refused request consumed quota"),
-        }
-    }
-
-    #[test]
-    fn script_answers_are_parsed_strictly() {
-        assert!(parse_acquire(&[1, 5, 1, 0, 0], 1).is_ok());
-        assert!(parse_acquire(&[1, 5, 1, 0], 1).is_err());
-        assert!(matches!(
-            parse_acquire(&[0, 2, 3, 4, 9], 2),
-            Ok(Outcome::Refused {
-                index: 1,
-                kind: LimitKind::Parallel,
-                current: 4,
-                reset_ms: 9
-            })
-        ));
     }
 }
