@@ -110,18 +110,7 @@ pub struct Auth {
     router: Option<litellm_router::Router>,
 }
 
-/// Whether `model` is in a `models` list: empty means every model, as do
-/// `all-proxy-models` and `*`; `prefix/*` matches by prefix.
-pub fn model_allowed(models: &[String], model: &str) -> bool {
-    models.is_empty()
-        || models.iter().any(|m| {
-            m == model
-                || m == "*"
-                || m == "all-proxy-models"
-                || m.strip_suffix('*')
-                    .is_some_and(|prefix| prefix.ends_with('/') && model.starts_with(prefix))
-        })
-}
+pub use crate::routes::access::model_allowed;
 
 fn db_unavailable(e: &AuthError) -> ApiError {
     tracing::error!(error = %e, "could not read keys from the database");
@@ -408,7 +397,11 @@ impl Auth {
     /// Checks that the caller may use the management routes: the master key (or a
     /// `proxy_admin` user's key). Without a master key the proxy is open and anyone may.
     pub async fn require_admin(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
-        let caller = self.check(headers).await?;
+        self.require_admin_caller(self.check(headers).await?)
+    }
+
+    /// [`Auth::require_admin`] for a caller already authenticated.
+    pub fn require_admin_caller(&self, caller: Caller) -> Result<Caller, ApiError> {
         if caller.is_admin {
             return Ok(caller);
         }

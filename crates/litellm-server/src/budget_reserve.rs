@@ -449,36 +449,19 @@ fn exceeded(state: &AppState, caller: &Caller, e: &BudgetExceeded) -> ApiError {
     )
 }
 
-/// [`reserve`] for a chat request: its prompt estimate and `max_completion_tokens` /
-/// `max_tokens`. Nothing is computed when no budget applies.
-pub async fn reserve_chat(
+/// [`reserve`] for a call whose `tokens()` are its prompt tokens and at most output tokens;
+/// `tokens` is called only when a budget applies.
+pub async fn reserve_with(
     state: &AppState,
     caller: &Caller,
     model: &str,
-    req: &litellm_core::ChatRequest,
+    tokens: impl FnOnce() -> (u64, Option<u64>),
 ) -> Result<HoldRef, ApiError> {
     if !applies(state, caller) {
         return Ok(None);
     }
-    let prompt = litellm_router::tokens::chat_prompt_tokens(req);
-    let max_out = req.max_completion_tokens.or(req.max_tokens).map(u64::from);
+    let (prompt, max_out) = tokens();
     let amount = max_cost(state, model, prompt, max_out);
-    reserve(state, caller, amount).await
-}
-
-/// [`reserve`] for a call of `prompt_tokens` input tokens and at most `max_output` output
-/// tokens (`Some(0)` for embeddings). Nothing is computed when no budget applies.
-pub async fn reserve_tokens(
-    state: &AppState,
-    caller: &Caller,
-    model: &str,
-    prompt_tokens: u64,
-    max_output: Option<u64>,
-) -> Result<HoldRef, ApiError> {
-    if !applies(state, caller) {
-        return Ok(None);
-    }
-    let amount = max_cost(state, model, prompt_tokens, max_output);
     reserve(state, caller, amount).await
 }
 

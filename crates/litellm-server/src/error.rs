@@ -10,13 +10,17 @@ use serde_json::json;
 use litellm_core::{ErrorKind, ErrorSource, LlmError};
 
 /// An error on its way to the client.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// The OpenAI error `type`.
     pub kind: &'static str,
     pub param: Option<String>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// What went wrong, in the router's taxonomy: metrics, traces and callbacks name the
+    /// LiteLLM exception class from it. The response carries it as an extension.
+    pub error_kind: ErrorKind,
 }
 
 impl ApiError {
@@ -28,7 +32,14 @@ impl ApiError {
             kind,
             param: None,
             headers: Vec::new(),
+            error_kind: kind_of(kind, status),
         }
+    }
+
+    /// Sets the error's kind (when its `type` alone does not tell it).
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.error_kind = kind;
+        self
     }
 
     /// 400 `invalid_request_error` naming the parameter at fault.
@@ -90,6 +101,39 @@ pub fn status_for(err: &LlmError) -> StatusCode {
     }
 }
 
+/// The kind of an error the proxy raises itself, by its OpenAI `type` (the status decides only
+/// for a type that names no kind).
+fn kind_of(kind: &str, status: StatusCode) -> ErrorKind {
+    match kind {
+        "invalid_request_error" | "bad_request_error" => ErrorKind::BadRequest,
+        "auth_error" | "authentication_error" => ErrorKind::Authentication,
+        "permission_error" | "permission_denied" => ErrorKind::PermissionDenied,
+        "not_found_error" => ErrorKind::NotFound,
+        "rate_limit_error" => ErrorKind::RateLimited,
+        "budget_exceeded" => ErrorKind::BudgetExceeded,
+        "timeout" => ErrorKind::Timeout,
+        "service_unavailable_error" => ErrorKind::ServiceUnavailable,
+        _ => match status.as_u16() {
+            400 | 413 | 422 => ErrorKind::BadRequest,
+            401 => ErrorKind::Authentication,
+            403 => ErrorKind::PermissionDenied,
+            404 | 405 => ErrorKind::NotFound,
+            408 => ErrorKind::Timeout,
+            429 => ErrorKind::RateLimited,
+            503 => ErrorKind::ServiceUnavailable,
+            _ => ErrorKind::InternalServer,
+        },
+    }
+}
+
+/// The LiteLLM exception class of a response: from the `ErrorKind` an [`ApiError`] left on
+/// it, `APIError` for any other failure (a framework rejection).
+pub fn exception_class(resp_extensions: &axum::http::Extensions) -> &'static str {
+    resp_extensions
+        .get::<ErrorKind>()
+        .map_or("APIError", |k| k.litellm_class())
+}
+
 /// The OpenAI error `type` for a kind.
 fn type_for(kind: ErrorKind) -> &'static str {
     match kind {
@@ -121,6 +165,7 @@ impl From<LlmError> for ApiError {
             kind: type_for(err.kind),
             param: err.param.clone(),
             headers: Vec::new(),
+            error_kind: err.kind,
         };
         if let Some(ra) = err.retry_after {
             let secs = ra.as_secs_f64().ceil().max(1.0) as u64;
@@ -140,6 +185,7 @@ impl IntoResponse for ApiError {
             tracing::info!(status = self.status.as_u16(), message = %self.message, "request refused");
         }
         let mut resp = (self.status, Json(self.body())).into_response();
+        resp.extensions_mut().insert(self.error_kind);
         for (k, v) in self.headers {
             resp.headers_mut().insert(k, v);
         }

@@ -5,18 +5,21 @@
 //! the config.yaml format; lower crates take plain typed configs.
 
 pub mod auth;
+pub mod body;
 pub mod budget_reserve;
 pub mod cache;
-pub mod callbacks;
 pub mod config;
 pub mod error;
 pub mod headers;
 pub mod limits;
-pub mod metrics;
+pub mod management;
 pub mod openapi;
-pub mod otel;
+pub use observability::{callbacks, metrics, otel};
+pub mod observability;
+pub mod pipeline;
 pub mod reload;
 pub mod routes;
+pub mod service;
 pub mod spend;
 pub mod state;
 pub mod stream;
@@ -73,7 +76,7 @@ pub enum ServeError {
 
 /// The proxy's routes over `state`.
 pub fn app(state: AppState) -> axum::Router {
-    use routes::{chat, docs, embeddings, health, models};
+    use routes::{chat, embeddings};
     let body_limit = state.settings.body_limit;
     axum::Router::new()
         .route("/chat/completions", post(chat::chat_completions))
@@ -101,26 +104,17 @@ pub fn app(state: AppState) -> axum::Router {
             "/v1/messages/count_tokens",
             post(routes::messages::count_tokens),
         )
-        .route("/models", get(models::list_models))
-        .route("/v1/models", get(models::list_models))
-        .route("/model/info", get(routes::model_info::model_info))
-        .route("/v1/model/info", get(routes::model_info::model_info))
-        .route("/health/liveliness", get(health::liveliness))
-        .route("/health/liveness", get(health::liveliness))
-        .route("/health/readiness", get(health::readiness))
-        .route("/health", get(health::health))
         .route("/config/reload", post(reload::reload_config))
         .route("/metrics", get(metrics::metrics_endpoint))
-        .route("/openapi.json", get(docs::openapi_json))
-        .route("/docs", get(docs::docs_page))
-        .route("/", get(docs::docs_page))
-        .merge(routes::management_routes())
+        // Models, health, docs, cache admin: `service/`; keys, users, teams, spend: `management/`.
+        .merge(service::routes())
+        .merge(management::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
-        // A key's `allowed_routes`, for every route.
+        // Authentication, once for every route (and a key's `allowed_routes`).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            routes::access::enforce_allowed_routes,
+            pipeline::authenticate,
         ))
         // Inside the metrics scope, so the request's labels are known when it ends.
         .layer(axum::middleware::from_fn_with_state(
@@ -198,7 +192,7 @@ pub async fn serve(
         .database_url
         .clone()
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
-    let retention = routes::reports::retention(&config).map_err(ServeError::Config)?;
+    let retention = management::reports::retention(&config).map_err(ServeError::Config)?;
     if let Some(tz) = &config.litellm_settings.timezone {
         litellm_auth::reset::set_timezone(tz)
             .map_err(|e| ServeError::Config(format!("litellm_settings.timezone: {e}")))?;
@@ -236,7 +230,7 @@ pub async fn serve(
     );
 
     let token = CancellationToken::new();
-    routes::health::spawn_background_checks(&state, token.clone());
+    service::health::spawn_background_checks(&state, token.clone());
     budget_reserve::spawn_reset_job(&state, &config, token.clone());
     let reloader = opts
         .config_path

@@ -25,15 +25,16 @@ use litellm_auth::ratelimit::RateLimitOptions;
 use litellm_auth::{
     Descriptor, LimitKind, LimitStatus, Limits, Permit, RateLimited, RateLimiter, Scope,
 };
-use litellm_router::RouterSettings;
+use litellm_router::{RedisHandle, RouterSettings};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 
 /// The limiter for these router settings: on the router's Redis when one is configured (with
-/// its `redis_timeout`), else in memory. `LITELLM_RATE_LIMIT_WINDOW_SIZE` (seconds, LiteLLM's
-/// variable) changes the 60 s window.
-pub fn limiter_for(settings: &RouterSettings) -> RateLimiter {
+/// its `redis_timeout`), else in memory. `shared` is the process's handle on that Redis (the
+/// router's: one pool and one breaker for both); without it the limiter makes its own.
+/// `LITELLM_RATE_LIMIT_WINDOW_SIZE` (seconds, LiteLLM's variable) changes the 60 s window.
+pub fn limiter_for(settings: &RouterSettings, shared: Option<&RedisHandle>) -> RateLimiter {
     let mut opts = RateLimitOptions::default();
     if let Some(w) = std::env::var("LITELLM_RATE_LIMIT_WINDOW_SIZE")
         .ok()
@@ -44,6 +45,9 @@ pub fn limiter_for(settings: &RouterSettings) -> RateLimiter {
     }
     if let Some(t) = settings.redis_timeout.filter(|t| t.is_finite() && *t > 0.0) {
         opts.redis_timeout = Duration::from_secs_f64(t);
+    }
+    if let (Some(handle), Some(_)) = (shared, settings.redis_connection_url()) {
+        return RateLimiter::on_redis(handle.share(), opts);
     }
     match settings.redis_connection_url() {
         Some(url) => RateLimiter::redis(&url, opts.clone()).unwrap_or_else(|e| {

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::Serialize;
 use serde_yaml::Value;
@@ -207,9 +207,9 @@ fn fixed_sections(text: &str) -> Sections {
 pub async fn reload_config(
     State(state): State<AppState>,
     reloader: Option<Extension<Arc<Reloader>>>,
-    headers: HeaderMap,
+    caller: Result<crate::pipeline::Authed, ApiError>,
 ) -> Result<Json<ReloadReport>, ApiError> {
-    state.auth.require_admin(&headers).await?;
+    state.auth.require_admin_caller(caller?.0)?;
     let result = match reloader {
         Some(Extension(r)) => r.reload(&state).await,
         None => Err(ReloadError::NoConfigFile),

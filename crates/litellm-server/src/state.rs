@@ -59,8 +59,8 @@ pub struct AppStateInner {
     /// Prometheus metrics (`GET /metrics`); also the router's observer.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Deployment health: the latest `/health` results and the background checks.
-    pub health: Arc<crate::routes::health::HealthChecks>,
-    /// Key, user, team and per-model rate limits (in memory, or on the router's Redis).
+    pub health: Arc<crate::service::health::checks::HealthChecks>,
+    /// Key, user, team and per-model rate limits (in memory, or on the router's Redis handle).
     pub limiter: litellm_auth::RateLimiter,
     /// The response cache (`litellm_settings.cache: true`), if enabled.
     pub cache: Option<crate::cache::ResponseCache>,
@@ -111,8 +111,14 @@ impl AppState {
             Arc::new(crate::callbacks::CallbackObserver),
         ])));
         let callbacks = Arc::new(crate::callbacks::Callbacks::from_config(config));
-        let health = Arc::new(crate::routes::health::HealthChecks::from_config(config));
-        let limiter = crate::limits::limiter_for(&config.router_settings);
+        let health = Arc::new(crate::service::health::checks::HealthChecks::from_config(
+            config,
+        ));
+        // One Redis handle per server: the router's state, the rate limiter and (on the same
+        // URL) the response cache share its pool and breaker.
+        let redis = router.redis_handle();
+        let limiter = crate::limits::limiter_for(&config.router_settings, redis.as_ref());
+        let redis = redis.or_else(|| limiter.redis_handle().cloned());
         let budget_reservations = crate::budget_reserve::Reservations::choose(
             config.general_settings.budget_reservations.as_deref(),
             ledger.as_ref().map(|l| l.store()),
@@ -140,7 +146,7 @@ impl AppState {
             metrics,
             health,
             limiter,
-            cache: crate::cache::from_config(config),
+            cache: crate::cache::from_config(config, redis.as_ref()),
             callbacks,
             budget_reservations,
         }))

@@ -1,7 +1,7 @@
 //! The response cache through the HTTP surface: repeated requests are answered from the cache
 //! (the upstream sees one call), hits cost 0 and are flagged `cache_hit` in the spend log,
 //! per-request controls, streams replayed from a cached answer, embeddings, `default_off`, the
-//! admin routes, and a Redis cache shared by two proxies.
+//! admin routes, a Redis cache shared by two proxies, and one Redis handle per server.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
 mod common;
@@ -292,6 +292,65 @@ async fn a_redis_cache_is_shared_by_two_proxies() {
         )
         .await;
     assert_eq!(r.json()["deleted"], 1, "{}", r.text);
+}
+
+#[tokio::test]
+async fn the_router_state_rate_limiter_and_cache_share_one_redis_handle_per_server() {
+    let fake = FakeOpenAi::start().await;
+    let with = |cache: &str| {
+        let router = "router_settings:\n  redis_url: redis://127.0.0.1:6379\n";
+        format!("{}{router}", config(&fake.base_url(), cache))
+    };
+    // The cache names no Redis of its own: it runs on the router's handle, as the limiter does.
+    let p = Proxy::new(&with("  cache_params:\n    type: redis\n")).await;
+    let router = p
+        .state
+        .router
+        .redis_handle()
+        .expect("router state on Redis");
+    let limiter = p
+        .state
+        .limiter
+        .redis_handle()
+        .expect("rate limits on Redis");
+    let cache = p
+        .state
+        .cache
+        .as_ref()
+        .and_then(|c| c.redis_handle().cloned());
+    assert!(
+        router.same_as(limiter),
+        "one pool and breaker for router state and rate limits"
+    );
+    assert!(
+        router.same_as(&cache.expect("cache on Redis")),
+        "and for the cache"
+    );
+    assert_eq!(
+        router.max_connections(),
+        3 * litellm_router::redis::POOL_SIZE,
+        "the pool keeps the capacity three pools had"
+    );
+    // A cache on another Redis server gets a handle of its own.
+    let other = "  cache_params:\n    type: redis\n    host: localhost\n    port: 6379\n";
+    let p = Proxy::new(&with(other)).await;
+    let router = p
+        .state
+        .router
+        .redis_handle()
+        .expect("router state on Redis");
+    let cache = p
+        .state
+        .cache
+        .as_ref()
+        .and_then(|c| c.redis_handle().cloned());
+    assert!(!router.same_as(&cache.expect("cache on Redis")));
+    assert!(router.same_as(
+        p.state
+            .limiter
+            .redis_handle()
+            .expect("rate limits on Redis")
+    ));
 }
 
 #[tokio::test]

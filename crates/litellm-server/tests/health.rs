@@ -164,7 +164,7 @@ async fn background_checks_feed_the_router_and_serve_health() {
     let loaded = litellm_server::parse_config(&yaml).unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     let p = Proxy::new(&yaml).await;
-    litellm_server::routes::health::background_round(&p.state).await;
+    litellm_server::service::health::background_round(&p.state).await;
     assert_eq!(p.state.router.unhealthy_deployments(), ["bad"]);
     bad.clear_requests();
 
@@ -195,7 +195,7 @@ async fn background_checks_feed_the_router_and_serve_health() {
 
     // A later round that finds it healthy puts it back.
     bad.set_default(Scripted::reply("ok"));
-    litellm_server::routes::health::background_round(&p.state).await;
+    litellm_server::service::health::background_round(&p.state).await;
     assert!(p.state.router.unhealthy_deployments().is_empty());
 }
 

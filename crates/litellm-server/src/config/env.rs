@@ -3,89 +3,14 @@
 //! variable's value (or removed, with a warning, when the variable is not set).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde_yaml::{Mapping, Value};
 
-/// The prefix LiteLLM uses for values read from the environment.
-pub(crate) const ENV_PREFIX: &str = "os.environ/";
-
-/// One step of a path into the YAML tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-/// Formats a path the way `serde_path_to_error` does: `model_list[0].litellm_params.api_key`.
-pub(crate) fn fmt_path(segs: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in segs {
-        match seg {
-            Seg::Key(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(k);
-            }
-            Seg::Index(i) => {
-                let _ = write!(out, "[{i}]");
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push('.');
-    }
-    out
-}
-
-/// A mapping key as text (YAML allows non-string keys; LiteLLM configs use strings).
-pub(crate) fn key_text(key: &Value) -> String {
-    match key {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Null => "null".to_string(),
-        _ => "?".to_string(),
-    }
-}
-
-/// A value that came from the environment, remembered so that type errors at its path can be
-/// retried with a number or boolean, and so that its text never appears in an error.
-#[derive(Debug, Clone)]
-pub(crate) struct Resolved {
-    /// Where the value sits after resolution (indices account for removed list items).
-    pub path: Vec<Seg>,
-    pub value: String,
-}
-
-/// An `os.environ/NAME` whose variable is not set; its value was removed from the tree.
-#[derive(Debug, Clone)]
-pub(crate) struct Missing {
-    /// The path as written in the file (for the warning).
-    pub user_path: Vec<Seg>,
-    /// The path after earlier removals (comparable with deserializer paths).
-    pub path: Vec<Seg>,
-    pub var: String,
-}
-
-impl Missing {
-    /// The warning for this variable.
-    pub fn warning(&self) -> String {
-        format!(
-            "{}: environment variable {} is not set",
-            fmt_path(&self.user_path),
-            self.var
-        )
-    }
-}
-
-/// The result of resolving `os.environ/` references over a tree.
-#[derive(Debug, Default)]
-pub(crate) struct Resolution {
-    pub missing: Vec<Missing>,
-    pub resolved: Vec<Resolved>,
-}
+// The `os.environ/` resolver is the router's (`litellm_router::config::os_environ`), shared with
+// the SDK's `Router::from_config_yaml`; the proxy drops a missing variable's value with a warning.
+pub(crate) use litellm_router::config::os_environ::{
+    fmt_path, key_text, Resolution, Seg, ENV_PREFIX,
+};
 
 /// Removes every mapping entry whose value is `null` (an empty `key:` in YAML), at any depth, so
 /// that `null` means "not set" everywhere, as it does in LiteLLM.
@@ -155,116 +80,11 @@ pub(crate) fn resolve_env(
     lookup: &dyn Fn(&str) -> Option<String>,
     out: &mut Resolution,
 ) {
-    let mut user_path = Vec::new();
-    let mut path = Vec::new();
-    resolve_at(value, &mut user_path, &mut path, lookup, out);
-}
-
-/// What to do with one string value.
-enum Lookup {
-    Keep,
-    Replace(String),
-    Remove(String),
-}
-
-fn lookup_string(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Lookup {
-    match s.strip_prefix(ENV_PREFIX) {
-        None => Lookup::Keep,
-        Some(var) => {
-            let var = var.trim();
-            match lookup(var) {
-                Some(v) => Lookup::Replace(v),
-                None => Lookup::Remove(var.to_string()),
-            }
-        }
-    }
-}
-
-/// Walks `value`. `user_path` is the path as written in the file (for warnings); `path` is the
-/// path after removals (what the deserializer will report).
-fn resolve_at(
-    value: &mut Value,
-    user_path: &mut Vec<Seg>,
-    path: &mut Vec<Seg>,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    out: &mut Resolution,
-) {
-    match value {
-        Value::Mapping(map) => {
-            let mut removed = Vec::new();
-            for (k, v) in map.iter_mut() {
-                let key = key_text(k);
-                user_path.push(Seg::Key(key.clone()));
-                path.push(Seg::Key(key));
-                if let Some(action) = string_action(v, lookup) {
-                    match action {
-                        Lookup::Replace(s) => {
-                            out.resolved.push(Resolved {
-                                path: path.clone(),
-                                value: s.clone(),
-                            });
-                            *v = Value::String(s);
-                        }
-                        Lookup::Remove(var) => {
-                            out.missing.push(Missing {
-                                user_path: user_path.clone(),
-                                path: path.clone(),
-                                var,
-                            });
-                            removed.push(k.clone());
-                        }
-                        Lookup::Keep => {}
-                    }
-                } else {
-                    resolve_at(v, user_path, path, lookup, out);
-                }
-                user_path.pop();
-                path.pop();
-            }
-            for k in removed {
-                map.shift_remove(&k);
-            }
-        }
-        Value::Sequence(items) => {
-            let old = std::mem::take(items);
-            for (user_index, mut item) in old.into_iter().enumerate() {
-                user_path.push(Seg::Index(user_index));
-                path.push(Seg::Index(items.len()));
-                match string_action(&item, lookup) {
-                    Some(Lookup::Replace(s)) => {
-                        out.resolved.push(Resolved {
-                            path: path.clone(),
-                            value: s.clone(),
-                        });
-                        items.push(Value::String(s));
-                    }
-                    Some(Lookup::Remove(var)) => {
-                        out.missing.push(Missing {
-                            user_path: user_path.clone(),
-                            path: path.clone(),
-                            var,
-                        });
-                    }
-                    Some(Lookup::Keep) => items.push(item),
-                    None => {
-                        resolve_at(&mut item, user_path, path, lookup, out);
-                        items.push(item);
-                    }
-                }
-                user_path.pop();
-                path.pop();
-            }
-        }
-        Value::Tagged(tagged) => resolve_at(&mut tagged.value, user_path, path, lookup, out),
-        _ => {}
-    }
-}
-
-/// `Some` for a string value (with what to do with it), `None` for anything else.
-fn string_action(v: &Value, lookup: &dyn Fn(&str) -> Option<String>) -> Option<Lookup> {
-    match v {
-        Value::String(s) => Some(lookup_string(s, lookup)),
-        _ => None,
+    use litellm_router::config::os_environ::{resolve, OnMissing};
+    // Dropping never fails.
+    if let Ok(r) = resolve(value, lookup, OnMissing::Drop) {
+        out.missing.extend(r.missing);
+        out.resolved.extend(r.resolved);
     }
 }
 

@@ -5,23 +5,14 @@
 //!   `management_routes`, `spend_tracking_routes`, `global_spend_tracking_routes`,
 //!   `public_routes`), literal paths (`/v1/chat/completions`), templates
 //!   (`/openai/deployments/{model}/chat/completions`) and prefixes ending in `*`
-//!   (`/v1/*`). Empty means every route. [`enforce_allowed_routes`] checks it for every
-//!   request, before the handler runs; public routes (probes, `/metrics`, `/`) are always
+//!   (`/v1/*`). Empty means every route. The `pipeline::authenticate` layer checks it for
+//!   every request, before the handler runs; public routes (probes, `/metrics`, `/`) are always
 //!   allowed, as in LiteLLM where they skip auth. The master key and admin users' keys pass.
 //! - **Access groups**: a deployment's `model_info.access_groups` names groups; a key or team
 //!   whose `models` contains a group name may use every model in it ([`models_allow`]).
 //!   `all-team-models` on a key means "the team's models" (checked by `Auth::authorize`).
 
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
 use litellm_router::Router;
-
-use crate::auth::model_allowed;
-use crate::error::ApiError;
-use crate::state::AppState;
 
 /// LiteLLM's `LiteLLMRoutes.openai_routes`, restricted to the routes this proxy serves plus
 /// the ones it may serve later (so a key's list keeps meaning the same thing).
@@ -173,34 +164,17 @@ pub fn route_allowed(allowed: &[String], path: &str) -> bool {
     })
 }
 
-/// Refuses a request whose virtual key's `allowed_routes` does not include the route (403,
-/// LiteLLM's message). Requests without a key, with an unknown or refused key, or with the
-/// master key go on: their handler answers them as before.
-pub async fn enforce_allowed_routes(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let path = req.uri().path().to_string();
-    if state.auth.presented_key(req.headers()).is_some() {
-        if let Ok(caller) = state.auth.check(req.headers()).await {
-            if let Some(key) = caller.key.as_ref().filter(|_| !caller.is_admin) {
-                if !route_allowed(&key.allowed_routes, &path) {
-                    return ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "auth_error",
-                        format!(
-                            "Virtual key is not allowed to call this route. Only allowed to call \
-                             routes: {:?}. Tried to call route: {path}",
-                            key.allowed_routes
-                        ),
-                    )
-                    .into_response();
-                }
-            }
-        }
-    }
-    next.run(req).await
+/// Whether `model` is in a `models` list: empty means every model, as do
+/// `all-proxy-models` and `*`; `prefix/*` matches by prefix.
+pub fn model_allowed(models: &[String], model: &str) -> bool {
+    models.is_empty()
+        || models.iter().any(|m| {
+            m == model
+                || m == "*"
+                || m == "all-proxy-models"
+                || m.strip_suffix('*')
+                    .is_some_and(|prefix| prefix.ends_with('/') && model.starts_with(prefix))
+        })
 }
 
 /// Whether a `models` list lets its holder use `model`: directly (see [`model_allowed`]) or

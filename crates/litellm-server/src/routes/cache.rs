@@ -1,18 +1,13 @@
-//! Cache administration (admin only), LiteLLM's paths: `GET /cache/ping` checks the response
-//! cache's backend and `POST /cache/delete` removes entries by key (the `x-litellm-cache-key`
-//! a response carried). Also the handlers' glue: lookup, store, and answering a hit (JSON or
-//! an SSE replay), recorded in the spend log at cost 0 with `cache_hit`.
+//! The response cache on the inference path, the handlers' glue: the request's plan, lookup,
+//! store, and answering a hit (JSON or an SSE replay), recorded in the spend log at cost 0
+//! with `cache_hit`. The cache itself is `crate::cache`; its admin routes (`/cache/ping`,
+//! `/cache/delete`) are `service/cache.rs`.
 
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use std::time::{Instant, SystemTime};
-
-use serde::Deserialize;
-use serde_json::json;
 
 use litellm_router::RouteInfo;
 
@@ -20,102 +15,10 @@ use crate::auth::Caller;
 use crate::cache::CachePlan;
 use crate::error::ApiError;
 use crate::headers::route_headers;
+use crate::limits::CallLimits;
+use crate::pipeline::Admission;
 use crate::spend::{self, CallFacts};
 use crate::state::AppState;
-
-fn not_enabled() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "service_unavailable",
-        "Cache not initialized: set litellm_settings.cache: true (and cache_params) in config.yaml.",
-    )
-}
-
-/// Checks the cache backend: `{"status": "healthy", "cache_type": "local"|"redis", ...}`.
-#[utoipa::path(
-    get,
-    path = "/cache/ping",
-    tag = "cache",
-    responses(
-        (status = 200, description = "The cache backend answers"),
-        (status = 503, description = "No cache is configured, or its Redis does not answer"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn ping(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(e) = state.auth.require_admin(&headers).await {
-        return e.into_response();
-    }
-    let Some(cache) = &state.cache else {
-        return not_enabled().into_response();
-    };
-    let s = cache.settings();
-    match cache.ping().await {
-        Ok(()) => Json(json!({
-            "status": "healthy",
-            "cache_type": cache.kind(),
-            "ping_response": true,
-            "litellm_cache_params": {
-                "ttl": s.ttl.as_secs_f64(),
-                "namespace": s.namespace,
-                "mode": if s.mode == crate::cache::CacheMode::DefaultOn { "default_on" } else { "default_off" },
-                "supported_call_types": s.call_types,
-            },
-            "entries": cache.local_entries(),
-        }))
-        .into_response(),
-        Err(e) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            format!("Cache unhealthy: {e}"),
-        )
-        .into_response(),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct DeleteBody {
-    keys: Vec<String>,
-}
-
-/// Deletes cached responses by key: body `{"keys": ["<x-litellm-cache-key>", ...]}`.
-#[utoipa::path(
-    post,
-    path = "/cache/delete",
-    tag = "cache",
-    request_body(content = Object, description = "`{\"keys\": [\"<x-litellm-cache-key>\", ...]}`"),
-    responses(
-        (status = 200, description = "`{\"status\": \"success\", \"deleted\": n}`"),
-        (status = 400, description = "The body is not `{\"keys\": [...]}`"),
-        (status = 503, description = "No cache is configured, or its Redis does not answer"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn delete(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    if let Err(e) = state.auth.require_admin(&headers).await {
-        return e.into_response();
-    }
-    let Some(cache) = &state.cache else {
-        return not_enabled().into_response();
-    };
-    let body: DeleteBody = match crate::routes::parse_body(body, None) {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
-    match cache.delete(&body.keys).await {
-        Ok(n) => Json(json!({"status": "success", "deleted": n})).into_response(),
-        Err(e) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            format!("Cache delete failed: {e}"),
-        )
-        .into_response(),
-    }
-}
 
 /// The request's cache plan and its model group (the key is per group, so aliases share
 /// entries), or `None` when no cache is configured or the request does not use it.
@@ -173,6 +76,31 @@ pub fn store(state: &AppState, plan: &CachePlan, value: &impl serde::Serialize) 
     }
 }
 
+/// The cached answer of an admitted call, if its plan reads the cache and the key is there
+/// (the call's rate-limit reservation is released: a hit uses no tokens), and the [`Hit`] to
+/// answer with.
+pub async fn hit<'a, T: serde::de::DeserializeOwned>(
+    state: &'a AppState,
+    adm: &'a Admission,
+) -> Option<(T, Hit<'a>)> {
+    let (plan, group) = adm.cache.as_ref()?;
+    let value = lookup::<T>(state, plan, group).await?;
+    adm.limits.finish(0).await;
+    Some((
+        value,
+        Hit {
+            state,
+            plan,
+            group,
+            call_id: &adm.call_id,
+            started: adm.started,
+            caller: &adm.caller,
+            facts: adm.facts.clone(),
+            limits: &adm.limits,
+        },
+    ))
+}
+
 /// What a cache hit needs to answer and be recorded.
 pub struct Hit<'a> {
     pub state: &'a AppState,
@@ -182,6 +110,7 @@ pub struct Hit<'a> {
     pub started: Instant,
     pub caller: &'a Caller,
     pub facts: CallFacts,
+    pub limits: &'a CallLimits,
 }
 
 impl Hit<'_> {
@@ -195,12 +124,13 @@ impl Hit<'_> {
         }
     }
 
-    /// Headers of a hit: LiteLLM's `x-litellm-*` with cost 0 and the cache key.
+    /// Headers of a hit: LiteLLM's `x-litellm-*` with cost 0, the cache key, the rate limits.
     fn headers(&self, route: &RouteInfo) -> HeaderMap {
         let mut h = HeaderMap::new();
         route_headers(&mut h, self.call_id, route, self.started.elapsed(), 0.0);
         self.caller.key_headers(&mut h, 0.0);
         key_header(&mut h, self.plan);
+        self.limits.apply_headers(&mut h);
         h
     }
 

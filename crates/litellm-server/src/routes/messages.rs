@@ -15,28 +15,24 @@
 //! Every error has Anthropic's shape, `{"type": "error", "error": {"type", "message"}}`, with the
 //! status the OpenAI routes use. See `docs/anthropic-messages.md`.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use litellm_core::{JsonMap, NativeMessagesRequest, StreamOptions, Usage};
+use litellm_core::{JsonMap, NativeMessagesRequest, StreamOptions};
 use litellm_providers::anthropic_ingress::{
     self as ingress, IngressOptions, MessagesRequest, StreamTranslator,
 };
 use litellm_providers::anthropic_native::FORWARDED_HEADERS;
-use litellm_router::{RouteInfo, Router};
+use litellm_router::{RequestOptions, Router};
 
-use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::headers::route_headers;
-use crate::limits::CallLimits;
-use crate::spend::{self, CallFacts};
+use crate::pipeline::{self, Authed, Inference};
 use crate::state::AppState;
-use crate::stream::StreamCall;
 
 use super::messages_sse;
 
@@ -65,10 +61,11 @@ pub const CALL_TYPE: &str = "anthropic_messages";
 )]
 pub async fn messages(
     State(state): State<AppState>,
+    caller: Result<Authed, ApiError>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match run(state, headers, body).await {
+    match run(state, caller, headers, body).await {
         Ok(r) => r,
         Err(e) => anthropic_error(e),
     }
@@ -91,10 +88,11 @@ pub async fn messages(
 )]
 pub async fn count_tokens(
     State(state): State<AppState>,
+    caller: Result<Authed, ApiError>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match run_count(state, headers, body).await {
+    match run_count(state, caller, headers, body).await {
         Ok(r) => r,
         Err(e) => anthropic_error(e),
     }
@@ -110,6 +108,7 @@ pub fn anthropic_error(e: ApiError) -> Response {
     }
     let body = ingress::error_body(e.status.as_u16(), &e.message);
     let mut resp = (e.status, axum::Json(body)).into_response();
+    resp.extensions_mut().insert(e.error_kind);
     for (k, v) in e.headers {
         resp.headers_mut().insert(k, v);
     }
@@ -152,236 +151,150 @@ fn forwarded_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A Messages call admitted by [`admit`].
-struct Admitted {
-    caller: Caller,
-    /// The typed request, its model after the key's aliases.
+/// A `/v1/messages` body: typed, and as sent (native mode sends it as it is).
+#[derive(serde::Serialize)]
+struct MessagesCall {
+    #[serde(skip)]
     req: MessagesRequest,
-    /// The body as sent, for native mode.
+    #[serde(flatten)]
     body: JsonMap,
-    /// The model the client asked for.
-    requested_model: String,
-    /// Whether the group is served natively.
-    native: bool,
+    /// Whether `max_tokens` is required (`/v1/messages`, not `count_tokens`).
+    #[serde(skip)]
+    counting: bool,
 }
 
-/// Checks a body the way both routes do (and Anthropic does): roles, content shapes.
-fn validate(req: &MessagesRequest) -> Result<(), ApiError> {
-    if req.messages.is_empty() {
-        return Err(ApiError::bad_request(
-            Some("messages"),
-            "messages: at least one message is required",
-        ));
+impl MessagesCall {
+    fn parse(body: Result<Bytes, BytesRejection>, counting: bool) -> Result<Self, ApiError> {
+        let body: JsonMap = crate::routes::parse_body(body, None)?;
+        let req: MessagesRequest = serde_json::from_value(serde_json::Value::Object(body.clone()))
+            .map_err(|e| ApiError::bad_request(None, format!("Invalid Messages request: {e}")))?;
+        Ok(MessagesCall {
+            req,
+            body,
+            counting,
+        })
     }
-    for (i, m) in req.messages.iter().enumerate() {
-        if !matches!(m.role.as_str(), "user" | "assistant" | "system") {
+
+    /// The native request (the body with the model after key aliases).
+    fn native(&self, headers: &HeaderMap, input_tokens: u64) -> NativeMessagesRequest {
+        let mut body = self.body.clone();
+        body.insert(
+            "model".into(),
+            serde_json::Value::String(self.req.model.clone()),
+        );
+        NativeMessagesRequest {
+            body,
+            forward_headers: forwarded_headers(headers),
+            input_tokens,
+        }
+    }
+}
+
+impl Inference for MessagesCall {
+    const CALL_TYPE: &'static str = CALL_TYPE;
+
+    fn model_mut(&mut self) -> &mut String {
+        &mut self.req.model
+    }
+
+    fn end_user(&self) -> Option<&str> {
+        self.req
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("user_id"))
+            .and_then(serde_json::Value::as_str)
+            .filter(|u| !u.is_empty())
+    }
+
+    /// The checks both routes make (and Anthropic makes): roles, content shapes; and
+    /// `max_tokens` on `/v1/messages`.
+    fn validate(&self) -> Result<(), ApiError> {
+        let req = &self.req;
+        if req.messages.is_empty() {
             return Err(ApiError::bad_request(
                 Some("messages"),
-                format!(
-                    "messages.{i}.role: Input should be 'user', 'assistant' or 'system' (got {:?})",
-                    m.role
-                ),
+                "messages: at least one message is required",
             ));
         }
-        if let ingress::InputContent::Blocks(blocks) = &m.content {
-            if let Some(j) = blocks.iter().position(|b| !b.is_object()) {
+        for (i, m) in req.messages.iter().enumerate() {
+            if !matches!(m.role.as_str(), "user" | "assistant" | "system") {
                 return Err(ApiError::bad_request(
                     Some("messages"),
-                    format!("messages.{i}.content.{j}: a content block must be an object"),
+                    format!(
+                        "messages.{i}.role: Input should be 'user', 'assistant' or 'system' (got {:?})",
+                        m.role
+                    ),
                 ));
             }
+            if let ingress::InputContent::Blocks(blocks) = &m.content {
+                if let Some(j) = blocks.iter().position(|b| !b.is_object()) {
+                    return Err(ApiError::bad_request(
+                        Some("messages"),
+                        format!("messages.{i}.content.{j}: a content block must be an object"),
+                    ));
+                }
+            }
         }
+        if !self.counting && req.max_tokens.is_none() {
+            return Err(ApiError::bad_request(
+                Some("max_tokens"),
+                "max_tokens: Field required",
+            ));
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Authenticates, parses, validates and authorizes a Messages body (shared by both routes).
-async fn admit(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Admitted, ApiError> {
-    let caller = state.auth.check(headers).await?;
-    let body: JsonMap = crate::routes::parse_body(body, None)?;
-    let mut req: MessagesRequest = serde_json::from_value(serde_json::Value::Object(body.clone()))
-        .map_err(|e| ApiError::bad_request(None, format!("Invalid Messages request: {e}")))?;
-    crate::routes::require_model(&req.model)?;
-    let end_user = req
-        .metadata
-        .as_ref()
-        .and_then(|m| m.get("user_id"))
-        .and_then(serde_json::Value::as_str);
-    crate::metrics::note_caller(&caller, &req.model, end_user);
-    state.auth.authorize(&caller, &req.model)?;
-    let requested_model = req.model.clone();
-    if let Some(target) = caller.model_alias(&req.model) {
-        req.model = target;
+    fn tag_sources(&self) -> (Option<&serde_json::Value>, Option<&serde_json::Value>) {
+        (
+            self.req.metadata.as_ref().and_then(|m| m.get("tags")),
+            self.req.extra.get("tags"),
+        )
     }
-    validate(&req)?;
-    let native = state.router.serves_natively(&req.model);
-    Ok(Admitted {
-        caller,
-        req,
-        body,
-        requested_model,
-        native,
-    })
-}
 
-/// The native request for an admitted call (the body with the model after key aliases).
-fn native_request(a: &Admitted, headers: &HeaderMap, input_tokens: u64) -> NativeMessagesRequest {
-    let mut body = a.body.clone();
-    body.insert(
-        "model".into(),
-        serde_json::Value::String(a.req.model.clone()),
-    );
-    NativeMessagesRequest {
-        body,
-        forward_headers: forwarded_headers(headers),
-        input_tokens,
+    fn budget_tokens(&self) -> (u64, Option<u64>) {
+        (
+            ingress::estimate_input_tokens(&self.req),
+            self.req.max_tokens,
+        )
     }
-}
 
-/// Settlement of a finished non-streaming call: cost, rate-limit release, metrics, response
-/// headers and the spend record. Returns the response headers.
-#[allow(clippy::too_many_arguments)]
-async fn settle(
-    state: &AppState,
-    caller: &Caller,
-    route: &RouteInfo,
-    usage: Option<&Usage>,
-    response_model: String,
-    mut facts: CallFacts,
-    limits: CallLimits,
-    t0: Instant,
-) -> HeaderMap {
-    let cost = spend::cost(route, usage);
-    limits.finish(usage.map_or(0, |u| u.total_tokens)).await;
-    state.metrics.record_success(
-        &crate::metrics::current_labels(),
-        crate::metrics::Success {
-            route,
-            usage,
-            cost,
-            total: t0.elapsed(),
-            overhead: t0.elapsed().saturating_sub(route.upstream_time),
-            stream_api_latency: None,
-        },
-    );
-    let mut resp_headers = HeaderMap::new();
-    route_headers(
-        &mut resp_headers,
-        &facts.request_id,
-        route,
-        t0.elapsed(),
-        cost,
-    );
-    caller.key_headers(&mut resp_headers, cost);
-    limits.apply_headers(&mut resp_headers);
-    facts.end = SystemTime::now();
-    facts.usage = usage.cloned();
-    facts.response_model = Some(response_model);
-    spend::log(state, spend::record(route, facts, cost)).await;
-    resp_headers
-}
-
-/// The headers of a stream's response.
-fn stream_headers(
-    caller: &Caller,
-    route: &RouteInfo,
-    call_id: &str,
-    t0: Instant,
-    limits: &CallLimits,
-) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    route_headers(&mut h, call_id, route, t0.elapsed(), 0.0);
-    caller.key_headers(&mut h, 0.0);
-    limits.apply_headers(&mut h);
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h
+    fn take_options(&mut self) -> RequestOptions {
+        // The typed request keeps unknown fields apart: take them from both views.
+        RequestOptions::take(&mut self.req.extra);
+        RequestOptions::take(&mut self.body)
+    }
 }
 
 async fn run(
     state: AppState,
+    caller: Result<Authed, ApiError>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let t0 = Instant::now();
-    let start = SystemTime::now();
-    let admitted = admit(&state, &headers, body).await?;
-    let stream = admitted.req.is_stream();
+    let Authed(caller) = caller?;
+    let mut call = MessagesCall::parse(body, false)?;
+    let stream = call.req.is_stream();
     crate::callbacks::note_stream(stream);
-    let mut caller = admitted.caller.clone();
-    let end_user = admitted
-        .req
-        .metadata
-        .as_ref()
-        .and_then(|m| m.get("user_id"))
-        .and_then(serde_json::Value::as_str);
-    crate::budget_reserve::load_end_user(&state, &mut caller, &headers, end_user).await?;
-    let req = &admitted.req;
-    if req.max_tokens.is_none() {
-        return Err(ApiError::bad_request(
-            Some("max_tokens"),
-            "max_tokens: Field required",
-        ));
-    }
-    let tags = crate::routes::tags::of_request(
-        &headers,
-        req.metadata.as_ref().and_then(|m| m.get("tags")),
-        req.extra.get("tags"),
-        &caller,
-    )?;
-    let prompt_estimate = ingress::estimate_input_tokens(req);
-    // Budgets before rate limits (LiteLLM's order): the prompt estimate and `max_tokens`.
-    let budget_hold = crate::budget_reserve::reserve_tokens(
-        &state,
-        &caller,
-        &req.model,
-        prompt_estimate,
-        req.max_tokens,
-    )
-    .await?;
-    let limits = crate::limits::check(&state.limiter, &caller, &admitted.requested_model).await?;
-    let call_id = uuid::Uuid::new_v4().to_string();
-    let user = req
-        .metadata
-        .as_ref()
-        .and_then(|m| m.get("user_id"))
-        .and_then(serde_json::Value::as_str)
-        .filter(|u| !u.is_empty())
-        .map(str::to_string);
-    let mut facts = CallFacts::start(call_id.clone(), CALL_TYPE, &caller, user, start);
-    facts.budget = budget_hold;
-    facts.tags = tags;
+    let adm = pipeline::admit(&state, caller, &headers, &mut call, t0).await?;
+    let prompt_estimate = ingress::estimate_input_tokens(&call.req);
 
-    if admitted.native {
-        let native = native_request(&admitted, &headers, prompt_estimate);
+    if state.router.serves_natively(&call.req.model) {
+        let native = call.native(&headers, prompt_estimate);
         if stream {
             let routed = state
                 .router
-                .native_messages_stream(native)
+                .native_messages_stream(native, adm.options.clone())
                 .await
                 .map_err(|e| ApiError::from(e.error))?;
-            let resp_headers = stream_headers(&caller, &routed.route, &call_id, t0, &limits);
-            let call = StreamCall {
-                state: state.clone(),
-                route: routed.route,
-                facts,
-                prompt_estimate,
-                client_wants_usage: true,
-                cache_plan: None,
-            };
+            let (headers, call, limits) =
+                pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
             let body = messages_sse::native(routed.stream, call, limits);
-            return Ok((resp_headers, axum::body::Body::from_stream(body)).into_response());
+            return Ok((headers, axum::body::Body::from_stream(body)).into_response());
         }
         let routed = state
             .router
-            .native_messages(native)
+            .native_messages(native, adm.options.clone())
             .await
             .map_err(|e| ApiError::from(e.error))?;
         let out = routed.output;
@@ -390,25 +303,23 @@ async fn run(
         } else {
             out.model
         };
-        let resp_headers = settle(
+        let headers = pipeline::settle(
             &state,
-            &caller,
+            adm,
             &routed.route,
             Some(&out.usage),
             model,
-            facts,
-            limits,
-            t0,
+            None::<&()>,
         )
         .await;
-        return Ok((resp_headers, axum::Json(out.body)).into_response());
+        return Ok((headers, axum::Json(out.body)).into_response());
     }
 
     let opts = IngressOptions {
-        claude_target: claude_target(&state.router, &req.model),
+        claude_target: claude_target(&state.router, &call.req.model),
     };
-    let model_for_events = req.model.clone();
-    let mut chat = ingress::to_chat_request(admitted.req, &opts).map_err(ApiError::from)?;
+    let model_for_events = call.req.model.clone();
+    let mut chat = ingress::to_chat_request(call.req, &opts).map_err(ApiError::from)?;
     if stream {
         // Always ask the upstream for usage so streamed calls are billed exactly.
         chat.stream_options
@@ -416,49 +327,49 @@ async fn run(
             .include_usage = Some(true);
         let routed = state
             .router
-            .completion_stream(chat)
+            .completion_stream_with(chat, adm.options.clone())
             .await
             .map_err(|e| ApiError::from(e.error))?;
-        let resp_headers = stream_headers(&caller, &routed.route, &call_id, t0, &limits);
-        let call = StreamCall {
-            state: state.clone(),
-            route: routed.route,
-            facts,
-            prompt_estimate,
-            client_wants_usage: true,
-            cache_plan: None,
-        };
+        let (headers, call, limits) =
+            pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
         let translator = StreamTranslator::new(&model_for_events, prompt_estimate);
         let body = messages_sse::translated(routed.stream, call, limits, translator);
-        return Ok((resp_headers, axum::body::Body::from_stream(body)).into_response());
+        return Ok((headers, axum::body::Body::from_stream(body)).into_response());
     }
     let routed = state
         .router
-        .completion(chat)
+        .completion_with(chat, adm.options.clone())
         .await
         .map_err(|e| ApiError::from(e.error))?;
-    let resp_headers = settle(
+    let headers = pipeline::settle(
         &state,
-        &caller,
+        adm,
         &routed.route,
         routed.response.usage.as_ref(),
         routed.response.model.clone(),
-        facts,
-        limits,
-        t0,
+        None::<&()>,
     )
     .await;
     let message = ingress::to_messages_response(&routed.response);
-    Ok((resp_headers, axum::Json(message)).into_response())
+    Ok((headers, axum::Json(message)).into_response())
 }
 
 async fn run_count(
     state: AppState,
+    caller: Result<Authed, ApiError>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let admitted = admit(&state, &headers, body).await?;
-    let req = &admitted.req;
+    let Authed(caller) = caller?;
+    let mut call = MessagesCall::parse(body, true)?;
+    crate::routes::require_model(&call.req.model)?;
+    state.auth.authorize(&caller, &call.req.model)?;
+    let requested_model = call.req.model.clone();
+    if let Some(target) = caller.model_alias(&requested_model) {
+        call.req.model = target;
+    }
+    call.validate()?;
+    let req = &call.req;
     let group = state.router.resolve_group(&req.model).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -470,12 +381,10 @@ async fn run_count(
         )
     })?;
     let estimate = ingress::estimate_input_tokens(req);
-    if admitted.native {
+    if state.router.serves_natively(&req.model) {
         // The upstream's own count: one call under the caller's rate limits, bounded in time.
-        let limits =
-            crate::limits::check(&state.limiter, &admitted.caller, &admitted.requested_model)
-                .await?;
-        let native = native_request(&admitted, &headers, estimate);
+        let limits = crate::limits::check(&state.limiter, &caller, &requested_model).await?;
+        let native = call.native(&headers, estimate);
         let counted = state
             .router
             .native_count_tokens(native, COUNT_TOKENS_TIMEOUT)
@@ -500,7 +409,7 @@ async fn run_count(
         claude_target: claude_target(&state.router, &req.model),
     };
     let media = ingress::media_block_count(req) * ingress::MEDIA_BLOCK_TOKENS;
-    let chat = ingress::to_chat_request(admitted.req.clone(), &opts).map_err(ApiError::from)?;
+    let chat = ingress::to_chat_request(call.req, &opts).map_err(ApiError::from)?;
     let deployment_model = state
         .router
         .deployments()

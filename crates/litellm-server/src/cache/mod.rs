@@ -5,16 +5,25 @@
 //!
 //! Architecture invariant: the cache never fails a request. A Redis error or timeout is a miss
 //! (reads) or a dropped write, logged once per outage, and Redis is not tried again for
-//! [`REDIS_BACKOFF`]. Writes happen off the request path.
+//! [`REDIS_BACKOFF`]. Writes happen off the request path. On Redis the cache runs on the
+//! process's `RedisHandle` for that server (pool and breaker shared with the router's state and
+//! the rate limiter when `cache_params` names no other Redis), each call bounded by
+//! [`REDIS_TIMEOUT`].
+//!
+//! Files: this one holds the settings, keys and plans; `redis.rs` the Redis store; `stream.rs`
+//! replaying a cached answer as a stream and capturing a streamed one.
+
+mod redis;
+mod stream;
+
+pub use stream::{chat_response_as_sse, StreamCapture};
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use deadpool_redis::redis::AsyncCommands;
-use deadpool_redis::{Config as RedisConfig, Pool, Runtime};
+use litellm_router::RedisHandle;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
@@ -32,8 +41,8 @@ pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_MAX_ITEM_BYTES: usize = 1024 * 1024;
 /// Bound on one Redis call.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(200);
-/// After a Redis failure the cache stops trying Redis for this long.
-pub const REDIS_BACKOFF: Duration = Duration::from_secs(5);
+/// After a Redis failure the cache stops trying Redis for this long (the handle's breaker).
+pub const REDIS_BACKOFF: Duration = litellm_router::redis::BREAKER_OPEN_FOR;
 /// Prefix of every Redis key this cache writes.
 pub const REDIS_PREFIX: &str = "litellm_rs:cache:";
 
@@ -86,7 +95,7 @@ pub struct CacheSettings {
 /// Where cached responses live.
 enum Store {
     Local(moka::sync::Cache<String, Entry>),
-    Redis(RedisCache),
+    Redis(redis::RedisCache),
 }
 
 #[derive(Clone)]
@@ -108,15 +117,6 @@ impl moka::Expiry<String, Entry> for EntryExpiry {
     ) -> Option<Duration> {
         Some(value.ttl)
     }
-}
-
-struct RedisCache {
-    pool: Pool,
-    /// Unix milliseconds until which Redis is not tried (after a failure).
-    down_until: AtomicU64,
-    /// Whether the current outage was logged.
-    logged: AtomicBool,
-    display: String,
 }
 
 /// The response cache shared by the handlers.
@@ -271,25 +271,28 @@ impl ResponseCache {
     /// A Redis cache at `url`; connects lazily, so a Redis that is down at start-up only makes
     /// every lookup a miss until it is back.
     pub fn redis(settings: CacheSettings, url: &str) -> Result<ResponseCache, String> {
-        let display = litellm_router::redis_store::redact_url(url);
-        let mut cfg = RedisConfig::from_url(url);
-        let mut pool_cfg = deadpool_redis::PoolConfig::new(32);
-        pool_cfg.timeouts.wait = Some(REDIS_TIMEOUT);
-        pool_cfg.timeouts.create = Some(REDIS_TIMEOUT);
-        pool_cfg.timeouts.recycle = Some(REDIS_TIMEOUT);
-        cfg.pool = Some(pool_cfg);
-        let pool = cfg
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| format!("invalid Redis URL for the cache {display}: {e}"))?;
-        Ok(ResponseCache {
+        let handle = RedisHandle::new(url, REDIS_TIMEOUT)
+            .map_err(|e| e.replacen("invalid Redis URL", "invalid Redis URL for the cache", 1))?;
+        Ok(Self::on_redis(settings, &handle))
+    }
+
+    /// A Redis cache on an existing handle (shared with the router's state and the rate
+    /// limiter: one pool, one breaker); its calls are bounded by [`REDIS_TIMEOUT`].
+    pub fn on_redis(settings: CacheSettings, handle: &RedisHandle) -> ResponseCache {
+        ResponseCache {
             settings: Arc::new(settings),
-            store: Arc::new(Store::Redis(RedisCache {
-                pool,
-                down_until: AtomicU64::new(0),
-                logged: AtomicBool::new(false),
-                display,
-            })),
-        })
+            store: Arc::new(Store::Redis(redis::RedisCache::new(
+                handle.with_timeout(REDIS_TIMEOUT),
+            ))),
+        }
+    }
+
+    /// The Redis handle the cache runs on, if any.
+    pub fn redis_handle(&self) -> Option<&RedisHandle> {
+        match &*self.store {
+            Store::Local(_) => None,
+            Store::Redis(r) => Some(r.handle()),
+        }
     }
 
     /// `local` or `redis`.
@@ -426,116 +429,14 @@ impl ResponseCache {
     }
 }
 
-impl RedisCache {
-    fn available(&self) -> bool {
-        now_ms() >= self.down_until.load(Ordering::Relaxed)
-    }
-
-    fn failed(&self, e: &str) {
-        self.down_until.store(
-            now_ms() + REDIS_BACKOFF.as_millis() as u64,
-            Ordering::Relaxed,
-        );
-        if !self.logged.swap(true, Ordering::Relaxed) {
-            tracing::warn!(redis = %self.display, error = %e, "response cache: Redis unavailable; serving without the cache until it is back");
-        }
-    }
-
-    fn recovered(&self) {
-        if self.logged.swap(false, Ordering::Relaxed) {
-            tracing::info!(redis = %self.display, "response cache: Redis is back");
-        }
-    }
-
-    async fn bounded<T>(
-        &self,
-        f: impl std::future::Future<Output = Result<T, String>>,
-    ) -> Result<T, String> {
-        match tokio::time::timeout(REDIS_TIMEOUT, f).await {
-            Ok(r) => r,
-            Err(_) => Err(format!("timed out after {REDIS_TIMEOUT:?}")),
-        }
-    }
-
-    async fn get(&self, key: &str) -> Option<Entry> {
-        if !self.available() {
-            return None;
-        }
-        let k = format!("{REDIS_PREFIX}{key}");
-        let r = self
-            .bounded(async {
-                let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-                let v: Option<Vec<u8>> = conn.get(&k).await.map_err(|e| e.to_string())?;
-                Ok(v)
-            })
-            .await;
-        match r {
-            Ok(v) => {
-                self.recovered();
-                decode_entry(&v?)
-            }
-            Err(e) => {
-                self.failed(&e);
-                None
-            }
-        }
-    }
-
-    async fn set(&self, key: &str, entry: Entry) {
-        if !self.available() {
-            return;
-        }
-        let k = format!("{REDIS_PREFIX}{key}");
-        let ttl_ms = (entry.ttl.as_millis() as u64).max(1);
-        let value = encode_entry(&entry);
-        let r = self
-            .bounded(async {
-                let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-                let _: () = conn
-                    .pset_ex(&k, value, ttl_ms)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(())
-            })
-            .await;
-        match r {
-            Ok(()) => self.recovered(),
-            Err(e) => self.failed(&e),
-        }
-    }
-
-    async fn delete(&self, keys: &[String]) -> Result<u64, String> {
-        if keys.is_empty() {
-            return Ok(0);
-        }
-        let ks: Vec<String> = keys.iter().map(|k| format!("{REDIS_PREFIX}{k}")).collect();
-        self.bounded(async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            let n: u64 = conn.del(&ks).await.map_err(|e| e.to_string())?;
-            Ok(n)
-        })
-        .await
-        .map_err(|e| format!("Redis ({}) error: {e}", self.display))
-    }
-
-    async fn ping(&self) -> Result<(), String> {
-        self.bounded(async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            let _: String = deadpool_redis::redis::cmd("PING")
-                .query_async(&mut *conn)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| format!("Redis ({}) error: {e}", self.display))
-    }
-}
-
 /// The cache `config` asks for, if any (`litellm_settings.cache: true`). The config loader has
 /// already validated the settings; a Redis URL that cannot be used is logged and the proxy runs
-/// without a cache rather than failing.
-pub fn from_config(config: &crate::config::ProxyConfig) -> Option<ResponseCache> {
+/// without a cache rather than failing. A Redis cache on the same URL as `shared` (the router's
+/// Redis) runs on that handle; one on another Redis gets a handle of its own.
+pub fn from_config(
+    config: &crate::config::ProxyConfig,
+    shared: Option<&RedisHandle>,
+) -> Option<ResponseCache> {
     let ls = &config.litellm_settings;
     if ls.cache != Some(true) {
         return None;
@@ -553,6 +454,11 @@ pub fn from_config(config: &crate::config::ProxyConfig) -> Option<ResponseCache>
     }
     let url =
         redis_url_from_params(&params).or_else(|| config.router_settings.redis_connection_url())?;
+    if let Some(handle) =
+        shared.filter(|_| config.router_settings.redis_connection_url().as_ref() == Some(&url))
+    {
+        return Some(ResponseCache::on_redis(settings, &handle.share()));
+    }
     match ResponseCache::redis(settings, &url) {
         Ok(c) => Some(c),
         Err(e) => {
@@ -579,262 +485,6 @@ pub fn plan_request(
     cache
         .plan(call_type, group, &fields, control.as_ref())
         .map_err(|e| crate::error::ApiError::bad_request(Some("cache"), e))
-}
-
-/// A cached chat completion replayed as an SSE stream: one chunk with the role and the whole
-/// message, one with the finish reason, a usage chunk when the client asked for one, `[DONE]`.
-pub fn chat_response_as_sse(resp: &litellm_core::ChatResponse, include_usage: bool) -> Vec<Bytes> {
-    use litellm_core::{ChatChunk, ChunkChoice, Delta, FunctionCallDelta, ToolCallDelta};
-    let chunk = |choices: Vec<ChunkChoice>, usage: Option<litellm_core::Usage>| ChatChunk {
-        id: resp.id.clone(),
-        object: "chat.completion.chunk".to_string(),
-        created: resp.created,
-        model: resp.model.clone(),
-        choices,
-        usage,
-        system_fingerprint: resp.system_fingerprint.clone(),
-        extra: JsonMap::new(),
-    };
-    let mut chunks = Vec::new();
-    let content: Vec<ChunkChoice> = resp
-        .choices
-        .iter()
-        .map(|c| ChunkChoice {
-            index: c.index,
-            delta: Delta {
-                role: Some(c.message.role.clone()),
-                content: c.message.content.clone(),
-                reasoning_content: c.message.reasoning_content.clone(),
-                tool_calls: c.message.tool_calls.as_ref().map(|calls| {
-                    calls
-                        .iter()
-                        .enumerate()
-                        .map(|(i, t)| ToolCallDelta {
-                            index: i as u32,
-                            id: Some(t.id.clone()),
-                            kind: Some(t.kind.clone()),
-                            function: Some(FunctionCallDelta {
-                                name: Some(t.function.name.clone()),
-                                arguments: Some(t.function.arguments.clone()),
-                            }),
-                        })
-                        .collect()
-                }),
-                function_call: None,
-                refusal: c.message.refusal.clone(),
-                extra: JsonMap::new(),
-            },
-            finish_reason: None,
-            logprobs: None,
-            extra: JsonMap::new(),
-        })
-        .collect();
-    chunks.push(chunk(content, None));
-    let finish: Vec<ChunkChoice> = resp
-        .choices
-        .iter()
-        .map(|c| ChunkChoice {
-            index: c.index,
-            delta: Delta::default(),
-            finish_reason: c.finish_reason.clone(),
-            logprobs: None,
-            extra: JsonMap::new(),
-        })
-        .collect();
-    chunks.push(chunk(finish, None));
-    if include_usage {
-        if let Some(u) = &resp.usage {
-            chunks.push(chunk(Vec::new(), Some(u.clone())));
-        }
-    }
-    let mut out: Vec<Bytes> = chunks
-        .iter()
-        .filter_map(|c| serde_json::to_string(c).ok())
-        .map(|j| Bytes::from(format!("data: {j}\n\n")))
-        .collect();
-    out.push(Bytes::from_static(b"data: [DONE]\n\n"));
-    out
-}
-
-/// Rebuilds a `chat.completion` from a stream's chunks so a streamed answer can fill the cache:
-/// content, reasoning and tool-call fragments are joined per choice, with the finish reason and
-/// usage. A stream that ends in an error is never stored.
-#[derive(Debug)]
-pub struct StreamCapture {
-    pub plan: CachePlan,
-    id: String,
-    created: u64,
-    model: String,
-    system_fingerprint: Option<String>,
-    choices: BTreeMap<u32, CapturedChoice>,
-    usage: Option<litellm_core::Usage>,
-    bytes: usize,
-    max_bytes: usize,
-}
-
-#[derive(Debug, Default)]
-struct CapturedChoice {
-    role: Option<String>,
-    content: Option<String>,
-    reasoning: Option<String>,
-    refusal: Option<String>,
-    finish_reason: Option<String>,
-    tool_calls: BTreeMap<u32, (String, String, String, String)>,
-}
-
-fn append(into: &mut Option<String>, piece: &Option<String>) -> usize {
-    match piece {
-        Some(p) => {
-            into.get_or_insert_with(String::new).push_str(p);
-            p.len()
-        }
-        None => 0,
-    }
-}
-
-impl StreamCapture {
-    /// A capture for a stream whose answer is to be stored under `plan` (`None` when the plan
-    /// does not write). Answers larger than the cache's per-item bound are not kept.
-    pub fn new(cache: Option<&ResponseCache>, plan: Option<&CachePlan>) -> Option<StreamCapture> {
-        let (cache, plan) = (cache?, plan?);
-        if !plan.write {
-            return None;
-        }
-        Some(StreamCapture {
-            plan: plan.clone(),
-            id: String::new(),
-            created: 0,
-            model: String::new(),
-            system_fingerprint: None,
-            choices: BTreeMap::new(),
-            usage: None,
-            bytes: 0,
-            max_bytes: cache.settings.max_item_bytes,
-        })
-    }
-
-    /// Takes in one chunk; returns false once the answer is too large to keep.
-    pub fn observe(&mut self, chunk: &litellm_core::ChatChunk) -> bool {
-        if self.id.is_empty() {
-            self.id = chunk.id.clone();
-            self.created = chunk.created;
-        }
-        if self.model.is_empty() && !chunk.model.is_empty() {
-            self.model = chunk.model.clone();
-        }
-        if chunk.system_fingerprint.is_some() {
-            self.system_fingerprint = chunk.system_fingerprint.clone();
-        }
-        if let Some(u) = &chunk.usage {
-            self.usage = Some(u.clone());
-        }
-        for c in &chunk.choices {
-            let acc = self.choices.entry(c.index).or_default();
-            if acc.role.is_none() {
-                acc.role = c.delta.role.clone();
-            }
-            self.bytes += append(&mut acc.content, &c.delta.content);
-            self.bytes += append(&mut acc.reasoning, &c.delta.reasoning_content);
-            self.bytes += append(&mut acc.refusal, &c.delta.refusal);
-            if c.finish_reason.is_some() {
-                acc.finish_reason = c.finish_reason.clone();
-            }
-            for t in c.delta.tool_calls.iter().flatten() {
-                let e = acc.tool_calls.entry(t.index).or_default();
-                if let Some(id) = &t.id {
-                    e.0.push_str(id);
-                }
-                if let Some(kind) = &t.kind {
-                    if e.1.is_empty() {
-                        e.1.push_str(kind);
-                    }
-                }
-                if let Some(f) = &t.function {
-                    if let Some(n) = &f.name {
-                        e.2.push_str(n);
-                    }
-                    if let Some(a) = &f.arguments {
-                        e.3.push_str(a);
-                        self.bytes += a.len();
-                    }
-                }
-            }
-        }
-        self.bytes <= self.max_bytes
-    }
-
-    /// The whole answer, if the stream produced one.
-    pub fn finish(self) -> Option<litellm_core::ChatResponse> {
-        if self.choices.is_empty() {
-            return None;
-        }
-        let choices = self
-            .choices
-            .into_iter()
-            .map(|(index, c)| {
-                let tool_calls: Vec<litellm_core::ToolCall> = c
-                    .tool_calls
-                    .into_values()
-                    .map(|(id, kind, name, arguments)| litellm_core::ToolCall {
-                        id,
-                        kind: if kind.is_empty() {
-                            "function".into()
-                        } else {
-                            kind
-                        },
-                        function: litellm_core::FunctionCall { name, arguments },
-                    })
-                    .collect();
-                litellm_core::Choice {
-                    index,
-                    message: litellm_core::ResponseMessage {
-                        role: c.role.unwrap_or_else(|| "assistant".into()),
-                        content: c.content,
-                        tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
-                        function_call: None,
-                        refusal: c.refusal,
-                        reasoning_content: c.reasoning,
-                        extra: JsonMap::new(),
-                    },
-                    finish_reason: c.finish_reason,
-                    logprobs: None,
-                    extra: JsonMap::new(),
-                }
-            })
-            .collect();
-        Some(litellm_core::ChatResponse {
-            id: self.id,
-            object: "chat.completion".into(),
-            created: self.created,
-            model: self.model,
-            choices,
-            usage: self.usage,
-            system_fingerprint: self.system_fingerprint,
-            service_tier: None,
-            extra: JsonMap::new(),
-        })
-    }
-}
-
-/// `stored_at` (8 bytes, big endian) then the body.
-fn encode_entry(e: &Entry) -> Vec<u8> {
-    let mut v = Vec::with_capacity(8 + e.body.len());
-    v.extend_from_slice(&e.stored_at.to_be_bytes());
-    v.extend_from_slice(&e.body);
-    v
-}
-
-fn decode_entry(v: &[u8]) -> Option<Entry> {
-    if v.len() < 8 {
-        return None;
-    }
-    let mut ts = [0u8; 8];
-    ts.copy_from_slice(&v[..8]);
-    Some(Entry {
-        body: Bytes::copy_from_slice(&v[8..]),
-        stored_at: u64::from_be_bytes(ts),
-        ttl: Duration::ZERO,
-    })
 }
 
 /// Request fields that never change the answer: transport, routing and LiteLLM bookkeeping.

@@ -4,11 +4,8 @@
 //! user (`teams`), and a member named only by id or email that has no user yet gets one, as
 //! LiteLLM does.
 
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
-use bytes::Bytes;
+use axum::extract::State;
+use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,11 +14,12 @@ use litellm_auth::{
     check_members, KeyColumn, SpendOf, TeamMember, TeamPatch, TeamRecord, UserRecord,
 };
 
-use super::manage::{
-    admin, body, merged, not_found, param, params, patch_error, required, respond, store_error,
-    to_json, Params,
+use super::extract::{param, Admin, QueryParams};
+use super::respond::{
+    merged, not_found, patch_error, required, store_error, to_json, write_queued_spend,
 };
 use crate::auth::KeyDb;
+use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -131,20 +129,9 @@ pub(super) async fn add_members(
     responses((status = 200, description = "The team"), (status = 400, description = "Invalid field or taken team_id")),
     security(("bearer" = [])))]
 pub async fn new(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(new_inner(state, headers, b).await)
-}
-
-async fn new_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let patch: TeamPatch = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(patch): JsonBody<TeamPatch>,
+) -> Result<Json<Value>, ApiError> {
     let now = Utc::now();
     let id = patch
         .team_id
@@ -168,7 +155,7 @@ async fn new_inner(
     link_members(&db, &team.team_id, &mut members).await?;
     team.members_with_roles = members;
     save_team(&db, &team).await?;
-    Ok(to_json(&team))
+    Ok(Json(to_json(&team)))
 }
 
 /// A team, its keys and its members.
@@ -177,20 +164,9 @@ async fn new_inner(
     responses((status = 200, description = "{\"team_id\", \"team_info\", \"keys\", \"team_memberships\"}"), (status = 404, description = "No such team")),
     security(("bearer" = [])))]
 pub async fn info(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    respond(info_inner(state, headers, q).await)
-}
-
-async fn info_inner(
-    state: AppState,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let p = params(q)?;
+    Admin { db, .. }: Admin,
+    QueryParams(p): QueryParams,
+) -> Result<Json<Value>, ApiError> {
     let team_id = param(&p, "team_id")
         .ok_or_else(|| ApiError::bad_request(Some("team_id"), "team_id is a required parameter"))?;
     let team = load_team(&db, team_id).await?;
@@ -199,12 +175,12 @@ async fn info_inner(
         .keys_where(KeyColumn::TeamId, &[team_id.to_string()])
         .await
         .map_err(store_error)?;
-    Ok(json!({
+    Ok(Json(json!({
         "team_id": team.team_id,
         "team_info": to_json(&team),
         "keys": keys.iter().map(to_json).collect::<Vec<_>>(),
         "team_memberships": [],
-    }))
+    })))
 }
 
 /// Change a team (LiteLLM's `UpdateTeamRequest`; `team_id` names it).
@@ -214,36 +190,29 @@ async fn info_inner(
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(update_inner(state, headers, b).await)
-}
-
-async fn update_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let patch: TeamPatch = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(patch): JsonBody<TeamPatch>,
+) -> Result<Json<Value>, ApiError> {
     let team_id = required(&patch.team_id, "team_id")?;
     let mut team = load_team(&db, team_id).await?;
     patch.apply(&mut team, Utc::now()).map_err(patch_error)?;
     save_team(&db, &team).await?;
     if let Some(s) = patch.limits.spend {
-        super::manage::write_queued_spend(&state).await;
+        write_queued_spend(&state).await;
         db.store
             .set_spend(SpendOf::Team(team_id, s))
             .await
             .map_err(store_error)?;
     }
     let team = load_team(&db, team_id).await?;
-    Ok(json!({ "team_id": team.team_id, "data": to_json(&team) }))
+    Ok(Json(
+        json!({ "team_id": team.team_id, "data": to_json(&team) }),
+    ))
 }
 
+/// The body of `/team/delete`.
 #[derive(Debug, Deserialize)]
-struct TeamIds {
+pub struct TeamIds {
     #[serde(default)]
     team_ids: Vec<String>,
 }
@@ -254,20 +223,9 @@ struct TeamIds {
     responses((status = 200, description = "{\"deleted_teams\": [...]}"), (status = 404, description = "None of the teams exist")),
     security(("bearer" = [])))]
 pub async fn delete(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(delete_inner(state, headers, b).await)
-}
-
-async fn delete_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let req: TeamIds = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<TeamIds>,
+) -> Result<Json<Value>, ApiError> {
     if req.team_ids.is_empty() {
         return Err(ApiError::bad_request(
             Some("team_ids"),
@@ -284,7 +242,7 @@ async fn delete_inner(
     if deleted.is_empty() {
         return Err(not_found("team_ids", "No teams found to delete"));
     }
-    Ok(json!({ "deleted_teams": deleted }))
+    Ok(Json(json!({ "deleted_teams": deleted })))
 }
 
 /// Every team (newest first); `user_id` keeps the teams that user is a member of.
@@ -293,23 +251,12 @@ async fn delete_inner(
     responses((status = 200, description = "An array of teams")),
     security(("bearer" = [])))]
 pub async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    respond(list_inner(state, headers, q).await)
-}
-
-async fn list_inner(
-    state: AppState,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let p = params(q)?;
+    Admin { db, .. }: Admin,
+    QueryParams(p): QueryParams,
+) -> Result<Json<Value>, ApiError> {
     let user = param(&p, "user_id");
     let teams = db.store.list_teams().await.map_err(store_error)?;
-    Ok(Value::Array(
+    Ok(Json(Value::Array(
         teams
             .iter()
             .filter(|t| {
@@ -321,18 +268,20 @@ async fn list_inner(
             })
             .map(to_json)
             .collect(),
-    ))
+    )))
 }
 
+/// One member or a list (`member` of `/team/member_add`).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum Members {
+pub enum Members {
     One(TeamMember),
     Many(Vec<TeamMember>),
 }
 
+/// The body of `/team/member_add`.
 #[derive(Debug, Deserialize)]
-struct MemberAdd {
+pub struct MemberAdd {
     #[serde(default)]
     team_id: Option<String>,
     member: Members,
@@ -344,37 +293,27 @@ struct MemberAdd {
     responses((status = 200, description = "The team plus updated_users"), (status = 400, description = "Already a member, or a bad member"), (status = 404, description = "No such team")),
     security(("bearer" = [])))]
 pub async fn member_add(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(member_add_inner(state, headers, b).await)
-}
-
-async fn member_add_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let req: MemberAdd = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<MemberAdd>,
+) -> Result<Json<Value>, ApiError> {
     let team_id = required(&req.team_id, "team_id")?;
     let members = match req.member {
         Members::One(m) => vec![m],
         Members::Many(v) => v,
     };
     let (team, users) = add_members(&db, team_id, members).await?;
-    Ok(merged(
+    Ok(Json(merged(
         to_json(&team),
         json!({
             "updated_users": users.iter().map(to_json).collect::<Vec<_>>(),
             "updated_team_memberships": [],
         }),
-    ))
+    )))
 }
 
+/// The body of `/team/member_delete`.
 #[derive(Debug, Deserialize)]
-struct MemberDelete {
+pub struct MemberDelete {
     #[serde(default)]
     team_id: Option<String>,
     #[serde(default)]
@@ -389,20 +328,9 @@ struct MemberDelete {
     responses((status = 200, description = "The team"), (status = 400, description = "Not a member"), (status = 404, description = "No such team")),
     security(("bearer" = [])))]
 pub async fn member_delete(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(member_delete_inner(state, headers, b).await)
-}
-
-async fn member_delete_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let req: MemberDelete = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<MemberDelete>,
+) -> Result<Json<Value>, ApiError> {
     let team_id = required(&req.team_id, "team_id")?;
     if req.user_id.is_none() && req.user_email.is_none() {
         return Err(ApiError::bad_request(
@@ -438,28 +366,22 @@ async fn member_delete_inner(
             db.cache.invalidate_user(id);
         }
     }
-    Ok(to_json(&team))
+    Ok(Json(to_json(&team)))
 }
 
+/// The body of `/team/block` and `/team/unblock`.
 #[derive(Debug, Deserialize)]
-struct TeamIdBody {
+pub struct TeamIdBody {
     #[serde(default)]
     team_id: Option<String>,
 }
 
-async fn set_blocked(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-    blocked: bool,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let req: TeamIdBody = body(b)?;
+async fn set_blocked(db: KeyDb, req: TeamIdBody, blocked: bool) -> Result<Json<Value>, ApiError> {
     let mut team = load_team(&db, required(&req.team_id, "team_id")?).await?;
     team.blocked = blocked;
     team.updated_at = Utc::now();
     save_team(&db, &team).await?;
-    Ok(to_json(&team))
+    Ok(Json(to_json(&team)))
 }
 
 /// Block a team: every key of it is refused until `/team/unblock`.
@@ -468,11 +390,10 @@ async fn set_blocked(
     responses((status = 200, description = "The team"), (status = 404, description = "No such team")),
     security(("bearer" = [])))]
 pub async fn block(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(set_blocked(state, headers, b, true).await)
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<TeamIdBody>,
+) -> Result<Json<Value>, ApiError> {
+    set_blocked(db, req, true).await
 }
 
 /// Unblock a team.
@@ -481,9 +402,8 @@ pub async fn block(
     responses((status = 200, description = "The team"), (status = 404, description = "No such team")),
     security(("bearer" = [])))]
 pub async fn unblock(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(set_blocked(state, headers, b, false).await)
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<TeamIdBody>,
+) -> Result<Json<Value>, ApiError> {
+    set_blocked(db, req, false).await
 }

@@ -4,11 +4,8 @@
 //! `/key/info` on the caller's own key. Every change invalidates the key in this replica's
 //! cache; other replicas see it within the cache TTL.
 
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
-use bytes::Bytes;
+use axum::extract::{Path, State};
+use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,11 +15,12 @@ use litellm_auth::{
     SpendOf,
 };
 
-use super::manage::{
-    admin, body, not_found, num_param, optional_body, param, params, patch_error, respond,
-    store_error, to_json, token_of, Params,
+use super::extract::{num_param, param, Admin, QueryParams, SignedIn};
+use super::respond::{
+    not_found, pages, patch_error, required, store_error, to_json, token_of, write_queued_spend,
 };
 use crate::auth::KeyDb;
+use crate::body::{JsonBody, OptionalJsonBody};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -96,20 +94,9 @@ async fn save(
     ),
     security(("bearer" = [])))]
 pub async fn generate(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(generate_inner(state, headers, b).await)
-}
-
-async fn generate_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let patch: KeyPatch = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(patch): JsonBody<KeyPatch>,
+) -> Result<Json<Value>, ApiError> {
     let key = match &patch.key {
         Some(k) if !k.starts_with("sk-") => {
             return Err(ApiError::bad_request(
@@ -137,7 +124,7 @@ async fn generate_inner(
         other => store_error(other),
     })?;
     db.cache.invalidate_key(&rec.token);
-    Ok(with_new_key(&rec, &key))
+    Ok(Json(with_new_key(&rec, &key)))
 }
 
 /// Change a key's fields (LiteLLM's `UpdateKeyRequest`; `key` names the key or its hash).
@@ -151,26 +138,16 @@ async fn generate_inner(
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(update_inner(state, headers, b).await)
-}
-
-async fn update_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let patch: KeyPatch = body(b)?;
-    let shown = super::manage::required(&patch.key, "key")?;
+    Admin { db, .. }: Admin,
+    JsonBody(patch): JsonBody<KeyPatch>,
+) -> Result<Json<Value>, ApiError> {
+    let shown = required(&patch.key, "key")?;
     let token = token_of(shown);
     let mut rec = load(&db, &token, &litellm_auth::abbreviate_key(shown)).await?;
     patch.apply(&mut rec, Utc::now()).map_err(patch_error)?;
     check_team(&db, &rec).await?;
     if patch.limits.spend.is_some() {
-        super::manage::write_queued_spend(&state).await;
+        write_queued_spend(&state).await;
     }
     save(&db, &token, &rec, patch.limits.spend).await?;
     let rec = load(&db, &token, shown).await?;
@@ -178,11 +155,12 @@ async fn update_inner(
     if let Some(o) = v.as_object_mut() {
         o.insert("key".into(), json!(shown));
     }
-    Ok(v)
+    Ok(Json(v))
 }
 
+/// The body of `/key/delete`.
 #[derive(Debug, Deserialize)]
-struct DeleteBody {
+pub struct DeleteBody {
     #[serde(default)]
     keys: Option<Vec<String>>,
     #[serde(default)]
@@ -199,20 +177,9 @@ struct DeleteBody {
     ),
     security(("bearer" = [])))]
 pub async fn delete(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(delete_inner(state, headers, b).await)
-}
-
-async fn delete_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let req: DeleteBody = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<DeleteBody>,
+) -> Result<Json<Value>, ApiError> {
     let (asked, tokens) =
         match (req.keys, req.key_aliases) {
             (Some(keys), _) if !keys.is_empty() => {
@@ -239,7 +206,7 @@ async fn delete_inner(
     if deleted.is_empty() {
         return Err(not_found("keys", "No keys found to delete"));
     }
-    Ok(json!({ "deleted_keys": asked }))
+    Ok(Json(json!({ "deleted_keys": asked })))
 }
 
 /// A key's fields (without its hash). With no `key`, the caller's own key.
@@ -252,20 +219,10 @@ async fn delete_inner(
     ),
     security(("bearer" = [])))]
 pub async fn info(
+    QueryParams(p): QueryParams,
+    SignedIn(caller): SignedIn,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    respond(info_inner(state, headers, q).await)
-}
-
-async fn info_inner(
-    state: AppState,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Result<Value, ApiError> {
-    let p = params(q)?;
-    let caller = state.auth.check(&headers).await?;
+) -> Result<Json<Value>, ApiError> {
     let asked = param(&p, "key").map(str::to_string);
     let token = asked
         .as_deref()
@@ -288,7 +245,9 @@ async fn info_inner(
     if let Some(o) = info.as_object_mut() {
         o.remove("token");
     }
-    Ok(json!({ "key": asked.unwrap_or(rec.token), "info": info }))
+    Ok(Json(
+        json!({ "key": asked.unwrap_or(rec.token), "info": info }),
+    ))
 }
 
 /// Keys page by page (newest first), as hashes or, with `return_full_object`, records.
@@ -304,20 +263,9 @@ async fn info_inner(
     responses((status = 200, description = "{\"keys\", \"total_count\", \"current_page\", \"total_pages\"}")),
     security(("bearer" = [])))]
 pub async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    respond(list_inner(state, headers, q).await)
-}
-
-async fn list_inner(
-    state: AppState,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let p = params(q)?;
+    Admin { db, .. }: Admin,
+    QueryParams(p): QueryParams,
+) -> Result<Json<Value>, ApiError> {
     let page = num_param(&p, "page", 1, 1, u64::from(u32::MAX))?;
     let size = num_param(&p, "size", 10, 1, 100)?;
     let full = param(&p, "return_full_object").is_some_and(|v| v == "true" || v == "1");
@@ -335,12 +283,12 @@ async fn list_inner(
         .iter()
         .map(|k| if full { to_json(k) } else { json!(k.token) })
         .collect();
-    Ok(json!({
+    Ok(Json(json!({
         "keys": keys,
         "total_count": total,
         "current_page": page,
-        "total_pages": super::manage::pages(total, size),
-    }))
+        "total_pages": pages(total, size),
+    })))
 }
 
 /// Replace a key with a new one, keeping its fields and spend (`/key/regenerate` takes the key
@@ -353,11 +301,10 @@ async fn list_inner(
     ),
     security(("bearer" = [])))]
 pub async fn regenerate(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(regenerate_inner(state, headers, None, b).await)
+    admin: Admin,
+    OptionalJsonBody(raw): OptionalJsonBody,
+) -> Result<Json<Value>, ApiError> {
+    replace_key(admin.db, None, raw).await.map(Json)
 }
 
 /// `/key/{key}/regenerate`: the key to replace in the path.
@@ -370,22 +317,15 @@ pub async fn regenerate(
     ),
     security(("bearer" = [])))]
 pub async fn regenerate_path(
-    State(state): State<AppState>,
     Path(key): Path<String>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(regenerate_inner(state, headers, Some(key), b).await)
+    admin: Admin,
+    OptionalJsonBody(raw): OptionalJsonBody,
+) -> Result<Json<Value>, ApiError> {
+    replace_key(admin.db, Some(key), raw).await.map(Json)
 }
 
-async fn regenerate_inner(
-    state: AppState,
-    headers: HeaderMap,
-    path_key: Option<String>,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let raw = optional_body(b)?;
+/// Replaces the key named in the path (or else in the body) with `new_key` or a fresh one.
+async fn replace_key(db: KeyDb, path_key: Option<String>, raw: Value) -> Result<Value, ApiError> {
     let patch: KeyPatch = serde_json::from_value(raw.clone())
         .map_err(|e| ApiError::bad_request(None, format!("Invalid request body: {e}")))?;
     let new_key = match raw.get("new_key") {
@@ -400,7 +340,7 @@ async fn regenerate_inner(
     };
     let old = match &path_key {
         Some(k) => k.clone(),
-        None => super::manage::required(&patch.key, "key")?.to_string(),
+        None => required(&patch.key, "key")?.to_string(),
     };
     let old_token = token_of(&old);
     let mut rec = load(&db, &old_token, &abbreviate_key(&old)).await?;
@@ -413,27 +353,21 @@ async fn regenerate_inner(
     Ok(with_new_key(&rec, &new_key))
 }
 
+/// The body of `/key/block` and `/key/unblock`.
 #[derive(Debug, Deserialize)]
-struct KeyBody {
+pub struct KeyBody {
     #[serde(default)]
     key: Option<String>,
 }
 
-async fn set_blocked(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-    blocked: bool,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let req: KeyBody = body(b)?;
-    let shown = super::manage::required(&req.key, "key")?;
+async fn set_blocked(db: KeyDb, req: KeyBody, blocked: bool) -> Result<Json<Value>, ApiError> {
+    let shown = required(&req.key, "key")?;
     let token = token_of(shown);
     let mut rec = load(&db, &token, &abbreviate_key(shown)).await?;
     rec.blocked = blocked;
     rec.updated_at = Utc::now();
     save(&db, &token, &rec, None).await?;
-    Ok(to_json(&load(&db, &token, shown).await?))
+    Ok(Json(to_json(&load(&db, &token, shown).await?)))
 }
 
 /// Block a key: every request with it is refused until `/key/unblock`.
@@ -442,11 +376,10 @@ async fn set_blocked(
     responses((status = 200, description = "The key's fields"), (status = 404, description = "No such key")),
     security(("bearer" = [])))]
 pub async fn block(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(set_blocked(state, headers, b, true).await)
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<KeyBody>,
+) -> Result<Json<Value>, ApiError> {
+    set_blocked(db, req, true).await
 }
 
 /// Unblock a key.
@@ -455,9 +388,8 @@ pub async fn block(
     responses((status = 200, description = "The key's fields"), (status = 404, description = "No such key")),
     security(("bearer" = [])))]
 pub async fn unblock(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(set_blocked(state, headers, b, false).await)
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<KeyBody>,
+) -> Result<Json<Value>, ApiError> {
+    set_blocked(db, req, false).await
 }

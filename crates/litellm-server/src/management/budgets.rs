@@ -2,19 +2,16 @@
 //! `/budget/info` (`{"budgets": [ids]}`), `/budget/update`, `/budget/delete` (`{"id": ...}`),
 //! `GET /budget/list`. End users reference them by `budget_id`. All need the master key.
 
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
-use bytes::Bytes;
+use axum::Json;
 use chrono::Utc;
 use serde_json::{json, Value};
 
 use litellm_auth::{BudgetPatch, BudgetRecord};
 
-use super::manage::{admin, body, not_found, patch_error, respond, store_error, to_json};
+use super::extract::Admin;
+use super::respond::{not_found, patch_error, store_error, to_json};
+use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(serde::Deserialize)]
 struct BudgetBody {
@@ -24,8 +21,7 @@ struct BudgetBody {
     patch: BudgetPatch,
 }
 
-fn parse(b: Result<Bytes, BytesRejection>) -> Result<BudgetBody, ApiError> {
-    let raw: Value = body(b)?;
+fn parse(raw: Value) -> Result<BudgetBody, ApiError> {
     serde_json::from_value(raw)
         .map_err(|e| ApiError::bad_request(None, format!("Invalid request body: {e}")))
 }
@@ -36,20 +32,10 @@ fn parse(b: Result<Bytes, BytesRejection>) -> Result<BudgetBody, ApiError> {
     responses((status = 200, description = "The budget"), (status = 400, description = "Invalid field or taken budget_id")),
     security(("bearer" = [])))]
 pub async fn new(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(new_inner(state, headers, b).await)
-}
-
-async fn new_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let body = parse(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(raw): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let body = parse(raw)?;
     let now = Utc::now();
     let id = body
         .budget_id
@@ -65,7 +51,7 @@ async fn new_inner(
         other => store_error(other),
     })?;
     db.cache.invalidate_budget(&id);
-    Ok(to_json(&rec))
+    Ok(Json(to_json(&rec)))
 }
 
 /// Change a budget; `null` clears a field. End users using it see it at once on this replica.
@@ -74,20 +60,10 @@ async fn new_inner(
     responses((status = 200, description = "The budget"), (status = 404, description = "No such budget")),
     security(("bearer" = [])))]
 pub async fn update(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(update_inner(state, headers, b).await)
-}
-
-async fn update_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let body = parse(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(raw): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let body = parse(raw)?;
     let id = body.budget_id.ok_or_else(|| {
         ApiError::bad_request(Some("budget_id"), "budget_id is a required parameter")
     })?;
@@ -102,11 +78,12 @@ async fn update_inner(
         .map_err(patch_error)?;
     db.store.update_budget(&rec).await.map_err(store_error)?;
     db.cache.invalidate_budget(&id);
-    Ok(to_json(&rec))
+    Ok(Json(to_json(&rec)))
 }
 
+/// The body of `/budget/info`.
 #[derive(serde::Deserialize)]
-struct InfoBody {
+pub struct InfoBody {
     budgets: Vec<String>,
 }
 
@@ -116,31 +93,21 @@ struct InfoBody {
     responses((status = 200, description = "[budget, ...] (the ones that exist)")),
     security(("bearer" = [])))]
 pub async fn info(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(info_inner(state, headers, b).await)
-}
-
-async fn info_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let req: InfoBody = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<InfoBody>,
+) -> Result<Json<Value>, ApiError> {
     let mut out = Vec::new();
     for id in &req.budgets {
         if let Some(rec) = db.store.budget(id).await.map_err(store_error)? {
             out.push(to_json(&rec));
         }
     }
-    Ok(Value::Array(out))
+    Ok(Json(Value::Array(out)))
 }
 
+/// The body of `/budget/delete`.
 #[derive(serde::Deserialize)]
-struct DeleteBody {
+pub struct DeleteBody {
     id: String,
 }
 
@@ -150,20 +117,9 @@ struct DeleteBody {
     responses((status = 200, description = "{\"deleted_budgets\": [id]}"), (status = 404, description = "No such budget")),
     security(("bearer" = [])))]
 pub async fn delete(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(delete_inner(state, headers, b).await)
-}
-
-async fn delete_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let req: DeleteBody = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<DeleteBody>,
+) -> Result<Json<Value>, ApiError> {
     let deleted = db
         .store
         .delete_budgets(std::slice::from_ref(&req.id))
@@ -176,19 +132,14 @@ async fn delete_inner(
             format!("Budget not found: budget_id={}", req.id),
         ));
     }
-    Ok(json!({"deleted_budgets": deleted}))
+    Ok(Json(json!({"deleted_budgets": deleted})))
 }
 
 /// Every budget, newest first.
 #[utoipa::path(get, path = "/budget/list", tag = "budgets",
     responses((status = 200, description = "[budget, ...]")),
     security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    respond(list_inner(state, headers).await)
-}
-
-async fn list_inner(state: AppState, headers: HeaderMap) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
+pub async fn list(Admin { db, .. }: Admin) -> Result<Json<Value>, ApiError> {
     let all = db.store.list_budgets().await.map_err(store_error)?;
-    Ok(Value::Array(all.iter().map(to_json).collect()))
+    Ok(Json(Value::Array(all.iter().map(to_json).collect())))
 }

@@ -6,16 +6,15 @@
 //! LiteLLM, at most `limit` rows (default 1000, up to 10 000) come back per `page`, newest
 //! first, so a large table cannot be read whole by accident.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::extract::State;
+use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 
 use litellm_auth::{SpendLogFilter, SpendLogRow};
 
-use super::manage::{num_param, param, params, respond, store_error, token_of, Params};
+use super::extract::{num_param, param, QueryParams, SignedIn};
+use super::respond::{store_error, token_of};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -81,19 +80,9 @@ fn row_json(r: &SpendLogRow) -> Value {
     security(("bearer" = [])))]
 pub async fn logs(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    respond(logs_inner(state, headers, q).await)
-}
-
-async fn logs_inner(
-    state: AppState,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Result<Value, ApiError> {
-    let caller = state.auth.check(&headers).await?;
-    let p = params(q)?;
+    SignedIn(caller): SignedIn,
+    QueryParams(p): QueryParams,
+) -> Result<Json<Value>, ApiError> {
     let owned = |n: &str| param(&p, n).map(str::to_string);
     let limit = num_param(&p, "limit", 1000, 1, 10_000)?;
     let page = num_param(&p, "page", 1, 1, u64::from(u32::MAX))?;
@@ -134,7 +123,7 @@ async fn logs_inner(
         ApiError::bad_request(None, "No database is connected; there are no spend logs")
     })?;
     let rows = ledger.spend_logs(filter).await.map_err(store_error)?;
-    Ok(Value::Array(rows.iter().map(row_json).collect()))
+    Ok(Json(Value::Array(rows.iter().map(row_json).collect())))
 }
 
 #[cfg(test)]

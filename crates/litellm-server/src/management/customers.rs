@@ -4,20 +4,17 @@
 //! `/customer/new|update` (`max_budget`, `rpm_limit`, `tpm_limit`, `max_parallel_requests`,
 //! `budget_duration`, ...) without a `budget_id` create or update the end user's own budget.
 
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
-use bytes::Bytes;
+use axum::Json;
 use chrono::Utc;
 use serde_json::{json, Value};
 
 use litellm_auth::{BudgetRecord, CustomerPatch, EndUserRecord};
 
-use super::manage::{admin, body, param, params, patch_error, respond, store_error, Params};
+use super::extract::{param, Admin, QueryParams};
+use super::respond::{not_found, patch_error, store_error};
 use crate::auth::KeyDb;
+use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// An end user as LiteLLM returns it, with its budget under `litellm_budget_table`.
 async fn render(db: &KeyDb, e: &EndUserRecord) -> Result<Value, ApiError> {
@@ -86,20 +83,10 @@ async fn apply_budget(
     responses((status = 200, description = "The end user, with litellm_budget_table"), (status = 400, description = "Invalid field, unknown budget_id or taken user_id")),
     security(("bearer" = [])))]
 pub async fn new(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(new_inner(state, headers, b).await)
-}
-
-async fn new_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let patch = parse(body(b)?)?;
+    Admin { db, .. }: Admin,
+    JsonBody(raw): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let patch = parse(raw)?;
     let id = patch
         .user_id
         .clone()
@@ -124,7 +111,7 @@ async fn new_inner(
         e.spend = s;
     }
     db.cache.invalidate_end_user(&id);
-    render(&db, &e).await
+    render(&db, &e).await.map(Json)
 }
 
 /// One end user (`?end_user_id=`).
@@ -133,11 +120,14 @@ async fn new_inner(
     responses((status = 200, description = "The end user, with litellm_budget_table"), (status = 400, description = "No such end user")),
     security(("bearer" = [])))]
 pub async fn info(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    respond(info_inner(state, headers, q).await)
+    Admin { db, .. }: Admin,
+    QueryParams(p): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    let id = param(&p, "end_user_id").ok_or_else(|| {
+        ApiError::bad_request(Some("end_user_id"), "end_user_id is a required parameter")
+    })?;
+    let e = load(&db, id).await?;
+    render(&db, &e).await.map(Json)
 }
 
 async fn load(db: &KeyDb, id: &str) -> Result<EndUserRecord, ApiError> {
@@ -153,40 +143,16 @@ async fn load(db: &KeyDb, id: &str) -> Result<EndUserRecord, ApiError> {
         })
 }
 
-async fn info_inner(
-    state: AppState,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let p = params(q)?;
-    let id = param(&p, "end_user_id").ok_or_else(|| {
-        ApiError::bad_request(Some("end_user_id"), "end_user_id is a required parameter")
-    })?;
-    let e = load(&db, id).await?;
-    render(&db, &e).await
-}
-
 /// Change an end user (LiteLLM's `UpdateCustomerRequest`); `null` clears a field.
 #[utoipa::path(post, path = "/customer/update", tag = "customers",
     request_body(content = Object, description = "user_id plus any /customer/new field, and spend"),
     responses((status = 200, description = "The end user"), (status = 400, description = "No such end user or invalid field")),
     security(("bearer" = [])))]
 pub async fn update(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(update_inner(state, headers, b).await)
-}
-
-async fn update_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let patch = parse(body(b)?)?;
+    Admin { db, .. }: Admin,
+    JsonBody(raw): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let patch = parse(raw)?;
     let id = patch
         .user_id
         .clone()
@@ -204,16 +170,17 @@ async fn update_inner(
         e.spend = s;
     }
     db.cache.invalidate_end_user(&id);
-    render(&db, &e).await
+    render(&db, &e).await.map(Json)
 }
 
+/// The body of `/customer/delete`, `/customer/block` and `/customer/unblock`.
 #[derive(serde::Deserialize)]
-struct Ids {
+pub struct Ids {
     user_ids: Vec<String>,
 }
 
-fn ids(b: Result<Bytes, BytesRejection>) -> Result<Vec<String>, ApiError> {
-    let ids: Ids = body(b)?;
+/// The named end users (at least one).
+fn ids(ids: Ids) -> Result<Vec<String>, ApiError> {
     if ids.user_ids.is_empty() {
         return Err(ApiError::bad_request(
             Some("user_ids"),
@@ -229,41 +196,25 @@ fn ids(b: Result<Bytes, BytesRejection>) -> Result<Vec<String>, ApiError> {
     responses((status = 200, description = "{\"deleted_customers\": [ids]}"), (status = 404, description = "None of them exist")),
     security(("bearer" = [])))]
 pub async fn delete(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(delete_inner(state, headers, b).await)
-}
-
-async fn delete_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let ids = ids(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(body): JsonBody<Ids>,
+) -> Result<Json<Value>, ApiError> {
+    let ids = ids(body)?;
     let deleted = db.store.delete_end_users(&ids).await.map_err(store_error)?;
     for id in &ids {
         db.cache.invalidate_end_user(id);
     }
     if deleted.is_empty() {
-        return Err(super::manage::not_found(
+        return Err(not_found(
             "user_ids",
             format!("End users not found: {ids:?}"),
         ));
     }
-    Ok(json!({"deleted_customers": deleted}))
+    Ok(Json(json!({"deleted_customers": deleted})))
 }
 
-async fn set_blocked(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-    blocked: bool,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let ids = ids(b)?;
+async fn set_blocked(db: KeyDb, body: Ids, blocked: bool) -> Result<Json<Value>, ApiError> {
+    let ids = ids(body)?;
     let now = Utc::now();
     for id in &ids {
         // LiteLLM's block upserts: an unknown end user is created blocked.
@@ -284,7 +235,7 @@ async fn set_blocked(
         }
         db.cache.invalidate_end_user(id);
     }
-    Ok(json!({"blocked_users": ids}))
+    Ok(Json(json!({"blocked_users": ids})))
 }
 
 /// Block end users: their requests are refused (400) until unblocked.
@@ -293,11 +244,10 @@ async fn set_blocked(
     responses((status = 200, description = "{\"blocked_users\": [ids]}")),
     security(("bearer" = [])))]
 pub async fn block(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(set_blocked(state, headers, b, true).await)
+    Admin { db, .. }: Admin,
+    JsonBody(body): JsonBody<Ids>,
+) -> Result<Json<Value>, ApiError> {
+    set_blocked(db, body, true).await
 }
 
 /// Unblock end users.
@@ -306,26 +256,20 @@ pub async fn block(
     responses((status = 200, description = "{\"blocked_users\": [ids]}")),
     security(("bearer" = [])))]
 pub async fn unblock(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(set_blocked(state, headers, b, false).await)
+    Admin { db, .. }: Admin,
+    JsonBody(body): JsonBody<Ids>,
+) -> Result<Json<Value>, ApiError> {
+    set_blocked(db, body, false).await
 }
 
 /// Every end user, newest first.
 #[utoipa::path(get, path = "/customer/list", tag = "customers",
     responses((status = 200, description = "[end user, ...]")),
     security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    respond(list_inner(state, headers).await)
-}
-
-async fn list_inner(state: AppState, headers: HeaderMap) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
+pub async fn list(Admin { db, .. }: Admin) -> Result<Json<Value>, ApiError> {
     let mut out = Vec::new();
     for e in db.store.list_end_users().await.map_err(store_error)? {
         out.push(render(&db, &e).await?);
     }
-    Ok(Value::Array(out))
+    Ok(Json(Value::Array(out)))
 }

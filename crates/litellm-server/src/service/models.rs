@@ -2,12 +2,12 @@
 //! caller's key and team may use (`models`, access groups, `all-team-models`).
 
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use litellm_core::ModelList;
 
+use crate::error::ApiError;
+use crate::management::extract::SignedIn;
 use crate::state::AppState;
 
 /// Lists the model groups clients may call.
@@ -21,11 +21,10 @@ use crate::state::AppState;
     ),
     security(("bearer" = []))
 )]
-pub async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let caller = match state.auth.check(&headers).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
+pub async fn list_models(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+) -> Result<Json<ModelList>, ApiError> {
     // Only the models this key (and its team) may call, as LiteLLM lists them.
     let names: Vec<String> = state
         .router
@@ -33,10 +32,9 @@ pub async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> R
         .into_iter()
         .filter(|m| state.auth.model_access(&caller, m).is_ok())
         .collect();
-    Json(ModelList::from_ids(
+    Ok(Json(ModelList::from_ids(
         names.iter().map(String::as_str),
         state.started_at,
         "openai",
-    ))
-    .into_response()
+    )))
 }

@@ -3,11 +3,8 @@
 //! `/user/new` also creates a key for the user unless `auto_create_key` is false, as LiteLLM
 //! does.
 
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
-use bytes::Bytes;
+use axum::extract::State;
+use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,11 +14,12 @@ use litellm_auth::{
     UserPatch, UserRecord,
 };
 
-use super::manage::{
-    admin, body, merged, not_found, num_param, param, params, patch_error, respond, store_error,
-    to_json, Params,
+use super::extract::{num_param, param, Admin, QueryParams};
+use super::respond::{
+    merged, not_found, pages, patch_error, store_error, to_json, write_queued_spend,
 };
 use crate::auth::KeyDb;
+use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -40,20 +38,9 @@ async fn load_user(db: &KeyDb, user_id: &str) -> Result<UserRecord, ApiError> {
     responses((status = 200, description = "The user, and the new key (`key`, `token_id`) unless auto_create_key is false"), (status = 400, description = "Invalid field, taken user_id or unknown team")),
     security(("bearer" = [])))]
 pub async fn new(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(new_inner(state, headers, b).await)
-}
-
-async fn new_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let raw: Value = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(raw): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
     let patch: UserPatch = serde_json::from_value(raw.clone())
         .map_err(|e| ApiError::bad_request(None, format!("Invalid request body: {e}")))?;
     let now = Utc::now();
@@ -109,7 +96,7 @@ async fn new_inner(
             json!({"key": key, "token_id": rec.token, "key_name": rec.key_name, "expires": rec.expires, "key_alias": rec.key_alias}),
         );
     }
-    Ok(out)
+    Ok(Json(out))
 }
 
 /// A user, their keys and their teams.
@@ -118,20 +105,9 @@ async fn new_inner(
     responses((status = 200, description = "{\"user_id\", \"user_info\", \"keys\", \"teams\"}"), (status = 404, description = "No such user")),
     security(("bearer" = [])))]
 pub async fn info(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    respond(info_inner(state, headers, q).await)
-}
-
-async fn info_inner(
-    state: AppState,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let p = params(q)?;
+    Admin { db, .. }: Admin,
+    QueryParams(p): QueryParams,
+) -> Result<Json<Value>, ApiError> {
     let user_id = param(&p, "user_id")
         .ok_or_else(|| ApiError::bad_request(Some("user_id"), "user_id is a required parameter"))?;
     let user = load_user(&db, user_id).await?;
@@ -146,12 +122,12 @@ async fn info_inner(
             teams.push(to_json(&team));
         }
     }
-    Ok(json!({
+    Ok(Json(json!({
         "user_id": user.user_id,
         "user_info": to_json(&user),
         "keys": keys.iter().map(to_json).collect::<Vec<_>>(),
         "teams": teams,
-    }))
+    })))
 }
 
 /// Change a user (LiteLLM's `UpdateUserRequest`; `user_id`, or `user_email`, names them).
@@ -161,19 +137,9 @@ async fn info_inner(
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(update_inner(state, headers, b).await)
-}
-
-async fn update_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let patch: UserPatch = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(patch): JsonBody<UserPatch>,
+) -> Result<Json<Value>, ApiError> {
     let user_id = match (&patch.user_id, &patch.user_email) {
         (Some(id), _) if !id.is_empty() => id.clone(),
         (_, Some(Some(email))) => db
@@ -198,7 +164,7 @@ async fn update_inner(
     patch.apply(&mut user, Utc::now()).map_err(patch_error)?;
     db.store.update_user(&user).await.map_err(store_error)?;
     if let Some(s) = patch.limits.spend {
-        super::manage::write_queued_spend(&state).await;
+        write_queued_spend(&state).await;
         db.store
             .set_spend(SpendOf::User(&user_id, s))
             .await
@@ -206,11 +172,14 @@ async fn update_inner(
     }
     db.cache.invalidate_user(&user_id);
     let user = load_user(&db, &user_id).await?;
-    Ok(json!({ "user_id": user.user_id, "data": to_json(&user) }))
+    Ok(Json(
+        json!({ "user_id": user.user_id, "data": to_json(&user) }),
+    ))
 }
 
+/// The body of `/user/delete`.
 #[derive(Debug, Deserialize)]
-struct UserIds {
+pub struct UserIds {
     #[serde(default)]
     user_ids: Vec<String>,
 }
@@ -221,20 +190,9 @@ struct UserIds {
     responses((status = 200, description = "{\"deleted_users\": [...]}"), (status = 404, description = "None of the users exist")),
     security(("bearer" = [])))]
 pub async fn delete(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Response {
-    respond(delete_inner(state, headers, b).await)
-}
-
-async fn delete_inner(
-    state: AppState,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let req: UserIds = body(b)?;
+    Admin { db, .. }: Admin,
+    JsonBody(req): JsonBody<UserIds>,
+) -> Result<Json<Value>, ApiError> {
     if req.user_ids.is_empty() {
         return Err(ApiError::bad_request(
             Some("user_ids"),
@@ -251,7 +209,7 @@ async fn delete_inner(
     if deleted.is_empty() {
         return Err(not_found("user_ids", "No users found to delete"));
     }
-    Ok(json!({ "deleted_users": deleted }))
+    Ok(Json(json!({ "deleted_users": deleted })))
 }
 
 /// Users page by page (newest first).
@@ -264,20 +222,9 @@ async fn delete_inner(
     responses((status = 200, description = "{\"users\", \"total\", \"page\", \"page_size\", \"total_pages\"}")),
     security(("bearer" = [])))]
 pub async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    respond(list_inner(state, headers, q).await)
-}
-
-async fn list_inner(
-    state: AppState,
-    headers: HeaderMap,
-    q: Result<Query<Params>, QueryRejection>,
-) -> Result<Value, ApiError> {
-    let (_, db) = admin(&state, &headers).await?;
-    let p = params(q)?;
+    Admin { db, .. }: Admin,
+    QueryParams(p): QueryParams,
+) -> Result<Json<Value>, ApiError> {
     let page = num_param(&p, "page", 1, 1, u64::from(u32::MAX))?;
     let size = num_param(&p, "page_size", 25, 1, 100)?;
     let (users, total) = db
@@ -285,11 +232,11 @@ async fn list_inner(
         .list_users(param(&p, "role"), Page { page, size })
         .await
         .map_err(store_error)?;
-    Ok(json!({
+    Ok(Json(json!({
         "users": users.iter().map(to_json).collect::<Vec<_>>(),
         "total": total,
         "page": page,
         "page_size": size,
-        "total_pages": super::manage::pages(total, size),
-    }))
+        "total_pages": pages(total, size),
+    })))
 }

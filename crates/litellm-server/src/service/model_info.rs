@@ -6,9 +6,9 @@
 //! prices (the ones its calls are billed at), plus its `id`. `?litellm_model_id=` selects one
 //! deployment. A virtual key sees only the deployments of models it may use.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -18,6 +18,7 @@ use litellm_providers::prices::TokenPrices;
 use litellm_router::Deployment;
 
 use crate::error::ApiError;
+use crate::management::extract::SignedIn;
 use crate::state::AppState;
 
 /// The query string of `/model/info`.
@@ -30,20 +31,15 @@ pub struct ModelInfoQuery {
 /// Lists every deployment with its prices and context window.
 pub async fn model_info(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    query: Result<Query<ModelInfoQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let caller = match state.auth.check(&headers).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
+    SignedIn(caller): SignedIn,
+    query: Result<Query<ModelInfoQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Ok(Query(query)) = query else {
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             "invalid query string for /model/info",
-        )
-        .into_response();
+        ));
     };
     let data: Vec<Value> = state
         .router
@@ -59,7 +55,7 @@ pub async fn model_info(
         .filter(|d| state.auth.model_access(&caller, &d.model_name).is_ok())
         .map(|d| deployment_info(d))
         .collect();
-    Json(json!({ "data": data })).into_response()
+    Ok(Json(json!({ "data": data })))
 }
 
 /// One entry of `data`.

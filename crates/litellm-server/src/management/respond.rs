@@ -1,0 +1,79 @@
+//! What the management handlers share once the caller is known: turning store and patch
+//! errors into OpenAI-shaped ones, naming what was not found, key hashes, and building the
+//! JSON answers.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use litellm_auth::{hash_token, AuthError, PatchError};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A store failure: a conflict is the client's (400), anything else ours (500).
+pub fn store_error(e: AuthError) -> ApiError {
+    match e {
+        AuthError::Conflict(m) => ApiError::bad_request(None, format!("Already exists: {m}")),
+        other => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            format!("Internal error: {other}"),
+        ),
+    }
+}
+
+/// A patch that failed validation: 400 naming the field.
+pub fn patch_error(e: PatchError) -> ApiError {
+    ApiError::bad_request(Some(e.param), e.message)
+}
+
+/// Writes the queued spend records before a `spend` reset on `/key|user|team/update`, so the
+/// reset covers every call made before it (otherwise they would land on top of the new value).
+pub async fn write_queued_spend(state: &AppState) {
+    if let Some(ledger) = &state.ledger {
+        if let Err(e) = ledger.flush().await {
+            tracing::warn!(error = %e, "could not write queued spend before a spend reset");
+        }
+    }
+}
+
+/// 404 naming what was not found.
+pub fn not_found(param: &str, message: impl Into<String>) -> ApiError {
+    let mut e = ApiError::new(StatusCode::NOT_FOUND, "not_found_error", message);
+    e.param = Some(param.to_string());
+    e
+}
+
+/// A required string field of a body.
+pub fn required<'v>(v: &'v Option<String>, name: &str) -> Result<&'v str, ApiError> {
+    v.as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad_request(Some(name), format!("{name} is a required parameter")))
+}
+
+/// The stored hash for a key given as `sk-...` or already hashed (LiteLLM accepts both).
+pub fn token_of(key: &str) -> String {
+    if key.starts_with("sk-") {
+        hash_token(key)
+    } else {
+        key.to_string()
+    }
+}
+
+/// Serializes a record (they always serialize).
+pub fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// `a` with the fields of object `b` added (b wins).
+pub fn merged(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+/// Whole pages needed for `total` rows of `size`.
+pub fn pages(total: u64, size: u64) -> u64 {
+    total.div_ceil(size.max(1))
+}

@@ -1,0 +1,81 @@
+//! The label values of one request (who called, for which model, from where), built once per
+//! request and shared by the metrics and the webhook; a leaf module both read.
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
+
+/// A label value: `None` is exposed as the text `None`, as LiteLLM does.
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq)]
+pub struct Lv(Option<Arc<str>>);
+
+impl Lv {
+    /// A known value (an empty string counts as unknown).
+    pub fn new(s: &str) -> Lv {
+        if s.is_empty() {
+            Lv(None)
+        } else {
+            Lv(Some(Arc::from(s)))
+        }
+    }
+
+    /// `Some` as a value, `None` as unknown.
+    pub fn opt(s: Option<&str>) -> Lv {
+        s.map(Lv::new).unwrap_or_default()
+    }
+
+    /// The value, if known.
+    pub fn as_str(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl EncodeLabelValue for Lv {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        use std::fmt::Write;
+        encoder.write_str(self.0.as_deref().unwrap_or("None"))
+    }
+}
+
+/// What is known about one LLM request, for its labels: filled at the start by [`track`] (route,
+/// client), by [`note_caller`] after auth, and by the router observer (the deployment).
+#[derive(Clone, Debug, Default)]
+pub struct RequestLabels {
+    pub end_user: Lv,
+    pub user: Lv,
+    pub user_email: Lv,
+    pub hashed_api_key: Lv,
+    pub api_key_alias: Lv,
+    pub team: Lv,
+    pub team_alias: Lv,
+    pub requested_model: Lv,
+    pub route: Lv,
+    pub client_ip: Lv,
+    pub user_agent: Lv,
+    /// The last deployment tried.
+    pub model_id: Lv,
+    /// The key's `max_budget` and its spend before this call.
+    pub key_budget: Option<(f64, f64)>,
+    /// The team's `max_budget` and its spend before this call.
+    pub team_budget: Option<(f64, f64)>,
+    /// Whether the caller has a virtual key (budget gauges are only set for those).
+    pub has_key: bool,
+    pub has_team: bool,
+}
+
+impl RequestLabels {
+    pub fn from_request(path: &str, headers: &HeaderMap) -> Self {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let client_ip = header("x-forwarded-for")
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .or_else(|| header("x-real-ip"));
+        RequestLabels {
+            route: Lv::new(path),
+            client_ip: Lv::opt(client_ip),
+            user_agent: Lv::opt(header("user-agent")),
+            ..RequestLabels::default()
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Settlement, the second half of every inference call: cost, the rate-limit release (with the
+//! tokens used), metrics, the response headers (`x-litellm-*`, key spend, rate limits, cache
+//! key), the cache store and the spend record. A stream settles when it ends (`stream.rs`);
+//! [`stream_start`] hands it what it needs.
+
+use std::time::SystemTime;
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use litellm_core::Usage;
+use litellm_router::RouteInfo;
+
+use crate::headers::route_headers;
+use crate::limits::CallLimits;
+use crate::spend;
+use crate::state::AppState;
+use crate::stream::StreamCall;
+
+use super::admit::Admission;
+
+/// Settles a finished non-streaming call; `cached` is the answer to store in the response
+/// cache (when the call has a cache plan). Returns the response headers.
+pub async fn settle<T: serde::Serialize>(
+    state: &AppState,
+    adm: Admission,
+    route: &RouteInfo,
+    usage: Option<&Usage>,
+    response_model: String,
+    cached: Option<&T>,
+) -> HeaderMap {
+    let Admission {
+        caller,
+        call_id,
+        mut facts,
+        limits,
+        cache,
+        started,
+        ..
+    } = adm;
+    let cost = spend::cost(route, usage);
+    limits.finish(usage.map_or(0, |u| u.total_tokens)).await;
+    state.metrics.record_success(
+        &crate::metrics::current_labels(),
+        crate::metrics::Success {
+            route,
+            usage,
+            cost,
+            total: started.elapsed(),
+            overhead: started.elapsed().saturating_sub(route.upstream_time),
+            stream_api_latency: None,
+        },
+    );
+    let mut headers = HeaderMap::new();
+    route_headers(&mut headers, &call_id, route, started.elapsed(), cost);
+    caller.key_headers(&mut headers, cost);
+    limits.apply_headers(&mut headers);
+    if let Some((plan, _)) = &cache {
+        crate::routes::cache::key_header(&mut headers, plan);
+        if let Some(value) = cached {
+            crate::routes::cache::store(state, plan, value);
+        }
+    }
+    facts.end = SystemTime::now();
+    facts.usage = usage.cloned();
+    facts.response_model = Some(response_model);
+    spend::log(state, spend::record(route, facts, cost)).await;
+    headers
+}
+
+/// The response headers of a stream that just started, and the accounting it settles with
+/// when it ends.
+pub fn stream_start(
+    state: &AppState,
+    adm: Admission,
+    route: RouteInfo,
+    prompt_estimate: u64,
+    client_wants_usage: bool,
+) -> (HeaderMap, StreamCall, CallLimits) {
+    let mut headers = HeaderMap::new();
+    route_headers(
+        &mut headers,
+        &adm.call_id,
+        &route,
+        adm.started.elapsed(),
+        0.0,
+    );
+    adm.caller.key_headers(&mut headers, 0.0);
+    adm.limits.apply_headers(&mut headers);
+    if let Some((plan, _)) = &adm.cache {
+        crate::routes::cache::key_header(&mut headers, plan);
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let call = StreamCall {
+        state: state.clone(),
+        route,
+        facts: adm.facts,
+        prompt_estimate,
+        client_wants_usage,
+        cache_plan: adm.cache.map(|(plan, _)| plan),
+    };
+    (headers, call, adm.limits)
+}
