@@ -32,7 +32,8 @@ struct Cli {
 enum Command {
     /// Run what CI runs: fmt check, clippy with -D warnings, then the README test command.
     Ci,
-    /// Run the tidy checks (layering, module docs, no stubs, README commands) and list offenders.
+    /// Run the tidy checks (layering, module docs, no stubs, README commands, import circles,
+    /// file sizes, confined crates) and list offenders.
     Tidy,
     /// Measure the proxy's overhead against a local fake upstream (see docs/performance.md).
     Bench(bench::BenchArgs),

@@ -1,4 +1,7 @@
-//! Tidy checks: crate layering, module docs, no stubs, and the README's test command.
+//! Tidy checks: crate layering, module docs, no stubs, and the README's test command; the
+//! submodules add no import circles between modules (`modules`), a size budget for non-test
+//! code (`sizes`), and `serde_yaml` and `reqwest` confined to config loading and the transport
+//! (`confined`).
 //!
 //! Each check is a pure function over its input (parsed `cargo metadata`, file text) that returns
 //! the list of offences, so the unit tests below can feed it inputs that break every rule. The
@@ -12,6 +15,12 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::{workspace, Result};
+
+mod confined;
+mod modules;
+mod paths;
+mod sizes;
+mod source;
 
 /// The layer of every workspace crate: a crate may depend only on crates of a lower layer.
 ///
@@ -57,6 +66,9 @@ pub fn run() -> Result<()> {
     failures.extend(check_module_docs(&root)?);
     failures.extend(check_no_stubs(&root)?);
     failures.extend(check_readme_command(&root)?);
+    failures.extend(modules::check(&root)?);
+    failures.extend(sizes::check(&root)?);
+    failures.extend(confined::check(&root)?);
     if failures.is_empty() {
         println!("tidy: all checks passed");
         Ok(())
