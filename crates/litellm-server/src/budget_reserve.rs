@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 
-use litellm_auth::{BudgetExceeded, BudgetLimit, BudgetScope, LocalBudgets, Store};
+use litellm_auth::{BudgetExceeded, BudgetLimit, BudgetScope, Store};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -37,41 +37,7 @@ pub const DEFAULT_MAX_OUTPUT_TOKENS: u64 = 4096;
 /// field is used when it is absent.
 pub const END_USER_HEADER: &str = "x-litellm-end-user-id";
 
-/// Where reservations are kept.
-#[derive(Debug, Clone)]
-pub enum Reservations {
-    Memory(LocalBudgets),
-    Database(Store),
-}
-
-impl Reservations {
-    /// `general_settings.budget_reservations` (`database` or `memory`), else database on
-    /// PostgreSQL and memory otherwise.
-    pub fn choose(setting: Option<&str>, store: Option<&Store>) -> Reservations {
-        if let Some(other) = setting.filter(|s| !matches!(s.trim(), "memory" | "database")) {
-            tracing::warn!(
-                value = other,
-                "general_settings.budget_reservations must be `database` or `memory`; using the default"
-            );
-        }
-        match (setting.map(str::trim), store) {
-            (Some("memory"), _) | (_, None) => Reservations::Memory(LocalBudgets::default()),
-            (Some("database"), Some(s)) => Reservations::Database(s.clone()),
-            (_, Some(s)) if s.dialect() == litellm_auth::Dialect::Postgres => {
-                Reservations::Database(s.clone())
-            }
-            _ => Reservations::Memory(LocalBudgets::default()),
-        }
-    }
-
-    /// `"database"` or `"memory"`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Reservations::Memory(_) => "memory",
-            Reservations::Database(_) => "database",
-        }
-    }
-}
+pub use crate::reservations::Reservations;
 
 /// A call's reservation. Settled once by [`Hold::settle`]; released in full if dropped first.
 #[derive(Debug)]

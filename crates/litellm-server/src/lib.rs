@@ -18,6 +18,7 @@ pub use observability::{callbacks, metrics, otel};
 pub mod observability;
 pub mod pipeline;
 pub mod reload;
+pub mod reservations;
 pub mod routes;
 pub mod service;
 pub mod spend;

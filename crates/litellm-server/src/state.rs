@@ -67,7 +67,7 @@ pub struct AppStateInner {
     /// Access log, OpenTelemetry traces and `generic_api` webhooks (see `callbacks.rs`).
     pub callbacks: Arc<crate::callbacks::Callbacks>,
     /// Where budget reservations are kept (`budget_reserve.rs`).
-    pub budget_reservations: crate::budget_reserve::Reservations,
+    pub budget_reservations: crate::reservations::Reservations,
 }
 
 impl std::fmt::Debug for AppState {
@@ -119,7 +119,7 @@ impl AppState {
         let redis = router.redis_handle();
         let limiter = crate::limits::limiter_for(&config.router_settings, redis.as_ref());
         let redis = redis.or_else(|| limiter.redis_handle().cloned());
-        let budget_reservations = crate::budget_reserve::Reservations::choose(
+        let budget_reservations = crate::reservations::Reservations::choose(
             config.general_settings.budget_reservations.as_deref(),
             ledger.as_ref().map(|l| l.store()),
         );

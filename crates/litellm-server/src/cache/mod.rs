@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use litellm_router::RedisHandle;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -46,31 +46,7 @@ pub const REDIS_BACKOFF: Duration = litellm_router::redis::BREAKER_OPEN_FOR;
 /// Prefix of every Redis key this cache writes.
 pub const REDIS_PREFIX: &str = "litellm_rs:cache:";
 
-/// `litellm_settings.cache_params`, in LiteLLM's names.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct CacheParams {
-    /// `local` (default; also LiteLLM's `in-memory`/`memory`) or `redis`.
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// Seconds a response stays cached (default 600).
-    pub ttl: Option<f64>,
-    /// Prefix of every key (`namespace:hash`).
-    pub namespace: Option<String>,
-    /// `default_on` (default) or `default_off` (only requests with `cache: {use-cache: true}`).
-    pub mode: Option<String>,
-    /// Call types to cache (default all: `completion`, `acompletion`, `embedding`, `aembedding`).
-    pub supported_call_types: Option<Vec<String>>,
-    /// Redis connection; when absent, the router's Redis settings (or `REDIS_*` variables).
-    pub host: Option<String>,
-    pub port: Option<u16>,
-    pub password: Option<SecretString>,
-    pub url: Option<SecretString>,
-    /// In-memory bounds.
-    pub max_size_in_memory: Option<u64>,
-    pub max_size_bytes: Option<u64>,
-    pub max_size_per_item: Option<usize>,
-}
+pub use crate::config::CacheParams;
 
 /// Whether requests use the cache unless they opt out, or only when they opt in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -538,6 +514,7 @@ fn canonical(v: &Value) -> Value {
 #[allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 mod tests {
     use super::*;
+    use secrecy::SecretString;
     use serde_json::json;
 
     fn settings() -> CacheSettings {

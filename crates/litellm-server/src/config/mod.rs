@@ -117,7 +117,7 @@ pub struct LitellmSettings {
     pub require_auth_for_metrics_endpoint: Option<bool>,
     /// The response cache switch (`cache: true`) and its parameters.
     pub cache: Option<bool>,
-    pub cache_params: Option<crate::cache::CacheParams>,
+    pub cache_params: Option<CacheParams>,
     /// Logging callbacks (`otel`, `generic_api`, or a `callback_settings` name), on success
     /// and failure; `success_callback` / `failure_callback` for one kind of event only.
     pub callbacks: Option<Vec<String>>,
@@ -515,4 +515,30 @@ fn kind_of(v: &Value) -> &'static str {
         Value::Mapping(_) => "a mapping",
         Value::Tagged(_) => "a tagged value",
     }
+}
+
+/// `litellm_settings.cache_params`, in LiteLLM's names.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CacheParams {
+    /// `local` (default; also LiteLLM's `in-memory`/`memory`) or `redis`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Seconds a response stays cached (default 600).
+    pub ttl: Option<f64>,
+    /// Prefix of every key (`namespace:hash`).
+    pub namespace: Option<String>,
+    /// `default_on` (default) or `default_off` (only requests with `cache: {use-cache: true}`).
+    pub mode: Option<String>,
+    /// Call types to cache (default all: `completion`, `acompletion`, `embedding`, `aembedding`).
+    pub supported_call_types: Option<Vec<String>>,
+    /// Redis connection; when absent, the router's Redis settings (or `REDIS_*` variables).
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub password: Option<SecretString>,
+    pub url: Option<SecretString>,
+    /// In-memory bounds.
+    pub max_size_in_memory: Option<u64>,
+    pub max_size_bytes: Option<u64>,
+    pub max_size_per_item: Option<usize>,
 }
