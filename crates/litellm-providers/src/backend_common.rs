@@ -280,6 +280,25 @@ impl<A: HttpAdapter> HttpBackend<A> {
         Ok((resp.headers, resp.body))
     }
 
+    /// Sends `upstream` for a streamed answer; a non-success status is mapped (reading at most
+    /// [`MAX_ERROR_BODY`] of its body).
+    async fn send_streaming(
+        &self,
+        upstream: UpstreamRequest,
+        ctx: &CallContext,
+    ) -> Result<crate::transport::StreamingResponse, LlmError> {
+        let resp = self
+            .transport
+            .send_streaming(upstream, ctx.timeout)
+            .await
+            .map_err(|e| self.adapter.transport_error(e))?;
+        if !(200..300).contains(&resp.status) {
+            let body = read_body(resp.body, ctx.timeout, MAX_ERROR_BODY).await;
+            return Err(self.adapter.status_error(resp.status, &resp.headers, &body));
+        }
+        Ok(resp)
+    }
+
     async fn chat_impl(&self, req: ChatRequest, ctx: &CallContext) -> Result<ChatOutput, LlmError> {
         if let Some(text) = self.mock(&req) {
             return match mock_error(text, self.adapter.provider_name()) {
@@ -330,15 +349,7 @@ impl<A: HttpAdapter> HttpBackend<A> {
         let upstream = self
             .adapter
             .chat_request(req, true, &ctx.extra_headers, bearer.as_ref())?;
-        let resp = self
-            .transport
-            .send_streaming(upstream, ctx.timeout)
-            .await
-            .map_err(|e| self.adapter.transport_error(e))?;
-        if !(200..300).contains(&resp.status) {
-            let body = read_body(resp.body, ctx.timeout, MAX_ERROR_BODY).await;
-            return Err(self.adapter.status_error(resp.status, &resp.headers, &body));
-        }
+        let resp = self.send_streaming(upstream, ctx).await?;
         Ok(ChatStreamOutput {
             upstream_headers: capture_headers(&resp.headers),
             stream: Box::pin(DecodedStream {
@@ -437,15 +448,7 @@ impl<A: HttpAdapter> HttpBackend<A> {
         let upstream = self
             .native_upstream(req, NativeCall::Messages { stream: true }, ctx)
             .await?;
-        let resp = self
-            .transport
-            .send_streaming(upstream, ctx.timeout)
-            .await
-            .map_err(|e| self.adapter.transport_error(e))?;
-        if !(200..300).contains(&resp.status) {
-            let body = read_body(resp.body, ctx.timeout, MAX_ERROR_BODY).await;
-            return Err(self.adapter.status_error(resp.status, &resp.headers, &body));
-        }
+        let resp = self.send_streaming(upstream, ctx).await?;
         let adapter = self.adapter.clone();
         let model = self.adapter.upstream_model().to_string();
         Ok(NativeMessagesStreamOutput {

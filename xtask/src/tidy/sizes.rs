@@ -20,7 +20,7 @@ pub const BUDGET: usize = 800;
 /// longer exists too.
 pub const OVERSIZED: &[(&str, usize)] = &[
     ("crates/litellm-auth/src/store/shared.rs", 838),
-    ("crates/litellm-router/src/router.rs", 1915),
+    ("crates/litellm-router/src/router/mod.rs", 1735),
 ];
 
 /// The source roots, relative to the workspace, whose files the budget covers (besides the

@@ -29,6 +29,7 @@ use litellm_providers::anthropic_ingress::{
 };
 use litellm_providers::anthropic_native::FORWARDED_HEADERS;
 use litellm_router::{RequestOptions, Router};
+use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::pipeline::{self, Authed, Inference};
@@ -165,9 +166,16 @@ struct MessagesCall {
 
 impl MessagesCall {
     fn parse(body: Result<Bytes, BytesRejection>, counting: bool) -> Result<Self, ApiError> {
-        let body: JsonMap = crate::routes::parse_body(body, None)?;
-        let req: MessagesRequest = serde_json::from_value(serde_json::Value::Object(body.clone()))
+        let body = serde_json::Value::Object(crate::routes::parse_body::<JsonMap>(body, None)?);
+        // The typed view borrows the parsed body (no second copy of it).
+        let req = MessagesRequest::deserialize(&body)
             .map_err(|e| ApiError::bad_request(None, format!("Invalid Messages request: {e}")))?;
+        let serde_json::Value::Object(body) = body else {
+            return Err(ApiError::bad_request(
+                None,
+                "the body must be a JSON object",
+            ));
+        };
         Ok(MessagesCall {
             req,
             body,

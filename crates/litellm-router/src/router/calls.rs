@@ -1,0 +1,187 @@
+//! The router's public calls: chat completions (plain and streamed), embeddings and native
+//! Anthropic Messages, each with or without typed per-call options; they hand the call to the
+//! retry and fallback loop in `mod.rs`.
+
+#[allow(unused_imports)]
+use super::*;
+
+impl Router {
+    /// A non-streaming chat completion; per-call options are taken from the body
+    /// ([`RequestOptions::take`]).
+    pub async fn completion(&self, mut req: ChatRequest) -> Result<Completion, RouteError> {
+        let options = RequestOptions::take(&mut req.extra);
+        self.completion_with(req, options).await
+    }
+
+    /// A non-streaming chat completion with per-call options.
+    pub async fn completion_with(
+        &self,
+        req: ChatRequest,
+        options: RequestOptions,
+    ) -> Result<Completion, RouteError> {
+        let model = req.model.clone();
+        match self.routing().run(&model, Call::Chat(req), options).await? {
+            (Output::Chat(response), route) => Ok(Completion {
+                response: *response,
+                route,
+            }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+
+    /// A streaming chat completion. Resolves once the first chunk arrived, so failures before
+    /// the first byte are retried like any other.
+    pub async fn completion_stream(
+        &self,
+        mut req: ChatRequest,
+    ) -> Result<CompletionStream, RouteError> {
+        let options = RequestOptions::take(&mut req.extra);
+        self.completion_stream_with(req, options).await
+    }
+
+    /// A streaming chat completion with per-call options.
+    pub async fn completion_stream_with(
+        &self,
+        req: ChatRequest,
+        options: RequestOptions,
+    ) -> Result<CompletionStream, RouteError> {
+        let model = req.model.clone();
+        match self
+            .routing()
+            .run(&model, Call::Stream(req), options)
+            .await?
+        {
+            (Output::Stream(stream), route) => Ok(CompletionStream { stream, route }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+
+    /// A native Anthropic Messages call (not streaming: `stream` is absent or false in the
+    /// body). The caller checks that the group's deployments speak Messages natively
+    /// ([`Router::serves_natively`]); controls still in the body (`fallbacks`, `num_retries`,
+    /// ...) are taken out of it and join `options`.
+    pub async fn native_messages(
+        &self,
+        mut req: NativeMessagesRequest,
+        mut options: RequestOptions,
+    ) -> Result<NativeCompletion, RouteError> {
+        let model = native_model(&req)?;
+        options.absorb(RequestOptions::take(&mut req.body));
+        match self
+            .routing()
+            .run(&model, Call::Native(req), options)
+            .await?
+        {
+            (Output::Native(output), route) => Ok(NativeCompletion {
+                output: *output,
+                route,
+            }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+
+    /// A streaming native Messages call (`stream: true` in the body). Resolves once the first
+    /// piece arrived, so failures before the first byte are retried like any other.
+    pub async fn native_messages_stream(
+        &self,
+        mut req: NativeMessagesRequest,
+        mut options: RequestOptions,
+    ) -> Result<NativeCompletionStream, RouteError> {
+        let model = native_model(&req)?;
+        options.absorb(RequestOptions::take(&mut req.body));
+        req.body
+            .insert("stream".into(), serde_json::Value::Bool(true));
+        match self
+            .routing()
+            .run(&model, Call::Native(req), options)
+            .await?
+        {
+            (Output::NativeStream(stream), route) => Ok(NativeCompletionStream { stream, route }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+
+    /// Whether every deployment serving `model` speaks Anthropic's Messages API natively.
+    pub fn serves_natively(&self, model: &str) -> bool {
+        match self.routing().group_for(model) {
+            Ok(group) => {
+                !group.deployments.is_empty()
+                    && group
+                        .deployments
+                        .iter()
+                        .all(|d| d.backend.native_messages_supported())
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The upstream's own token count of a Messages body, from the first deployment of the
+    /// group that speaks Messages natively, within `timeout`. `None` when no deployment does
+    /// (the caller estimates instead).
+    pub async fn native_count_tokens(
+        &self,
+        req: NativeMessagesRequest,
+        timeout: Duration,
+    ) -> Option<Result<u64, LlmError>> {
+        let model = native_model(&req).ok()?;
+        let group = self.routing().group_for(&model).ok()?;
+        let deployment = group
+            .deployments
+            .iter()
+            .find(|d| d.backend.native_messages_supported())?
+            .clone();
+        let ctx = CallContext {
+            timeout: Some(timeout),
+            extra_headers: Vec::new(),
+        };
+        let fut = deployment.backend.native_count_tokens(req, &ctx);
+        Some(match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(LlmError::upstream(
+                ErrorKind::Timeout,
+                format!(
+                    "count_tokens timed out after {:.1} s (model={})",
+                    timeout.as_secs_f64(),
+                    deployment.model()
+                ),
+            )
+            .with_status(408)),
+        })
+    }
+
+    /// Embeddings.
+    pub async fn embedding(&self, mut req: EmbeddingRequest) -> Result<Embeddings, RouteError> {
+        let options = RequestOptions::take(&mut req.extra);
+        self.embedding_with(req, options).await
+    }
+
+    /// Embeddings with per-call options.
+    pub async fn embedding_with(
+        &self,
+        req: EmbeddingRequest,
+        options: RequestOptions,
+    ) -> Result<Embeddings, RouteError> {
+        let model = req.model.clone();
+        match self
+            .routing()
+            .run(&model, Call::Embed(req), options)
+            .await?
+        {
+            (Output::Embed(response), route) => Ok(Embeddings {
+                response: *response,
+                route,
+            }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+}
+
+/// The `model` of a native Messages body.
+fn native_model(req: &NativeMessagesRequest) -> Result<String, LlmError> {
+    req.body
+        .get("model")
+        .and_then(serde_json::Value::as_str)
+        .filter(|m| !m.trim().is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| LlmError::bad_param("model", "model: Field required"))
+}
