@@ -576,3 +576,13 @@ pub(crate) fn wire_value<T: serde::Serialize>(value: &T) -> Result<Value, LlmErr
     serde_json::to_value(value)
         .map_err(|e| LlmError::internal(format!("could not serialize the upstream request: {e}")))
 }
+
+/// A typed wire body as a JSON object, for merging the client's extra fields into.
+pub(crate) fn wire_map<T: serde::Serialize>(value: &T) -> Result<JsonMap, LlmError> {
+    match wire_value(value)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(LlmError::internal(
+            "could not serialize the upstream request: not a JSON object",
+        )),
+    }
+}

@@ -183,6 +183,114 @@ macro_rules! inherent_adapter_methods {
 }
 pub(crate) use inherent_adapter_methods;
 
+/// A deployment type served by [`HttpBackend`] without bearer tokens, with its `new`.
+macro_rules! http_backend_type {
+    ($(#[$doc:meta])* $name:ident = $adapter:ty) => {
+        $(#[$doc])*
+        pub type $name = $crate::backend_common::HttpBackend<$adapter>;
+
+        impl $name {
+            /// A backend sending through `transport`.
+            pub fn new(adapter: $adapter, transport: $crate::transport::Transport) -> Self {
+                $crate::backend_common::HttpBackend::with_tokens(adapter, None, transport)
+            }
+        }
+    };
+}
+pub(crate) use http_backend_type;
+
+/// The [`HttpAdapter`] items a native-format adapter forwards to its inherent methods: the
+/// provider name (`[PROVIDER]`, or `[]` for the adapter's `provider()`), the per-call
+/// `CallOptions`, the response parser (given the options with `with_options`) and the stream
+/// decoder.
+macro_rules! native_adapter_methods {
+    ([$($provider:expr)?], $decoder:ty, with_options) => {
+        $crate::backend_common::native_adapter_methods!(@common [$($provider)?], $decoder);
+        fn chat_response(
+            &self,
+            body: &[u8],
+            options: CallOptions,
+        ) -> Result<litellm_core::ChatResponse, litellm_core::LlmError> {
+            self.parse_chat_response(body, options)
+        }
+    };
+    ([$($provider:expr)?], $decoder:ty) => {
+        $crate::backend_common::native_adapter_methods!(@common [$($provider)?], $decoder);
+        fn chat_response(
+            &self,
+            body: &[u8],
+            _options: CallOptions,
+        ) -> Result<litellm_core::ChatResponse, litellm_core::LlmError> {
+            self.parse_chat_response(body)
+        }
+    };
+    (@name []) => {
+        fn provider_name(&self) -> &'static str {
+            self.provider()
+        }
+    };
+    (@name [$provider:expr]) => {
+        fn provider_name(&self) -> &'static str {
+            $provider
+        }
+    };
+    (@common [$($provider:expr)?], $decoder:ty) => {
+        $crate::backend_common::native_adapter_methods!(@name [$($provider)?]);
+        fn call_options(&self, req: &litellm_core::ChatRequest) -> CallOptions {
+            CallOptions::of(req)
+        }
+        fn chunk_decoder(&self, options: CallOptions) -> $decoder {
+            self.stream_decoder(options)
+        }
+    };
+}
+pub(crate) use native_adapter_methods;
+
+/// The [`HttpAdapter`] embedding items of an adapter that embeds all inputs in one request
+/// (`bearer`: its request builder takes the bearer token).
+macro_rules! single_embedding_methods {
+    () => {
+        $crate::backend_common::single_embedding_methods!(@response);
+        fn embedding_requests(
+            &self,
+            req: litellm_core::EmbeddingRequest,
+            extra_headers: &[(String, String)],
+            _bearer: Option<&secrecy::SecretString>,
+        ) -> Result<
+            (Vec<$crate::upstream::UpstreamRequest>, litellm_core::EmbeddingRequest),
+            litellm_core::LlmError,
+        > {
+            let upstream = self.build_embedding_request(&req, extra_headers)?;
+            Ok((vec![upstream], req))
+        }
+    };
+    (bearer) => {
+        $crate::backend_common::single_embedding_methods!(@response);
+        fn embedding_requests(
+            &self,
+            req: litellm_core::EmbeddingRequest,
+            extra_headers: &[(String, String)],
+            bearer: Option<&secrecy::SecretString>,
+        ) -> Result<
+            (Vec<$crate::upstream::UpstreamRequest>, litellm_core::EmbeddingRequest),
+            litellm_core::LlmError,
+        > {
+            let upstream = self.build_embedding_request(&req, extra_headers, bearer)?;
+            Ok((vec![upstream], req))
+        }
+    };
+    (@response) => {
+        fn embedding_response(
+            &self,
+            answers: &[(http::HeaderMap, bytes::Bytes)],
+            req: litellm_core::EmbeddingRequest,
+        ) -> Result<litellm_core::EmbeddingResponse, litellm_core::LlmError> {
+            self.parse_embedding_response($crate::backend_common::single_answer(answers), &req)
+        }
+    };
+}
+pub(crate) use single_embedding_methods;
+
 /// The 400 of an adapter without embeddings.
 fn no_embeddings<A: HttpAdapter + ?Sized>(adapter: &A) -> LlmError {
     let message = adapter

@@ -4,13 +4,20 @@
 //! ([`Sse`] for Server-Sent Events, [`Ndjson`] for newline-delimited JSON, or a provider's own
 //! [`Framing`], such as Bedrock's binary event stream) and the done flag, and hands each event to
 //! a provider's [`EventHandler`], which only says what one event means (chunks and errors,
-//! through [`Emit`]) and what the end of the body means.
+//! through [`Emit`]) and what the end of the body means. What the native-format handlers share
+//! is here too: [`ChunkMeta`] (the id, time and model every chunk of a stream carries),
+//! [`sse_json`] (an SSE event's JSON data), the tool-call deltas and [`cut_stream`].
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use litellm_core::{ChatChunk, LlmError};
+use serde_json::Value;
+
+use litellm_core::{
+    unix_now, ChatChunk, ChunkChoice, Delta, ErrorKind, FunctionCallDelta, JsonMap, LlmError,
+    ToolCallDelta, Usage,
+};
 
 use crate::sse::{SseEvent, SseParser};
 
@@ -208,4 +215,124 @@ impl<H: EventHandler> ChunkDecoder for EventDecoder<H> {
     fn is_done(&self) -> bool {
         EventDecoder::is_done(self)
     }
+}
+
+/// What every chunk of one stream carries: its id, creation time and model.
+#[derive(Debug, Clone)]
+pub struct ChunkMeta {
+    /// `chatcmpl-...`; a provider's start event may replace it.
+    pub id: String,
+    /// Unix seconds when the stream started.
+    pub created: u64,
+    /// The deployment's model until the provider names its own.
+    pub model: String,
+}
+
+impl ChunkMeta {
+    /// A fresh id, now, and `model`.
+    pub fn new(model: &str) -> Self {
+        ChunkMeta {
+            id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
+            created: unix_now(),
+            model: model.to_string(),
+        }
+    }
+
+    /// A chunk with no choices and no usage.
+    pub fn empty_chunk(&self) -> ChatChunk {
+        ChatChunk::new(self.id.clone(), self.created, self.model.clone())
+    }
+
+    /// A chunk with one choice of `index`.
+    pub fn choice_chunk(
+        &self,
+        index: u32,
+        delta: Delta,
+        finish_reason: Option<String>,
+    ) -> ChatChunk {
+        let mut c = self.empty_chunk();
+        c.choices.push(ChunkChoice {
+            index,
+            delta,
+            finish_reason,
+            logprobs: None,
+            extra: JsonMap::new(),
+        });
+        c
+    }
+
+    /// A chunk with the one choice (index 0).
+    pub fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> ChatChunk {
+        self.choice_chunk(0, delta, finish_reason)
+    }
+
+    /// The `choices: []` chunk that carries a stream's usage.
+    pub fn usage_chunk(&self, usage: Usage) -> ChatChunk {
+        let mut c = self.empty_chunk();
+        c.usage = Some(usage);
+        c
+    }
+}
+
+/// The JSON data of an SSE event: `None` for an empty event and `[DONE]`; otherwise the trimmed
+/// data and its parse.
+pub fn sse_json(ev: &SseEvent) -> Option<(&str, Result<Value, serde_json::Error>)> {
+    let data = ev.data.trim();
+    if data.is_empty() || data == "[DONE]" {
+        return None;
+    }
+    Some((data, serde_json::from_str(data)))
+}
+
+/// The error for a stream whose bytes ended before its end event (`before`).
+pub fn cut_stream(provider: &str, before: &str) -> LlmError {
+    LlmError::upstream(
+        ErrorKind::ApiConnection,
+        format!("the {provider} stream ended before {before}"),
+    )
+    .with_provider(provider)
+}
+
+/// A delta holding only content.
+pub fn content_delta(text: String) -> Delta {
+    Delta {
+        content: Some(text),
+        ..Default::default()
+    }
+}
+
+/// A delta holding one tool call (or a fragment of one): a first fragment has an `id` (and the
+/// `function` type), later ones only arguments.
+pub fn tool_call_delta(
+    index: u32,
+    id: Option<String>,
+    name: Option<String>,
+    args: String,
+) -> Delta {
+    Delta {
+        tool_calls: Some(vec![ToolCallDelta {
+            index,
+            kind: id.as_ref().map(|_| "function".to_string()),
+            id,
+            function: Some(FunctionCallDelta {
+                name,
+                arguments: Some(args),
+            }),
+        }]),
+        ..Default::default()
+    }
+}
+
+/// Marks a choice's first delta: the `assistant` role, and empty content when it carries neither
+/// content nor tool calls.
+pub fn open_choice(delta: &mut Delta) {
+    delta.role = Some("assistant".into());
+    if delta.content.is_none() && delta.tool_calls.is_none() {
+        delta.content = Some(String::new());
+    }
+}
+
+/// Whether a delta carries content, reasoning or tool calls.
+pub fn has_delta(delta: &Delta) -> bool {
+    delta.content.is_some() || delta.reasoning_content.is_some() || delta.tool_calls.is_some()
 }

@@ -67,7 +67,11 @@ pub mod openai;
 pub mod openai_compatible;
 pub mod params;
 pub mod prices;
+mod request_common;
+mod response_common;
 pub mod sse;
+#[cfg(test)]
+mod test_util;
 pub mod transport;
 pub mod upstream;
 pub mod vertex_ai;

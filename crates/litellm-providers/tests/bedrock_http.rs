@@ -4,23 +4,25 @@
 //! embeddings, and the secrets never leaking into errors.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
+mod common;
+
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde_json::json;
 
-use litellm_core::{
-    CallContext, ChatRequest, EmbeddingInput, EmbeddingRequest, EmbeddingVector, ErrorKind,
-    JsonMap, Message, ModelBackend, StreamOptions,
-};
-use litellm_providers::{build_backend, ProviderParams};
+use litellm_core::{CallContext, EmbeddingInput, EmbeddingVector, ErrorKind, ModelBackend};
 use litellm_test_support::{BedrockFrame, BedrockScript, FakeBedrock};
+
+use common::http::{
+    assert_reply, assert_reply_stream, chat, chat_error, embedding, request, stream_chunks,
+    stream_error, stream_items, streaming,
+};
 
 const SECRET: &str = "http-test-secret-access-key";
 const TOKEN: &str = "http-test-session-token";
 
 fn backend(fake: &FakeBedrock, model: &str) -> Arc<dyn ModelBackend> {
-    let params: ProviderParams = serde_json::from_value(json!({
+    common::http::backend_of(json!({
         "model": model,
         "api_base": fake.base_url(),
         "aws_access_key_id": "AKIDHTTPTEST",
@@ -28,20 +30,10 @@ fn backend(fake: &FakeBedrock, model: &str) -> Arc<dyn ModelBackend> {
         "aws_session_token": TOKEN,
         "aws_region_name": "us-east-1",
     }))
-    .unwrap();
-    build_backend(&params).unwrap()
 }
 
 fn claude(fake: &FakeBedrock) -> Arc<dyn ModelBackend> {
     backend(fake, "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0")
-}
-
-fn chat(text: &str) -> ChatRequest {
-    ChatRequest {
-        model: "group".into(),
-        messages: vec![Message::system("be kind"), Message::user(text)],
-        ..Default::default()
-    }
 }
 
 #[tokio::test]
@@ -54,11 +46,7 @@ async fn chat_is_signed_and_round_trips_through_converse() {
         .await
         .unwrap();
     let r = out.response;
-    assert_eq!(
-        r.choices[0].message.content.as_deref(),
-        Some(FakeBedrock::DEFAULT_REPLY)
-    );
-    assert_eq!(r.choices[0].finish_reason.as_deref(), Some("stop"));
+    assert_reply(&r, FakeBedrock::DEFAULT_REPLY);
     let usage = r.usage.unwrap();
     assert!(usage.prompt_tokens > 0 && usage.completion_tokens > 0);
     let sent = &fake.requests()[0];
@@ -85,29 +73,8 @@ async fn chat_is_signed_and_round_trips_through_converse() {
 #[tokio::test]
 async fn a_stream_yields_text_finish_and_usage_chunks() {
     let fake = FakeBedrock::start().await;
-    let b = claude(&fake);
-    let mut req = chat("hello");
-    req.stream = Some(true);
-    req.stream_options = Some(StreamOptions {
-        include_usage: Some(true),
-        extra: JsonMap::new(),
-    });
-    let out = b.chat_stream(req, &CallContext::default()).await.unwrap();
-    let chunks: Vec<_> = out.stream.collect().await;
-    let chunks: Vec<_> = chunks.into_iter().map(Result::unwrap).collect();
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.delta.content.clone())
-        .collect();
-    assert_eq!(text, FakeBedrock::DEFAULT_REPLY);
-    let finish: Vec<_> = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.finish_reason.clone())
-        .collect();
-    assert_eq!(finish, vec!["stop".to_string()]);
-    let last = chunks.last().unwrap();
-    assert!(last.choices.is_empty());
-    assert!(last.usage.as_ref().unwrap().completion_tokens > 0);
+    let chunks = stream_chunks(&claude(&fake), streaming(chat("hello"))).await;
+    assert_reply_stream(&chunks, FakeBedrock::DEFAULT_REPLY);
     assert!(fake.requests()[0].path.ends_with("/converse-stream"));
 }
 
@@ -124,11 +91,7 @@ async fn a_mid_stream_exception_ends_the_stream_with_its_error() {
     ]));
     let mut req = chat("x");
     req.stream = Some(true);
-    let out = claude(&fake)
-        .chat_stream(req, &CallContext::default())
-        .await
-        .unwrap();
-    let items: Vec<_> = out.stream.collect().await;
+    let items = stream_items(&claude(&fake), req).await;
     assert_eq!(items.len(), 3);
     let e = items[2].as_ref().unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
@@ -144,10 +107,7 @@ async fn errors_map_by_type_and_never_carry_secrets() {
         "ThrottlingException",
         "Too many requests, please wait before trying again.",
     ));
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.status, Some(429));
 
@@ -158,11 +118,7 @@ async fn errors_map_by_type_and_never_carry_secrets() {
     ));
     let mut req = chat("x");
     req.stream = Some(true);
-    let e = b
-        .chat_stream(req, &CallContext::default())
-        .await
-        .err()
-        .unwrap();
+    let e = stream_error(&b, req).await;
     assert_eq!(e.kind, ErrorKind::ContextWindowExceeded);
 
     fake.push(BedrockScript::error(
@@ -170,10 +126,7 @@ async fn errors_map_by_type_and_never_carry_secrets() {
         "UnrecognizedClientException",
         &format!("The security token {TOKEN} is invalid (secret {SECRET})"),
     ));
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::Authentication);
     assert!(
         !e.message.contains(TOKEN) && !e.message.contains(SECRET),
@@ -182,44 +135,19 @@ async fn errors_map_by_type_and_never_carry_secrets() {
     );
 
     // A conversation Bedrock refuses (it must start with a user turn) comes back as a 400.
-    let e = b
-        .chat(
-            ChatRequest {
-                model: "g".into(),
-                messages: vec![serde_json::from_value(
-                    json!({"role": "assistant", "content": "hi"}),
-                )
-                .unwrap()],
-                ..Default::default()
-            },
-            &CallContext::default(),
-        )
-        .await
-        .unwrap_err();
+    let req = request(json!({"model": "g", "messages": [{"role": "assistant", "content": "hi"}]}));
+    let e = chat_error(&b, req).await;
     assert_eq!(e.kind, ErrorKind::BadRequest);
     assert!(e.message.contains("ValidationException"), "{}", e.message);
-}
-
-fn embedding(input: EmbeddingInput) -> EmbeddingRequest {
-    EmbeddingRequest {
-        model: "x".into(),
-        input,
-        encoding_format: None,
-        dimensions: None,
-        user: None,
-        extra: JsonMap::new(),
-    }
 }
 
 #[tokio::test]
 async fn titan_embeds_one_request_per_input_and_cohere_in_one() {
     let fake = FakeBedrock::start().await;
     let titan = backend(&fake, "bedrock/amazon.titan-embed-text-v2:0");
+    let input = EmbeddingInput::Texts(vec!["one".into(), "three".into()]);
     let out = titan
-        .embed(
-            embedding(EmbeddingInput::Texts(vec!["one".into(), "three".into()])),
-            &CallContext::default(),
-        )
+        .embed(embedding("x", input), &CallContext::default())
         .await
         .unwrap();
     let r = out.response;
@@ -231,11 +159,9 @@ async fn titan_embeds_one_request_per_input_and_cohere_in_one() {
     assert_eq!(fake.requests()[0].body, json!({"inputText": "one"}));
 
     let cohere = backend(&fake, "bedrock/cohere.embed-english-v3");
+    let input = EmbeddingInput::Texts(vec!["a".into(), "b".into()]);
     let out = cohere
-        .embed(
-            embedding(EmbeddingInput::Texts(vec!["a".into(), "b".into()])),
-            &CallContext::default(),
-        )
+        .embed(embedding("x", input), &CallContext::default())
         .await
         .unwrap();
     assert_eq!(out.response.data.len(), 2);
@@ -249,7 +175,7 @@ async fn titan_embeds_one_request_per_input_and_cohere_in_one() {
 
     let e = claude(&fake)
         .embed(
-            embedding(EmbeddingInput::Text("a".into())),
+            embedding("x", EmbeddingInput::Text("a".into())),
             &CallContext::default(),
         )
         .await

@@ -4,37 +4,24 @@
 //! leaking into errors.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
+mod common;
+
 use std::sync::Arc;
 
-use futures::StreamExt;
-use secrecy::SecretString;
 use serde_json::json;
 
-use litellm_core::{
-    CallContext, ChatChunk, ChatRequest, EmbeddingInput, EmbeddingRequest, ErrorKind, JsonMap,
-    Message, ModelBackend, StreamOptions,
-};
-use litellm_providers::{build_backend, ProviderParams};
+use litellm_core::{CallContext, EmbeddingInput, ErrorKind, JsonMap, ModelBackend};
 use litellm_test_support::{CohereScript, FakeCohere};
+
+use common::http::{
+    assert_reply, assert_reply_stream, assert_usage_adds_up, chat, chat_error, embedding, request,
+    stream_chunks, stream_error, streaming,
+};
 
 const KEY: &str = "co-http-secret-key";
 
 fn backend(fake: &FakeCohere, model: &str) -> Arc<dyn ModelBackend> {
-    build_backend(&ProviderParams {
-        model: model.into(),
-        api_base: Some(fake.base_url()),
-        api_key: Some(SecretString::from(KEY)),
-        ..Default::default()
-    })
-    .unwrap()
-}
-
-fn chat(text: &str) -> ChatRequest {
-    ChatRequest {
-        model: "group".into(),
-        messages: vec![Message::system("be kind"), Message::user(text)],
-        ..Default::default()
-    }
+    common::http::backend(model, fake.base_url(), Some(KEY))
 }
 
 #[tokio::test]
@@ -47,17 +34,9 @@ async fn chat_goes_to_v2_chat_and_comes_back_in_openai_format() {
     req.max_tokens = Some(50);
     req.stop = Some(litellm_core::Stop::One("END".into()));
     let r = b.chat(req, &CallContext::default()).await.unwrap().response;
-    assert_eq!(
-        r.choices[0].message.content.as_deref(),
-        Some(FakeCohere::DEFAULT_REPLY)
-    );
-    assert_eq!(r.choices[0].finish_reason.as_deref(), Some("stop"));
-    let usage = r.usage.unwrap();
-    assert_eq!(usage.completion_tokens, 9);
-    assert_eq!(
-        usage.total_tokens,
-        usage.prompt_tokens + usage.completion_tokens
-    );
+    assert_reply(&r, FakeCohere::DEFAULT_REPLY);
+    assert_usage_adds_up(&r);
+    assert_eq!(r.usage.unwrap().completion_tokens, 9);
     let sent = &fake.requests()[0];
     assert_eq!(sent.path, "/v2/chat");
     assert_eq!(
@@ -86,31 +65,22 @@ async fn cohere_chat_is_the_same_provider() {
 async fn a_stream_yields_text_finish_and_usage_chunks() {
     let fake = FakeCohere::start().await;
     let b = backend(&fake, "cohere/command-r");
-    let mut req = chat("hello");
-    req.stream = Some(true);
-    req.stream_options = Some(StreamOptions {
-        include_usage: Some(true),
-        extra: JsonMap::new(),
-    });
-    let out = b.chat_stream(req, &CallContext::default()).await.unwrap();
-    let chunks: Vec<ChatChunk> = out.stream.map(Result::unwrap).collect().await;
+    let chunks = stream_chunks(&b, streaming(chat("hello"))).await;
     assert_eq!(
         chunks[0].choices[0].delta.role.as_deref(),
         Some("assistant")
     );
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.delta.content.clone())
-        .collect();
-    assert_eq!(text, FakeCohere::DEFAULT_REPLY);
-    let finish: Vec<_> = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.finish_reason.clone())
-        .collect();
-    assert_eq!(finish, vec!["stop".to_string()]);
-    let last = chunks.last().unwrap();
-    assert!(last.choices.is_empty());
-    assert_eq!(last.usage.as_ref().unwrap().completion_tokens, 9);
+    assert_reply_stream(&chunks, FakeCohere::DEFAULT_REPLY);
+    assert_eq!(
+        chunks
+            .last()
+            .unwrap()
+            .usage
+            .as_ref()
+            .unwrap()
+            .completion_tokens,
+        9
+    );
     let sent = &fake.requests()[0];
     assert_eq!(sent.body["stream"], true);
     assert_eq!(sent.header("accept"), Some("text/event-stream"));
@@ -128,12 +98,11 @@ async fn tool_calls_and_results_round_trip() {
         "usage": {"billed_units": {"input_tokens": 10, "output_tokens": 5},
             "tokens": {"input_tokens": 20, "output_tokens": 5}}
     })));
-    let req: ChatRequest = serde_json::from_value(json!({"model": "g",
+    let req = request(json!({"model": "g",
         "messages": [{"role": "user", "content": "find rust"}],
         "tools": [{"type": "function", "function": {"name": "lookup",
             "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}],
-        "tool_choice": "required"}))
-    .unwrap();
+        "tool_choice": "required"}));
     let r = b.chat(req, &CallContext::default()).await.unwrap().response;
     let call = &r.choices[0].message.tool_calls.as_ref().unwrap()[0];
     assert_eq!(
@@ -149,13 +118,12 @@ async fn tool_calls_and_results_round_trip() {
     assert_eq!(r.usage.unwrap().prompt_tokens, 20);
     assert_eq!(fake.requests()[0].body["tool_choice"], "REQUIRED");
 
-    let req: ChatRequest = serde_json::from_value(json!({"model": "g", "messages": [
+    let req = request(json!({"model": "g", "messages": [
         {"role": "user", "content": "find rust"},
         {"role": "assistant", "content": null, "tool_calls": [{"id": "lookup_abc",
             "type": "function", "function": {"name": "lookup", "arguments": "{\"q\":\"rust\"}"}}]},
         {"role": "tool", "tool_call_id": "lookup_abc", "content": "Rust is a language."}
-    ]}))
-    .unwrap();
+    ]}));
     let r = b.chat(req, &CallContext::default()).await.unwrap().response;
     assert_eq!(
         r.choices[0].message.content.as_deref(),
@@ -177,18 +145,9 @@ async fn tool_calls_and_results_round_trip() {
 async fn embeddings_use_v2_embed_with_search_document() {
     let fake = FakeCohere::start().await;
     let b = backend(&fake, "cohere/embed-english-v3.0");
+    let input = EmbeddingInput::Texts(vec!["a".into(), "bb".into()]);
     let out = b
-        .embed(
-            EmbeddingRequest {
-                model: "e".into(),
-                input: EmbeddingInput::Texts(vec!["a".into(), "bb".into()]),
-                encoding_format: None,
-                dimensions: None,
-                user: None,
-                extra: JsonMap::new(),
-            },
-            &CallContext::default(),
-        )
+        .embed(embedding("e", input), &CallContext::default())
         .await
         .unwrap()
         .response;
@@ -211,10 +170,7 @@ async fn errors_map_by_status_and_never_carry_the_key() {
     fake.push(
         CohereScript::error(429, "You are using a Trial key").with_header("retry-after", "3"),
     );
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.retry_after, Some(std::time::Duration::from_secs(3)));
 
@@ -224,11 +180,7 @@ async fn errors_map_by_status_and_never_carry_the_key() {
     ));
     let mut req = chat("x");
     req.stream = Some(true);
-    let e = b
-        .chat_stream(req, &CallContext::default())
-        .await
-        .err()
-        .unwrap();
+    let e = stream_error(&b, req).await;
     assert_eq!(e.kind, ErrorKind::ContextWindowExceeded);
     assert_eq!(e.status, Some(400));
 
@@ -236,18 +188,12 @@ async fn errors_map_by_status_and_never_carry_the_key() {
         401,
         &format!("invalid api token {KEY}"),
     ));
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::Authentication);
     assert!(!e.message.contains(KEY), "{}", e.message);
 
     fake.push(CohereScript::error(500, "internal"));
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::InternalServer);
     assert!(e.is_retryable());
 }
@@ -258,10 +204,7 @@ async fn unsupported_parameters_are_refused_before_sending_unless_dropped() {
     let b = backend(&fake, "cohere/command-r");
     let mut req = chat("x");
     req.logit_bias = Some(JsonMap::new());
-    let e = b
-        .chat(req.clone(), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, req.clone()).await;
     assert_eq!(e.kind, ErrorKind::BadRequest);
     assert_eq!(e.param.as_deref(), Some("logit_bias"));
     assert!(fake.requests().is_empty());

@@ -5,73 +5,42 @@
 //! and credentials never leaking into URLs or errors.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
+mod common;
+
 use std::sync::Arc;
 
-use futures::StreamExt;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use litellm_core::{
-    CallContext, ChatChunk, ChatRequest, EmbeddingInput, EmbeddingRequest, EmbeddingVector,
-    ErrorKind, JsonMap, LlmError, Message, ModelBackend, StreamOptions,
+    CallContext, EmbeddingInput, EmbeddingRequest, EmbeddingVector, ErrorKind, ModelBackend,
 };
-use litellm_providers::{build_backend, ProviderParams};
 use litellm_test_support::fake_gemini::TEST_PUBLIC_KEY_PEM;
 use litellm_test_support::{FakeGemini, GeminiScript};
+
+use common::http::{
+    assert_reply, assert_reply_stream, chat, chat_error, request, stream_chunks, stream_error,
+    stream_items, streaming, text_of,
+};
 
 const KEY: &str = "AIza-http-secret-key";
 
 fn gemini(fake: &FakeGemini) -> Arc<dyn ModelBackend> {
-    build_backend(&ProviderParams {
-        model: "gemini/gemini-2.0-flash".into(),
-        api_base: Some(fake.base_url()),
-        api_key: Some(SecretString::from(KEY)),
-        ..Default::default()
-    })
-    .unwrap()
+    common::http::backend("gemini/gemini-2.0-flash", fake.base_url(), Some(KEY))
 }
 
 fn vertex(fake: &FakeGemini, model: &str) -> Arc<dyn ModelBackend> {
-    let params: ProviderParams = serde_json::from_value(json!({
+    common::http::backend_of(json!({
         "model": format!("vertex_ai/{model}"),
         "api_base": fake.base_url(),
         "vertex_location": "europe-west4",
         "vertex_credentials": fake.service_account_json(),
     }))
-    .unwrap();
-    build_backend(&params).unwrap()
-}
-
-fn chat(text: &str) -> ChatRequest {
-    ChatRequest {
-        model: "group".into(),
-        messages: vec![Message::system("be kind"), Message::user(text)],
-        ..Default::default()
-    }
-}
-
-fn streaming(mut req: ChatRequest) -> ChatRequest {
-    req.stream = Some(true);
-    req.stream_options = Some(StreamOptions {
-        include_usage: Some(true),
-        extra: JsonMap::new(),
-    });
-    req
-}
-
-async fn collect(b: &Arc<dyn ModelBackend>, req: ChatRequest) -> Vec<Result<ChatChunk, LlmError>> {
-    let out = b.chat_stream(req, &CallContext::default()).await.unwrap();
-    out.stream.collect().await
 }
 
 fn embedding(input: EmbeddingInput) -> EmbeddingRequest {
     EmbeddingRequest {
-        model: "e".into(),
-        input,
-        encoding_format: None,
         dimensions: Some(4),
-        user: None,
-        extra: JsonMap::new(),
+        ..common::http::embedding("e", input)
     }
 }
 
@@ -85,11 +54,7 @@ async fn ai_studio_chat_sends_the_key_in_a_header_and_maps_the_answer() {
         .await
         .unwrap()
         .response;
-    assert_eq!(
-        r.choices[0].message.content.as_deref(),
-        Some(FakeGemini::DEFAULT_REPLY)
-    );
-    assert_eq!(r.choices[0].finish_reason.as_deref(), Some("stop"));
+    assert_reply(&r, FakeGemini::DEFAULT_REPLY);
     assert_eq!(r.model, "gemini-2.0-flash");
     let usage = r.usage.unwrap();
     assert!(usage.prompt_tokens > 0 && usage.completion_tokens > 0);
@@ -111,24 +76,9 @@ async fn ai_studio_chat_sends_the_key_in_a_header_and_maps_the_answer() {
 async fn ai_studio_streams_text_finish_and_usage() {
     let fake = FakeGemini::start().await;
     let b = gemini(&fake);
-    let chunks: Vec<ChatChunk> = collect(&b, streaming(chat("hello")))
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.delta.content.clone())
-        .collect();
-    assert_eq!(text, FakeGemini::DEFAULT_REPLY);
-    let finish: Vec<_> = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.finish_reason.clone())
-        .collect();
-    assert_eq!(finish, vec!["stop".to_string()]);
-    let last = chunks.last().unwrap();
-    assert!(last.choices.is_empty());
-    let usage = last.usage.as_ref().unwrap();
+    let chunks = stream_chunks(&b, streaming(chat("hello"))).await;
+    assert_reply_stream(&chunks, FakeGemini::DEFAULT_REPLY);
+    let usage = chunks.last().unwrap().usage.as_ref().unwrap();
     assert_eq!(usage.completion_tokens, 9);
     assert_eq!(
         fake.requests()[0].path,
@@ -146,15 +96,14 @@ async fn tool_calls_round_trip_and_bad_finishes_are_not_silent() {
         ]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 5, "totalTokenCount": 25}
     })));
-    let req: ChatRequest = serde_json::from_value(json!({"model": "g", "messages": [
+    let req = request(json!({"model": "g", "messages": [
         {"role": "user", "content": "search rust"},
         {"role": "assistant", "tool_calls": [{"id": "call_0", "type": "function",
             "function": {"name": "lookup", "arguments": "{\"q\":\"x\"}"}}]},
         {"role": "tool", "tool_call_id": "call_0", "content": "nothing"}
     ], "tools": [{"type": "function", "function": {"name": "lookup",
         "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}],
-       "tool_choice": "required"}))
-    .unwrap();
+       "tool_choice": "required"}));
     let r = b.chat(req, &CallContext::default()).await.unwrap().response;
     let choice = &r.choices[0];
     assert_eq!(choice.finish_reason.as_deref(), Some("tool_calls"));
@@ -180,10 +129,7 @@ async fn tool_calls_round_trip_and_bad_finishes_are_not_silent() {
         "candidates": [{"content": {"role": "model", "parts": [{"text": ""}]},
             "finishReason": "MALFORMED_FUNCTION_CALL", "index": 0}]
     })));
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::InternalServer);
     assert!(
         e.message.contains("MALFORMED_FUNCTION_CALL"),
@@ -215,10 +161,7 @@ async fn errors_map_by_google_status_and_never_carry_the_key() {
         GeminiScript::error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted")
             .with_header("retry-after", "3"),
     );
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.retry_after, Some(std::time::Duration::from_secs(3)));
 
@@ -227,11 +170,7 @@ async fn errors_map_by_google_status_and_never_carry_the_key() {
         "INVALID_ARGUMENT",
         "The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).",
     ));
-    let e = b
-        .chat_stream(streaming(chat("x")), &CallContext::default())
-        .await
-        .err()
-        .unwrap();
+    let e = stream_error(&b, streaming(chat("x"))).await;
     assert_eq!(e.kind, ErrorKind::ContextWindowExceeded);
     assert_eq!(e.status, Some(400));
 
@@ -240,10 +179,7 @@ async fn errors_map_by_google_status_and_never_carry_the_key() {
         "UNAVAILABLE",
         &format!("The model is overloaded (key {KEY})"),
     ));
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::ServiceUnavailable);
     assert!(!e.message.contains(KEY), "{}", e.message);
 
@@ -252,7 +188,7 @@ async fn errors_map_by_google_status_and_never_carry_the_key() {
         json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "Hi"}]}, "index": 0}]}),
         json!({"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}}),
     ]));
-    let items = collect(&b, streaming(chat("x"))).await;
+    let items = stream_items(&b, streaming(chat("x"))).await;
     assert_eq!(items.len(), 2);
     assert_eq!(
         items[1].as_ref().unwrap_err().kind,
@@ -261,17 +197,9 @@ async fn errors_map_by_google_status_and_never_carry_the_key() {
 
     // No key at all: refused before any request, naming where the key is read from.
     let before = fake.requests().len();
-    let keyless = build_backend(&ProviderParams {
-        model: "gemini/gemini-2.0-flash".into(),
-        api_base: Some(fake.base_url()),
-        ..Default::default()
-    })
-    .unwrap();
+    let keyless = common::http::backend("gemini/gemini-2.0-flash", fake.base_url(), None);
     if std::env::var("GEMINI_API_KEY").is_err() {
-        let e = keyless
-            .chat(chat("x"), &CallContext::default())
-            .await
-            .unwrap_err();
+        let e = chat_error(&keyless, chat("x")).await;
         assert_eq!(e.kind, ErrorKind::Authentication);
         assert_eq!(fake.requests().len(), before);
     }
@@ -280,13 +208,7 @@ async fn errors_map_by_google_status_and_never_carry_the_key() {
 #[tokio::test]
 async fn ai_studio_embeddings_use_batch_embed_contents() {
     let fake = FakeGemini::start().await;
-    let b = build_backend(&ProviderParams {
-        model: "gemini/text-embedding-004".into(),
-        api_base: Some(fake.base_url()),
-        api_key: Some(SecretString::from(KEY)),
-        ..Default::default()
-    })
-    .unwrap();
+    let b = common::http::backend("gemini/text-embedding-004", fake.base_url(), Some(KEY));
     let out = b
         .embed(
             embedding(EmbeddingInput::Texts(vec!["a".into(), "bcde".into()])),
@@ -383,16 +305,8 @@ async fn vertex_gets_a_signed_token_once_and_sends_it_as_bearer() {
     );
     assert!(models[0].header("x-goog-api-key").is_none());
 
-    let chunks: Vec<ChatChunk> = collect(&b, streaming(chat("hi")))
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.delta.content.clone())
-        .collect();
-    assert_eq!(text, FakeGemini::DEFAULT_REPLY);
+    let chunks = stream_chunks(&b, streaming(chat("hi"))).await;
+    assert_eq!(text_of(&chunks), FakeGemini::DEFAULT_REPLY);
     assert!(chunks.last().unwrap().usage.is_some());
     assert_eq!(fake.token_requests().len(), 1);
 }
@@ -425,10 +339,7 @@ async fn vertex_token_failures_and_missing_credentials_are_auth_errors() {
     let fake = FakeGemini::start().await;
     let b = vertex(&fake, "gemini-2.0-flash");
     fake.fail_token_requests(1);
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::Authentication);
     assert!(
         e.message.contains("Invalid JWT Signature."),
@@ -440,18 +351,13 @@ async fn vertex_token_failures_and_missing_credentials_are_auth_errors() {
     // The next call gets a token.
     b.chat(chat("x"), &CallContext::default()).await.unwrap();
 
-    let params: ProviderParams = serde_json::from_value(json!({
-        "model": "vertex_ai/gemini-2.0-flash",
-        "api_base": fake.base_url(),
-        "vertex_project": "p",
-    }))
-    .unwrap();
     if std::env::var("GOOGLE_APPLICATION_CREDENTIALS").is_err() {
-        let e = build_backend(&params)
-            .unwrap()
-            .chat(chat("x"), &CallContext::default())
-            .await
-            .unwrap_err();
+        let b = common::http::backend_of(json!({
+            "model": "vertex_ai/gemini-2.0-flash",
+            "api_base": fake.base_url(),
+            "vertex_project": "p",
+        }));
+        let e = chat_error(&b, chat("x")).await;
         assert_eq!(e.kind, ErrorKind::Authentication);
         assert!(e.message.contains("vertex_credentials"), "{}", e.message);
     }
@@ -486,16 +392,8 @@ async fn claude_on_vertex_uses_raw_predict_with_the_vertex_anthropic_body() {
         .unwrap()
         .starts_with("Bearer ya29."));
 
-    let chunks: Vec<ChatChunk> = collect(&b, streaming(chat("hi")))
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.delta.content.clone())
-        .collect();
-    assert_eq!(text, FakeGemini::DEFAULT_REPLY);
+    let chunks = stream_chunks(&b, streaming(chat("hi"))).await;
+    assert_eq!(text_of(&chunks), FakeGemini::DEFAULT_REPLY);
     assert!(fake.model_requests()[1].path.ends_with(":streamRawPredict"));
     assert_eq!(fake.model_requests()[1].body["stream"], true);
 
@@ -504,10 +402,7 @@ async fn claude_on_vertex_uses_raw_predict_with_the_vertex_anthropic_body() {
         "RESOURCE_EXHAUSTED",
         "Quota exceeded",
     ));
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.provider.as_deref(), Some("vertex_ai"));
 }

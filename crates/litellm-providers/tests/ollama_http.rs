@@ -4,42 +4,22 @@
 //! JSON mode, `/api/embed`, and error statuses mapped to kinds.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
+mod common;
+
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde_json::json;
 
-use litellm_core::{
-    CallContext, ChatChunk, ChatRequest, EmbeddingInput, EmbeddingRequest, ErrorKind, JsonMap,
-    Message, ModelBackend, StreamOptions,
-};
-use litellm_providers::{build_backend, ProviderParams};
+use litellm_core::{CallContext, EmbeddingInput, ErrorKind, ModelBackend};
 use litellm_test_support::{FakeOllama, OllamaScript};
 
+use common::http::{
+    assert_reply, chat, chat_error, embedding, request, stream_chunks, stream_error, stream_items,
+    streaming, text_of,
+};
+
 fn backend(fake: &FakeOllama, model: &str) -> Arc<dyn ModelBackend> {
-    build_backend(&ProviderParams {
-        model: model.into(),
-        api_base: Some(fake.base_url()),
-        ..Default::default()
-    })
-    .unwrap()
-}
-
-fn chat(text: &str) -> ChatRequest {
-    ChatRequest {
-        model: "group".into(),
-        messages: vec![Message::system("be kind"), Message::user(text)],
-        ..Default::default()
-    }
-}
-
-fn streaming(mut req: ChatRequest) -> ChatRequest {
-    req.stream = Some(true);
-    req.stream_options = Some(StreamOptions {
-        include_usage: Some(true),
-        extra: JsonMap::new(),
-    });
-    req
+    common::http::backend(model, fake.base_url(), None)
 }
 
 #[tokio::test]
@@ -47,19 +27,14 @@ async fn ollama_chat_maps_options_and_the_answer() {
     let fake = FakeOllama::start().await;
     let b = backend(&fake, "ollama_chat/llama3.1");
     assert_eq!(b.provider(), "ollama_chat");
-    let req: ChatRequest = serde_json::from_value(json!({"model": "g", "messages": [
+    let req = request(json!({"model": "g", "messages": [
             {"role": "system", "content": "be kind"},
             {"role": "user", "content": [{"type": "text", "text": "what is this?"},
                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}
         ], "temperature": 0.1, "max_tokens": 64, "seed": 7, "top_k": 20, "num_ctx": 8192,
-        "response_format": {"type": "json_object"}, "keep_alive": "5m"}))
-    .unwrap();
+        "response_format": {"type": "json_object"}, "keep_alive": "5m"}));
     let r = b.chat(req, &CallContext::default()).await.unwrap().response;
-    assert_eq!(
-        r.choices[0].message.content.as_deref(),
-        Some(FakeOllama::DEFAULT_REPLY)
-    );
-    assert_eq!(r.choices[0].finish_reason.as_deref(), Some("stop"));
+    assert_reply(&r, FakeOllama::DEFAULT_REPLY);
     assert_eq!(r.model, "llama3.1");
     assert_eq!(r.usage.unwrap().completion_tokens, 9);
     let sent = &fake.requests()[0];
@@ -79,20 +54,12 @@ async fn ollama_chat_maps_options_and_the_answer() {
 async fn ollama_chat_streams_ndjson_with_usage() {
     let fake = FakeOllama::start().await;
     let b = backend(&fake, "ollama_chat/llama3.1");
-    let out = b
-        .chat_stream(streaming(chat("hi")), &CallContext::default())
-        .await
-        .unwrap();
-    let chunks: Vec<ChatChunk> = out.stream.map(Result::unwrap).collect().await;
+    let chunks = stream_chunks(&b, streaming(chat("hi"))).await;
     assert_eq!(
         chunks[0].choices[0].delta.role.as_deref(),
         Some("assistant")
     );
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.delta.content.clone())
-        .collect();
-    assert_eq!(text, FakeOllama::DEFAULT_REPLY);
+    assert_eq!(text_of(&chunks), FakeOllama::DEFAULT_REPLY);
     let last = chunks.last().unwrap();
     assert!(last.choices.is_empty());
     let usage = last.usage.as_ref().unwrap();
@@ -122,16 +89,8 @@ async fn ollama_generate_sends_a_prompt_and_streams() {
         json!({"model": "llama3", "stream": false,
             "prompt": "### System:\nbe kind\n\n### User:\nhello\n\n"})
     );
-    let out = b
-        .chat_stream(streaming(chat("hi")), &CallContext::default())
-        .await
-        .unwrap();
-    let chunks: Vec<ChatChunk> = out.stream.map(Result::unwrap).collect().await;
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c.choices.first()?.delta.content.clone())
-        .collect();
-    assert_eq!(text, FakeOllama::DEFAULT_REPLY);
+    let chunks = stream_chunks(&b, streaming(chat("hi"))).await;
+    assert_eq!(text_of(&chunks), FakeOllama::DEFAULT_REPLY);
     assert!(chunks.last().unwrap().usage.is_some());
 }
 
@@ -145,11 +104,10 @@ async fn tools_round_trip_with_object_arguments() {
             "tool_calls": [{"function": {"name": "weather", "arguments": {"city": "Paris"}}}]},
         "done": true, "done_reason": "stop", "prompt_eval_count": 30, "eval_count": 12
     })));
-    let req: ChatRequest = serde_json::from_value(json!({"model": "g",
+    let req = request(json!({"model": "g",
         "messages": [{"role": "user", "content": "weather in Paris?"}],
         "tools": [{"type": "function", "function": {"name": "weather",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]}))
-    .unwrap();
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]}));
     let r = b.chat(req, &CallContext::default()).await.unwrap().response;
     let call = &r.choices[0].message.tool_calls.as_ref().unwrap()[0];
     assert_eq!(call.function.name, "weather");
@@ -163,13 +121,12 @@ async fn tools_round_trip_with_object_arguments() {
         "weather"
     );
 
-    let req: ChatRequest = serde_json::from_value(json!({"model": "g", "messages": [
+    let req = request(json!({"model": "g", "messages": [
         {"role": "user", "content": "weather in Paris?"},
         {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function",
             "function": {"name": "weather", "arguments": "{\"city\":\"Paris\"}"}}]},
         {"role": "tool", "tool_call_id": "call_1", "content": "22C"}
-    ]}))
-    .unwrap();
+    ]}));
     b.chat(req, &CallContext::default()).await.unwrap();
     let sent = &fake.requests()[1].body;
     assert_eq!(
@@ -187,18 +144,9 @@ async fn tools_round_trip_with_object_arguments() {
 async fn embeddings_use_api_embed() {
     let fake = FakeOllama::start().await;
     let b = backend(&fake, "ollama/nomic-embed-text");
+    let input = EmbeddingInput::Texts(vec!["a".into(), "b".into()]);
     let out = b
-        .embed(
-            EmbeddingRequest {
-                model: "e".into(),
-                input: EmbeddingInput::Texts(vec!["a".into(), "b".into()]),
-                encoding_format: None,
-                dimensions: None,
-                user: None,
-                extra: JsonMap::new(),
-            },
-            &CallContext::default(),
-        )
+        .embed(embedding("e", input), &CallContext::default())
         .await
         .unwrap()
         .response;
@@ -216,20 +164,13 @@ async fn embeddings_use_api_embed() {
 async fn errors_map_by_status() {
     let fake = FakeOllama::start().await;
     let b = backend(&fake, "ollama_chat/missing-model");
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::NotFound);
     assert!(e.message.contains("try pulling it first"), "{}", e.message);
 
     let b = backend(&fake, "ollama_chat/llama3.1");
     fake.push(OllamaScript::error(429, "too many requests").with_header("retry-after", "2"));
-    let e = b
-        .chat_stream(streaming(chat("x")), &CallContext::default())
-        .await
-        .err()
-        .unwrap();
+    let e = stream_error(&b, streaming(chat("x"))).await;
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.retry_after, Some(std::time::Duration::from_secs(2)));
 
@@ -237,17 +178,13 @@ async fn errors_map_by_status() {
         json!({"model": "llama3.1", "message": {"role": "assistant", "content": "Hi"}, "done": false}),
         json!({"error": "an error was encountered while running the model"}),
     ]));
-    let out = b
-        .chat_stream(streaming(chat("x")), &CallContext::default())
-        .await
-        .unwrap();
-    let items: Vec<_> = out.stream.collect().await;
+    let items = stream_items(&b, streaming(chat("x"))).await;
     let e = items.last().unwrap().as_ref().unwrap_err();
     assert_eq!(e.kind, ErrorKind::InternalServer);
 
     let mut req = chat("x");
     req.tool_choice = Some(litellm_core::ToolChoice::Mode("required".into()));
-    let e = b.chat(req, &CallContext::default()).await.unwrap_err();
+    let e = chat_error(&b, req).await;
     assert_eq!(
         (e.kind, e.param.as_deref()),
         (ErrorKind::BadRequest, Some("tool_choice"))

@@ -4,6 +4,8 @@
 //! `FakeOpenAi` with an `api_base` override, reporting its own name.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
+mod common;
+
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -222,13 +224,7 @@ fn a_provider_without_a_default_base_needs_one() {
 #[tokio::test]
 async fn a_table_provider_answers_through_the_transport_and_names_itself() {
     let fake = FakeOpenAi::start().await;
-    let backend = build_backend(&ProviderParams {
-        model: "groq/llama3-8b".into(),
-        api_base: Some(fake.base_url()),
-        api_key: Some(SecretString::from("gsk-live-secret")),
-        ..Default::default()
-    })
-    .unwrap();
+    let backend = common::http::backend("groq/llama3-8b", fake.base_url(), Some("gsk-live-secret"));
     assert_eq!(backend.provider(), "groq");
     assert_eq!(backend.api_base(), Some(fake.base_url().as_str()));
     let out = backend.chat(chat(), &CallContext::default()).await.unwrap();
@@ -247,10 +243,7 @@ async fn a_table_provider_answers_through_the_transport_and_names_itself() {
         "tokens",
         Some("rate_limit_exceeded"),
     ));
-    let e = backend
-        .chat(chat(), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = common::http::chat_error(&backend, chat()).await;
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.provider.as_deref(), Some("groq"));
     assert!(!e.message.contains("gsk-live-secret"), "{}", e.message);

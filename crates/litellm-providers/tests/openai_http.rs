@@ -3,6 +3,8 @@
 //! connection failures and credential hygiene.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +19,8 @@ use litellm_core::{
 };
 use litellm_providers::{build_backend, ProviderParams};
 use litellm_test_support::{FakeOpenAi, Scripted};
+
+use common::http::{chat_error, text_of};
 
 fn params(fake: &FakeOpenAi) -> ProviderParams {
     ProviderParams {
@@ -53,12 +57,8 @@ fn streaming(text: &str, include_usage: bool) -> ChatRequest {
 
 fn embedding(input: EmbeddingInput, format: Option<&str>) -> EmbeddingRequest {
     EmbeddingRequest {
-        model: "embed-group".into(),
-        input,
         encoding_format: format.map(str::to_string),
-        dimensions: None,
-        user: None,
-        extra: JsonMap::new(),
+        ..common::http::embedding("embed-group", input)
     }
 }
 
@@ -81,14 +81,6 @@ async fn collect(stream: litellm_core::ChunkStream) -> (Vec<ChatChunk>, Option<L
         }
     }
     (chunks, error, total)
-}
-
-fn content_of(chunks: &[ChatChunk]) -> String {
-    chunks
-        .iter()
-        .flat_map(|c| c.choices.iter())
-        .filter_map(|c| c.delta.content.clone())
-        .collect()
 }
 
 #[tokio::test]
@@ -161,7 +153,7 @@ async fn streams_decode_chunk_by_chunk_with_a_final_usage_chunk() {
     assert!(header(&out.upstream_headers, "x-ratelimit-remaining-requests").is_some());
     let (chunks, error, _) = collect(out.stream).await;
     assert!(error.is_none(), "{error:?}");
-    assert_eq!(content_of(&chunks), FakeOpenAi::DEFAULT_REPLY);
+    assert_eq!(text_of(&chunks), FakeOpenAi::DEFAULT_REPLY);
     assert_eq!(
         chunks[0].choices[0].delta.role.as_deref(),
         Some("assistant")
@@ -273,7 +265,7 @@ async fn raw_sse_framing_survives_the_network() {
         .unwrap();
     let (chunks, error, _) = collect(out.stream).await;
     assert!(error.is_none(), "{error:?}");
-    assert_eq!(content_of(&chunks), "Hello");
+    assert_eq!(text_of(&chunks), "Hello");
 }
 
 #[tokio::test]
@@ -413,7 +405,7 @@ async fn the_stream_timeout_does_not_cut_a_long_stream_after_its_head() {
         .unwrap();
     let (chunks, error, _) = collect(out.stream).await;
     assert!(error.is_none(), "{error:?}");
-    assert_eq!(content_of(&chunks), FakeOpenAi::DEFAULT_REPLY);
+    assert_eq!(text_of(&chunks), FakeOpenAi::DEFAULT_REPLY);
 }
 
 #[tokio::test]
@@ -422,17 +414,9 @@ async fn an_unreachable_upstream_is_a_connection_error() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let p = ProviderParams {
-        model: "openai/gpt-4o".into(),
-        api_base: Some(format!("http://127.0.0.1:{port}/v1")),
-        api_key: Some(SecretString::from("sk-test")),
-        ..Default::default()
-    };
-    let b = build_backend(&p).unwrap();
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let api_base = format!("http://127.0.0.1:{port}/v1");
+    let b = common::http::backend("openai/gpt-4o", api_base, Some("sk-test"));
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::ApiConnection);
     assert!(!e.message.contains("sk-test"));
     assert!(
@@ -454,10 +438,7 @@ async fn the_key_never_leaks_into_errors_or_debug() {
         "invalid_request_error",
         Some("invalid_api_key"),
     ));
-    let e = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = chat_error(&b, chat("x")).await;
     assert_eq!(e.kind, ErrorKind::Authentication);
     assert!(!e.message.contains("sk-very-secret-123"), "{}", e.message);
     assert!(!format!("{e:?}").contains("sk-very-secret-123"));
@@ -482,7 +463,7 @@ async fn a_request_level_mock_response_never_reaches_the_upstream() {
     req.stream = Some(true);
     let out = b.chat_stream(req, &CallContext::default()).await.unwrap();
     let (chunks, _, _) = collect(out.stream).await;
-    assert_eq!(content_of(&chunks), "mocked!");
+    assert_eq!(text_of(&chunks), "mocked!");
     assert_eq!(fake.request_count(), 0);
 }
 

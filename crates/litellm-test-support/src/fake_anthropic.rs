@@ -39,32 +39,19 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use crate::fake_script::chat_script;
 use crate::fake_server::{
-    self, estimate_tokens as tokens, event_frames, fake_handle, split_words, text_of, FakeServer,
-    Incoming, ServerState,
+    self, event_frames, fake_handle, messages_tokens, split_words, text_of, Incoming, ServerState,
 };
 use crate::history;
 
-/// A scripted answer; queued answers are used once each, first in first out, then the default.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AnthropicScript {
-    /// The built-in answer (a message, or its event stream when the request streams).
-    Default,
-    /// The built-in answer with this text and exact usage `(input_tokens, output_tokens)`.
-    Reply {
-        text: String,
-        usage: Option<(u64, u64)>,
-    },
-    /// Status 200 with exactly this JSON body.
-    Json(Value),
-    /// Any status with this JSON body and extra response headers.
-    Status {
-        status: u16,
-        body: Value,
-        headers: Vec<(String, String)>,
-    },
+chat_script! {
+    /// A scripted answer; queued answers are used once each, first in first out, then the
+    /// default.
+    AnthropicScript: "a message, or its event stream when the request streams",
+    usage "(input_tokens, output_tokens)", default FakeAnthropic::DEFAULT_REPLY,
     /// An event stream of exactly these events (`event: <type>\ndata: <json>\n\n` each).
-    Events(Vec<Value>),
+    Events(Vec<Value>)
 }
 
 impl AnthropicScript {
@@ -76,14 +63,6 @@ impl AnthropicScript {
             headers: Vec::new(),
         }
     }
-
-    /// Adds a response header (only meaningful on `Status`).
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        if let AnthropicScript::Status { headers, .. } = &mut self {
-            headers.push((name.to_string(), value.to_string()));
-        }
-        self
-    }
 }
 
 fn error_body(kind: &str, message: &str) -> Value {
@@ -92,38 +71,13 @@ fn error_body(kind: &str, message: &str) -> Value {
 
 type Shared = ServerState<AnthropicScript>;
 
-fake_handle!(
-    FakeAnthropic(FakeServer<AnthropicScript>),
+fake_handle!(FakeAnthropic(FakeServer<AnthropicScript>), start: (handle, ()),
     base_url: "The base URL to configure as `api_base`: `http://127.0.0.1:PORT` (requests go \
         to `/v1/messages` under it).",
-    requests: "The requests received so far, in order.",
-    push: "Queues an answer for a future request.",
-);
-
-impl FakeAnthropic {
-    /// The default reply text.
-    pub const DEFAULT_REPLY: &'static str = "Hello from the fake Anthropic upstream!";
-
-    /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
-    /// port cannot be bound).
-    pub async fn start() -> FakeAnthropic {
-        FakeAnthropic {
-            server: FakeServer::start("FakeAnthropic", (), handle).await,
-        }
-    }
-}
+    default_reply: "Hello from the fake Anthropic upstream!");
 
 fn input_tokens(body: &Value) -> u64 {
-    let mut text = text_of(body.get("system").unwrap_or(&Value::Null));
-    for m in body
-        .get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        text.push_str(&text_of(m.get("content").unwrap_or(&Value::Null)));
-    }
-    tokens(&text)
+    messages_tokens(body, text_of)
 }
 
 /// `count_tokens`: the fields the real endpoint takes, else its refusal; the input estimate.
@@ -222,27 +176,13 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     let model = body
         .get("model")
         .and_then(Value::as_str)
-        .unwrap_or("claude")
-        .to_string();
-    match script {
-        AnthropicScript::Json(v) => json_response(200, &v, &[]),
-        AnthropicScript::Status {
-            status,
-            body,
-            headers,
-        } => json_response(status, &body, &headers),
-        AnthropicScript::Events(events) => sse_response(&events),
-        AnthropicScript::Default => reply(
-            &model,
-            FakeAnthropic::DEFAULT_REPLY,
-            (input_tokens(&body), tokens(FakeAnthropic::DEFAULT_REPLY)),
-            stream,
-        ),
-        AnthropicScript::Reply { text, usage } => {
-            let usage = usage.unwrap_or((input_tokens(&body), tokens(&text)));
-            reply(&model, &text, usage, stream)
-        }
-    }
+        .unwrap_or("claude");
+    script.answer().respond(
+        json_response,
+        |events| sse_response(&events),
+        || input_tokens(&body),
+        |text, usage| reply(model, text, usage, stream),
+    )
 }
 
 fn reply(model: &str, text: &str, (input, output): (u64, u64), stream: bool) -> Response {
@@ -281,16 +221,14 @@ fn reply(model: &str, text: &str, (input, output): (u64, u64), stream: bool) -> 
     sse_response(&events)
 }
 
+/// The headers of every JSON answer.
+const JSON_HEADERS: &[(&str, &str)] = &[
+    ("content-type", "application/json"),
+    ("request-id", "req_fake"),
+];
+
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(
-        status,
-        body,
-        &[
-            ("content-type", "application/json"),
-            ("request-id", "req_fake"),
-        ],
-        headers,
-    )
+    fake_server::json_response(status, body, JSON_HEADERS, headers)
 }
 
 fn sse_response(events: &[Value]) -> Response {
@@ -313,6 +251,6 @@ mod tests {
         let body = json!({"system": [{"type": "text", "text": "abcd"}],
             "messages": [{"role": "user", "content": "efgh"}]});
         assert_eq!(input_tokens(&body), 2);
-        assert_eq!(tokens(""), 1);
+        assert_eq!(fake_server::estimate_tokens(""), 1);
     }
 }

@@ -37,7 +37,8 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use crate::fake_server::{
-    self, estimate_tokens as tokens, fake_handle, split_words, FakeServer, Incoming, ServerState,
+    self, block_texts, estimate_tokens as tokens, fake_handle, messages_tokens, split_words,
+    Incoming, ServerState,
 };
 use crate::history;
 
@@ -120,47 +121,13 @@ impl BedrockScript {
 
 type Shared = ServerState<BedrockScript>;
 
-fake_handle!(
-    FakeBedrock(FakeServer<BedrockScript>),
+fake_handle!(FakeBedrock(FakeServer<BedrockScript>), start: (handle, ()),
     base_url: "The endpoint to configure as `api_base`: `http://127.0.0.1:PORT`.",
-    requests: "The requests received so far, in order (paths as sent, model ids percent-encoded).",
-    push: "Queues an answer for a future request.",
-);
-
-impl FakeBedrock {
-    /// The default reply text.
-    pub const DEFAULT_REPLY: &'static str = "Hello from the fake Bedrock upstream!";
-
-    /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
-    /// port cannot be bound).
-    pub async fn start() -> FakeBedrock {
-        FakeBedrock {
-            server: FakeServer::start("FakeBedrock", (), handle).await,
-        }
-    }
-}
-
-fn text_of(blocks: &Value) -> String {
-    blocks
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b.get("text").and_then(Value::as_str))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+    requests: "Paths as sent, model ids percent-encoded.",
+    default_reply: "Hello from the fake Bedrock upstream!");
 
 fn input_tokens(body: &Value) -> u64 {
-    let mut text = text_of(body.get("system").unwrap_or(&Value::Null));
-    for m in body
-        .get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        text.push_str(&text_of(m.get("content").unwrap_or(&Value::Null)));
-    }
-    tokens(&text)
+    messages_tokens(body, block_texts)
 }
 
 /// `%XX` sequences decoded (model ids arrive percent-encoded).
@@ -312,14 +279,19 @@ fn vector(text: &str, dims: usize) -> Vec<f64> {
     (0..dims).map(|i| ((n + i as f64) % 10.0) / 10.0).collect()
 }
 
+/// The refusal of an embedding body without `key`.
+fn missing_key(key: &str) -> Response {
+    error_response(
+        400,
+        "ValidationException",
+        &format!("Malformed input request: required key [{key}] not found"),
+    )
+}
+
 fn embeddings(model: &str, body: &Value) -> Response {
     if model.starts_with("amazon.titan-embed") {
         let Some(text) = body.get("inputText").and_then(Value::as_str) else {
-            return error_response(
-                400,
-                "ValidationException",
-                "Malformed input request: required key [inputText] not found",
-            );
+            return missing_key("inputText");
         };
         let dims = body.get("dimensions").and_then(Value::as_u64).unwrap_or(8) as usize;
         return json_response(
@@ -330,18 +302,10 @@ fn embeddings(model: &str, body: &Value) -> Response {
     }
     if model.starts_with("cohere.embed") {
         let Some(texts) = body.get("texts").and_then(Value::as_array) else {
-            return error_response(
-                400,
-                "ValidationException",
-                "Malformed input request: required key [texts] not found",
-            );
+            return missing_key("texts");
         };
         if body.get("input_type").and_then(Value::as_str).is_none() {
-            return error_response(
-                400,
-                "ValidationException",
-                "Malformed input request: required key [input_type] not found",
-            );
+            return missing_key("input_type");
         }
         let texts: Vec<&str> = texts.iter().filter_map(Value::as_str).collect();
         let count: u64 = texts.iter().map(|t| tokens(t)).sum();
@@ -404,16 +368,14 @@ fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
     stream_response(&frames)
 }
 
+/// The headers of every JSON answer.
+const JSON_HEADERS: &[(&str, &str)] = &[
+    ("content-type", "application/json"),
+    ("x-amzn-requestid", "req-fake-bedrock"),
+];
+
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(
-        status,
-        body,
-        &[
-            ("content-type", "application/json"),
-            ("x-amzn-requestid", "req-fake-bedrock"),
-        ],
-        headers,
-    )
+    fake_server::json_response(status, body, JSON_HEADERS, headers)
 }
 
 fn stream_response(frames: &[BedrockFrame]) -> Response {

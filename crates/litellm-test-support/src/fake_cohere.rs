@@ -21,31 +21,19 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use crate::fake_script::chat_script;
 use crate::fake_server::{
-    self, estimate_tokens as tokens, event_frames, fake_handle, split_words, text_of, FakeServer,
-    Incoming, ServerState,
+    self, estimate_tokens as tokens, event_frames, fake_handle, split_words, text_of, Incoming,
+    ServerState,
 };
 
-/// A scripted answer; queued answers are used once each, first in first out, then the default.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CohereScript {
-    /// The built-in answer (a response, its event stream, or embeddings).
-    Default,
-    /// The built-in answer with this text and exact usage `(input_tokens, output_tokens)`.
-    Reply {
-        text: String,
-        usage: Option<(u64, u64)>,
-    },
-    /// Status 200 with exactly this JSON body.
-    Json(Value),
-    /// Any status with this JSON body and extra response headers.
-    Status {
-        status: u16,
-        body: Value,
-        headers: Vec<(String, String)>,
-    },
+chat_script! {
+    /// A scripted answer; queued answers are used once each, first in first out, then the
+    /// default.
+    CohereScript: "a response, its event stream, or embeddings",
+    usage "(input_tokens, output_tokens)", default FakeCohere::DEFAULT_REPLY,
     /// An event stream of exactly these events (`event: <type>\ndata: <json>\n\n` each).
-    Events(Vec<Value>),
+    Events(Vec<Value>)
 }
 
 impl CohereScript {
@@ -57,14 +45,6 @@ impl CohereScript {
             headers: Vec::new(),
         }
     }
-
-    /// Adds a response header (only meaningful on `Status`).
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        if let CohereScript::Status { headers, .. } = &mut self {
-            headers.push((name.to_string(), value.to_string()));
-        }
-        self
-    }
 }
 
 fn error_body(message: &str) -> Value {
@@ -73,25 +53,9 @@ fn error_body(message: &str) -> Value {
 
 type Shared = ServerState<CohereScript>;
 
-fake_handle!(
-    FakeCohere(FakeServer<CohereScript>),
+fake_handle!(FakeCohere(FakeServer<CohereScript>), start: (handle, ()),
     base_url: "The base URL to configure as `api_base`: `http://127.0.0.1:PORT`.",
-    requests: "The requests received so far, in order.",
-    push: "Queues an answer for a future request.",
-);
-
-impl FakeCohere {
-    /// The default reply text.
-    pub const DEFAULT_REPLY: &'static str = "Hello from the fake Cohere upstream!";
-
-    /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
-    /// port cannot be bound).
-    pub async fn start() -> FakeCohere {
-        FakeCohere {
-            server: FakeServer::start("FakeCohere", (), handle).await,
-        }
-    }
-}
+    default_reply: "Hello from the fake Cohere upstream!");
 
 fn input_tokens(body: &Value) -> u64 {
     let text: String = body
@@ -190,24 +154,12 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     }
     let script = shared.pop().unwrap_or(CohereScript::Default);
     let stream = body.get("stream").and_then(Value::as_bool) == Some(true);
-    match script {
-        CohereScript::Json(v) => json_response(200, &v, &[]),
-        CohereScript::Status {
-            status,
-            body,
-            headers,
-        } => json_response(status, &body, &headers),
-        CohereScript::Events(events) => sse_response(&events),
-        CohereScript::Default => reply(
-            FakeCohere::DEFAULT_REPLY,
-            (input_tokens(&body), tokens(FakeCohere::DEFAULT_REPLY)),
-            stream,
-        ),
-        CohereScript::Reply { text, usage } => {
-            let usage = usage.unwrap_or((input_tokens(&body), tokens(&text)));
-            reply(&text, usage, stream)
-        }
-    }
+    script.answer().respond(
+        json_response,
+        |events| sse_response(&events),
+        || input_tokens(&body),
+        |text, usage| reply(text, usage, stream),
+    )
 }
 
 fn embed(shared: &Shared, body: &Value) -> Response {
@@ -237,14 +189,8 @@ fn embed(shared: &Shared, body: &Value) -> Response {
             );
         }
     }
-    match shared.pop() {
-        Some(CohereScript::Json(v)) => return json_response(200, &v, &[]),
-        Some(CohereScript::Status {
-            status,
-            body,
-            headers,
-        }) => return json_response(status, &body, &headers),
-        _ => {}
+    if let Some(Ok(scripted)) = shared.pop().map(|s| s.answer().fixed(json_response)) {
+        return scripted;
     }
     let dims = body
         .get("output_dimension")
@@ -302,16 +248,14 @@ fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
     sse_response(&events)
 }
 
+/// The headers of every JSON answer.
+const JSON_HEADERS: &[(&str, &str)] = &[
+    ("content-type", "application/json"),
+    ("x-trial-endpoint-call-remaining", "999"),
+];
+
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(
-        status,
-        body,
-        &[
-            ("content-type", "application/json"),
-            ("x-trial-endpoint-call-remaining", "999"),
-        ],
-        headers,
-    )
+    fake_server::json_response(status, body, JSON_HEADERS, headers)
 }
 
 fn sse_response(events: &[Value]) -> Response {

@@ -41,8 +41,9 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use crate::fake_script::{chat_script, Answer};
 use crate::fake_server::{
-    self, estimate_tokens as tokens, event_frames, fake_handle, lock, FakeServer, Incoming,
+    self, block_texts, estimate_tokens as tokens, event_frames, fake_handle, lock, Incoming,
     RecordedRequest, ServerState,
 };
 use crate::history;
@@ -92,28 +93,14 @@ FoJh6yfkVygW5+aPrYNcXpye2YVTjxuqaIvDO9Odrmc8brhVrq6PhUd8DquZ6Fhq\n\
 /// The grant type of the OAuth2 JWT-bearer flow (RFC 7523).
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-/// A scripted answer; queued answers are used once each, first in first out, then the default.
-/// The token endpoint does not consume them.
-#[derive(Debug, Clone, PartialEq)]
-pub enum GeminiScript {
-    /// The built-in answer (a response, its event stream, or embeddings).
-    Default,
-    /// The built-in answer with this text and exact usage `(promptTokenCount,
-    /// candidatesTokenCount)`.
-    Reply {
-        text: String,
-        usage: Option<(u64, u64)>,
-    },
-    /// Status 200 with exactly this JSON body.
-    Json(Value),
-    /// Any status with this JSON body and extra response headers.
-    Status {
-        status: u16,
-        body: Value,
-        headers: Vec<(String, String)>,
-    },
+chat_script! {
+    /// A scripted answer; queued answers are used once each, first in first out, then the
+    /// default.
+    /// The token endpoint does not consume them.
+    GeminiScript: "a response, its event stream, or embeddings",
+    usage "(promptTokenCount, candidatesTokenCount)", default FakeGemini::DEFAULT_REPLY,
     /// An SSE stream of exactly these events (`data: <json>\r\n\r\n` each).
-    Events(Vec<Value>),
+    Events(Vec<Value>)
 }
 
 impl GeminiScript {
@@ -124,14 +111,6 @@ impl GeminiScript {
             body: error_body(status, google_status, message),
             headers: Vec::new(),
         }
-    }
-
-    /// Adds a response header (only meaningful on `Status`).
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        if let GeminiScript::Status { headers, .. } = &mut self {
-            headers.push((name.to_string(), value.to_string()));
-        }
-        self
     }
 }
 
@@ -148,28 +127,15 @@ struct Tokens {
 
 type Shared = ServerState<GeminiScript, Tokens>;
 
-fake_handle!(
-    FakeGemini(FakeServer<GeminiScript, Tokens>),
+fake_handle!(FakeGemini(FakeServer<GeminiScript, Tokens>), start: (handle, Tokens::default()),
     base_url: "`http://127.0.0.1:PORT`: the `api_base` for `gemini/` and `vertex_ai/` deployments.",
-    requests: "The requests received so far (token requests included), in order. A token \
-        request's body is the raw form text.",
-    push: "Queues an answer for a future model request.",
-);
+    requests: "Token requests included; a token request's body is the raw form text.",
+    push: "For a model request; token requests do not use them.",
+    default_reply: "Hello from the fake Gemini upstream!");
 
 impl FakeGemini {
-    /// The default reply text.
-    pub const DEFAULT_REPLY: &'static str = "Hello from the fake Gemini upstream!";
-
     /// The project of [`FakeGemini::service_account_json`].
     pub const PROJECT: &'static str = "fake-project";
-
-    /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
-    /// port cannot be bound).
-    pub async fn start() -> FakeGemini {
-        FakeGemini {
-            server: FakeServer::start("FakeGemini", Tokens::default(), handle).await,
-        }
-    }
 
     /// The token endpoint: `http://127.0.0.1:PORT/token`.
     pub fn token_url(&self) -> String {
@@ -218,14 +184,7 @@ impl FakeGemini {
 }
 
 fn parts_text(content: &Value) -> String {
-    content
-        .get("parts")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.get("text").and_then(Value::as_str))
-        .collect::<Vec<_>>()
-        .join("\n")
+    block_texts(content.get("parts").unwrap_or(&Value::Null))
 }
 
 fn prompt_tokens(body: &Value) -> u64 {
@@ -510,27 +469,21 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             }
             let stream = route.method == "streamGenerateContent";
             let script = shared.pop().unwrap_or(GeminiScript::Default);
-            let (text, usage) = match script {
-                GeminiScript::Json(v) => return json_response(200, &v, &[]),
-                GeminiScript::Status {
-                    status,
-                    body,
-                    headers,
-                } => return json_response(status, &body, &headers),
-                GeminiScript::Events(events) => return sse_response(&events),
-                GeminiScript::Default => (FakeGemini::DEFAULT_REPLY.to_string(), None),
-                GeminiScript::Reply { text, usage } => (text, usage),
-            };
-            let usage = usage.unwrap_or((prompt_tokens(&body), tokens(&text)));
-            let events = reply_events(&route.model, &text, usage, stream);
-            if !stream {
-                return json_response(200, &events[0], &[]);
-            }
-            if sse {
-                sse_response(&events)
-            } else {
-                json_response(200, &Value::Array(events), &[])
-            }
+            script.answer().respond(
+                json_response,
+                |events| sse_response(&events),
+                || prompt_tokens(&body),
+                |text, usage| {
+                    let events = reply_events(&route.model, text, usage, stream);
+                    if !stream {
+                        json_response(200, &events[0], &[])
+                    } else if sse {
+                        sse_response(&events)
+                    } else {
+                        json_response(200, &Value::Array(events), &[])
+                    }
+                },
+            )
         }
         ("google", "batchEmbedContents", false) => {
             let Some(requests) = body.get("requests").and_then(Value::as_array) else {
@@ -606,17 +559,10 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
 }
 
 fn scripted_json(script: GeminiScript) -> Response {
-    match script {
-        GeminiScript::Json(v) => json_response(200, &v, &[]),
-        GeminiScript::Status {
-            status,
-            body,
-            headers,
-        } => json_response(status, &body, &headers),
-        GeminiScript::Events(events) => sse_response(&events),
-        GeminiScript::Default | GeminiScript::Reply { .. } => {
-            json_response(500, &error_body(500, "INTERNAL", "nothing to answer"), &[])
-        }
+    match script.answer().fixed(json_response) {
+        Ok(fixed) => fixed,
+        Err(Answer::Stream(events)) => sse_response(&events),
+        Err(_) => json_response(500, &error_body(500, "INTERNAL", "nothing to answer"), &[]),
     }
 }
 
@@ -698,16 +644,14 @@ fn claude_reply(model: &str, stream: bool) -> Response {
     )
 }
 
+/// The headers of every JSON answer.
+const JSON_HEADERS: &[(&str, &str)] = &[
+    ("content-type", "application/json; charset=UTF-8"),
+    ("x-goog-request-id", "fake-req-1"),
+];
+
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(
-        status,
-        body,
-        &[
-            ("content-type", "application/json; charset=UTF-8"),
-            ("x-goog-request-id", "fake-req-1"),
-        ],
-        headers,
-    )
+    fake_server::json_response(status, body, JSON_HEADERS, headers)
 }
 
 fn sse_response(events: &[Value]) -> Response {

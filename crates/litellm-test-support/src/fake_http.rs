@@ -14,7 +14,7 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use crate::fake_server::{self, fake_handle, FakeServer, Incoming, ServerState};
+use crate::fake_server::{self, fake_handle, Incoming, ServerState};
 use crate::history;
 
 /// One scripted answer.
@@ -52,21 +52,9 @@ impl HttpScript {
 
 type Shared = ServerState<HttpScript>;
 
-fake_handle!(
-    FakeHttp(FakeServer<HttpScript>),
+fake_handle!(FakeHttp(FakeServer<HttpScript>), start: (handle, ()),
     base_url: "`http://127.0.0.1:PORT`.",
-    requests: "The requests received so far (path includes the query string).",
-    push: "Queues an answer.",
-);
-
-impl FakeHttp {
-    /// Starts the server on a free loopback port (panics if it cannot bind).
-    pub async fn start() -> FakeHttp {
-        FakeHttp {
-            server: FakeServer::start("FakeHttp", (), handle).await,
-        }
-    }
-}
+    requests: "Paths include the query string.");
 
 async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     let parsed = shared.record(&req);
@@ -94,11 +82,9 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     }
 }
 
+/// The headers of every JSON answer.
+const JSON_HEADERS: &[(&str, &str)] = &[("content-type", "application/json")];
+
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(
-        status,
-        body,
-        &[("content-type", "application/json")],
-        headers,
-    )
+    fake_server::json_response(status, body, JSON_HEADERS, headers)
 }

@@ -23,30 +23,18 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use crate::fake_cohere::fake_vector;
+use crate::fake_script::chat_script;
 use crate::fake_server::{
-    self, estimate_tokens as tokens, fake_handle, split_words, FakeServer, Incoming, ServerState,
+    self, estimate_tokens as tokens, fake_handle, split_words, Incoming, ServerState,
 };
 
-/// A scripted answer; queued answers are used once each, first in first out, then the default.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OllamaScript {
-    /// The built-in answer (a response, its NDJSON stream, or embeddings).
-    Default,
-    /// The built-in answer with this text and exact usage `(prompt_eval_count, eval_count)`.
-    Reply {
-        text: String,
-        usage: Option<(u64, u64)>,
-    },
-    /// Status 200 with exactly this JSON body.
-    Json(Value),
-    /// Any status with this JSON body and extra response headers.
-    Status {
-        status: u16,
-        body: Value,
-        headers: Vec<(String, String)>,
-    },
+chat_script! {
+    /// A scripted answer; queued answers are used once each, first in first out, then the
+    /// default.
+    OllamaScript: "a response, its NDJSON stream, or embeddings",
+    usage "(prompt_eval_count, eval_count)", default FakeOllama::DEFAULT_REPLY,
     /// An NDJSON stream of exactly these objects (one per line).
-    Lines(Vec<Value>),
+    Lines(Vec<Value>)
 }
 
 impl OllamaScript {
@@ -58,37 +46,13 @@ impl OllamaScript {
             headers: Vec::new(),
         }
     }
-
-    /// Adds a response header (only meaningful on `Status`).
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        if let OllamaScript::Status { headers, .. } = &mut self {
-            headers.push((name.to_string(), value.to_string()));
-        }
-        self
-    }
 }
 
 type Shared = ServerState<OllamaScript>;
 
-fake_handle!(
-    FakeOllama(FakeServer<OllamaScript>),
+fake_handle!(FakeOllama(FakeServer<OllamaScript>), start: (handle, ()),
     base_url: "The base URL to configure as `api_base`: `http://127.0.0.1:PORT`.",
-    requests: "The requests received so far, in order.",
-    push: "Queues an answer for a future request.",
-);
-
-impl FakeOllama {
-    /// The default reply text.
-    pub const DEFAULT_REPLY: &'static str = "Hello from the fake Ollama upstream!";
-
-    /// Starts the server on a free loopback port, on the current tokio runtime (panics if the
-    /// port cannot be bound).
-    pub async fn start() -> FakeOllama {
-        FakeOllama {
-            server: FakeServer::start("FakeOllama", (), handle).await,
-        }
-    }
-}
+    default_reply: "Hello from the fake Ollama upstream!");
 
 fn prompt_tokens(body: &Value) -> u64 {
     if let Some(p) = body.get("prompt").and_then(Value::as_str) {
@@ -155,37 +119,17 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         return error(400, "prompt is required");
     }
     let stream = body.get("stream").and_then(Value::as_bool) != Some(false);
-    match script {
-        OllamaScript::Json(v) => json_response(200, &v, &[]),
-        OllamaScript::Status {
-            status,
-            body,
-            headers,
-        } => json_response(status, &body, &headers),
-        OllamaScript::Lines(lines) => ndjson_response(&lines),
-        OllamaScript::Default => reply(
-            &model,
-            chat,
-            FakeOllama::DEFAULT_REPLY,
-            (prompt_tokens(&body), tokens(FakeOllama::DEFAULT_REPLY)),
-            stream,
-        ),
-        OllamaScript::Reply { text, usage } => {
-            let usage = usage.unwrap_or((prompt_tokens(&body), tokens(&text)));
-            reply(&model, chat, &text, usage, stream)
-        }
-    }
+    script.answer().respond(
+        json_response,
+        |lines| ndjson_response(&lines),
+        || prompt_tokens(&body),
+        |text, usage| reply(&model, chat, text, usage, stream),
+    )
 }
 
 fn embed(model: &str, body: &Value, script: OllamaScript) -> Response {
-    match script {
-        OllamaScript::Json(v) => return json_response(200, &v, &[]),
-        OllamaScript::Status {
-            status,
-            body,
-            headers,
-        } => return json_response(status, &body, &headers),
-        _ => {}
+    if let Ok(scripted) = script.answer().fixed(json_response) {
+        return scripted;
     }
     let inputs: Vec<String> = match body.get("input") {
         Some(Value::String(s)) => vec![s.clone()],
@@ -246,13 +190,11 @@ fn reply(
     ndjson_response(&lines)
 }
 
+/// The headers of every JSON answer.
+const JSON_HEADERS: &[(&str, &str)] = &[("content-type", "application/json; charset=utf-8")];
+
 fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(
-        status,
-        body,
-        &[("content-type", "application/json; charset=utf-8")],
-        headers,
-    )
+    fake_server::json_response(status, body, JSON_HEADERS, headers)
 }
 
 fn ndjson_response(lines: &[Value]) -> Response {

@@ -63,6 +63,7 @@ use serde_json::{json, Value};
 
 use litellm_core::{unix_now, EmbeddingVector};
 
+use crate::fake_script::with_header;
 pub use crate::fake_server::RecordedRequest;
 use crate::fake_server::{lock, text_of, FakeServer, Incoming, ServerState};
 use crate::history;
@@ -145,14 +146,6 @@ impl Scripted {
         )
     }
 
-    /// Adds a response header (only meaningful on `Status`; other variants are unchanged).
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        if let Scripted::Status { headers, .. } = &mut self {
-            headers.push((name.to_string(), value.to_string()));
-        }
-        self
-    }
-
     /// The default answer after a delay.
     pub fn delay(d: Duration) -> Self {
         Scripted::Delay(d, Box::new(Scripted::Default))
@@ -163,6 +156,8 @@ impl Scripted {
         Scripted::Delay(d, Box::new(self))
     }
 }
+
+with_header!(Scripted);
 
 /// What the OpenAI fake keeps beyond the queue and the recordings.
 struct Settings {
@@ -401,12 +396,7 @@ async fn answer(
             sse_response(n, steps)
         }
         Scripted::StreamCut { after_chunks } => {
-            let chunks = default_chunks(facts, FakeOpenAi::DEFAULT_REPLY, None, n);
-            let mut steps: Vec<Step> = chunks
-                .iter()
-                .take(after_chunks)
-                .map(|c| Step::Frame(sse_frame(c)))
-                .collect();
+            let mut steps = first_frames(facts, after_chunks, n);
             // Let the written chunks reach the socket before the connection is dropped.
             steps.push(Step::Sleep(Duration::from_millis(5)));
             steps.push(Step::Abort);
@@ -434,18 +424,22 @@ async fn answer(
             after_chunks,
             error,
         } => {
-            let chunks = default_chunks(facts, FakeOpenAi::DEFAULT_REPLY, None, n);
-            let mut steps: Vec<Step> = chunks
-                .iter()
-                .take(after_chunks)
-                .map(|c| Step::Frame(sse_frame(c)))
-                .collect();
+            let mut steps = first_frames(facts, after_chunks, n);
             steps.push(Step::Frame(sse_frame(&json!({ "error": error }))));
             sse_response(n, steps)
         }
         Scripted::Reply { content, usage } => default_answer(endpoint, facts, &content, usage, n),
         Scripted::Default => default_answer(endpoint, facts, FakeOpenAi::DEFAULT_REPLY, None, n),
     }
+}
+
+/// The frames of the default stream's first `after_chunks` chunks.
+fn first_frames(facts: &RequestFacts, after_chunks: usize, n: u64) -> Vec<Step> {
+    default_chunks(facts, FakeOpenAi::DEFAULT_REPLY, None, n)
+        .iter()
+        .take(after_chunks)
+        .map(|c| Step::Frame(sse_frame(c)))
+        .collect()
 }
 
 /// `Delay` is unwrapped by the loop above; this keeps the match exhaustive without a panic.

@@ -229,14 +229,17 @@ impl<S, X> Drop for FakeServer<S, X> {
 }
 
 /// Declares a fake's public handle around a [`FakeServer`]: the struct, a `Debug` that shows its
-/// address, and `base_url`, `requests` and `push` delegating to the server, each with the given
-/// doc line.
+/// address, `start` (serving `$handler` with the extra state `$extra_state`), `base_url` (with
+/// the given doc line), `requests` and `push` delegating to the server (with an extra doc line
+/// when given), and the `DEFAULT_REPLY` text when given.
 macro_rules! fake_handle {
     (
         $name:ident(FakeServer<$script:ty $(, $extra:ty)?>),
-        base_url: $base_url_doc:literal,
-        requests: $requests_doc:literal,
-        push: $push_doc:literal $(,)?
+        start: ($handler:expr, $extra_state:expr),
+        base_url: $base_url_doc:literal
+        $(, requests: $requests_doc:literal)?
+        $(, push: $push_doc:literal)?
+        $(, default_reply: $default_reply:literal)? $(,)?
     ) => {
         /// The fake server. Shuts down when dropped.
         pub struct $name {
@@ -250,17 +253,37 @@ macro_rules! fake_handle {
         }
 
         impl $name {
+            $(
+                /// The default reply text.
+                pub const DEFAULT_REPLY: &'static str = $default_reply;
+            )?
+
+            /// Starts the server on a free loopback port, on the current tokio runtime (panics if
+            /// the port cannot be bound).
+            pub async fn start() -> $name {
+                let server = $crate::fake_server::FakeServer::start(
+                    stringify!($name),
+                    $extra_state,
+                    $handler,
+                );
+                $name {
+                    server: server.await,
+                }
+            }
+
             #[doc = $base_url_doc]
             pub fn base_url(&self) -> String {
                 self.server.base_url()
             }
 
-            #[doc = $requests_doc]
+            /// The requests received so far, in order.
+            $(#[doc = ""] #[doc = $requests_doc])?
             pub fn requests(&self) -> Vec<$crate::fake_server::RecordedRequest> {
                 self.server.requests()
             }
 
-            #[doc = $push_doc]
+            /// Queues an answer for a future request.
+            $(#[doc = ""] #[doc = $push_doc])?
             pub fn push(&self, s: $script) {
                 self.server.push(s);
             }
@@ -311,18 +334,39 @@ pub(crate) fn event_frames(events: &[Value]) -> Vec<Bytes> {
         .collect()
 }
 
-/// The text of a message's `content`: the string itself, or the `text` of each block of an
-/// array joined with newlines (other blocks left out).
+/// The text of a message's `content`: the string itself, or [`block_texts`].
 pub(crate) fn text_of(content: &Value) -> String {
     match content {
         Value::String(s) => s.clone(),
-        Value::Array(blocks) => blocks
-            .iter()
-            .filter_map(|b| b.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
+        other => block_texts(other),
     }
+}
+
+/// The `text` of each block of an array joined with newlines (other blocks left out; nothing
+/// when not an array).
+pub(crate) fn block_texts(blocks: &Value) -> String {
+    blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The input estimate of a Messages-style body: the text of its `system` and of every message's
+/// `content`, each read with `text`.
+pub(crate) fn messages_tokens(body: &Value, text: fn(&Value) -> String) -> u64 {
+    let mut all = text(body.get("system").unwrap_or(&Value::Null));
+    for m in body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        all.push_str(&text(m.get("content").unwrap_or(&Value::Null)));
+    }
+    estimate_tokens(&all)
 }
 
 /// The token estimate of the fakes: `⌈chars/4⌉`, at least 1.

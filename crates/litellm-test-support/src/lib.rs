@@ -14,6 +14,7 @@ pub mod fake_gemini;
 pub mod fake_http;
 pub mod fake_ollama;
 pub mod fake_openai;
+mod fake_script;
 mod fake_server;
 pub mod golden;
 pub mod history;

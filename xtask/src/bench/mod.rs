@@ -60,6 +60,10 @@ pub struct BenchArgs {
     /// Worker threads of the load generator's runtime.
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
+    /// A second proxy binary (e.g. the release build of an earlier commit) measured in the
+    /// same run with the same config and load: the before/after of a change.
+    #[arg(long)]
+    baseline: Option<std::path::PathBuf>,
     /// Worker threads of the fake upstream's runtime.
     #[arg(long, default_value_t = 1)]
     upstream_threads: usize,
@@ -131,6 +135,9 @@ impl BenchArgs {
         }
         if self.no_passthrough {
             command.push_str(" --no-passthrough");
+        }
+        if let Some(baseline) = &self.baseline {
+            command.push_str(&format!(" --baseline {}", baseline.display()));
         }
         command
     }
@@ -313,16 +320,23 @@ pub fn run(args: BenchArgs) -> Result<()> {
         if !args.no_build {
             build_proxy(&root)?;
         }
-        if !binary.exists() {
-            return Err(format!("{} does not exist; build it first", binary.display()).into());
+        for binary in std::iter::once(&binary).chain(args.baseline.as_ref()) {
+            if !binary.exists() {
+                return Err(format!("{} does not exist; build it first", binary.display()).into());
+            }
         }
     }
 
     let proxy_child: SharedChild = Arc::new(Mutex::new(None));
     let passthrough_child: SharedChild = Arc::new(Mutex::new(None));
+    let baseline_child: SharedChild = Arc::new(Mutex::new(None));
     start_watchdog(
         Duration::from_secs(args.timeout),
-        vec![Arc::clone(&proxy_child), Arc::clone(&passthrough_child)],
+        vec![
+            Arc::clone(&proxy_child),
+            Arc::clone(&passthrough_child),
+            Arc::clone(&baseline_child),
+        ],
     );
 
     let upstream = Upstream::start(args.upstream_threads)?;
@@ -364,6 +378,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 &proxy_child,
             )?,
         )?)
+    };
+
+    let baseline = match args.baseline.as_ref().filter(|_| !args.direct_only) {
+        Some(binary) => Some(start_server(
+            &rt,
+            &client,
+            Proxy::spawn_baseline(
+                binary,
+                &bench_dir.join("baseline"),
+                upstream.addr().port(),
+                &baseline_child,
+            )?,
+        )?),
+        None => None,
     };
 
     let ticks_per_second = stats::clock_ticks_per_second();
@@ -417,6 +445,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         };
         let passthrough_result = run_server(&passthrough, "bench-model")?;
         let proxy_result = run_server(&proxy, "bench")?;
+        let baseline_result = run_server(&baseline, "bench")?;
         rows.push(Row {
             scenario: scenario.name,
             concurrency: scenario.concurrency,
@@ -424,8 +453,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
             direct,
             passthrough: passthrough_result,
             proxy: proxy_result,
+            baseline: baseline_result,
         });
     }
+    drop(baseline);
     drop(proxy);
     drop(passthrough);
     drop(upstream);

@@ -55,6 +55,13 @@ const PROXY: Kind = Kind {
 
 /// The pass-through: ready as soon as it answers anything; a `GET` of the chat route reaches the
 /// upstream through it, which answers 405.
+/// A second proxy binary measured in the same run (`--baseline`), e.g. built from an older
+/// commit.
+const BASELINE: Kind = Kind {
+    name: "baseline",
+    ..PROXY
+};
+
 const PASSTHROUGH: Kind = Kind {
     name: "passthrough",
     ready_path: "/v1/chat/completions",
@@ -116,6 +123,26 @@ impl Proxy {
         upstream_port: u16,
         slot: &SharedChild,
     ) -> Result<Self> {
+        Self::spawn_proxy(binary, work_dir, upstream_port, slot, PROXY)
+    }
+
+    /// Spawns the `--baseline` proxy binary, set up exactly as [`Proxy::spawn`] sets up ours.
+    pub fn spawn_baseline(
+        binary: &Path,
+        work_dir: &Path,
+        upstream_port: u16,
+        slot: &SharedChild,
+    ) -> Result<Self> {
+        Self::spawn_proxy(binary, work_dir, upstream_port, slot, BASELINE)
+    }
+
+    fn spawn_proxy(
+        binary: &Path,
+        work_dir: &Path,
+        upstream_port: u16,
+        slot: &SharedChild,
+        kind: Kind,
+    ) -> Result<Self> {
         fs::create_dir_all(work_dir)?;
         // A fresh ledger every run: the client key is created anew, and old spend logs do not
         // grow the database the proxy writes to while it is measured.
@@ -131,7 +158,7 @@ impl Proxy {
             .arg(&config_path)
             .args(["--port", &port.to_string(), "--host", "127.0.0.1"])
             .env("LITELLM_LOG", "ERROR");
-        Self::spawn_command(command, work_dir, port, slot, PROXY)
+        Self::spawn_command(command, work_dir, port, slot, kind)
     }
 
     /// Spawns the bare hyper pass-through: `xtask bench-passthrough` of the `xtask` binary in
@@ -188,7 +215,7 @@ impl Proxy {
         })
     }
 
-    /// What the bench calls this server: `proxy` or `passthrough`.
+    /// What the bench calls this server: `proxy`, `baseline` or `passthrough`.
     pub fn name(&self) -> &'static str {
         self.kind.name
     }
@@ -243,7 +270,7 @@ impl Proxy {
             }
             if let Ok(response) = client.get(&url).send().await {
                 if !ready_needs_ok || response.status() == reqwest::StatusCode::OK {
-                    if name == PROXY.name {
+                    if name != PASSTHROUGH.name {
                         self.create_client_key(client).await?;
                     }
                     return Ok(());

@@ -39,6 +39,8 @@ pub struct Row {
     pub passthrough: Option<ServerResult>,
     /// Going through the proxy (`None` with `--direct-only`).
     pub proxy: Option<ServerResult>,
+    /// Going through the `--baseline` proxy binary (`None` without it).
+    pub baseline: Option<ServerResult>,
 }
 
 /// Facts about the run printed above the tables.
@@ -158,8 +160,55 @@ pub fn render(rows: &[Row], info: &RunInfo) -> String {
         if let Some(proxy) = &row.proxy {
             line("proxy", &proxy.summary, proxy.cpu_ticks.to_string());
         }
+        if let Some(baseline) = &row.baseline {
+            line(
+                "baseline",
+                &baseline.summary,
+                baseline.cpu_ticks.to_string(),
+            );
+        }
     }
+    render_baseline(rows, &mut out);
     out
+}
+
+/// The before/after table of a run with `--baseline`: the proxy against the baseline binary,
+/// measured in the same run (nothing when no row has a baseline).
+fn render_baseline(rows: &[Row], out: &mut String) {
+    if rows.iter().all(|row| row.baseline.is_none()) {
+        return;
+    }
+    out.push_str(
+        "\nBefore/after (`--baseline` is the before, this build the after):\n\n\
+         | scenario | concurrency | baseline rps | proxy rps | baseline p50 | proxy p50 \
+         | baseline CPU µs/req | proxy CPU µs/req | CPU change |\n",
+    );
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for row in rows {
+        let (Some(before), Some(after)) = (&row.baseline, &row.proxy) else {
+            continue;
+        };
+        let change = if before.cpu_us_per_req > 0.0 {
+            format!(
+                "{:+.1}%",
+                (after.cpu_us_per_req / before.cpu_us_per_req - 1.0) * 100.0
+            )
+        } else {
+            DASH.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.0} | {} µs | {} µs | {:.1} | {:.1} | {change} |",
+            row.scenario,
+            row.concurrency,
+            before.summary.rps,
+            after.summary.rps,
+            before.summary.p50_us,
+            after.summary.p50_us,
+            before.cpu_us_per_req,
+            after.cpu_us_per_req,
+        );
+    }
 }
 
 /// Replaces the text between `START_MARKER` and `END_MARKER` in `doc` with `content`.
@@ -213,6 +262,7 @@ mod tests {
                 direct: summary(20_000.4, 300, 900),
                 passthrough: served(summary(15_000.0, 400, 1_000), 30, 9.6),
                 proxy: served(summary(9_000.0, 520, 1_400), 80, 40.04),
+                baseline: None,
             },
             Row {
                 scenario: "chat-stream",
@@ -221,6 +271,7 @@ mod tests {
                 direct: summary(5_000.0, 190, 250),
                 passthrough: None,
                 proxy: None,
+                baseline: None,
             },
         ];
         let text = render(&rows, &RunInfo::default());
@@ -260,6 +311,7 @@ mod tests {
             direct: summary(1.0, 300, 300),
             passthrough,
             proxy,
+            baseline: None,
         };
         let some = served(summary(1.0, 300, 300), 10, 20.0);
         let zero = served(summary(1.0, 300, 300), 0, 0.0);
@@ -287,8 +339,36 @@ mod tests {
             direct: summary(1.0, 300, 300),
             passthrough: None,
             proxy: served(summary(1.0, 290, 300), 0, 0.0),
+            baseline: None,
         }];
         assert!(render(&rows, &RunInfo::default()).contains("| -10 µs |"));
+    }
+
+    #[test]
+    fn a_baseline_run_adds_the_before_after_table() {
+        let row = |baseline: Option<ServerResult>| Row {
+            scenario: "chat",
+            concurrency: 64,
+            stream: false,
+            direct: summary(1.0, 300, 300),
+            passthrough: None,
+            proxy: served(summary(9_000.0, 520, 1_400), 80, 40.0),
+            baseline,
+        };
+        let text = render(
+            &[row(served(summary(8_000.0, 600, 1_500), 100, 50.0))],
+            &RunInfo::default(),
+        );
+        assert!(
+            text.contains("| chat | 64 | 8000 | 9000 | 600 µs | 520 µs | 50.0 | 40.0 | -20.0% |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| baseline | chat | 64 | 1000 | 8000 | 600 | 610 | 1500 | 100 |"),
+            "{text}"
+        );
+        let without = render(&[row(None)], &RunInfo::default());
+        assert!(!without.contains("Before/after"), "{without}");
     }
 
     #[test]

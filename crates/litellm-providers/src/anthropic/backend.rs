@@ -3,24 +3,22 @@
 //! through the adapter, and for streams feeds the body through the [`AnthropicStreamDecoder`]
 //! piece by piece as the network delivers it. Embeddings are refused with a 400 (Anthropic has no
 //! embeddings API). Native `/v1/messages` calls send the client's body (`anthropic_native`).
+//!
+//! [`HttpBackend`]: crate::backend_common::HttpBackend
 
 use secrecy::SecretString;
 
-use litellm_core::{ChatRequest, ChatResponse, JsonMap, LlmError};
+use litellm_core::{JsonMap, LlmError};
 
 use crate::anthropic::{AnthropicAdapter, AnthropicStreamDecoder, CallOptions, PROVIDER};
-use crate::backend_common::{inherent_adapter_methods, HttpAdapter, HttpBackend, NativeCall};
-use crate::transport::Transport;
+use crate::backend_common::{
+    http_backend_type, inherent_adapter_methods, native_adapter_methods, HttpAdapter, NativeCall,
+};
 use crate::upstream::UpstreamRequest;
 
-/// An Anthropic deployment.
-pub type AnthropicBackend = HttpBackend<AnthropicAdapter>;
-
-impl AnthropicBackend {
-    /// A backend sending through `transport`.
-    pub fn new(adapter: AnthropicAdapter, transport: Transport) -> Self {
-        HttpBackend::with_tokens(adapter, None, transport)
-    }
+http_backend_type! {
+    /// An Anthropic deployment.
+    AnthropicBackend = AnthropicAdapter
 }
 
 impl HttpAdapter for AnthropicAdapter {
@@ -30,18 +28,7 @@ impl HttpAdapter for AnthropicAdapter {
 
     inherent_adapter_methods!(build_chat_request);
 
-    fn provider_name(&self) -> &'static str {
-        PROVIDER
-    }
-    fn call_options(&self, req: &ChatRequest) -> CallOptions {
-        CallOptions::of(req)
-    }
-    fn chat_response(&self, body: &[u8], options: CallOptions) -> Result<ChatResponse, LlmError> {
-        self.parse_chat_response(body, options)
-    }
-    fn chunk_decoder(&self, options: CallOptions) -> AnthropicStreamDecoder {
-        self.stream_decoder(options)
-    }
+    native_adapter_methods!([PROVIDER], AnthropicStreamDecoder, with_options);
     fn speaks_native_messages(&self) -> bool {
         true
     }

@@ -5,9 +5,11 @@ use serde_json::Value;
 
 use litellm_core::{ErrorKind, LlmError};
 
-use super::{MAX_ERROR_TEXT, PROVIDER};
-use crate::errors::{kind_for_status, looks_like_context_window};
-use crate::upstream::{parse_retry_after, truncate_chars};
+use super::PROVIDER;
+use crate::errors::{
+    error_field_message, kind_or_status, looks_like_context_window, message_or_body, upstream_error,
+};
+use crate::upstream::parse_retry_after;
 use crate::AnthropicAdapter;
 
 impl AnthropicAdapter {
@@ -40,14 +42,7 @@ pub(super) fn error_from_value(status: Option<u16>, value: &Value, raw: &[u8]) -
         .and_then(|e| e.get("type"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let message = err
-        .and_then(|e| match e {
-            Value::String(s) => Some(s.clone()),
-            other => other
-                .get("message")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        })
+    let message = error_field_message(value)
         .or_else(|| {
             value
                 .get("message")
@@ -65,29 +60,13 @@ pub(super) fn error_from_parts(
     message: Option<String>,
     raw: &[u8],
 ) -> LlmError {
-    let message = message
-        .or_else(|| {
-            let text = String::from_utf8_lossy(raw);
-            let t = text.trim();
-            (!t.is_empty()).then(|| truncate_chars(t, MAX_ERROR_TEXT))
-        })
-        .unwrap_or_else(|| match status {
-            Some(s) => format!("{PROVIDER} returned HTTP {s} with an empty body"),
-            None => format!("{PROVIDER} reported an error"),
-        });
-    let by_type = kind_name.and_then(kind_for_error_type);
-    let mut kind = match (by_type, status) {
-        (Some(k), _) => k,
-        (None, Some(s)) => kind_for_status(s),
-        (None, None) => ErrorKind::InternalServer,
-    };
+    let message = message_or_body(message, raw, PROVIDER, status);
+    let mut kind = kind_or_status(kind_name.and_then(kind_for_error_type), status);
     let client_side = matches!(status, None | Some(400 | 413)) || status.is_some_and(|s| s < 500);
     if matches!(kind, ErrorKind::BadRequest) && client_side && looks_like_context_window(&message) {
         kind = ErrorKind::ContextWindowExceeded;
     }
-    let mut err = LlmError::upstream(kind, message).with_provider(PROVIDER);
-    err.status = status;
-    err
+    upstream_error(kind, message, PROVIDER, status)
 }
 
 /// Maps an Anthropic error response to an `LlmError`, by Anthropic's error type first and the

@@ -83,6 +83,7 @@ pub mod native_stream;
 mod request;
 mod response;
 mod stream;
+mod wire;
 
 pub use backend::AnthropicBackend;
 pub use error::map_error;
@@ -108,9 +109,6 @@ pub const THINKING_MAX_TOKENS_MARGIN: u64 = 256;
 
 /// The forced tool carrying `response_format` (LiteLLM's `RESPONSE_FORMAT_TOOL_NAME`).
 pub const RESPONSE_FORMAT_TOOL_NAME: &str = "json_tool_call";
-
-/// Longest non-JSON error body kept in an error message, in characters.
-const MAX_ERROR_TEXT: usize = 1000;
 
 /// What the response side needs to know about the request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

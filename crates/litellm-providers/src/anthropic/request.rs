@@ -5,15 +5,20 @@ use http::Method;
 use serde_json::{json, Value};
 
 use litellm_core::{
-    ChatRequest, Content, ContentPart, JsonMap, KnownContentPart, KnownResponseFormat, LlmError,
-    Message, ResponseFormat, ToolChoice,
+    AssistantMessage, ChatRequest, Content, ContentPart, JsonMap, KnownContentPart,
+    KnownResponseFormat, LlmError, Message, ResponseFormat, ToolChoice,
 };
 
+use super::wire::{
+    Block, MessageParam, MessagesRequest, Metadata, Source, ToolChoiceParam, ToolParam,
+    ToolResultContent,
+};
 use super::{DEFAULT_MAX_TOKENS, PROVIDER, RESPONSE_FORMAT_TOOL_NAME, THINKING_MAX_TOKENS_MARGIN};
 use crate::adapter_common::{
     forward_extra, merge_extra_body, missing_key, prepare, refuse_or_drop, serialize_body,
-    with_call_headers, Prepared,
+    wire_map, with_call_headers, Prepared,
 };
+use crate::request_common::{enabled_thinking, parse_arguments, parse_data_url, push_turn};
 use crate::upstream::{truncate_chars, UpstreamRequest};
 use crate::AnthropicAdapter;
 
@@ -99,14 +104,7 @@ impl AnthropicAdapter {
             drop,
         )?;
 
-        let mut body = JsonMap::new();
-        body.insert("model".into(), Value::String(self.model.clone()));
-
         let (system, messages) = translate_messages(std::mem::take(&mut req.messages))?;
-        body.insert("messages".into(), Value::Array(messages));
-        if !system.is_empty() {
-            body.insert("system".into(), Value::Array(system));
-        }
 
         // Thinking: a client `thinking` object wins over `reasoning_effort`.
         let thinking = match req.extra.remove("thinking") {
@@ -128,36 +126,24 @@ impl AnthropicAdapter {
                 None => DEFAULT_MAX_TOKENS,
             },
         };
-        body.insert("max_tokens".into(), Value::from(max_tokens));
-        if let Some(t) = thinking {
-            body.insert("thinking".into(), t);
-        }
-
-        if let Some(t) = req.temperature {
-            body.insert("temperature".into(), json!(t));
-        }
-        if let Some(p) = req.top_p {
-            body.insert("top_p".into(), json!(p));
-        }
-        if let Some(stop) = &req.stop {
-            let seqs: Vec<String> = stop
-                .to_vec()
-                .into_iter()
-                .filter(|s| !(drop && s.trim().is_empty()))
-                .collect();
-            if !seqs.is_empty() {
-                body.insert("stop_sequences".into(), json!(seqs));
-            }
-        }
-        if let Some(user) = req.user.as_deref().filter(|u| valid_user_id(u)) {
-            body.insert("metadata".into(), json!({ "user_id": user }));
-        }
-        if stream {
-            body.insert("stream".into(), Value::Bool(true));
-        }
+        let stop_sequences = req
+            .stop
+            .as_ref()
+            .map(|stop| stop.to_vec())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| !(drop && s.trim().is_empty()))
+            .collect();
+        let metadata = req
+            .user
+            .as_deref()
+            .filter(|u| valid_user_id(u))
+            .map(|user| Metadata {
+                user_id: user.to_string(),
+            });
 
         // Tools, legacy functions, and the JSON-mode tool.
-        let mut tools: Vec<Value> = Vec::new();
+        let mut tools: Vec<ToolParam> = Vec::new();
         for tool in req.tools.take().into_iter().flatten() {
             tools.push(translate_tool(tool)?);
         }
@@ -165,13 +151,13 @@ impl AnthropicAdapter {
             tools.push(function_tool(f.name, f.description, f.parameters, &f.extra));
         }
         let mut tool_choice = match req.tool_choice.take() {
-            Some(choice) => translate_tool_choice(choice)?,
+            Some(choice) => Some(translate_tool_choice(choice)?),
             None => match req.function_call.take() {
-                Some(Value::String(mode)) => translate_tool_choice(ToolChoice::Mode(mode))?,
+                Some(Value::String(mode)) => Some(translate_tool_choice(ToolChoice::Mode(mode))?),
                 Some(Value::Object(o)) => o
                     .get("name")
                     .and_then(Value::as_str)
-                    .map(|name| json!({"type": "tool", "name": name})),
+                    .map(|name| ToolChoiceParam::tool(name.to_string())),
                 _ => None,
             },
         };
@@ -179,34 +165,37 @@ impl AnthropicAdapter {
             if let Some(tool) = response_format_tool(format)? {
                 tools.push(tool);
                 if !thinking_on {
-                    tool_choice = Some(json!({"type": "tool", "name": RESPONSE_FORMAT_TOOL_NAME}));
+                    tool_choice = Some(ToolChoiceParam::tool(RESPONSE_FORMAT_TOOL_NAME.into()));
                 }
             }
         }
         if let Some(parallel) = req.parallel_tool_calls {
             match &mut tool_choice {
-                Some(Value::Object(c)) => {
-                    if c.get("type").and_then(Value::as_str) != Some("none") {
-                        c.insert("disable_parallel_tool_use".into(), Value::Bool(!parallel));
-                    }
+                Some(choice) => choice.set_parallel(parallel),
+                None if !tools.is_empty() => {
+                    let mut choice = ToolChoiceParam::mode("auto");
+                    choice.set_parallel(parallel);
+                    tool_choice = Some(choice);
                 }
-                Some(_) => {}
-                None => {
-                    if !tools.is_empty() {
-                        tool_choice = Some(json!({
-                            "type": "auto",
-                            "disable_parallel_tool_use": !parallel
-                        }));
-                    }
-                }
+                None => {}
             }
         }
-        if !tools.is_empty() {
-            body.insert("tools".into(), Value::Array(tools));
-        }
-        if let Some(choice) = tool_choice {
-            body.insert("tool_choice".into(), choice);
-        }
+
+        let wire = MessagesRequest {
+            model: self.model.clone(),
+            messages,
+            system,
+            max_tokens,
+            thinking,
+            temperature: req.temperature,
+            top_p: req.top_p,
+            stop_sequences,
+            metadata,
+            stream,
+            tools,
+            tool_choice,
+        };
+        let mut body = wire_map(&wire)?;
 
         // Everything else the client sent that we do not model is forwarded.
         forward_extra(
@@ -224,12 +213,8 @@ impl AnthropicAdapter {
         Ok(body)
     }
 }
-pub(super) fn str_field(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
+
+pub(super) use crate::response_common::str_field;
 
 /// LiteLLM's `_valid_user_id`: Anthropic refuses e-mail addresses and phone numbers.
 pub(super) fn valid_user_id(user: &str) -> bool {
@@ -249,22 +234,7 @@ pub(super) fn valid_user_id(user: &str) -> bool {
 
 /// `reasoning_effort` as a `thinking` object.
 pub(super) fn thinking_for_effort(effort: Option<&str>) -> Result<Option<Value>, LlmError> {
-    let budget = match effort.map(str::trim) {
-        None | Some("") | Some("none") | Some("disable") => return Ok(None),
-        Some("minimal") | Some("low") => 1024,
-        Some("medium") => 2048,
-        Some("high") => 4096,
-        Some(other) => {
-            return Err(LlmError::bad_param(
-                "reasoning_effort",
-                format!(
-                    "reasoning_effort {other:?} is not supported for anthropic; use none, \
-                     minimal, low, medium or high"
-                ),
-            ))
-        }
-    };
-    Ok(Some(json!({"type": "enabled", "budget_tokens": budget})))
+    enabled_thinking(effort.unwrap_or_default(), PROVIDER)
 }
 
 /// A message-level `cache_control` (LiteLLM lets clients set it on the message).
@@ -272,31 +242,27 @@ pub(super) fn message_cache_control(extra: &JsonMap) -> Option<Value> {
     extra.get("cache_control").filter(|v| !v.is_null()).cloned()
 }
 
-pub(super) fn put_cache_control(blocks: &mut [Value], cache: Option<Value>) {
-    if let (Some(cache), Some(Value::Object(last))) = (cache, blocks.last_mut()) {
-        last.insert("cache_control".into(), cache);
+/// Puts a message-level `cache_control` on the message's last block.
+pub(super) fn put_cache_control(blocks: &mut [Block], cache: Option<Value>) {
+    if let (Some(cache), Some(last)) = (cache, blocks.last_mut()) {
+        last.set_cache_control(cache);
     }
 }
 
 /// The `cache_control` of a content part's extra fields, copied onto the block.
-pub(super) fn with_part_cache(mut block: Value, extra: &JsonMap) -> Value {
-    if let (Some(cache), Value::Object(b)) = (extra.get("cache_control"), &mut block) {
-        if !cache.is_null() {
-            b.insert("cache_control".into(), cache.clone());
-        }
+pub(super) fn with_part_cache(mut block: Block, extra: &JsonMap) -> Block {
+    if let Some(cache) = extra.get("cache_control").filter(|c| !c.is_null()) {
+        block.set_cache_control(cache.clone());
     }
     block
 }
 
-/// A `data:<media>;base64,<data>` URL split into media type and data.
-pub(super) fn parse_data_url(url: &str) -> Option<(&str, &str)> {
-    let rest = url.strip_prefix("data:")?;
-    let (meta, data) = rest.split_once(',')?;
-    let media = meta.strip_suffix(";base64")?;
-    Some((if media.is_empty() { "image/png" } else { media }, data))
+/// A text block carrying a part's `cache_control`.
+fn text_block(text: String, extra: &JsonMap) -> Block {
+    with_part_cache(Block::text(text), extra)
 }
 
-pub(super) fn image_block(url: &str, param: &str) -> Result<Value, LlmError> {
+pub(super) fn image_block(url: &str, param: &str) -> Result<Block, LlmError> {
     if url.starts_with("data:") {
         let Some((media, data)) = parse_data_url(url) else {
             return Err(LlmError::bad_param(
@@ -304,23 +270,18 @@ pub(super) fn image_block(url: &str, param: &str) -> Result<Value, LlmError> {
                 "an image data URL must look like data:<media type>;base64,<data>",
             ));
         };
-        let kind = if media == "application/pdf" {
-            "document"
-        } else {
-            "image"
+        let source = Source::Base64 {
+            media_type: media.to_string(),
+            data: data.to_string(),
         };
-        return Ok(json!({
-            "type": kind,
-            "source": {"type": "base64", "media_type": media, "data": data}
-        }));
+        return Ok(media_source_block(media == "application/pdf", source));
     }
     if url.starts_with("http://") || url.starts_with("https://") {
-        let kind = if url.to_ascii_lowercase().ends_with(".pdf") {
-            "document"
-        } else {
-            "image"
+        let pdf = url.to_ascii_lowercase().ends_with(".pdf");
+        let source = Source::Url {
+            url: url.to_string(),
         };
-        return Ok(json!({"type": kind, "source": {"type": "url", "url": url}}));
+        return Ok(media_source_block(pdf, source));
     }
     Err(LlmError::bad_param(
         param,
@@ -331,82 +292,86 @@ pub(super) fn image_block(url: &str, param: &str) -> Result<Value, LlmError> {
     ))
 }
 
-/// User-side content (user messages and tool results) as Anthropic blocks.
-pub(super) fn content_blocks(content: Content, param: &str) -> Result<Vec<Value>, LlmError> {
-    match content {
-        Content::Text(text) => Ok(if text.is_empty() {
-            Vec::new()
-        } else {
-            vec![json!({"type": "text", "text": text})]
-        }),
-        Content::Parts(parts) => {
-            let mut out = Vec::with_capacity(parts.len());
-            for part in parts {
-                match part {
-                    ContentPart::Known(KnownContentPart::Text(t)) => {
-                        if !t.text.is_empty() {
-                            out.push(with_part_cache(
-                                json!({"type": "text", "text": t.text}),
-                                &t.extra,
-                            ));
-                        }
-                    }
-                    ContentPart::Known(KnownContentPart::ImageUrl(img)) => {
-                        out.push(with_part_cache(
-                            image_block(&img.image_url.url, param)?,
-                            &img.extra,
-                        ));
-                    }
-                    ContentPart::Known(KnownContentPart::File(f)) => {
-                        let block = if let Some(data) = &f.file.file_data {
-                            image_block(data, param)?
-                        } else if let Some(id) = &f.file.file_id {
-                            json!({"type": "document", "source": {"type": "file", "file_id": id}})
-                        } else {
-                            return Err(LlmError::bad_param(
-                                param,
-                                "a file part needs file_data or file_id",
-                            ));
-                        };
-                        out.push(with_part_cache(block, &f.extra));
-                    }
-                    ContentPart::Known(KnownContentPart::InputAudio(_)) => {
-                        return Err(LlmError::bad_param(
-                            param,
-                            "anthropic does not support input_audio content",
-                        ))
-                    }
-                    // A block already in Anthropic's shape (or one we do not know): forwarded.
-                    ContentPart::Other(v) => out.push(v),
-                }
-            }
-            Ok(out)
+/// A document block (PDFs) or an image block for `source`.
+fn media_source_block(document: bool, source: Source) -> Block {
+    if document {
+        Block::Document {
+            source,
+            cache_control: None,
+        }
+    } else {
+        Block::Image {
+            source,
+            cache_control: None,
         }
     }
 }
 
+/// User-side content (user messages and tool results) as Anthropic blocks.
+pub(super) fn content_blocks(content: Content, param: &str) -> Result<Vec<Block>, LlmError> {
+    let parts = match content {
+        Content::Text(text) if text.is_empty() => return Ok(Vec::new()),
+        Content::Text(text) => return Ok(vec![Block::text(text)]),
+        Content::Parts(parts) => parts,
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
+        match part {
+            ContentPart::Known(KnownContentPart::Text(t)) => {
+                if !t.text.is_empty() {
+                    out.push(text_block(t.text, &t.extra));
+                }
+            }
+            ContentPart::Known(KnownContentPart::ImageUrl(img)) => {
+                let block = image_block(&img.image_url.url, param)?;
+                out.push(with_part_cache(block, &img.extra));
+            }
+            ContentPart::Known(KnownContentPart::File(f)) => {
+                let block = if let Some(data) = &f.file.file_data {
+                    image_block(data, param)?
+                } else if let Some(id) = &f.file.file_id {
+                    let file_id = id.clone();
+                    media_source_block(true, Source::File { file_id })
+                } else {
+                    return Err(LlmError::bad_param(
+                        param,
+                        "a file part needs file_data or file_id",
+                    ));
+                };
+                out.push(with_part_cache(block, &f.extra));
+            }
+            ContentPart::Known(KnownContentPart::InputAudio(_)) => {
+                return Err(LlmError::bad_param(
+                    param,
+                    "anthropic does not support input_audio content",
+                ))
+            }
+            // A block already in Anthropic's shape (or one we do not know): forwarded.
+            ContentPart::Other(v) => out.push(Block::Raw(v)),
+        }
+    }
+    Ok(out)
+}
+
 /// The text of a system message as text blocks.
-pub(super) fn system_blocks(content: Content, extra: &JsonMap) -> Vec<Value> {
+pub(super) fn system_blocks(content: Content, extra: &JsonMap) -> Vec<Block> {
     let mut blocks = match content {
         Content::Text(t) if t.is_empty() => Vec::new(),
-        Content::Text(t) => vec![json!({"type": "text", "text": t})],
+        Content::Text(t) => vec![Block::text(t)],
         Content::Parts(parts) => parts
             .into_iter()
             .filter_map(|p| match p {
-                ContentPart::Known(KnownContentPart::Text(t)) if !t.text.is_empty() => Some(
-                    with_part_cache(json!({"type": "text", "text": t.text}), &t.extra),
-                ),
+                ContentPart::Known(KnownContentPart::Text(t)) if !t.text.is_empty() => {
+                    Some(text_block(t.text, &t.extra))
+                }
                 ContentPart::Known(_) => None,
                 ContentPart::Other(v) => v
                     .get("text")
                     .and_then(Value::as_str)
                     .filter(|t| !t.is_empty())
-                    .map(|t| {
-                        let mut b = json!({"type": "text", "text": t});
-                        if let Some(c) = v.get("cache_control") {
-                            b["cache_control"] = c.clone();
-                        }
-                        b
+                    .map(|t| Block::Text {
+                        text: t.to_string(),
+                        cache_control: v.get("cache_control").cloned(),
                     }),
             })
             .collect(),
@@ -415,13 +380,64 @@ pub(super) fn system_blocks(content: Content, extra: &JsonMap) -> Vec<Value> {
     blocks
 }
 
+/// An assistant message's content as blocks: its thinking blocks, text and tool calls.
+fn assistant_blocks(m: AssistantMessage, param: &str) -> Result<Vec<Block>, LlmError> {
+    let cache = message_cache_control(&m.extra);
+    let mut blocks = Vec::new();
+    if let Some(Value::Array(thinking)) = m.extra.get("thinking_blocks") {
+        blocks.extend(thinking.iter().cloned().map(Block::Raw));
+    }
+    match m.content {
+        Some(Content::Text(t)) if !t.is_empty() => blocks.push(Block::text(t)),
+        Some(Content::Parts(parts)) => {
+            for part in parts {
+                match part {
+                    ContentPart::Known(KnownContentPart::Text(t)) => {
+                        if !t.text.is_empty() {
+                            blocks.push(text_block(t.text, &t.extra));
+                        }
+                    }
+                    ContentPart::Other(v) => blocks.push(Block::Raw(v)),
+                    ContentPart::Known(_) => {
+                        return Err(LlmError::bad_param(
+                            param,
+                            "assistant messages may only hold text for anthropic",
+                        ))
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    let calls = m
+        .tool_calls
+        .into_iter()
+        .flatten()
+        .map(|c| (c.id, c.function));
+    let legacy = m
+        .function_call
+        .into_iter()
+        .map(|f| (format!("toolu_{}", f.name), f));
+    for (id, function) in calls.chain(legacy) {
+        let input = parse_arguments(&function.arguments, &id, param)?;
+        blocks.push(Block::ToolUse {
+            id,
+            name: function.name,
+            input,
+            cache_control: None,
+        });
+    }
+    put_cache_control(&mut blocks, cache);
+    Ok(blocks)
+}
+
 /// Splits the OpenAI messages into Anthropic's `system` blocks and alternating messages.
 pub(super) fn translate_messages(
     messages: Vec<Message>,
-) -> Result<(Vec<Value>, Vec<Value>), LlmError> {
-    let mut system: Vec<Value> = Vec::new();
+) -> Result<(Vec<Block>, Vec<MessageParam>), LlmError> {
+    let mut system: Vec<Block> = Vec::new();
     // (role, blocks), merged when the role repeats.
-    let mut out: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    let mut out: Vec<(&'static str, Vec<Block>)> = Vec::new();
     for (i, message) in messages.into_iter().enumerate() {
         let param = format!("messages[{i}]");
         let (role, blocks) = match message {
@@ -435,104 +451,48 @@ pub(super) fn translate_messages(
                 put_cache_control(&mut blocks, cache);
                 ("user", blocks)
             }
-            Message::Assistant(m) => {
-                let cache = message_cache_control(&m.extra);
-                let mut blocks = Vec::new();
-                if let Some(Value::Array(thinking)) = m.extra.get("thinking_blocks") {
-                    blocks.extend(thinking.iter().cloned());
-                }
-                match m.content {
-                    Some(Content::Text(t)) if !t.is_empty() => {
-                        blocks.push(json!({"type": "text", "text": t}));
-                    }
-                    Some(Content::Parts(parts)) => {
-                        for part in parts {
-                            match part {
-                                ContentPart::Known(KnownContentPart::Text(t)) => {
-                                    if !t.text.is_empty() {
-                                        blocks.push(with_part_cache(
-                                            json!({"type": "text", "text": t.text}),
-                                            &t.extra,
-                                        ));
-                                    }
-                                }
-                                ContentPart::Other(v) => blocks.push(v),
-                                ContentPart::Known(_) => {
-                                    return Err(LlmError::bad_param(
-                                        param,
-                                        "assistant messages may only hold text for anthropic",
-                                    ))
-                                }
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-                let calls = m
-                    .tool_calls
-                    .into_iter()
-                    .flatten()
-                    .map(|c| (c.id, c.function));
-                let legacy = m
-                    .function_call
-                    .into_iter()
-                    .map(|f| (format!("toolu_{}", f.name), f));
-                for (id, function) in calls.chain(legacy) {
-                    let input = if function.arguments.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str::<Value>(&function.arguments).map_err(|e| {
-                            LlmError::bad_param(
-                                param.clone(),
-                                format!(
-                                    "the arguments of tool call {id:?} are not valid JSON: {e}"
-                                ),
-                            )
-                        })?
-                    };
-                    blocks.push(json!({
-                        "type": "tool_use", "id": id, "name": function.name, "input": input
-                    }));
-                }
-                put_cache_control(&mut blocks, cache);
-                ("assistant", blocks)
-            }
+            Message::Assistant(m) => ("assistant", assistant_blocks(m, &param)?),
             Message::Tool(m) => {
-                let cache = message_cache_control(&m.extra);
+                let cache_control = message_cache_control(&m.extra);
                 let content = match m.content {
-                    Content::Text(t) => Value::String(t),
-                    parts => Value::Array(content_blocks(parts, &param)?),
+                    Content::Text(t) => ToolResultContent::Text(t),
+                    parts => ToolResultContent::Blocks(content_blocks(parts, &param)?),
                 };
-                let mut block = json!({
-                    "type": "tool_result", "tool_use_id": m.tool_call_id, "content": content
-                });
-                if let Some(c) = cache {
-                    block["cache_control"] = c;
-                }
+                let block = Block::ToolResult {
+                    tool_use_id: m.tool_call_id,
+                    content,
+                    cache_control,
+                };
                 ("user", vec![block])
             }
             Message::Function(m) => {
-                let block = json!({
-                    "type": "tool_result",
-                    "tool_use_id": format!("toolu_{}", m.name),
-                    "content": m.content.unwrap_or_default(),
-                });
+                let block = Block::ToolResult {
+                    tool_use_id: format!("toolu_{}", m.name),
+                    content: ToolResultContent::Text(m.content.unwrap_or_default()),
+                    cache_control: None,
+                };
                 ("user", vec![block])
             }
         };
-        if blocks.is_empty() {
-            continue;
-        }
-        match out.last_mut() {
-            Some((last_role, last_blocks)) if *last_role == role => last_blocks.extend(blocks),
-            _ => out.push((role, blocks)),
-        }
+        push_turn(&mut out, role, blocks);
     }
     let messages = out
         .into_iter()
-        .map(|(role, blocks)| json!({"role": role, "content": blocks}))
+        .map(|(role, content)| MessageParam { role, content })
         .collect();
     Ok((system, messages))
+}
+
+/// A schema object with a `type` (`object` unless it says otherwise); `None` is `empty`.
+fn object_schema(schema: Option<Value>, empty: Value) -> Value {
+    match schema {
+        Some(Value::Object(mut s)) => {
+            s.entry("type").or_insert_with(|| json!("object"));
+            Value::Object(s)
+        }
+        Some(other) => other,
+        None => empty,
+    }
 }
 
 pub(super) fn function_tool(
@@ -540,22 +500,16 @@ pub(super) fn function_tool(
     description: Option<String>,
     parameters: Option<Value>,
     extra: &JsonMap,
-) -> Value {
-    let mut schema = parameters.unwrap_or_else(|| json!({"type": "object", "properties": {}}));
-    if let Value::Object(s) = &mut schema {
-        s.entry("type").or_insert_with(|| json!("object"));
+) -> ToolParam {
+    ToolParam::Function {
+        name,
+        input_schema: object_schema(parameters, json!({"type": "object", "properties": {}})),
+        description,
+        cache_control: extra.get("cache_control").filter(|c| !c.is_null()).cloned(),
     }
-    let mut tool = json!({"name": name, "input_schema": schema});
-    if let Some(d) = description {
-        tool["description"] = Value::String(d);
-    }
-    if let Some(c) = extra.get("cache_control").filter(|c| !c.is_null()) {
-        tool["cache_control"] = c.clone();
-    }
-    tool
 }
 
-pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<Value, LlmError> {
+pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<ToolParam, LlmError> {
     if tool.kind == "function" {
         if let Some(f) = tool.function {
             let mut extra = f.extra.clone();
@@ -568,7 +522,7 @@ pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<Value, LlmError
             // Already in Anthropic's shape (`{"name", "input_schema"}` with a type).
             let mut map = tool.extra;
             map.remove("type");
-            return Ok(Value::Object(map));
+            return Ok(ToolParam::Raw(Value::Object(map)));
         }
         return Err(LlmError::bad_param(
             "tools",
@@ -577,15 +531,16 @@ pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<Value, LlmError
     }
     // Anthropic's own tool types (`web_search_20250305`, `bash_20250124`, ...) pass through.
     serde_json::to_value(tool)
+        .map(ToolParam::Raw)
         .map_err(|e| LlmError::internal(format!("could not serialize a tool: {e}")))
 }
 
-pub(super) fn translate_tool_choice(choice: ToolChoice) -> Result<Option<Value>, LlmError> {
-    Ok(Some(match choice {
+pub(super) fn translate_tool_choice(choice: ToolChoice) -> Result<ToolChoiceParam, LlmError> {
+    Ok(match choice {
         ToolChoice::Mode(mode) => match mode.as_str() {
-            "auto" => json!({"type": "auto"}),
-            "required" | "any" => json!({"type": "any"}),
-            "none" => json!({"type": "none"}),
+            "auto" => ToolChoiceParam::mode("auto"),
+            "required" | "any" => ToolChoiceParam::mode("any"),
+            "none" => ToolChoiceParam::mode("none"),
             other => {
                 return Err(LlmError::bad_param(
                     "tool_choice",
@@ -593,13 +548,13 @@ pub(super) fn translate_tool_choice(choice: ToolChoice) -> Result<Option<Value>,
                 ))
             }
         },
-        ToolChoice::Named(named) => json!({"type": "tool", "name": named.function.name}),
-        ToolChoice::Other(v) => v,
-    }))
+        ToolChoice::Named(named) => ToolChoiceParam::tool(named.function.name),
+        ToolChoice::Other(v) => ToolChoiceParam::Raw(v),
+    })
 }
 
 /// The `json_tool_call` tool for a `response_format`, `None` for `text`.
-pub(super) fn response_format_tool(format: ResponseFormat) -> Result<Option<Value>, LlmError> {
+pub(super) fn response_format_tool(format: ResponseFormat) -> Result<Option<ToolParam>, LlmError> {
     let schema = match format {
         ResponseFormat::Known(KnownResponseFormat::Text) => return Ok(None),
         ResponseFormat::Known(KnownResponseFormat::JsonObject) => None,
@@ -614,15 +569,15 @@ pub(super) fn response_format_tool(format: ResponseFormat) -> Result<Option<Valu
             ));
         }
     };
+    let empty = json!({"type": "object", "additionalProperties": true, "properties": {}});
     let input_schema = match schema {
-        Some(Value::Object(mut s)) => {
-            s.entry("type").or_insert_with(|| json!("object"));
-            Value::Object(s)
-        }
-        _ => json!({"type": "object", "additionalProperties": true, "properties": {}}),
+        Some(s @ Value::Object(_)) => object_schema(Some(s), Value::Null),
+        _ => empty,
     };
-    Ok(Some(json!({
-        "name": RESPONSE_FORMAT_TOOL_NAME,
-        "input_schema": input_schema
-    })))
+    Ok(Some(ToolParam::Function {
+        name: RESPONSE_FORMAT_TOOL_NAME.into(),
+        input_schema,
+        description: None,
+        cache_control: None,
+    }))
 }

@@ -4,16 +4,16 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use litellm_core::{
-    unix_now, ChatChunk, ChunkChoice, Delta, ErrorKind, FunctionCallDelta, JsonMap, LlmError,
-    ToolCallDelta,
-};
+use litellm_core::{ChatChunk, Delta};
 
 use super::error::{error_from_parts, error_from_value};
 use super::request::str_field;
-use super::response::RawUsage;
 use super::{map_stop_reason, CallOptions, PROVIDER, RESPONSE_FORMAT_TOOL_NAME};
-use crate::decoder::{Emit, EventDecoder, EventHandler, Sse};
+use crate::decoder::{
+    content_delta, cut_stream, sse_json, tool_call_delta, ChunkMeta, Emit, EventDecoder,
+    EventHandler, Sse,
+};
+use crate::response_common::{CacheCounts, CacheUsage};
 use crate::sse::SseEvent;
 use crate::upstream::invalid_upstream_body;
 use crate::AnthropicAdapter;
@@ -44,11 +44,9 @@ pub type AnthropicStreamDecoder = EventDecoder<AnthropicStream>;
 /// What the events of a [`AnthropicStreamDecoder`] mean.
 #[derive(Debug)]
 pub struct AnthropicStream {
-    pub(super) model: String,
-    pub(super) id: String,
-    pub(super) created: u64,
+    pub(super) meta: ChunkMeta,
     pub(super) options: CallOptions,
-    pub(super) usage: RawUsage,
+    pub(super) usage: CacheUsage,
     pub(super) blocks: HashMap<u64, Block>,
     pub(super) next_tool_index: u32,
     pub(super) saw_finish: bool,
@@ -58,11 +56,9 @@ impl AnthropicStreamDecoder {
     /// A decoder; `model` is used until `message_start` names the upstream model.
     pub fn new(model: &str, options: CallOptions) -> Self {
         EventDecoder::from_handler(AnthropicStream {
-            model: model.to_string(),
-            id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
-            created: unix_now(),
+            meta: ChunkMeta::new(model),
             options,
-            usage: RawUsage::default(),
+            usage: CacheUsage::default(),
             blocks: HashMap::new(),
             next_tool_index: 0,
             saw_finish: false,
@@ -79,34 +75,30 @@ impl EventHandler for AnthropicStream {
 
     fn on_end(&mut self, out: &mut Emit<'_>) {
         if !self.saw_finish {
-            out.push_back(Err(LlmError::upstream(
-                ErrorKind::ApiConnection,
-                "the anthropic stream ended before message_stop",
-            )
-            .with_provider(PROVIDER)));
+            out.push_back(Err(cut_stream(PROVIDER, "message_stop")));
         }
     }
 }
 
 impl AnthropicStream {
     pub(super) fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> ChatChunk {
-        let mut c = ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-        c.choices.push(ChunkChoice {
-            index: 0,
-            delta,
-            finish_reason,
-            logprobs: None,
-            extra: JsonMap::new(),
-        });
-        c
+        self.meta.chunk(delta, finish_reason)
+    }
+
+    /// The finish chunk, then (when asked for) the usage chunk.
+    fn finish(&mut self, finish: String, out: &mut Emit<'_>) {
+        self.saw_finish = true;
+        out.push_back(Ok(self.chunk(Delta::default(), Some(finish))));
+        if self.options.include_usage {
+            out.push_back(Ok(self.meta.usage_chunk(self.usage.to_usage())));
+        }
     }
 
     pub(super) fn decode(&mut self, ev: SseEvent, out: &mut Emit<'_>) {
-        let data = ev.data.trim();
-        if data.is_empty() || data == "[DONE]" {
+        let Some((data, parsed)) = sse_json(&ev) else {
             return;
-        }
-        let value: Value = match serde_json::from_str(data) {
+        };
+        let value: Value = match parsed {
             Ok(v) => v,
             Err(e) => {
                 let err = if ev.event.as_deref() == Some("error") {
@@ -126,13 +118,13 @@ impl AnthropicStream {
             "message_start" => {
                 let message = value.get("message");
                 if let Some(id) = message.and_then(|m| m.get("id")).and_then(Value::as_str) {
-                    self.id = id.to_string();
+                    self.meta.id = id.to_string();
                 }
                 if let Some(m) = message.and_then(|m| m.get("model")).and_then(Value::as_str) {
-                    self.model = m.to_string();
+                    self.meta.model = m.to_string();
                 }
                 if let Some(u) = message.and_then(|m| m.get("usage")) {
-                    self.usage.merge(u);
+                    self.usage.merge(CacheCounts::of(u));
                 }
                 let delta = Delta {
                     role: Some("assistant".into()),
@@ -149,11 +141,7 @@ impl AnthropicStream {
                         self.blocks.insert(index, Block::Text);
                         let text = str_field(&block, "text");
                         if !text.is_empty() {
-                            let delta = Delta {
-                                content: Some(text),
-                                ..Default::default()
-                            };
-                            out.push_back(Ok(self.chunk(delta, None)));
+                            out.push_back(Ok(self.chunk(content_delta(text), None)));
                         }
                     }
                     Some("tool_use") => {
@@ -165,18 +153,8 @@ impl AnthropicStream {
                         let tool_index = self.next_tool_index;
                         self.next_tool_index += 1;
                         self.blocks.insert(index, Block::Tool(tool_index));
-                        let delta = Delta {
-                            tool_calls: Some(vec![ToolCallDelta {
-                                index: tool_index,
-                                id: Some(str_field(&block, "id")),
-                                kind: Some("function".into()),
-                                function: Some(FunctionCallDelta {
-                                    name: Some(name),
-                                    arguments: Some(String::new()),
-                                }),
-                            }]),
-                            ..Default::default()
-                        };
+                        let id = Some(str_field(&block, "id"));
+                        let delta = tool_call_delta(tool_index, id, Some(name), String::new());
                         out.push_back(Ok(self.chunk(delta, None)));
                     }
                     Some("thinking") => {
@@ -205,10 +183,7 @@ impl AnthropicStream {
                         if text.is_empty() {
                             return;
                         }
-                        Delta {
-                            content: Some(text),
-                            ..Default::default()
-                        }
+                        content_delta(text)
                     }
                     Some("input_json_delta") => {
                         let partial = str_field(&d, "partial_json");
@@ -216,22 +191,10 @@ impl AnthropicStream {
                             return;
                         }
                         match block {
-                            Block::JsonTool => Delta {
-                                content: Some(partial),
-                                ..Default::default()
-                            },
-                            Block::Tool(tool_index) => Delta {
-                                tool_calls: Some(vec![ToolCallDelta {
-                                    index: tool_index,
-                                    id: None,
-                                    kind: None,
-                                    function: Some(FunctionCallDelta {
-                                        name: None,
-                                        arguments: Some(partial),
-                                    }),
-                                }]),
-                                ..Default::default()
-                            },
+                            Block::JsonTool => content_delta(partial),
+                            Block::Tool(tool_index) => {
+                                tool_call_delta(tool_index, None, None, partial)
+                            }
                             _ => return,
                         }
                     }
@@ -265,7 +228,7 @@ impl AnthropicStream {
             }
             "message_delta" => {
                 if let Some(u) = value.get("usage") {
-                    self.usage.merge(u);
+                    self.usage.merge(CacheCounts::of(u));
                 }
                 let reason = value
                     .get("delta")
@@ -277,27 +240,13 @@ impl AnthropicStream {
                     {
                         finish = "stop".into();
                     }
-                    self.saw_finish = true;
-                    out.push_back(Ok(self.chunk(Delta::default(), Some(finish))));
-                    if self.options.include_usage {
-                        let mut c =
-                            ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-                        c.usage = Some(self.usage.to_usage());
-                        out.push_back(Ok(c));
-                    }
+                    self.finish(finish, out);
                 }
             }
             "message_stop" => {
                 if !self.saw_finish {
                     // No stop_reason was ever sent: end the message as a plain stop.
-                    self.saw_finish = true;
-                    out.push_back(Ok(self.chunk(Delta::default(), Some("stop".into()))));
-                    if self.options.include_usage {
-                        let mut c =
-                            ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-                        c.usage = Some(self.usage.to_usage());
-                        out.push_back(Ok(c));
-                    }
+                    self.finish("stop".into(), out);
                 }
                 out.stop();
             }

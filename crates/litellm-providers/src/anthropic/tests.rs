@@ -1,7 +1,5 @@
 //! Unit tests of the Anthropic adapter.
 
-use std::collections::VecDeque;
-
 use http::header::HeaderMap;
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -11,6 +9,7 @@ use litellm_core::{ChatRequest, ErrorKind, Message};
 use super::request::*;
 use super::*;
 use crate::params::ProviderParams;
+use crate::test_util::{assert_cut, decode_all, hi_request};
 
 fn adapter() -> AnthropicAdapter {
     let params = ProviderParams {
@@ -49,15 +48,7 @@ fn base_urls_get_the_messages_path_once() {
     let a = AnthropicAdapter::with_env(&params, "m", env).expect("adapter");
     assert_eq!(a.url(), "http://env-base/v1/messages");
     let req = a
-        .build_chat_request(
-            ChatRequest {
-                model: "m".into(),
-                messages: vec![Message::user("hi")],
-                ..Default::default()
-            },
-            false,
-            &[],
-        )
+        .build_chat_request(hi_request(), false, &[])
         .expect("request");
     assert_eq!(
         req.headers.get("x-api-key").map(|v| v.as_bytes()),
@@ -73,15 +64,7 @@ fn a_missing_key_is_an_authentication_error_at_call_time() {
     };
     let a = AnthropicAdapter::with_env(&params, "m", |_| None).expect("adapter");
     let e = a
-        .build_chat_request(
-            ChatRequest {
-                model: "m".into(),
-                messages: vec![Message::user("hi")],
-                ..Default::default()
-            },
-            false,
-            &[],
-        )
+        .build_chat_request(hi_request(), false, &[])
         .expect_err("no key");
     assert_eq!(e.kind, ErrorKind::Authentication);
     assert!(e.message.contains("ANTHROPIC_API_KEY"), "{}", e.message);
@@ -218,20 +201,10 @@ fn an_echoed_key_is_scrubbed() {
 #[test]
 fn a_cut_stream_is_an_error_and_a_finished_one_is_not() {
     let a = adapter();
-    let mut d = a.stream_decoder(CallOptions::default());
-    let mut out = VecDeque::new();
-    d.feed(b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-x\",\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n", &mut out);
-    d.finish(&mut out);
-    assert_eq!(out.len(), 2);
-    assert_eq!(
-        out[1].as_ref().expect_err("cut").kind,
-        ErrorKind::ApiConnection
-    );
+    let out = decode_all(a.stream_decoder(CallOptions::default()), b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-x\",\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n");
+    assert_cut(&out, 2);
 
-    let mut d = a.stream_decoder(CallOptions::default());
-    let mut out = VecDeque::new();
-    d.feed(b"data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\n", &mut out);
-    d.finish(&mut out);
+    let out = decode_all(a.stream_decoder(CallOptions::default()), b"data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\n");
     assert_eq!(out.len(), 1);
     assert!(out[0].is_ok());
 }

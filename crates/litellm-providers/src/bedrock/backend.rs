@@ -4,27 +4,25 @@
 //! stream through the [`BedrockStreamDecoder`] piece by piece as the network delivers it.
 //! Embeddings go through InvokeModel (Titan: one request per input, sent a few at a time;
 //! Cohere: one request).
+//!
+//! [`HttpBackend`]: crate::backend_common::HttpBackend
 
 use bytes::Bytes;
 use http::HeaderMap;
 use secrecy::SecretString;
 
-use litellm_core::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, LlmError};
+use litellm_core::{EmbeddingRequest, EmbeddingResponse, LlmError};
 
 use super::BedrockStreamDecoder;
-use crate::backend_common::{inherent_adapter_methods, HttpAdapter, HttpBackend};
+use crate::backend_common::{
+    http_backend_type, inherent_adapter_methods, native_adapter_methods, HttpAdapter,
+};
 use crate::bedrock::{BedrockAdapter, CallOptions, PROVIDER};
-use crate::transport::Transport;
 use crate::upstream::UpstreamRequest;
 
-/// A Bedrock deployment.
-pub type BedrockBackend = HttpBackend<BedrockAdapter>;
-
-impl BedrockBackend {
-    /// A backend sending through `transport`.
-    pub fn new(adapter: BedrockAdapter, transport: Transport) -> Self {
-        HttpBackend::with_tokens(adapter, None, transport)
-    }
+http_backend_type! {
+    /// A Bedrock deployment.
+    BedrockBackend = BedrockAdapter
 }
 
 impl HttpAdapter for BedrockAdapter {
@@ -34,18 +32,7 @@ impl HttpAdapter for BedrockAdapter {
 
     inherent_adapter_methods!(build_chat_request);
 
-    fn provider_name(&self) -> &'static str {
-        PROVIDER
-    }
-    fn call_options(&self, req: &ChatRequest) -> CallOptions {
-        CallOptions::of(req)
-    }
-    fn chat_response(&self, body: &[u8], options: CallOptions) -> Result<ChatResponse, LlmError> {
-        self.parse_chat_response(body, options)
-    }
-    fn chunk_decoder(&self, options: CallOptions) -> BedrockStreamDecoder {
-        self.stream_decoder(options)
-    }
+    native_adapter_methods!([PROVIDER], BedrockStreamDecoder, with_options);
     fn embedding_requests(
         &self,
         req: EmbeddingRequest,

@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use litellm_core::{ErrorKind, LlmError};
 
-use super::{BedrockAdapter, MAX_ERROR_TEXT, PROVIDER};
-use crate::errors::{kind_for_status, looks_like_context_window};
-use crate::upstream::{parse_retry_after, truncate_chars};
+use super::{BedrockAdapter, PROVIDER};
+use crate::errors::{kind_or_status, looks_like_context_window, message_or_body, upstream_error};
+use crate::upstream::parse_retry_after;
 
 impl BedrockAdapter {
     /// Maps an error response (see [`map_error`]), removing secrets should they be echoed.
@@ -60,23 +60,8 @@ pub(crate) fn error_from_parts(
     message: Option<String>,
     raw: &[u8],
 ) -> LlmError {
-    let message = message
-        .filter(|m| !m.trim().is_empty())
-        .or_else(|| {
-            let text = String::from_utf8_lossy(raw);
-            let t = text.trim();
-            (!t.is_empty()).then(|| truncate_chars(t, MAX_ERROR_TEXT))
-        })
-        .unwrap_or_else(|| match status {
-            Some(s) => format!("{PROVIDER} returned HTTP {s} with an empty body"),
-            None => format!("{PROVIDER} reported an error"),
-        });
-    let by_type = error_type.and_then(kind_for_error_type);
-    let mut kind = match (by_type, status) {
-        (Some(k), _) => k,
-        (None, Some(s)) => kind_for_status(s),
-        (None, None) => ErrorKind::InternalServer,
-    };
+    let message = message_or_body(message, raw, PROVIDER, status);
+    let mut kind = kind_or_status(error_type.and_then(kind_for_error_type), status);
     if kind == ErrorKind::BadRequest && says_too_long(&message) {
         kind = ErrorKind::ContextWindowExceeded;
     }
@@ -84,9 +69,7 @@ pub(crate) fn error_from_parts(
         Some(t) if !t.is_empty() && !message.starts_with(t) => format!("{t}: {message}"),
         _ => message,
     };
-    let mut err = LlmError::upstream(kind, message).with_provider(PROVIDER);
-    err.status = status;
-    err
+    upstream_error(kind, message, PROVIDER, status)
 }
 
 /// The AWS error type from `x-amzn-errortype` (`ThrottlingException:http://...` → the name) or

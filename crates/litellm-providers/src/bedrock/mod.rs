@@ -84,9 +84,6 @@ pub const RESPONSE_FORMAT_TOOL_NAME: &str = "json_tool_call";
 /// `maxTokens` margin above the thinking budget when thinking is on and no limit is set.
 const THINKING_MAX_TOKENS_MARGIN: u64 = 256;
 
-/// Longest non-JSON error body kept in an error message, in characters.
-const MAX_ERROR_TEXT: usize = 1000;
-
 /// Characters kept as is in a model id in the URL path (Python's `quote(id, safe="")`).
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -106,6 +103,7 @@ mod request;
 mod response;
 mod stream;
 mod tools;
+mod wire;
 
 pub use backend::BedrockBackend;
 pub use error::map_error;

@@ -5,21 +5,26 @@ use std::time::SystemTime;
 
 use http::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 use http::HeaderValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use litellm_core::{
     ChatRequest, Content, ContentPart, ErrorKind, JsonMap, KnownContentPart, LlmError, Message,
     ToolChoice,
 };
 
-use super::tools::{cache_point, has_cache_control, response_format_tool};
+use super::tools::{has_cache_control, response_format_tool};
 use super::tools::{tool_spec, translate_tool, translate_tool_choice};
+use super::wire::{
+    self, AdditionalFields, CachePoint, ContentBlock, ConverseRequest, Document, Image,
+    InferenceConfig, ReasoningContent, Source, Tool, ToolConfig, ToolResult, ToolUse,
+};
 use super::{base_model, str_field};
 use super::{BedrockAdapter, PROVIDER, RESPONSE_FORMAT_TOOL_NAME, THINKING_MAX_TOKENS_MARGIN};
 use crate::adapter_common::is_internal_param;
 use crate::adapter_common::{
-    merge_extra_body, prepare, refuse_or_drop, serialize_body, stop_sequences, Prepared,
+    merge_extra_body, prepare, refuse_or_drop, serialize_body, stop_sequences, wire_map, Prepared,
 };
+use crate::request_common::{enabled_thinking, parse_arguments, parse_data_url, push_turn};
 use crate::upstream::{truncate_chars, UpstreamRequest};
 
 /// Typed OpenAI parameters Converse has no equivalent for: a 400 unless dropped.
@@ -133,45 +138,32 @@ impl BedrockAdapter {
         let base = base_model(&self.model);
         let is_claude = base.starts_with("anthropic.") || base.contains("claude");
 
-        let mut body = JsonMap::new();
         let (system, messages, has_tool_blocks) =
             translate_messages(std::mem::take(&mut req.messages))?;
-        body.insert("messages".into(), Value::Array(messages));
-        if !system.is_empty() {
-            body.insert("system".into(), Value::Array(system));
-        }
 
-        let mut inference = JsonMap::new();
-        let mut additional = JsonMap::new();
-        if let Some(n) = req.max_output_tokens() {
-            inference.insert("maxTokens".into(), json!(n));
-        }
-        if let Some(t) = req.temperature {
-            inference.insert("temperature".into(), json!(t));
-        }
-        if let Some(p) = req.top_p {
-            inference.insert("topP".into(), json!(p));
-        }
-        if let Some(seqs) = stop_sequences(&req) {
-            inference.insert("stopSequences".into(), seqs);
-        }
+        let mut inference = InferenceConfig {
+            max_tokens: req.max_output_tokens().map(u64::from),
+            temperature: req.temperature,
+            top_p: req.top_p,
+            stop_sequences: stop_sequences(&req),
+            top_k: None,
+        };
+        let mut additional = AdditionalFields::default();
         let top_k = req
             .extra
             .remove("top_k")
             .or_else(|| req.extra.remove("topK"))
             .filter(|v| !v.is_null());
-        if let Some(k) = top_k {
-            if base.starts_with("amazon.nova") {
-                inference.insert("topK".into(), k);
-            } else {
-                additional.insert("top_k".into(), k);
-            }
+        if base.starts_with("amazon.nova") {
+            inference.top_k = top_k;
+        } else {
+            additional.top_k = top_k;
         }
 
         // Thinking: a client `thinking` object wins over `reasoning_effort`.
         let thinking = match req.extra.remove("thinking") {
             Some(Value::Null) | None => match req.reasoning_effort.as_deref() {
-                Some(effort) if is_claude => thinking_for_effort(effort)?,
+                Some(effort) if is_claude => enabled_thinking(effort, PROVIDER)?,
                 Some(effort) if !matches!(effort.trim(), "" | "none") && !drop => {
                     let mut e = LlmError::client(
                         ErrorKind::BadRequest,
@@ -191,65 +183,21 @@ impl BedrockAdapter {
         let thinking_on = thinking
             .as_ref()
             .is_some_and(|t| t.get("type").and_then(Value::as_str) == Some("enabled"));
-        if let Some(t) = thinking {
-            if thinking_on && !inference.contains_key("maxTokens") {
-                if let Some(budget) = t.get("budget_tokens").and_then(Value::as_u64) {
-                    inference.insert(
-                        "maxTokens".into(),
-                        json!(budget + THINKING_MAX_TOKENS_MARGIN),
-                    );
-                }
-            }
-            additional.insert("thinking".into(), t);
+        if thinking_on && inference.max_tokens.is_none() {
+            let budget = thinking
+                .as_ref()
+                .and_then(|t| t.get("budget_tokens"))
+                .and_then(Value::as_u64);
+            inference.max_tokens = budget.map(|b| b + THINKING_MAX_TOKENS_MARGIN);
         }
+        additional.thinking = thinking;
 
-        // Tools, legacy functions, and the JSON-mode tool.
-        let mut tools: Vec<Value> = Vec::new();
-        for tool in req.tools.take().into_iter().flatten() {
-            tools.extend(translate_tool(tool)?);
-        }
-        for f in req.functions.take().into_iter().flatten() {
-            let cache = f.extra.get("cache_control").is_some_and(|c| !c.is_null());
-            tools.push(tool_spec(f.name, f.description, f.parameters));
-            if cache {
-                tools.push(cache_point());
-            }
-        }
-        let mut tool_choice = match req.tool_choice.take() {
-            Some(choice) => translate_tool_choice(choice, drop)?,
-            None => match req.function_call.take() {
-                Some(Value::String(mode)) => translate_tool_choice(ToolChoice::Mode(mode), drop)?,
-                Some(Value::Object(o)) => o
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .map(|name| json!({"tool": {"name": name}})),
-                _ => None,
-            },
-        };
-        if let Some(format) = req.response_format.take() {
-            if let Some(tool) = response_format_tool(format)? {
-                tools.push(tool);
-                if !thinking_on {
-                    tool_choice = Some(json!({"tool": {"name": RESPONSE_FORMAT_TOOL_NAME}}));
-                }
-            }
-        }
-        if !tools.is_empty() {
-            let mut config = JsonMap::new();
-            config.insert("tools".into(), Value::Array(tools));
-            if let Some(choice) = tool_choice {
-                config.insert("toolChoice".into(), choice);
-            }
-            body.insert("toolConfig".into(), Value::Object(config));
-        } else if has_tool_blocks {
-            return Err(LlmError::bad_param(
-                "tools",
-                "bedrock needs `tools` when the conversation holds tool calls or tool results; \
-                 pass the tool definitions with the request",
-            ));
-        }
+        let tool_config = translate_tools(&mut req, drop, thinking_on, has_tool_blocks)?;
 
         // Everything else the client sent that we do not model.
+        let mut top_level = JsonMap::new();
+        let mut inference = wire_map(&inference)?;
+        let mut additional = wire_map(&additional)?;
         for (key, value) in std::mem::take(&mut req.extra) {
             if value.is_null() || is_internal_param(&key) || STRUCTURAL_KEYS.contains(&key.as_str())
             {
@@ -257,7 +205,7 @@ impl BedrockAdapter {
             }
             match key.as_str() {
                 k if TOP_LEVEL_FIELDS.contains(&k) => {
-                    body.insert(key, value);
+                    top_level.insert(key, value);
                 }
                 "additionalModelRequestFields" | "inferenceConfig" => {
                     let Value::Object(map) = value else {
@@ -280,46 +228,70 @@ impl BedrockAdapter {
                 }
             }
         }
-        if !inference.is_empty() {
-            body.insert("inferenceConfig".into(), Value::Object(inference));
-        }
-        if !additional.is_empty() {
-            body.insert(
-                "additionalModelRequestFields".into(),
-                Value::Object(additional),
-            );
-        }
+        let mut body = wire_map(&ConverseRequest {
+            messages,
+            system,
+            tool_config,
+            top_level,
+            inference_config: inference,
+            additional_model_request_fields: additional,
+        })?;
         merge_extra_body(&mut body, client_extra_body, EXTRA_BODY_KEPT_KEYS, &[]);
         Ok(body)
     }
 }
 
-/// `reasoning_effort` as an Anthropic `thinking` object (Claude on Bedrock).
-pub(super) fn thinking_for_effort(effort: &str) -> Result<Option<Value>, LlmError> {
-    let budget = match effort.trim() {
-        "" | "none" | "disable" => return Ok(None),
-        "minimal" | "low" => 1024,
-        "medium" => 2048,
-        "high" => 4096,
-        other => {
-            return Err(LlmError::bad_param(
-                "reasoning_effort",
-                format!(
-                    "reasoning_effort {other:?} is not supported for bedrock; use none, minimal, \
-                     low, medium or high"
-                ),
-            ));
+/// The `toolConfig`: tools, legacy functions and the JSON-mode tool, with the tool choice.
+/// Converse requires it when the conversation holds tool blocks.
+fn translate_tools(
+    req: &mut ChatRequest,
+    drop: bool,
+    thinking_on: bool,
+    has_tool_blocks: bool,
+) -> Result<Option<ToolConfig>, LlmError> {
+    let mut tools: Vec<Tool> = Vec::new();
+    for tool in req.tools.take().into_iter().flatten() {
+        tools.extend(translate_tool(tool)?);
+    }
+    for f in req.functions.take().into_iter().flatten() {
+        let cache = has_cache_control(&f.extra);
+        tools.push(tool_spec(f.name, f.description, f.parameters));
+        if cache {
+            tools.push(Tool::CachePoint(CachePoint::DEFAULT));
         }
+    }
+    let mut tool_choice = match req.tool_choice.take() {
+        Some(choice) => translate_tool_choice(choice, drop)?,
+        None => match req.function_call.take() {
+            Some(Value::String(mode)) => translate_tool_choice(ToolChoice::Mode(mode), drop)?,
+            Some(Value::Object(o)) => o
+                .get("name")
+                .and_then(Value::as_str)
+                .map(|name| wire::ToolChoice::Tool { name: name.into() }),
+            _ => None,
+        },
     };
-    Ok(Some(json!({"type": "enabled", "budget_tokens": budget})))
-}
-
-/// A `data:<media>;base64,<data>` URL split into media type and data.
-pub(super) fn parse_data_url(url: &str) -> Option<(&str, &str)> {
-    let rest = url.strip_prefix("data:")?;
-    let (meta, data) = rest.split_once(',')?;
-    let media = meta.strip_suffix(";base64")?;
-    Some((if media.is_empty() { "image/png" } else { media }, data))
+    if let Some(format) = req.response_format.take() {
+        if let Some(tool) = response_format_tool(format)? {
+            tools.push(tool);
+            if !thinking_on {
+                tool_choice = Some(wire::ToolChoice::Tool {
+                    name: RESPONSE_FORMAT_TOOL_NAME.into(),
+                });
+            }
+        }
+    }
+    if !tools.is_empty() {
+        Ok(Some(ToolConfig { tools, tool_choice }))
+    } else if has_tool_blocks {
+        Err(LlmError::bad_param(
+            "tools",
+            "bedrock needs `tools` when the conversation holds tool calls or tool results; \
+             pass the tool definitions with the request",
+        ))
+    } else {
+        Ok(None)
+    }
 }
 
 /// Bedrock's image format for a media type or file extension.
@@ -353,7 +325,11 @@ pub(super) fn document_format(kind: &str) -> Option<&'static str> {
 
 /// An image or document block from a data URL or an `s3://` URI. `docs` counts documents so
 /// each gets a distinct name (Bedrock requires one).
-pub(super) fn media_block(url: &str, param: &str, docs: &mut usize) -> Result<Value, LlmError> {
+pub(super) fn media_block(
+    url: &str,
+    param: &str,
+    docs: &mut usize,
+) -> Result<ContentBlock, LlmError> {
     let (kind, source) = if url.starts_with("data:") {
         let Some((media, data)) = parse_data_url(url) else {
             return Err(LlmError::bad_param(
@@ -361,13 +337,13 @@ pub(super) fn media_block(url: &str, param: &str, docs: &mut usize) -> Result<Va
                 "an image data URL must look like data:<media type>;base64,<data>",
             ));
         };
-        (media.to_string(), json!({"bytes": data}))
+        (media.to_string(), Source::Bytes(data.into()))
     } else if url.starts_with("s3://") {
         let ext = url
             .rsplit_once('.')
             .map(|(_, e)| e.to_string())
             .unwrap_or_default();
-        (ext, json!({"s3Location": {"uri": url}}))
+        (ext, Source::S3Location { uri: url.into() })
     } else if url.starts_with("http://") || url.starts_with("https://") {
         return Err(LlmError::bad_param(
             param,
@@ -384,13 +360,15 @@ pub(super) fn media_block(url: &str, param: &str, docs: &mut usize) -> Result<Va
         ));
     };
     if let Some(format) = image_format(&kind) {
-        return Ok(json!({"image": {"format": format, "source": source}}));
+        return Ok(ContentBlock::Image(Image { format, source }));
     }
     if let Some(format) = document_format(&kind) {
         *docs += 1;
-        return Ok(json!({"document": {
-            "format": format, "name": format!("Document {}", *docs), "source": source
-        }}));
+        return Ok(ContentBlock::Document(Document {
+            format,
+            name: format!("Document {}", *docs),
+            source,
+        }));
     }
     Err(LlmError::bad_param(
         param,
@@ -407,12 +385,12 @@ pub(super) fn content_blocks(
     content: Content,
     param: &str,
     docs: &mut usize,
-) -> Result<Vec<Value>, LlmError> {
+) -> Result<Vec<ContentBlock>, LlmError> {
     match content {
         Content::Text(text) => Ok(if text.is_empty() {
             Vec::new()
         } else {
-            vec![json!({"text": text})]
+            vec![ContentBlock::Text(text)]
         }),
         Content::Parts(parts) => {
             let mut out = Vec::with_capacity(parts.len());
@@ -422,7 +400,7 @@ pub(super) fn content_blocks(
                         if t.text.is_empty() {
                             continue;
                         }
-                        (json!({"text": t.text}), has_cache_control(&t.extra))
+                        (ContentBlock::Text(t.text), has_cache_control(&t.extra))
                     }
                     ContentPart::Known(KnownContentPart::ImageUrl(img)) => (
                         media_block(&img.image_url.url, param, docs)?,
@@ -447,7 +425,7 @@ pub(super) fn content_blocks(
                     // A block already in Converse's shape (`{"text"}`, `{"image"}`, ...: no
                     // `type` key) is forwarded; an unknown OpenAI part type is refused.
                     ContentPart::Other(v) => match v.get("type").and_then(Value::as_str) {
-                        None if v.is_object() => (v, false),
+                        None if v.is_object() => (ContentBlock::Raw(v), false),
                         kind => {
                             return Err(LlmError::bad_param(
                                 param,
@@ -459,38 +437,39 @@ pub(super) fn content_blocks(
                         }
                     },
                 };
-                out.push(block);
-                if cache {
-                    out.push(cache_point());
-                }
+                push_cached(&mut out, block, cache);
             }
             Ok(out)
         }
     }
 }
 
+/// Appends `block`, followed by a cache point when `cache`.
+fn push_cached(blocks: &mut Vec<ContentBlock>, block: ContentBlock, cache: bool) {
+    blocks.push(block);
+    if cache {
+        blocks.push(ContentBlock::CachePoint(CachePoint::DEFAULT));
+    }
+}
+
 /// The text of a system message as system blocks.
-pub(super) fn system_blocks(content: Content, extra: &JsonMap) -> Vec<Value> {
+pub(super) fn system_blocks(content: Content, extra: &JsonMap) -> Vec<ContentBlock> {
     let mut blocks = Vec::new();
     match content {
         Content::Text(t) if t.is_empty() => {}
-        Content::Text(t) => blocks.push(json!({"text": t})),
+        Content::Text(t) => blocks.push(ContentBlock::Text(t)),
         Content::Parts(parts) => {
             for p in parts {
                 match p {
                     ContentPart::Known(KnownContentPart::Text(t)) if !t.text.is_empty() => {
-                        blocks.push(json!({"text": t.text}));
-                        if has_cache_control(&t.extra) {
-                            blocks.push(cache_point());
-                        }
+                        let cache = has_cache_control(&t.extra);
+                        push_cached(&mut blocks, ContentBlock::Text(t.text), cache);
                     }
                     ContentPart::Other(v) => {
                         if let Some(t) = v.get("text").and_then(Value::as_str) {
                             if !t.is_empty() {
-                                blocks.push(json!({"text": t}));
-                                if v.get("cache_control").is_some_and(|c| !c.is_null()) {
-                                    blocks.push(cache_point());
-                                }
+                                let cache = v.get("cache_control").is_some_and(|c| !c.is_null());
+                                push_cached(&mut blocks, ContentBlock::Text(t.into()), cache);
                             }
                         }
                     }
@@ -500,18 +479,39 @@ pub(super) fn system_blocks(content: Content, extra: &JsonMap) -> Vec<Value> {
         }
     }
     if has_cache_control(extra) && !blocks.is_empty() {
-        blocks.push(cache_point());
+        blocks.push(ContentBlock::CachePoint(CachePoint::DEFAULT));
     }
     blocks
+}
+
+/// An assistant message's earlier reasoning (`thinking_blocks`) as reasoning blocks.
+fn reasoning_blocks(extra: &JsonMap) -> Vec<ContentBlock> {
+    let Some(Value::Array(thinking)) = extra.get("thinking_blocks") else {
+        return Vec::new();
+    };
+    thinking
+        .iter()
+        .filter_map(|t| match t.get("type").and_then(Value::as_str) {
+            Some("thinking") => Some(ReasoningContent::ReasoningText {
+                text: str_field(t, "thinking"),
+                signature: t.get("signature").and_then(Value::as_str).map(Into::into),
+            }),
+            Some("redacted_thinking") => {
+                Some(ReasoningContent::RedactedContent(str_field(t, "data")))
+            }
+            _ => None,
+        })
+        .map(ContentBlock::ReasoningContent)
+        .collect()
 }
 
 /// Splits the OpenAI messages into Converse's `system` blocks and alternating messages, and
 /// says whether any message holds a tool call or result (Converse then requires `toolConfig`).
 pub(super) fn translate_messages(
     messages: Vec<Message>,
-) -> Result<(Vec<Value>, Vec<Value>, bool), LlmError> {
-    let mut system: Vec<Value> = Vec::new();
-    let mut out: Vec<(&'static str, Vec<Value>)> = Vec::new();
+) -> Result<(Vec<ContentBlock>, Vec<wire::Message>, bool), LlmError> {
+    let mut system: Vec<ContentBlock> = Vec::new();
+    let mut out: Vec<(&'static str, Vec<ContentBlock>)> = Vec::new();
     let mut has_tool_blocks = false;
     let mut docs = 0usize;
     for (i, message) in messages.into_iter().enumerate() {
@@ -527,37 +527,22 @@ pub(super) fn translate_messages(
             }
             Message::Assistant(m) => {
                 let cache = has_cache_control(&m.extra);
-                let mut blocks = Vec::new();
-                if let Some(Value::Array(thinking)) = m.extra.get("thinking_blocks") {
-                    for t in thinking {
-                        match t.get("type").and_then(Value::as_str) {
-                            Some("thinking") => {
-                                let mut rt = json!({"text": str_field(t, "thinking")});
-                                if let Some(sig) = t.get("signature").and_then(Value::as_str) {
-                                    rt["signature"] = json!(sig);
-                                }
-                                blocks.push(json!({"reasoningContent": {"reasoningText": rt}}));
-                            }
-                            Some("redacted_thinking") => blocks.push(json!({
-                                "reasoningContent": {"redactedContent": str_field(t, "data")}
-                            })),
-                            _ => {}
-                        }
-                    }
-                }
+                let mut blocks = reasoning_blocks(&m.extra);
                 match m.content {
                     Some(Content::Text(t)) if !t.is_empty() => {
-                        blocks.push(json!({"text": t}));
+                        blocks.push(ContentBlock::Text(t));
                     }
                     Some(Content::Parts(parts)) => {
                         for part in parts {
                             match part {
                                 ContentPart::Known(KnownContentPart::Text(t)) => {
                                     if !t.text.is_empty() {
-                                        blocks.push(json!({"text": t.text}));
+                                        blocks.push(ContentBlock::Text(t.text));
                                     }
                                 }
-                                ContentPart::Other(v) if v.get("type").is_none() => blocks.push(v),
+                                ContentPart::Other(v) if v.get("type").is_none() => {
+                                    blocks.push(ContentBlock::Raw(v));
+                                }
                                 _ => {
                                     return Err(LlmError::bad_param(
                                         param,
@@ -579,21 +564,12 @@ pub(super) fn translate_messages(
                     .into_iter()
                     .map(|f| (format!("tooluse_{}", f.name), f));
                 for (id, function) in calls.chain(legacy) {
-                    let input = if function.arguments.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str::<Value>(&function.arguments).map_err(|e| {
-                            LlmError::bad_param(
-                                param.clone(),
-                                format!(
-                                    "the arguments of tool call {id:?} are not valid JSON: {e}"
-                                ),
-                            )
-                        })?
-                    };
+                    let input = parse_arguments(&function.arguments, &id, &param)?;
                     has_tool_blocks = true;
-                    blocks.push(json!({
-                        "toolUse": {"toolUseId": id, "name": function.name, "input": input}
+                    blocks.push(ContentBlock::ToolUse(ToolUse {
+                        tool_use_id: id,
+                        name: function.name,
+                        input,
                     }));
                 }
                 ("assistant", blocks, cache)
@@ -601,44 +577,36 @@ pub(super) fn translate_messages(
             Message::Tool(m) => {
                 let cache = has_cache_control(&m.extra);
                 let content = match m.content {
-                    Content::Text(t) => vec![json!({"text": t})],
+                    Content::Text(t) => vec![ContentBlock::Text(t)],
                     parts => content_blocks(parts, &param, &mut docs)?,
                 };
                 has_tool_blocks = true;
-                (
-                    "user",
-                    vec![json!({
-                        "toolResult": {"toolUseId": m.tool_call_id, "content": content}
-                    })],
-                    cache,
-                )
+                let result = ToolResult {
+                    tool_use_id: m.tool_call_id,
+                    content,
+                };
+                ("user", vec![ContentBlock::ToolResult(result)], cache)
             }
             Message::Function(m) => {
                 has_tool_blocks = true;
-                (
-                    "user",
-                    vec![json!({"toolResult": {
-                        "toolUseId": format!("tooluse_{}", m.name),
-                        "content": [{"text": m.content.unwrap_or_default()}]
-                    }})],
-                    false,
-                )
+                let result = ToolResult {
+                    tool_use_id: format!("tooluse_{}", m.name),
+                    content: vec![ContentBlock::Text(m.content.unwrap_or_default())],
+                };
+                ("user", vec![ContentBlock::ToolResult(result)], false)
             }
         };
         if blocks.is_empty() {
             continue;
         }
         if cache {
-            blocks.push(cache_point());
+            blocks.push(ContentBlock::CachePoint(CachePoint::DEFAULT));
         }
-        match out.last_mut() {
-            Some((last_role, last_blocks)) if *last_role == role => last_blocks.extend(blocks),
-            _ => out.push((role, blocks)),
-        }
+        push_turn(&mut out, role, blocks);
     }
     let messages = out
         .into_iter()
-        .map(|(role, blocks)| json!({"role": role, "content": blocks}))
+        .map(|(role, content)| wire::Message { role, content })
         .collect();
     Ok((system, messages, has_tool_blocks))
 }

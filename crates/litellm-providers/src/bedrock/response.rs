@@ -1,15 +1,92 @@
 //! Bedrock Converse response translation: content blocks, stop reasons and usage (cache reads
-//! and writes included).
+//! and writes included), read through private typed structs of the reply.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use litellm_core::{
-    unix_now, ChatResponse, Choice, ErrorKind, JsonMap, LlmError, PromptTokensDetails,
-    ResponseMessage, ToolCall, Usage,
-};
+use litellm_core::{ChatResponse, ErrorKind, JsonMap, LlmError};
 
 use super::{BedrockAdapter, CallOptions, PROVIDER};
+use crate::response_common::{
+    chat_response, lenient, new_chat_id, present, tool_call, CacheCounts, CacheUsage, Reply,
+};
 use crate::upstream::{invalid_upstream_body, truncate_chars};
+
+pub(crate) use crate::response_common::str_field;
+
+/// A Converse reply, as far as we read it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ConverseReply {
+    #[serde(deserialize_with = "lenient")]
+    output: Option<Output>,
+    #[serde(deserialize_with = "lenient")]
+    stop_reason: Option<String>,
+    #[serde(deserialize_with = "present")]
+    usage: Option<CacheCounts>,
+    trace: Option<Value>,
+}
+
+/// `output`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Output {
+    #[serde(deserialize_with = "lenient")]
+    message: Option<OutputMessage>,
+}
+
+/// `output.message`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OutputMessage {
+    /// Each block is read on its own: one we cannot read is passed over.
+    #[serde(deserialize_with = "lenient")]
+    content: Option<Vec<Value>>,
+}
+
+/// One content block, as far as we read it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WireBlock {
+    #[serde(deserialize_with = "lenient")]
+    text: Option<String>,
+    #[serde(deserialize_with = "present")]
+    tool_use: Option<WireToolUse>,
+    #[serde(deserialize_with = "lenient")]
+    reasoning_content: Option<WireReasoning>,
+}
+
+/// A `toolUse` block.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WireToolUse {
+    #[serde(deserialize_with = "lenient")]
+    tool_use_id: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    name: Option<String>,
+    #[serde(deserialize_with = "present")]
+    input: Option<Value>,
+}
+
+/// A `reasoningContent` block.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WireReasoning {
+    #[serde(deserialize_with = "present")]
+    reasoning_text: Option<WireReasoningText>,
+    #[serde(deserialize_with = "lenient")]
+    redacted_content: Option<String>,
+}
+
+/// `reasoningContent.reasoningText`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WireReasoningText {
+    #[serde(deserialize_with = "lenient")]
+    text: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    signature: Option<String>,
+}
 
 impl BedrockAdapter {
     /// Parses a successful Converse response.
@@ -20,10 +97,8 @@ impl BedrockAdapter {
     ) -> Result<ChatResponse, LlmError> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| invalid_upstream_body(PROVIDER, "converse response", &e, body))?;
-        let Some(blocks) = value
-            .pointer("/output/message/content")
-            .and_then(Value::as_array)
-        else {
+        let reply = ConverseReply::deserialize(&value).unwrap_or_default();
+        let Some(blocks) = reply.output.and_then(|o| o.message?.content) else {
             return Err(LlmError::upstream(
                 ErrorKind::InternalServer,
                 format!(
@@ -33,94 +108,52 @@ impl BedrockAdapter {
             )
             .with_provider(PROVIDER));
         };
-        let mut text = String::new();
-        let mut reasoning = String::new();
-        let mut thinking_blocks: Vec<Value> = Vec::new();
-        let mut tool_calls: Vec<ToolCall> = Vec::new();
+        let mut out = Reply::default();
         for block in blocks {
-            if let Some(t) = block.get("text").and_then(Value::as_str) {
-                text.push_str(t);
+            let block = WireBlock::deserialize(&block).unwrap_or_default();
+            if let Some(t) = block.text {
+                out.text.push_str(&t);
             }
-            if let Some(tool) = block.get("toolUse") {
-                tool_calls.push(ToolCall {
-                    id: str_field(tool, "toolUseId"),
-                    kind: "function".into(),
-                    function: litellm_core::FunctionCall {
-                        name: str_field(tool, "name"),
-                        arguments: tool
-                            .get("input")
-                            .map(Value::to_string)
-                            .unwrap_or_else(|| "{}".into()),
-                    },
-                });
+            if let Some(tool) = block.tool_use {
+                out.tool_calls.push(tool_call(
+                    tool.tool_use_id.unwrap_or_default(),
+                    tool.name.unwrap_or_default(),
+                    tool.input
+                        .map(|input| input.to_string())
+                        .unwrap_or_else(|| "{}".into()),
+                ));
             }
-            if let Some(r) = block.get("reasoningContent") {
-                if let Some(rt) = r.get("reasoningText") {
-                    let t = str_field(rt, "text");
-                    reasoning.push_str(&t);
+            if let Some(r) = block.reasoning_content {
+                if let Some(rt) = r.reasoning_text {
+                    let t = rt.text.unwrap_or_default();
+                    out.reasoning.push_str(&t);
                     let mut b = json!({"type": "thinking", "thinking": t});
-                    if let Some(sig) = rt.get("signature").and_then(Value::as_str) {
+                    if let Some(sig) = rt.signature {
                         b["signature"] = json!(sig);
                     }
-                    thinking_blocks.push(b);
+                    out.thinking_blocks.push(b);
                 }
-                if let Some(data) = r.get("redactedContent").and_then(Value::as_str) {
-                    thinking_blocks.push(json!({"type": "redacted_thinking", "data": data}));
+                if let Some(data) = r.redacted_content {
+                    out.thinking_blocks
+                        .push(json!({"type": "redacted_thinking", "data": data}));
                 }
             }
         }
-        let stop_reason = value.get("stopReason").and_then(Value::as_str);
-        let mut finish_reason = stop_reason.map(map_stop_reason);
-        let mut content = (!text.is_empty()).then_some(text);
-        if options.json_mode && tool_calls.len() == 1 {
-            content = tool_calls.pop().map(|t| t.function.arguments);
-            finish_reason = Some("stop".into());
-        }
-        let mut message_extra = JsonMap::new();
-        if !thinking_blocks.is_empty() {
-            message_extra.insert("thinking_blocks".into(), Value::Array(thinking_blocks));
-        }
-        let usage = value.get("usage").map(|u| {
-            let mut raw = RawUsage::default();
-            raw.merge(u);
-            raw.to_usage()
-        });
+        let finish_reason = reply.stop_reason.as_deref().map(map_stop_reason);
+        let choice = out.into_choice(finish_reason, options.json_mode, None, JsonMap::new());
+        let usage = reply.usage.map(CacheUsage::of);
         let mut extra = JsonMap::new();
-        if let Some(trace) = value.get("trace").filter(|t| !t.is_null()) {
-            extra.insert("trace".into(), trace.clone());
+        if let Some(trace) = reply.trace {
+            extra.insert("trace".into(), trace);
         }
-        Ok(ChatResponse {
-            id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
-            object: "chat.completion".into(),
-            created: unix_now(),
-            model: self.model.clone(),
-            choices: vec![Choice {
-                index: 0,
-                message: ResponseMessage {
-                    role: "assistant".into(),
-                    content,
-                    tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
-                    function_call: None,
-                    refusal: None,
-                    reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
-                    extra: message_extra,
-                },
-                finish_reason,
-                logprobs: None,
-                extra: JsonMap::new(),
-            }],
+        Ok(chat_response(
+            new_chat_id(),
+            self.model.clone(),
+            vec![choice],
             usage,
-            system_fingerprint: None,
-            service_tier: None,
             extra,
-        })
+        ))
     }
-}
-pub(crate) fn str_field(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Bedrock's `stopReason` as an OpenAI `finish_reason`.
@@ -133,53 +166,4 @@ pub fn map_stop_reason(reason: &str) -> String {
         other => other,
     }
     .to_string()
-}
-
-/// Bedrock's token counts, as reported.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct RawUsage {
-    pub(super) input: u64,
-    pub(super) output: u64,
-    pub(super) cache_read: u64,
-    pub(super) cache_write: u64,
-}
-
-impl RawUsage {
-    /// Takes every count present in a Converse `usage` object.
-    pub(crate) fn merge(&mut self, u: &Value) {
-        let get = |k: &str| u.get(k).and_then(Value::as_u64);
-        if let Some(v) = get("inputTokens") {
-            self.input = v;
-        }
-        if let Some(v) = get("outputTokens") {
-            self.output = v;
-        }
-        if let Some(v) = get("cacheReadInputTokens") {
-            self.cache_read = v;
-        }
-        if let Some(v) = get("cacheWriteInputTokens") {
-            self.cache_write = v;
-        }
-    }
-
-    /// Our usage: cached and cache-written tokens count as prompt tokens (as LiteLLM does).
-    pub(crate) fn to_usage(self) -> Usage {
-        let prompt = self.input + self.cache_read + self.cache_write;
-        let mut usage = Usage::new(prompt, self.output);
-        usage.prompt_tokens_details = Some(PromptTokensDetails {
-            cached_tokens: Some(self.cache_read),
-            cache_creation_tokens: Some(self.cache_write),
-            audio_tokens: None,
-            extra: JsonMap::new(),
-        });
-        usage.extra.insert(
-            "cache_creation_input_tokens".into(),
-            Value::from(self.cache_write),
-        );
-        usage.extra.insert(
-            "cache_read_input_tokens".into(),
-            Value::from(self.cache_read),
-        );
-        usage
-    }
 }

@@ -21,15 +21,16 @@ use aws_smithy_types::event_stream::{HeaderValue as FrameHeaderValue, Message as
 use bytes::BytesMut;
 use serde_json::{json, Value};
 
-use litellm_core::{
-    unix_now, ChatChunk, ChunkChoice, Delta, ErrorKind, FunctionCallDelta, JsonMap, LlmError,
-    ToolCallDelta,
-};
+use litellm_core::{ChatChunk, Delta, ErrorKind, JsonMap, LlmError};
 
 use super::error::error_from_parts;
-use super::response::{map_stop_reason, str_field, RawUsage};
+use super::response::{map_stop_reason, str_field};
 use super::{BedrockAdapter, CallOptions, PROVIDER, RESPONSE_FORMAT_TOOL_NAME};
-use crate::decoder::{Emit, EventDecoder, EventHandler, Framing};
+use crate::decoder::{
+    content_delta, cut_stream, tool_call_delta, ChunkMeta, Emit, EventDecoder, EventHandler,
+    Framing,
+};
+use crate::response_common::{CacheCounts, CacheUsage};
 use crate::upstream::invalid_upstream_body;
 
 impl BedrockAdapter {
@@ -83,11 +84,9 @@ pub type BedrockStreamDecoder = EventDecoder<BedrockStream>;
 /// What the events of a [`BedrockStreamDecoder`] mean.
 #[derive(Debug)]
 pub struct BedrockStream {
-    model: String,
-    id: String,
-    created: u64,
+    meta: ChunkMeta,
     options: CallOptions,
-    usage: RawUsage,
+    usage: CacheUsage,
     blocks: HashMap<u64, Block>,
     next_tool_index: u32,
     saw_finish: bool,
@@ -108,11 +107,9 @@ impl BedrockStreamDecoder {
     /// A decoder reporting `model` in its chunks.
     pub fn new(model: &str, options: CallOptions) -> Self {
         EventDecoder::from_handler(BedrockStream {
-            model: model.to_string(),
-            id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
-            created: unix_now(),
+            meta: ChunkMeta::new(model),
             options,
-            usage: RawUsage::default(),
+            usage: CacheUsage::default(),
             blocks: HashMap::new(),
             next_tool_index: 0,
             saw_finish: false,
@@ -129,11 +126,7 @@ impl EventHandler for BedrockStream {
 
     fn on_end(&mut self, out: &mut Emit<'_>) {
         if !self.saw_finish {
-            out.push_back(Err(LlmError::upstream(
-                ErrorKind::ApiConnection,
-                "the bedrock stream ended before messageStop",
-            )
-            .with_provider(PROVIDER)));
+            out.push_back(Err(cut_stream(PROVIDER, "messageStop")));
         } else if self.options.include_usage {
             // No `metadata` event: the usage chunk still closes the stream, with what is known.
             out.push_back(Ok(self.usage_chunk()));
@@ -143,36 +136,11 @@ impl EventHandler for BedrockStream {
 
 impl BedrockStream {
     fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> ChatChunk {
-        let mut c = ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-        c.choices.push(ChunkChoice {
-            index: 0,
-            delta,
-            finish_reason,
-            logprobs: None,
-            extra: JsonMap::new(),
-        });
-        c
+        self.meta.chunk(delta, finish_reason)
     }
 
     fn usage_chunk(&self) -> ChatChunk {
-        let mut c = ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-        c.usage = Some(self.usage.to_usage());
-        c
-    }
-
-    fn tool_delta(index: u32, id: Option<String>, name: Option<String>, args: String) -> Delta {
-        Delta {
-            tool_calls: Some(vec![ToolCallDelta {
-                index,
-                kind: id.as_ref().map(|_| "function".to_string()),
-                id,
-                function: Some(FunctionCallDelta {
-                    name,
-                    arguments: Some(args),
-                }),
-            }]),
-            ..Default::default()
-        }
+        self.meta.usage_chunk(self.usage.to_usage())
     }
 
     fn on_frame(&mut self, frame: Result<Frame, String>, out: &mut Emit<'_>) {
@@ -251,7 +219,7 @@ impl BedrockStream {
                 let tool_index = self.next_tool_index;
                 self.next_tool_index += 1;
                 self.blocks.insert(index, Block::Tool(tool_index, false));
-                let delta = Self::tool_delta(
+                let delta = tool_call_delta(
                     tool_index,
                     Some(str_field(tool, "toolUseId")),
                     Some(name),
@@ -269,24 +237,17 @@ impl BedrockStream {
                 };
                 if let Some(text) = d.get("text").and_then(Value::as_str) {
                     if !text.is_empty() {
-                        let delta = Delta {
-                            content: Some(text.to_string()),
-                            ..Default::default()
-                        };
-                        out.push_back(Ok(self.chunk(delta, None)));
+                        out.push_back(Ok(self.chunk(content_delta(text.to_string()), None)));
                     }
                 } else if let Some(input) = d.pointer("/toolUse/input").and_then(Value::as_str) {
                     if input.is_empty() {
                         return;
                     }
                     let delta = match self.blocks.get_mut(&index) {
-                        Some(Block::JsonTool) => Delta {
-                            content: Some(input.to_string()),
-                            ..Default::default()
-                        },
+                        Some(Block::JsonTool) => content_delta(input.to_string()),
                         Some(Block::Tool(tool_index, got_input)) => {
                             *got_input = true;
-                            Self::tool_delta(*tool_index, None, None, input.to_string())
+                            tool_call_delta(*tool_index, None, None, input.to_string())
                         }
                         None => return,
                     };
@@ -321,7 +282,7 @@ impl BedrockStream {
                     .and_then(Value::as_u64)
                     .unwrap_or(0);
                 if let Some(Block::Tool(tool_index, false)) = self.blocks.get(&index).copied() {
-                    let delta = Self::tool_delta(tool_index, None, None, "{}".into());
+                    let delta = tool_call_delta(tool_index, None, None, "{}".into());
                     out.push_back(Ok(self.chunk(delta, None)));
                 }
             }
@@ -339,7 +300,7 @@ impl BedrockStream {
             }
             "metadata" => {
                 if let Some(u) = value.get("usage") {
-                    self.usage.merge(u);
+                    self.usage.merge(CacheCounts::of(u));
                 }
                 if self.saw_finish {
                     if self.options.include_usage {

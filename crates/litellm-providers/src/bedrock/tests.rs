@@ -4,11 +4,12 @@ use http::header::HeaderMap;
 use http::HeaderValue;
 use serde_json::{json, Value};
 
-use litellm_core::{ChatRequest, ErrorKind, Message};
+use litellm_core::ErrorKind;
 
 use super::error::*;
 use super::*;
 use crate::params::ProviderParams;
+use crate::test_util::hi_request;
 
 fn params(extra: Value) -> ProviderParams {
     let mut v = json!({"model": "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0"});
@@ -56,15 +57,7 @@ fn credentials_come_from_params_then_the_environment() {
     };
     let a = BedrockAdapter::with_env(&params(json!({})), "m", env).expect("adapter");
     let req = a
-        .build_chat_request(
-            ChatRequest {
-                model: "m".into(),
-                messages: vec![Message::user("hi")],
-                ..Default::default()
-            },
-            false,
-            &[],
-        )
+        .build_chat_request(hi_request(), false, &[])
         .expect("signed");
     let auth = req.headers["authorization"].to_str().expect("ascii");
     assert!(
@@ -87,15 +80,7 @@ fn credentials_come_from_params_then_the_environment() {
 
     let a = BedrockAdapter::with_env(&params(json!({})), "m", |_| None).expect("adapter");
     let e = a
-        .build_chat_request(
-            ChatRequest {
-                model: "m".into(),
-                messages: vec![Message::user("hi")],
-                ..Default::default()
-            },
-            false,
-            &[],
-        )
+        .build_chat_request(hi_request(), false, &[])
         .expect_err("no credentials");
     assert_eq!(e.kind, ErrorKind::Authentication);
 }

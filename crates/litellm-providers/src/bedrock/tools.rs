@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use litellm_core::{ErrorKind, JsonMap, KnownResponseFormat, LlmError, ResponseFormat, ToolChoice};
 
+use super::wire::{self, CachePoint, InputSchema, Tool, ToolSpec};
 use super::{PROVIDER, RESPONSE_FORMAT_TOOL_NAME};
 
 /// A `toolSpec` (Converse requires a description: the name stands in, as LiteLLM does).
@@ -12,7 +13,7 @@ pub(super) fn tool_spec(
     name: String,
     description: Option<String>,
     parameters: Option<Value>,
-) -> Value {
+) -> Tool {
     let mut schema = parameters.unwrap_or_else(|| json!({"type": "object", "properties": {}}));
     if let Value::Object(s) = &mut schema {
         s.entry("type").or_insert_with(|| json!("object"));
@@ -20,10 +21,15 @@ pub(super) fn tool_spec(
     let description = description
         .filter(|d| !d.trim().is_empty())
         .unwrap_or_else(|| name.clone());
-    json!({"toolSpec": {"name": name, "description": description, "inputSchema": {"json": schema}}})
+    Tool::ToolSpec(ToolSpec {
+        name,
+        description,
+        input_schema: InputSchema { json: schema },
+    })
 }
 
-pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<Vec<Value>, LlmError> {
+/// A client tool as Converse tools (followed by a cache point when it asks for one).
+pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<Vec<Tool>, LlmError> {
     let cache = has_cache_control(&tool.extra);
     let spec = if tool.kind == "function" {
         match tool.function {
@@ -31,7 +37,7 @@ pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<Vec<Value>, Llm
                 let cache_f = has_cache_control(&f.extra);
                 let mut out = vec![tool_spec(f.name, f.description, f.parameters)];
                 if cache || cache_f {
-                    out.push(cache_point());
+                    out.push(Tool::CachePoint(CachePoint::DEFAULT));
                 }
                 return Ok(out);
             }
@@ -39,7 +45,7 @@ pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<Vec<Value>, Llm
                 // Already in Converse's shape.
                 let mut map = tool.extra;
                 map.remove("type");
-                Value::Object(map)
+                Tool::Raw(Value::Object(map))
             }
             None => {
                 return Err(LlmError::bad_param(
@@ -59,19 +65,20 @@ pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<Vec<Value>, Llm
     };
     let mut out = vec![spec];
     if cache {
-        out.push(cache_point());
+        out.push(Tool::CachePoint(CachePoint::DEFAULT));
     }
     Ok(out)
 }
 
+/// An OpenAI `tool_choice` as Converse's (`None`: leave it out).
 pub(super) fn translate_tool_choice(
     choice: ToolChoice,
     drop: bool,
-) -> Result<Option<Value>, LlmError> {
+) -> Result<Option<wire::ToolChoice>, LlmError> {
     Ok(Some(match choice {
         ToolChoice::Mode(mode) => match mode.as_str() {
-            "auto" => json!({"auto": {}}),
-            "required" | "any" => json!({"any": {}}),
+            "auto" => wire::ToolChoice::Auto {},
+            "required" | "any" => wire::ToolChoice::Any {},
             "none" if drop => return Ok(None),
             "none" => {
                 let mut e = LlmError::client(
@@ -89,13 +96,15 @@ pub(super) fn translate_tool_choice(
                 ));
             }
         },
-        ToolChoice::Named(named) => json!({"tool": {"name": named.function.name}}),
-        ToolChoice::Other(v) => v,
+        ToolChoice::Named(named) => wire::ToolChoice::Tool {
+            name: named.function.name,
+        },
+        ToolChoice::Other(v) => wire::ToolChoice::Raw(v),
     }))
 }
 
 /// The `json_tool_call` tool for a `response_format`, `None` for `text`.
-pub(super) fn response_format_tool(format: ResponseFormat) -> Result<Option<Value>, LlmError> {
+pub(super) fn response_format_tool(format: ResponseFormat) -> Result<Option<Tool>, LlmError> {
     let (schema, description) = match format {
         ResponseFormat::Known(KnownResponseFormat::Text) => return Ok(None),
         ResponseFormat::Known(KnownResponseFormat::JsonObject) => (None, None),
@@ -121,10 +130,7 @@ pub(super) fn response_format_tool(format: ResponseFormat) -> Result<Option<Valu
     )))
 }
 
-pub(super) fn cache_point() -> Value {
-    json!({"cachePoint": {"type": "default"}})
-}
-
+/// Whether a client object asks for a prompt-cache checkpoint.
 pub(super) fn has_cache_control(extra: &JsonMap) -> bool {
     extra.get("cache_control").is_some_and(|c| !c.is_null())
 }

@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use litellm_core::{ErrorKind, LlmError};
 
-use super::{CohereAdapter, MAX_ERROR_TEXT, PROVIDER};
-use crate::errors::{kind_for_status, looks_like_context_window};
-use crate::upstream::{parse_retry_after, truncate_chars};
+use super::{CohereAdapter, PROVIDER};
+use crate::errors::{kind_for_status, looks_like_context_window, message_or_body, upstream_error};
+use crate::upstream::parse_retry_after;
 
 impl CohereAdapter {
     /// Maps an error response (see [`map_error`]), removing the key should it be echoed.
@@ -17,22 +17,13 @@ impl CohereAdapter {
 }
 
 pub(super) fn message_of(value: &Value, raw: &[u8], status: Option<u16>) -> String {
-    value
+    let message = value
         .get("message")
         .and_then(Value::as_str)
         .or_else(|| value.get("error").and_then(Value::as_str))
         .or_else(|| value.pointer("/error/message").and_then(Value::as_str))
-        .map(str::to_string)
-        .filter(|m| !m.trim().is_empty())
-        .or_else(|| {
-            let text = String::from_utf8_lossy(raw);
-            let t = text.trim();
-            (!t.is_empty()).then(|| truncate_chars(t, MAX_ERROR_TEXT))
-        })
-        .unwrap_or_else(|| match status {
-            Some(s) => format!("{PROVIDER} returned HTTP {s} with an empty body"),
-            None => format!("{PROVIDER} reported an error"),
-        })
+        .map(str::to_string);
+    message_or_body(message, raw, PROVIDER, status)
 }
 
 pub(super) fn looks_like_cohere_context_window(message: &str) -> bool {
@@ -53,9 +44,7 @@ pub(super) fn error_from_value(status: Option<u16>, value: &Value, raw: &[u8]) -
     if matches!(kind, ErrorKind::BadRequest) && looks_like_cohere_context_window(&message) {
         kind = ErrorKind::ContextWindowExceeded;
     }
-    let mut e = LlmError::upstream(kind, message).with_provider(PROVIDER);
-    e.status = status;
-    e
+    upstream_error(kind, message, PROVIDER, status)
 }
 
 /// Maps a Cohere error response (`{"message": ...}`) to an `LlmError` by status (see the module

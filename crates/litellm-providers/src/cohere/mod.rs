@@ -89,9 +89,6 @@ pub const DEFAULT_API_BASE: &str = "https://api.cohere.com";
 /// The default `input_type` of embeddings (LiteLLM's).
 pub const DEFAULT_INPUT_TYPE: &str = "search_document";
 
-/// Longest non-JSON error body kept in an error message, in characters.
-const MAX_ERROR_TEXT: usize = 1000;
-
 /// What the response side needs to know about the request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallOptions {

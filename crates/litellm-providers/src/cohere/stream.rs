@@ -2,16 +2,16 @@
 
 use serde_json::Value;
 
-use litellm_core::{
-    unix_now, ChatChunk, ChunkChoice, Delta, ErrorKind, FunctionCallDelta, JsonMap, LlmError,
-    ToolCallDelta,
-};
+use litellm_core::{ChatChunk, Delta};
 
 use super::error::error_from_value;
 use super::response::finish_error;
 use super::{map_finish_reason, usage_from, CallOptions, CohereAdapter, PROVIDER};
 use crate::adapter_common::new_call_id;
-use crate::decoder::{Emit, EventDecoder, EventHandler, Sse};
+use crate::decoder::{
+    content_delta, cut_stream, sse_json, tool_call_delta, ChunkMeta, Emit, EventDecoder,
+    EventHandler, Sse,
+};
 use crate::sse::SseEvent;
 use crate::upstream::invalid_upstream_body;
 
@@ -29,9 +29,7 @@ impl CohereAdapter {
 /// What the events of a [`CohereStreamDecoder`] mean.
 #[derive(Debug)]
 pub struct CohereStream {
-    pub(super) model: String,
-    pub(super) id: String,
-    pub(super) created: u64,
+    pub(super) meta: ChunkMeta,
     pub(super) options: CallOptions,
     pub(super) started: bool,
     /// Tool calls opened so far (the next call's OpenAI index).
@@ -42,9 +40,7 @@ impl CohereStreamDecoder {
     /// A decoder for a stream of `model`.
     pub fn new(model: &str, options: CallOptions) -> Self {
         EventDecoder::from_handler(CohereStream {
-            model: model.to_string(),
-            id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
-            created: unix_now(),
+            meta: ChunkMeta::new(model),
             options,
             started: false,
             tool_calls: 0,
@@ -60,25 +56,13 @@ impl EventHandler for CohereStream {
     }
 
     fn on_end(&mut self, out: &mut Emit<'_>) {
-        out.push_back(Err(LlmError::upstream(
-            ErrorKind::ApiConnection,
-            "the cohere stream ended before message-end",
-        )
-        .with_provider(PROVIDER)));
+        out.push_back(Err(cut_stream(PROVIDER, "message-end")));
     }
 }
 
 impl CohereStream {
     pub(super) fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> ChatChunk {
-        let mut c = ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-        c.choices.push(ChunkChoice {
-            index: 0,
-            delta,
-            finish_reason,
-            logprobs: None,
-            extra: JsonMap::new(),
-        });
-        c
+        self.meta.chunk(delta, finish_reason)
     }
 
     pub(super) fn push_delta(&mut self, mut delta: Delta, out: &mut Emit<'_>) {
@@ -90,11 +74,10 @@ impl CohereStream {
     }
 
     pub(super) fn decode(&mut self, ev: SseEvent, out: &mut Emit<'_>) {
-        let data = ev.data.trim();
-        if data.is_empty() || data == "[DONE]" {
+        let Some((data, parsed)) = sse_json(&ev) else {
             return;
-        }
-        let value: Value = match serde_json::from_str(data) {
+        };
+        let value: Value = match parsed {
             Ok(v) => v,
             Err(e) => {
                 let err = invalid_upstream_body(PROVIDER, "stream event", &e, data.as_bytes());
@@ -111,15 +94,9 @@ impl CohereStream {
         match kind.as_str() {
             "message-start" => {
                 if let Some(id) = value.get("id").and_then(Value::as_str) {
-                    self.id = format!("chatcmpl-{id}");
+                    self.meta.id = format!("chatcmpl-{id}");
                 }
-                self.push_delta(
-                    Delta {
-                        content: Some(String::new()),
-                        ..Default::default()
-                    },
-                    out,
-                );
+                self.push_delta(content_delta(String::new()), out);
             }
             "content-delta" => {
                 let content = message.and_then(|m| m.get("content"));
@@ -165,18 +142,7 @@ impl CohereStream {
                     .and_then(|c| c.pointer("/function/arguments"))
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                let delta = Delta {
-                    tool_calls: Some(vec![ToolCallDelta {
-                        index,
-                        id: Some(id),
-                        kind: Some("function".into()),
-                        function: Some(FunctionCallDelta {
-                            name: Some(name.to_string()),
-                            arguments: Some(args.to_string()),
-                        }),
-                    }]),
-                    ..Default::default()
-                };
+                let delta = tool_call_delta(index, Some(id), Some(name.into()), args.to_string());
                 self.push_delta(delta, out);
             }
             "tool-call-delta" => {
@@ -184,18 +150,8 @@ impl CohereStream {
                     .and_then(|m| m.pointer("/tool_calls/function/arguments"))
                     .and_then(Value::as_str);
                 if let Some(args) = args.filter(|a| !a.is_empty()) {
-                    let delta = Delta {
-                        tool_calls: Some(vec![ToolCallDelta {
-                            index: self.tool_calls.saturating_sub(1),
-                            id: None,
-                            kind: None,
-                            function: Some(FunctionCallDelta {
-                                name: None,
-                                arguments: Some(args.to_string()),
-                            }),
-                        }]),
-                        ..Default::default()
-                    };
+                    let index = self.tool_calls.saturating_sub(1);
+                    let delta = tool_call_delta(index, None, None, args.to_string());
                     self.push_delta(delta, out);
                 }
             }
@@ -210,19 +166,12 @@ impl CohereStream {
                 }
                 let finish = map_finish_reason(reason, self.tool_calls > 0);
                 if !self.started {
-                    self.push_delta(
-                        Delta {
-                            content: Some(String::new()),
-                            ..Default::default()
-                        },
-                        out,
-                    );
+                    self.push_delta(content_delta(String::new()), out);
                 }
                 out.push_back(Ok(self.chunk(Delta::default(), Some(finish))));
                 if self.options.include_usage {
-                    let mut c = ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-                    c.usage = Some(usage_from(delta.and_then(|d| d.get("usage"))));
-                    out.push_back(Ok(c));
+                    let usage = usage_from(delta.and_then(|d| d.get("usage")));
+                    out.push_back(Ok(self.meta.usage_chunk(usage)));
                 }
                 out.stop();
             }

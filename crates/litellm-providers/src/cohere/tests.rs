@@ -1,16 +1,15 @@
 //! Unit tests of the Cohere adapter.
 
-use std::collections::VecDeque;
-
 use http::header::HeaderMap;
 use secrecy::SecretString;
 use serde_json::json;
 
-use litellm_core::{ChatRequest, ErrorKind, Message};
+use litellm_core::ErrorKind;
 
 use super::response::*;
 use super::*;
 use crate::params::ProviderParams;
+use crate::test_util::{assert_cut, decode_all, hi_request};
 
 fn adapter() -> CohereAdapter {
     let params: ProviderParams =
@@ -35,15 +34,7 @@ fn api_bases_are_trimmed_to_the_host() {
         };
         let a = CohereAdapter::with_env(&params, "m", |_| None).expect("adapter");
         let req = a
-            .build_chat_request(
-                ChatRequest {
-                    model: "m".into(),
-                    messages: vec![Message::user("hi")],
-                    ..Default::default()
-                },
-                false,
-                &[],
-            )
+            .build_chat_request(hi_request(), false, &[])
             .expect("request");
         assert_eq!(req.url, url);
     }
@@ -62,15 +53,7 @@ fn the_key_comes_from_the_environment_in_order() {
     assert_eq!(h.as_bytes(), b"Bearer co-env");
     let a = CohereAdapter::with_env(&params, "m", |_| None).expect("adapter");
     let e = a
-        .build_chat_request(
-            ChatRequest {
-                model: "m".into(),
-                messages: vec![Message::user("hi")],
-                ..Default::default()
-            },
-            false,
-            &[],
-        )
+        .build_chat_request(hi_request(), false, &[])
         .expect_err("no key");
     assert_eq!(e.kind, ErrorKind::Authentication);
     assert!(e.message.contains("COHERE_API_KEY"), "{}", e.message);
@@ -132,16 +115,9 @@ fn errors_map_by_status_and_message() {
 
 #[test]
 fn a_cut_stream_is_an_error() {
-    let mut d = adapter().stream_decoder(CallOptions::default());
-    let mut out = VecDeque::new();
-    d.feed(
+    let out = decode_all(
+        adapter().stream_decoder(CallOptions::default()),
         b"event: message-start\ndata: {\"id\":\"a\",\"type\":\"message-start\"}\n\n",
-        &mut out,
     );
-    d.finish(&mut out);
-    assert_eq!(out.len(), 2);
-    assert_eq!(
-        out[1].as_ref().expect_err("cut").kind,
-        ErrorKind::ApiConnection
-    );
+    assert_cut(&out, 2);
 }

@@ -6,14 +6,13 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::HeaderMap;
 use secrecy::SecretString;
 
-use litellm_core::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, LlmError};
+use litellm_core::{ChatRequest, EmbeddingRequest, LlmError};
 
 use crate::backend_common::{
-    inherent_adapter_methods, single_answer, BearerSource, HttpAdapter, HttpBackend,
+    inherent_adapter_methods, native_adapter_methods, single_embedding_methods, BearerSource,
+    HttpAdapter, HttpBackend,
 };
 use crate::gemini::{CallOptions, GeminiAdapter, GeminiStreamDecoder};
 use crate::transport::Transport;
@@ -49,12 +48,6 @@ impl HttpAdapter for GeminiAdapter {
 
     inherent_adapter_methods!();
 
-    fn provider_name(&self) -> &'static str {
-        self.provider()
-    }
-    fn call_options(&self, req: &ChatRequest) -> CallOptions {
-        CallOptions::of(req)
-    }
     fn chat_request(
         &self,
         req: ChatRequest,
@@ -64,30 +57,10 @@ impl HttpAdapter for GeminiAdapter {
     ) -> Result<UpstreamRequest, LlmError> {
         self.build_chat_request(req, stream, extra_headers, bearer)
     }
-    fn chat_response(&self, body: &[u8], _options: CallOptions) -> Result<ChatResponse, LlmError> {
-        self.parse_chat_response(body)
-    }
-    fn chunk_decoder(&self, options: CallOptions) -> GeminiStreamDecoder {
-        self.stream_decoder(options)
-    }
+    native_adapter_methods!([], GeminiStreamDecoder);
     /// Stream error items are named `gemini` / `vertex_ai`, and scrubbed.
     fn stream_error(&self, e: LlmError) -> LlmError {
         self.scrub(e.with_provider(self.provider()))
     }
-    fn embedding_requests(
-        &self,
-        req: EmbeddingRequest,
-        extra_headers: &[(String, String)],
-        bearer: Option<&SecretString>,
-    ) -> Result<(Vec<UpstreamRequest>, EmbeddingRequest), LlmError> {
-        let upstream = self.build_embedding_request(&req, extra_headers, bearer)?;
-        Ok((vec![upstream], req))
-    }
-    fn embedding_response(
-        &self,
-        answers: &[(HeaderMap, Bytes)],
-        req: EmbeddingRequest,
-    ) -> Result<EmbeddingResponse, LlmError> {
-        self.parse_embedding_response(single_answer(answers), &req)
-    }
+    single_embedding_methods!(bearer);
 }

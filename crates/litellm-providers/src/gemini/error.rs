@@ -5,9 +5,11 @@ use serde_json::Value;
 
 use litellm_core::{ErrorKind, LlmError};
 
-use super::{GeminiAdapter, MAX_ERROR_TEXT};
-use crate::errors::{kind_for_status, looks_like_context_window};
-use crate::upstream::{parse_retry_after, truncate_chars};
+use super::GeminiAdapter;
+use crate::errors::{
+    error_field_message, kind_or_status, looks_like_context_window, message_or_body, upstream_error,
+};
+use crate::upstream::parse_retry_after;
 
 impl GeminiAdapter {
     /// Maps an error response (see [`map_error`]), removing the key should it be echoed.
@@ -78,43 +80,20 @@ pub(super) fn error_from_value(
         .and_then(Value::as_str)
         .map(str::to_string);
     let details = err.and_then(|e| e.get("details"));
-    let message = err
-        .and_then(|e| match e {
-            Value::String(s) => Some(s.clone()),
-            other => other
-                .get("message")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        })
-        .or_else(|| {
-            value
-                .get("message")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .filter(|m| !m.trim().is_empty())
-        .or_else(|| {
-            let text = String::from_utf8_lossy(raw);
-            let t = text.trim();
-            (!t.is_empty()).then(|| truncate_chars(t, MAX_ERROR_TEXT))
-        })
-        .unwrap_or_else(|| match status {
-            Some(s) => format!("{provider} returned HTTP {s} with an empty body"),
-            None => format!("{provider} reported an error"),
-        });
+    let message = error_field_message(value).or_else(|| {
+        value
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     let code = err
         .and_then(|e| e.get("code"))
         .and_then(Value::as_u64)
         .and_then(|c| u16::try_from(c).ok());
+    let message = message_or_body(message, raw, provider, status);
     let status = status.or(code);
-    let mut kind = match (
-        google_status.as_deref().and_then(kind_for_google_status),
-        status,
-    ) {
-        (Some(k), _) => k,
-        (None, Some(s)) => kind_for_status(s),
-        (None, None) => ErrorKind::InternalServer,
-    };
+    let by_status = google_status.as_deref().and_then(kind_for_google_status);
+    let mut kind = kind_or_status(by_status, status);
     if kind == ErrorKind::BadRequest {
         if has_reason(details, "API_KEY_INVALID") || message.contains("API key not valid") {
             kind = ErrorKind::Authentication;
@@ -122,9 +101,7 @@ pub(super) fn error_from_value(
             kind = ErrorKind::ContextWindowExceeded;
         }
     }
-    let mut e = LlmError::upstream(kind, message).with_provider(provider);
-    e.status = status;
-    e.with_retry_after(retry_delay(details))
+    upstream_error(kind, message, provider, status).with_retry_after(retry_delay(details))
 }
 
 /// Maps a Google error response to an `LlmError`, by Google's `status` first and the HTTP status

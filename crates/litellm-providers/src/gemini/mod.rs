@@ -90,6 +90,7 @@ mod error;
 mod request;
 mod response;
 mod stream;
+mod wire;
 
 pub use backend::GeminiBackend;
 pub use backend::GoogleAuth;
@@ -107,9 +108,6 @@ pub const VERTEX_PROVIDER: &str = "vertex_ai";
 
 /// Google AI Studio's public API base.
 pub const DEFAULT_API_BASE: &str = "https://generativelanguage.googleapis.com";
-
-/// Longest non-JSON error body kept in an error message, in characters.
-const MAX_ERROR_TEXT: usize = 1000;
 
 /// What the response side needs to know about the request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

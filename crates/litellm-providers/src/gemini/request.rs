@@ -10,11 +10,17 @@ use litellm_core::{
     Message, ResponseFormat, ToolChoice,
 };
 
+use super::wire::{
+    FileData, FunctionCall, FunctionCallingConfig, FunctionDeclaration, FunctionResponse,
+    GenerateContentRequest, GenerationConfig, InlineData, Part, SystemInstruction, ThinkingConfig,
+    Tool, ToolConfig, Turn,
+};
 use super::GeminiAdapter;
 use crate::adapter_common::{
     forward_extra, merge_extra_body, prepare, refuse_or_drop, serialize_body, stop_sequences,
-    Prepared,
+    wire_map, Prepared,
 };
+use crate::request_common::{parse_arguments, parse_data_url, push_turn, thinking_budget};
 use crate::upstream::{truncate_chars, UpstreamRequest};
 
 /// OpenAI request fields Gemini has no equivalent for: a 400 unless dropped.
@@ -96,55 +102,32 @@ impl GeminiAdapter {
         )?;
         self.check_unsupported(&mut req, drop)?;
 
-        let mut body = JsonMap::new();
         let (system, contents) = translate_messages(std::mem::take(&mut req.messages))?;
-        body.insert("contents".into(), Value::Array(contents));
-        if !system.is_empty() {
-            body.insert("systemInstruction".into(), json!({ "parts": system }));
-        }
 
-        let mut config = JsonMap::new();
-        if let Some(t) = req.temperature {
-            config.insert("temperature".into(), json!(t));
-        }
-        if let Some(p) = req.top_p {
-            config.insert("topP".into(), json!(p));
-        }
-        if let Some(n) = req.max_output_tokens() {
-            config.insert("maxOutputTokens".into(), json!(n));
-        }
-        if let Some(seqs) = stop_sequences(&req) {
-            config.insert("stopSequences".into(), seqs);
-        }
-        if let Some(n) = req.n {
-            config.insert("candidateCount".into(), json!(n));
-        }
-        if let Some(p) = req.presence_penalty {
-            config.insert("presencePenalty".into(), json!(p));
-        }
-        if let Some(p) = req.frequency_penalty {
-            config.insert("frequencyPenalty".into(), json!(p));
-        }
-        if let Some(seed) = req.seed {
-            config.insert("seed".into(), json!(seed));
-        }
-        if let Some(lp) = req.logprobs {
-            config.insert("responseLogprobs".into(), json!(lp));
-        }
-        if let Some(n) = req.top_logprobs {
-            config.insert("logprobs".into(), json!(n));
-        }
+        let mut config = GenerationConfig {
+            temperature: req.temperature,
+            top_p: req.top_p,
+            max_output_tokens: req.max_output_tokens(),
+            stop_sequences: stop_sequences(&req),
+            candidate_count: req.n,
+            presence_penalty: req.presence_penalty,
+            frequency_penalty: req.frequency_penalty,
+            seed: req.seed,
+            response_logprobs: req.logprobs,
+            logprobs: req.top_logprobs,
+            ..Default::default()
+        };
         if let Some(format) = req.response_format.take() {
             match format {
                 ResponseFormat::Known(KnownResponseFormat::Text) => {}
                 ResponseFormat::Known(KnownResponseFormat::JsonObject) => {
-                    config.insert("responseMimeType".into(), json!("application/json"));
+                    config.response_mime_type = Some("application/json");
                 }
                 ResponseFormat::Known(KnownResponseFormat::JsonSchema { json_schema }) => {
-                    config.insert("responseMimeType".into(), json!("application/json"));
+                    config.response_mime_type = Some("application/json");
                     if let Some(mut schema) = json_schema.schema {
                         clean_schema(&mut schema);
-                        config.insert("responseSchema".into(), schema);
+                        config.response_schema = Some(schema);
                     }
                 }
                 ResponseFormat::Other(v) => {
@@ -157,28 +140,24 @@ impl GeminiAdapter {
                 }
             }
         }
-        if let Some(thinking) = thinking_config(req.reasoning_effort.as_deref(), self.provider)? {
-            config.insert("thinkingConfig".into(), thinking);
-        }
+        config.thinking_config = thinking_config(req.reasoning_effort.as_deref(), self.provider)?;
+        let mut generation_config = wire_map(&config)?;
         for (from, to) in GENERATION_CONFIG_RENAMES {
             if let Some(v) = req.extra.remove(*from) {
                 if !v.is_null() {
-                    config.insert((*to).to_string(), v);
+                    generation_config.insert((*to).to_string(), v);
                 }
             }
         }
         if let Some(Value::Object(client_config)) = req.extra.remove("generationConfig") {
             for (k, v) in client_config {
-                config.entry(k).or_insert(v);
+                generation_config.entry(k).or_insert(v);
             }
-        }
-        if !config.is_empty() {
-            body.insert("generationConfig".into(), Value::Object(config));
         }
 
         // Tools and tool choice.
-        let mut declarations: Vec<Value> = Vec::new();
-        let mut other_tools: Vec<Value> = Vec::new();
+        let mut declarations: Vec<FunctionDeclaration> = Vec::new();
+        let mut other_tools: Vec<Tool> = Vec::new();
         for tool in req.tools.take().into_iter().flatten() {
             if tool.kind == "function" {
                 let Some(f) = tool.function else {
@@ -193,7 +172,7 @@ impl GeminiAdapter {
                 if tool.kind.is_empty() || map.is_empty() {
                     map.insert(tool.kind.clone(), json!({}));
                 }
-                other_tools.push(Value::Object(map));
+                other_tools.push(Tool::Raw(Value::Object(map)));
             }
         }
         for f in req.functions.take().into_iter().flatten() {
@@ -201,12 +180,9 @@ impl GeminiAdapter {
         }
         let mut tools = Vec::new();
         if !declarations.is_empty() {
-            tools.push(json!({ "functionDeclarations": declarations }));
+            tools.push(Tool::FunctionDeclarations(declarations));
         }
         tools.extend(other_tools);
-        if !tools.is_empty() {
-            body.insert("tools".into(), Value::Array(tools));
-        }
         let choice = match req.tool_choice.take() {
             Some(c) => Some(c),
             None => match req.function_call.take() {
@@ -222,9 +198,14 @@ impl GeminiAdapter {
                 _ => None,
             },
         };
-        if let Some(choice) = choice {
-            body.insert("toolConfig".into(), tool_config(choice)?);
-        }
+        let wire = GenerateContentRequest {
+            contents,
+            system_instruction: (!system.is_empty()).then_some(SystemInstruction { parts: system }),
+            generation_config,
+            tools,
+            tool_config: choice.map(tool_config).transpose()?,
+        };
+        let mut body = wire_map(&wire)?;
 
         // Everything else the client sent that we do not model is forwarded.
         for (from, to) in TOP_LEVEL_RENAMES {
@@ -272,27 +253,25 @@ impl GeminiAdapter {
 pub(super) fn thinking_config(
     effort: Option<&str>,
     provider: &str,
-) -> Result<Option<Value>, LlmError> {
+) -> Result<Option<ThinkingConfig>, LlmError> {
     let budget = match effort.map(str::trim) {
         None | Some("") => return Ok(None),
-        Some("none") | Some("disable") => return Ok(Some(json!({"thinkingBudget": 0}))),
-        Some("minimal") => 128,
-        Some("low") => 1024,
-        Some("medium") => 2048,
-        Some("high") => 4096,
-        Some(other) => {
-            return Err(LlmError::bad_param(
-                "reasoning_effort",
-                format!(
-                    "reasoning_effort {other:?} is not supported for {provider}; use none, \
-                     minimal, low, medium or high"
-                ),
-            ));
+        Some("none") | Some("disable") => {
+            return Ok(Some(ThinkingConfig {
+                thinking_budget: 0,
+                include_thoughts: None,
+            }))
         }
+        Some("minimal") => 128,
+        Some(other) => match thinking_budget(other, provider)? {
+            Some(budget) => budget,
+            None => return Ok(None),
+        },
     };
-    Ok(Some(
-        json!({"thinkingBudget": budget, "includeThoughts": true}),
-    ))
+    Ok(Some(ThinkingConfig {
+        thinking_budget: budget,
+        include_thoughts: Some(true),
+    }))
 }
 
 /// Removes the JSON-Schema keywords Gemini's OpenAPI schema subset refuses, recursively.
@@ -315,31 +294,33 @@ pub(super) fn function_declaration(
     name: String,
     description: Option<String>,
     parameters: Option<Value>,
-) -> Value {
-    let mut decl = json!({ "name": name });
-    if let Some(d) = description.filter(|d| !d.is_empty()) {
-        decl["description"] = Value::String(d);
-    }
-    if let Some(mut params) = parameters {
+) -> FunctionDeclaration {
+    let parameters = parameters.and_then(|mut params| {
         clean_schema(&mut params);
         let empty_object = params.get("type").and_then(Value::as_str) == Some("object")
             && params
                 .get("properties")
                 .and_then(Value::as_object)
                 .is_none_or(|p| p.is_empty());
-        if !empty_object && !params.is_null() {
-            decl["parameters"] = params;
-        }
+        (!empty_object && !params.is_null()).then_some(params)
+    });
+    FunctionDeclaration {
+        name,
+        description: description.filter(|d| !d.is_empty()),
+        parameters,
     }
-    decl
 }
 
-pub(super) fn tool_config(choice: ToolChoice) -> Result<Value, LlmError> {
+pub(super) fn tool_config(choice: ToolChoice) -> Result<ToolConfig, LlmError> {
+    let mode = |mode| FunctionCallingConfig::Mode {
+        mode,
+        allowed_function_names: Vec::new(),
+    };
     let config = match choice {
-        ToolChoice::Mode(mode) => match mode.as_str() {
-            "auto" => json!({"mode": "AUTO"}),
-            "required" | "any" => json!({"mode": "ANY"}),
-            "none" => json!({"mode": "NONE"}),
+        ToolChoice::Mode(m) => match m.as_str() {
+            "auto" => mode("AUTO"),
+            "required" | "any" => mode("ANY"),
+            "none" => mode("NONE"),
             other => {
                 return Err(LlmError::bad_param(
                     "tool_choice",
@@ -347,29 +328,24 @@ pub(super) fn tool_config(choice: ToolChoice) -> Result<Value, LlmError> {
                 ));
             }
         },
-        ToolChoice::Named(named) => {
-            json!({"mode": "ANY", "allowedFunctionNames": [named.function.name]})
-        }
-        ToolChoice::Other(v) => {
-            if let Some(config) = v.get("functionCallingConfig") {
-                return Ok(json!({ "functionCallingConfig": config }));
+        ToolChoice::Named(named) => FunctionCallingConfig::Mode {
+            mode: "ANY",
+            allowed_function_names: vec![named.function.name],
+        },
+        ToolChoice::Other(v) => match v.get("functionCallingConfig") {
+            Some(config) => FunctionCallingConfig::Raw(config.clone()),
+            None => {
+                return Err(LlmError::bad_param(
+                    "tool_choice",
+                    "tool_choice must be none, auto, required or {\"type\": \"function\", \
+                     \"function\": {\"name\": ...}}",
+                ))
             }
-            return Err(LlmError::bad_param(
-                "tool_choice",
-                "tool_choice must be none, auto, required or {\"type\": \"function\", \
-                 \"function\": {\"name\": ...}}",
-            ));
-        }
+        },
     };
-    Ok(json!({ "functionCallingConfig": config }))
-}
-
-/// A `data:<media>;base64,<data>` URL split into media type and data.
-pub(super) fn parse_data_url(url: &str) -> Option<(&str, &str)> {
-    let rest = url.strip_prefix("data:")?;
-    let (meta, data) = rest.split_once(',')?;
-    let media = meta.strip_suffix(";base64")?;
-    Some((if media.is_empty() { "image/png" } else { media }, data))
+    Ok(ToolConfig {
+        function_calling_config: config,
+    })
 }
 
 /// The MIME type of a file URL by its extension.
@@ -396,7 +372,15 @@ pub(super) fn mime_from_url(url: &str) -> Option<&'static str> {
     })
 }
 
-pub(super) fn media_part(url: &str, format: Option<&str>, param: &str) -> Result<Value, LlmError> {
+/// A `fileData` part.
+fn file_part(mime_type: &str, file_uri: &str) -> Part {
+    Part::FileData(FileData {
+        mime_type: mime_type.to_string(),
+        file_uri: file_uri.to_string(),
+    })
+}
+
+pub(super) fn media_part(url: &str, format: Option<&str>, param: &str) -> Result<Part, LlmError> {
     if url.starts_with("data:") {
         let Some((media, data)) = parse_data_url(url) else {
             return Err(LlmError::bad_param(
@@ -404,13 +388,16 @@ pub(super) fn media_part(url: &str, format: Option<&str>, param: &str) -> Result
                 "a data URL must look like data:<media type>;base64,<data>",
             ));
         };
-        return Ok(json!({"inlineData": {"mimeType": format.unwrap_or(media), "data": data}}));
+        return Ok(Part::InlineData(InlineData {
+            mime_type: format.unwrap_or(media).to_string(),
+            data: data.to_string(),
+        }));
     }
     if url.contains("://") {
         let mime = format
             .or_else(|| mime_from_url(url))
             .unwrap_or("image/jpeg");
-        return Ok(json!({"fileData": {"mimeType": mime, "fileUri": url}}));
+        return Ok(file_part(mime, url));
     }
     Err(LlmError::bad_param(
         param,
@@ -422,72 +409,67 @@ pub(super) fn media_part(url: &str, format: Option<&str>, param: &str) -> Result
 }
 
 /// User-side content as Gemini parts.
-pub(super) fn content_parts(content: Content, param: &str) -> Result<Vec<Value>, LlmError> {
-    match content {
-        Content::Text(text) => Ok(if text.is_empty() {
-            Vec::new()
-        } else {
-            vec![json!({ "text": text })]
-        }),
-        Content::Parts(parts) => {
-            let mut out = Vec::with_capacity(parts.len());
-            for part in parts {
-                match part {
-                    ContentPart::Known(KnownContentPart::Text(t)) => {
-                        if !t.text.is_empty() {
-                            out.push(json!({ "text": t.text }));
-                        }
-                    }
-                    ContentPart::Known(KnownContentPart::ImageUrl(img)) => {
-                        let format = img.image_url.extra.get("format").and_then(Value::as_str);
-                        out.push(media_part(&img.image_url.url, format, param)?);
-                    }
-                    ContentPart::Known(KnownContentPart::File(f)) => {
-                        let format = f.file.extra.get("format").and_then(Value::as_str);
-                        if let Some(data) = &f.file.file_data {
-                            out.push(media_part(data, format, param)?);
-                        } else if let Some(id) = &f.file.file_id {
-                            let mime = format
-                                .or_else(|| mime_from_url(id))
-                                .unwrap_or("application/pdf");
-                            out.push(json!({"fileData": {"mimeType": mime, "fileUri": id}}));
-                        } else {
-                            return Err(LlmError::bad_param(
-                                param,
-                                "a file part needs file_data or file_id",
-                            ));
-                        }
-                    }
-                    ContentPart::Known(KnownContentPart::InputAudio(a)) => {
-                        out.push(json!({"inlineData": {
-                            "mimeType": format!("audio/{}", a.input_audio.format),
-                            "data": a.input_audio.data
-                        }}));
-                    }
-                    // A part already in Gemini's shape (or one we do not know): forwarded.
-                    ContentPart::Other(v) => out.push(v),
+pub(super) fn content_parts(content: Content, param: &str) -> Result<Vec<Part>, LlmError> {
+    let parts = match content {
+        Content::Text(text) => return Ok(text_parts(Content::Text(text))),
+        Content::Parts(parts) => parts,
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
+        match part {
+            ContentPart::Known(KnownContentPart::Text(t)) => {
+                if !t.text.is_empty() {
+                    out.push(Part::Text(t.text));
                 }
             }
-            Ok(out)
+            ContentPart::Known(KnownContentPart::ImageUrl(img)) => {
+                let format = img.image_url.extra.get("format").and_then(Value::as_str);
+                out.push(media_part(&img.image_url.url, format, param)?);
+            }
+            ContentPart::Known(KnownContentPart::File(f)) => {
+                let format = f.file.extra.get("format").and_then(Value::as_str);
+                if let Some(data) = &f.file.file_data {
+                    out.push(media_part(data, format, param)?);
+                } else if let Some(id) = &f.file.file_id {
+                    let mime = format
+                        .or_else(|| mime_from_url(id))
+                        .unwrap_or("application/pdf");
+                    out.push(file_part(mime, id));
+                } else {
+                    return Err(LlmError::bad_param(
+                        param,
+                        "a file part needs file_data or file_id",
+                    ));
+                }
+            }
+            ContentPart::Known(KnownContentPart::InputAudio(a)) => {
+                out.push(Part::InlineData(InlineData {
+                    mime_type: format!("audio/{}", a.input_audio.format),
+                    data: a.input_audio.data,
+                }));
+            }
+            // A part already in Gemini's shape (or one we do not know): forwarded.
+            ContentPart::Other(v) => out.push(Part::Raw(v)),
         }
     }
+    Ok(out)
 }
 
-pub(super) fn text_parts(content: Content) -> Vec<Value> {
+pub(super) fn text_parts(content: Content) -> Vec<Part> {
     let text = content.text();
     if text.is_empty() {
         Vec::new()
     } else {
-        vec![json!({ "text": text })]
+        vec![Part::Text(text)]
     }
 }
 
 /// Splits the OpenAI messages into `systemInstruction` parts and `contents`.
 pub(super) fn translate_messages(
     messages: Vec<Message>,
-) -> Result<(Vec<Value>, Vec<Value>), LlmError> {
-    let mut system: Vec<Value> = Vec::new();
-    let mut out: Vec<(&'static str, Vec<Value>)> = Vec::new();
+) -> Result<(Vec<Part>, Vec<Turn>), LlmError> {
+    let mut system: Vec<Part> = Vec::new();
+    let mut out: Vec<(&'static str, Vec<Part>)> = Vec::new();
     // Tool-call id -> function name, from the assistant messages seen so far.
     let mut call_names: Vec<(String, String)> = Vec::new();
     for (i, message) in messages.into_iter().enumerate() {
@@ -500,7 +482,7 @@ pub(super) fn translate_messages(
             Message::User(m) => ("user", content_parts(m.content, &param)?),
             Message::Assistant(m) => {
                 let mut parts = match m.content {
-                    Some(Content::Text(t)) if !t.is_empty() => vec![json!({ "text": t })],
+                    Some(Content::Text(t)) if !t.is_empty() => vec![Part::Text(t)],
                     Some(c @ Content::Parts(_)) => text_parts(c),
                     _ => Vec::new(),
                 };
@@ -511,19 +493,11 @@ pub(super) fn translate_messages(
                     .map(|c| (c.id, c.function))
                     .chain(m.function_call.map(|f| (f.name.clone(), f)));
                 for (id, function) in calls {
-                    let args = if function.arguments.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str::<Value>(&function.arguments).map_err(|e| {
-                            LlmError::bad_param(
-                                param.clone(),
-                                format!(
-                                    "the arguments of tool call {id:?} are not valid JSON: {e}"
-                                ),
-                            )
-                        })?
-                    };
-                    parts.push(json!({"functionCall": {"name": function.name, "args": args}}));
+                    let args = parse_arguments(&function.arguments, &id, &param)?;
+                    parts.push(Part::FunctionCall(FunctionCall {
+                        name: function.name.clone(),
+                        args,
+                    }));
                     call_names.push((id, function.name));
                 }
                 ("model", parts)
@@ -552,13 +526,7 @@ pub(super) fn translate_messages(
                 ("user", vec![function_response(&m.name, &text)])
             }
         };
-        if parts.is_empty() {
-            continue;
-        }
-        match out.last_mut() {
-            Some((last_role, last_parts)) if *last_role == role => last_parts.extend(parts),
-            _ => out.push((role, parts)),
-        }
+        push_turn(&mut out, role, parts);
     }
     if out.is_empty() && !system.is_empty() {
         // Gemini needs at least one content: a system-only prompt is sent as the user turn.
@@ -566,15 +534,18 @@ pub(super) fn translate_messages(
     }
     let contents = out
         .into_iter()
-        .map(|(role, parts)| json!({"role": role, "parts": parts}))
+        .map(|(role, parts)| Turn { role, parts })
         .collect();
     Ok((system, contents))
 }
 
-pub(super) fn function_response(name: &str, text: &str) -> Value {
+pub(super) fn function_response(name: &str, text: &str) -> Part {
     let response = match serde_json::from_str::<Value>(text) {
         Ok(v @ Value::Object(_)) => v,
         _ => json!({ "content": text }),
     };
-    json!({"functionResponse": {"name": name, "response": response}})
+    Part::FunctionResponse(FunctionResponse {
+        name: name.to_string(),
+        response,
+    })
 }

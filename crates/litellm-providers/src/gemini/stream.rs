@@ -2,16 +2,16 @@
 
 use serde_json::Value;
 
-use litellm_core::{
-    unix_now, ChatChunk, ChunkChoice, Delta, ErrorKind, FunctionCallDelta, JsonMap, LlmError,
-    ToolCallDelta, Usage,
-};
+use litellm_core::{ChatChunk, Delta, Usage};
 
 use super::error::error_from_value;
 use super::response::{candidate_parts, malformed_function_call, str_field};
 use super::{map_finish_reason, usage_from_metadata, CallOptions, GeminiAdapter};
 use crate::adapter_common::new_call_id;
-use crate::decoder::{Emit, EventDecoder, EventHandler, Sse};
+use crate::decoder::{
+    cut_stream, has_delta, open_choice, sse_json, tool_call_delta, ChunkMeta, Emit, EventDecoder,
+    EventHandler, Sse,
+};
 use crate::sse::SseEvent;
 use crate::upstream::invalid_upstream_body;
 
@@ -38,9 +38,7 @@ pub type GeminiStreamDecoder = EventDecoder<GeminiStream>;
 #[derive(Debug)]
 pub struct GeminiStream {
     pub(super) provider: &'static str,
-    pub(super) model: String,
-    pub(super) id: String,
-    pub(super) created: u64,
+    pub(super) meta: ChunkMeta,
     pub(super) options: CallOptions,
     pub(super) usage: Option<Usage>,
     pub(super) candidates: Vec<CandidateState>,
@@ -52,9 +50,7 @@ impl GeminiStreamDecoder {
     pub fn new(provider: &'static str, model: &str, options: CallOptions) -> Self {
         EventDecoder::from_handler(GeminiStream {
             provider,
-            model: model.to_string(),
-            id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
-            created: unix_now(),
+            meta: ChunkMeta::new(model),
             options,
             usage: None,
             candidates: Vec::new(),
@@ -72,17 +68,12 @@ impl EventHandler for GeminiStream {
 
     fn on_end(&mut self, out: &mut Emit<'_>) {
         if !self.saw_finish {
-            out.push_back(Err(LlmError::upstream(
-                ErrorKind::ApiConnection,
-                format!("the {} stream ended before any finishReason", self.provider),
-            )
-            .with_provider(self.provider)));
+            out.push_back(Err(cut_stream(self.provider, "any finishReason")));
             return;
         }
         if self.options.include_usage {
-            let mut c = ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-            c.usage = Some(self.usage.clone().unwrap_or_default());
-            out.push_back(Ok(c));
+            let usage = self.usage.clone().unwrap_or_default();
+            out.push_back(Ok(self.meta.usage_chunk(usage)));
         }
     }
 }
@@ -94,23 +85,14 @@ impl GeminiStream {
         delta: Delta,
         finish_reason: Option<String>,
     ) -> ChatChunk {
-        let mut c = ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-        c.choices.push(ChunkChoice {
-            index,
-            delta,
-            finish_reason,
-            logprobs: None,
-            extra: JsonMap::new(),
-        });
-        c
+        self.meta.choice_chunk(index, delta, finish_reason)
     }
 
     pub(super) fn decode(&mut self, ev: SseEvent, out: &mut Emit<'_>) {
-        let data = ev.data.trim();
-        if data.is_empty() || data == "[DONE]" {
+        let Some((data, parsed)) = sse_json(&ev) else {
             return;
-        }
-        let value: Value = match serde_json::from_str(data) {
+        };
+        let value: Value = match parsed {
             Ok(v) => v,
             Err(e) => {
                 let err = invalid_upstream_body(self.provider, "stream event", &e, data.as_bytes());
@@ -122,11 +104,11 @@ impl GeminiStream {
             return out.fail(err);
         }
         if let Some(m) = value.get("modelVersion").and_then(Value::as_str) {
-            self.model = m.to_string();
+            self.meta.model = m.to_string();
         }
         if let Some(id) = value.get("responseId").and_then(Value::as_str) {
             if !self.candidates.iter().any(|c| c.started) {
-                self.id = format!("chatcmpl-{id}");
+                self.meta.id = format!("chatcmpl-{id}");
             }
         }
         if let Some(m) = value.get("usageMetadata") {
@@ -172,20 +154,14 @@ impl GeminiStream {
             for part in candidate_parts(candidate) {
                 if let Some(call) = part.get("functionCall") {
                     let state = &mut self.candidates[index];
-                    calls.push(ToolCallDelta {
-                        index: state.tool_calls,
-                        id: Some(new_call_id()),
-                        kind: Some("function".into()),
-                        function: Some(FunctionCallDelta {
-                            name: Some(str_field(call, "name")),
-                            arguments: Some(
-                                call.get("args")
-                                    .filter(|a| !a.is_null())
-                                    .map(Value::to_string)
-                                    .unwrap_or_else(|| "{}".into()),
-                            ),
-                        }),
-                    });
+                    let args = call
+                        .get("args")
+                        .filter(|a| !a.is_null())
+                        .map(Value::to_string)
+                        .unwrap_or_else(|| "{}".into());
+                    let name = Some(str_field(call, "name"));
+                    let delta = tool_call_delta(state.tool_calls, Some(new_call_id()), name, args);
+                    calls.extend(delta.tool_calls.into_iter().flatten());
                     state.tool_calls += 1;
                 } else if let Some(t) = part.get("text").and_then(Value::as_str) {
                     if part.get("thought").and_then(Value::as_bool) == Some(true) {
@@ -204,16 +180,11 @@ impl GeminiStream {
             if !calls.is_empty() {
                 delta.tool_calls = Some(calls);
             }
-            let has_delta = delta.content.is_some()
-                || delta.reasoning_content.is_some()
-                || delta.tool_calls.is_some();
+            let has_delta = has_delta(&delta);
             let state = &mut self.candidates[index];
             if !state.started && (has_delta || reason.is_some()) {
                 state.started = true;
-                delta.role = Some("assistant".into());
-                if delta.content.is_none() && delta.tool_calls.is_none() {
-                    delta.content = Some(String::new());
-                }
+                open_choice(&mut delta);
             }
             let called_tools = state.tool_calls > 0;
             let finish = match reason {

@@ -1,14 +1,13 @@
 //! Unit tests of the Gemini adapter.
 
-use std::collections::VecDeque;
-
 use http::header::HeaderMap;
 use serde_json::{json, Value};
 
-use litellm_core::{ChatRequest, ErrorKind, Message};
+use litellm_core::{ChatRequest, ErrorKind};
 
 use super::*;
 use crate::params::ProviderParams;
+use crate::test_util::{assert_cut, decode_all, hi_request};
 
 fn params(json: Value) -> ProviderParams {
     serde_json::from_value(json).expect("params")
@@ -56,16 +55,7 @@ fn the_key_goes_in_a_sensitive_header_never_the_url() {
     let a =
         GeminiAdapter::with_env(&params(json!({"model": "gemini/m"})), "m", env).expect("adapter");
     let req = a
-        .build_chat_request(
-            ChatRequest {
-                model: "m".into(),
-                messages: vec![Message::user("hi")],
-                ..Default::default()
-            },
-            true,
-            &[],
-            None,
-        )
+        .build_chat_request(hi_request(), true, &[], None)
         .expect("request");
     assert!(req.url.ends_with(":streamGenerateContent?alt=sse"));
     assert!(!req.url.contains("key="));
@@ -76,16 +66,7 @@ fn the_key_goes_in_a_sensitive_header_never_the_url() {
     let a = GeminiAdapter::with_env(&params(json!({"model": "gemini/m"})), "m", |_| None)
         .expect("adapter");
     let e = a
-        .build_chat_request(
-            ChatRequest {
-                model: "m".into(),
-                messages: vec![Message::user("hi")],
-                ..Default::default()
-            },
-            false,
-            &[],
-            None,
-        )
+        .build_chat_request(hi_request(), false, &[], None)
         .expect_err("no key");
     assert_eq!(e.kind, ErrorKind::Authentication);
     assert!(e.message.contains("GEMINI_API_KEY"), "{}", e.message);
@@ -193,19 +174,9 @@ fn a_tool_result_without_its_call_is_a_clear_400() {
 #[test]
 fn a_cut_stream_is_an_error_and_a_finished_one_is_not() {
     let a = adapter();
-    let mut d = a.stream_decoder(CallOptions::default());
-    let mut out = VecDeque::new();
-    d.feed(b"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hi\"}]},\"index\":0}]}\r\n\r\n", &mut out);
-    d.finish(&mut out);
-    assert_eq!(out.len(), 2);
-    assert_eq!(
-        out[1].as_ref().expect_err("cut").kind,
-        ErrorKind::ApiConnection
-    );
-    let mut d = a.stream_decoder(CallOptions::default());
-    let mut out = VecDeque::new();
-    d.feed(b"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hi\"}]},\"finishReason\":\"STOP\",\"index\":0}]}\n\n", &mut out);
-    d.finish(&mut out);
+    let out = decode_all(a.stream_decoder(CallOptions::default()), b"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hi\"}]},\"index\":0}]}\r\n\r\n");
+    assert_cut(&out, 2);
+    let out = decode_all(a.stream_decoder(CallOptions::default()), b"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hi\"}]},\"finishReason\":\"STOP\",\"index\":0}]}\n\n");
     assert_eq!(out.len(), 2);
     assert!(out.iter().all(Result::is_ok));
 }

@@ -5,9 +5,11 @@ use serde_json::Value;
 
 use litellm_core::{ErrorKind, LlmError};
 
-use super::{OllamaAdapter, MAX_ERROR_TEXT};
-use crate::errors::{kind_for_status, looks_like_context_window};
-use crate::upstream::{parse_retry_after, truncate_chars};
+use super::OllamaAdapter;
+use crate::errors::{
+    error_field_message, kind_or_status, looks_like_context_window, message_or_body, upstream_error,
+};
+use crate::upstream::parse_retry_after;
 
 impl OllamaAdapter {
     /// Maps an error response (see [`map_error`]), removing the key should it be echoed.
@@ -29,29 +31,8 @@ pub(super) fn error_from_value(
     value: &Value,
     raw: &[u8],
 ) -> LlmError {
-    let message = value
-        .get("error")
-        .and_then(|e| match e {
-            Value::String(s) => Some(s.clone()),
-            other => other
-                .get("message")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        })
-        .filter(|m| !m.trim().is_empty())
-        .or_else(|| {
-            let text = String::from_utf8_lossy(raw);
-            let t = text.trim();
-            (!t.is_empty()).then(|| truncate_chars(t, MAX_ERROR_TEXT))
-        })
-        .unwrap_or_else(|| match status {
-            Some(s) => format!("{provider} returned HTTP {s} with an empty body"),
-            None => format!("{provider} reported an error"),
-        });
-    let mut kind = match status {
-        Some(s) => kind_for_status(s),
-        None => ErrorKind::InternalServer,
-    };
+    let message = message_or_body(error_field_message(value), raw, provider, status);
+    let mut kind = kind_or_status(None, status);
     if matches!(kind, ErrorKind::BadRequest | ErrorKind::InternalServer)
         && looks_like_ollama_context_window(&message)
     {
@@ -59,9 +40,7 @@ pub(super) fn error_from_value(
     } else if status.is_none() && message.contains("not found") {
         kind = ErrorKind::NotFound;
     }
-    let mut e = LlmError::upstream(kind, message).with_provider(provider);
-    e.status = status;
-    e
+    upstream_error(kind, message, provider, status)
 }
 
 /// Maps an Ollama error response (`{"error": "..."}`) to an `LlmError` by status, keeping the

@@ -87,9 +87,6 @@ pub const CHAT_PROVIDER: &str = "ollama_chat";
 /// A local Ollama server.
 pub const DEFAULT_API_BASE: &str = "http://localhost:11434";
 
-/// Longest non-JSON error body kept in an error message, in characters.
-const MAX_ERROR_TEXT: usize = 1000;
-
 /// Which Ollama endpoint a deployment uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OllamaMode {

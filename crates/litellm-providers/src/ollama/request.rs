@@ -16,6 +16,7 @@ use crate::adapter_common::{
     stop_sequences, unsupported_params, Prepared,
 };
 use crate::adapter_common::{function_tool, wire_value as to_value};
+use crate::request_common::parse_arguments;
 use crate::upstream::{truncate_chars, UpstreamRequest};
 
 /// Typed OpenAI parameters Ollama has no equivalent for: a 400 unless dropped.
@@ -399,18 +400,6 @@ pub(super) fn text_and_images(
             Ok((texts.join("\n"), images))
         }
     }
-}
-
-pub(super) fn parse_arguments(arguments: &str, id: &str, param: &str) -> Result<Value, LlmError> {
-    if arguments.trim().is_empty() {
-        return Ok(json!({}));
-    }
-    serde_json::from_str::<Value>(arguments).map_err(|e| {
-        LlmError::bad_param(
-            param,
-            format!("the arguments of tool call {id:?} are not valid JSON: {e}"),
-        )
-    })
 }
 
 /// The OpenAI messages as `/api/chat` messages.

@@ -2,16 +2,16 @@
 
 use serde_json::Value;
 
-use litellm_core::{
-    unix_now, ChatChunk, ChunkChoice, Delta, ErrorKind, FunctionCallDelta, JsonMap, LlmError,
-    ToolCallDelta,
-};
+use litellm_core::{ChatChunk, Delta};
 
 use super::error::error_from_value;
 use super::response::ResponsePart;
 use super::{map_done_reason, usage_from, CallOptions, OllamaAdapter, OllamaMode};
 use crate::adapter_common::{arguments_string, new_call_id};
-use crate::decoder::{Emit, EventDecoder, EventHandler, Ndjson};
+use crate::decoder::{
+    cut_stream, has_delta, open_choice, tool_call_delta, ChunkMeta, Emit, EventDecoder,
+    EventHandler, Ndjson,
+};
 use crate::upstream::invalid_upstream_body;
 
 impl OllamaAdapter {
@@ -30,9 +30,7 @@ pub type OllamaStreamDecoder = EventDecoder<OllamaStream>;
 pub struct OllamaStream {
     pub(super) provider: &'static str,
     pub(super) mode: OllamaMode,
-    pub(super) model: String,
-    pub(super) id: String,
-    pub(super) created: u64,
+    pub(super) meta: ChunkMeta,
     pub(super) options: CallOptions,
     pub(super) started: bool,
     pub(super) tool_calls: u32,
@@ -49,9 +47,7 @@ impl OllamaStreamDecoder {
         EventDecoder::from_handler(OllamaStream {
             provider,
             mode,
-            model: model.to_string(),
-            id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
-            created: unix_now(),
+            meta: ChunkMeta::new(model),
             options,
             started: false,
             tool_calls: 0,
@@ -67,25 +63,13 @@ impl EventHandler for OllamaStream {
     }
 
     fn on_end(&mut self, out: &mut Emit<'_>) {
-        out.push_back(Err(LlmError::upstream(
-            ErrorKind::ApiConnection,
-            format!("the {} stream ended before done: true", self.provider),
-        )
-        .with_provider(self.provider)));
+        out.push_back(Err(cut_stream(self.provider, "done: true")));
     }
 }
 
 impl OllamaStream {
     pub(super) fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> ChatChunk {
-        let mut c = ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-        c.choices.push(ChunkChoice {
-            index: 0,
-            delta,
-            finish_reason,
-            logprobs: None,
-            extra: JsonMap::new(),
-        });
-        c
+        self.meta.chunk(delta, finish_reason)
     }
 
     pub(super) fn line(&mut self, line: &[u8], out: &mut Emit<'_>) {
@@ -97,28 +81,20 @@ impl OllamaStream {
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
-                out.stop();
-                out.push_back(Err(invalid_upstream_body(
-                    self.provider,
-                    "stream line",
-                    &e,
-                    text.as_bytes(),
-                )));
-                return;
+                let err = invalid_upstream_body(self.provider, "stream line", &e, text.as_bytes());
+                return out.fail(err);
             }
         };
         if value.get("error").is_some() {
-            out.stop();
-            out.push_back(Err(error_from_value(
+            return out.fail(error_from_value(
                 self.provider,
                 None,
                 &value,
                 text.as_bytes(),
-            )));
-            return;
+            ));
         }
         if let Some(m) = value.get("model").and_then(Value::as_str) {
-            self.model = m.to_string();
+            self.meta.model = m.to_string();
         }
         let part = ResponsePart::of(self.mode, &value);
         let mut delta = Delta {
@@ -129,39 +105,28 @@ impl OllamaStream {
         if !part.tool_calls.is_empty() {
             let mut calls = Vec::new();
             for c in &part.tool_calls {
-                calls.push(ToolCallDelta {
-                    index: self.tool_calls,
-                    id: Some(
-                        c.get("id")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                            .unwrap_or_else(new_call_id),
-                    ),
-                    kind: Some("function".into()),
-                    function: Some(FunctionCallDelta {
-                        name: Some(
-                            c.pointer("/function/name")
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                                .to_string(),
-                        ),
-                        arguments: Some(arguments_string(c.pointer("/function/arguments"))),
-                    }),
-                });
+                let id = c
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(new_call_id);
+                let name = c
+                    .pointer("/function/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let args = arguments_string(c.pointer("/function/arguments"));
+                let delta = tool_call_delta(self.tool_calls, Some(id), Some(name), args);
+                calls.extend(delta.tool_calls.into_iter().flatten());
                 self.tool_calls += 1;
             }
             delta.tool_calls = Some(calls);
         }
-        let has_delta = delta.content.is_some()
-            || delta.reasoning_content.is_some()
-            || delta.tool_calls.is_some();
+        let has_delta = has_delta(&delta);
         let done = value.get("done").and_then(Value::as_bool) == Some(true);
         if !self.started && (has_delta || done) {
             self.started = true;
-            delta.role = Some("assistant".into());
-            if delta.content.is_none() && delta.tool_calls.is_none() {
-                delta.content = Some(String::new());
-            }
+            open_choice(&mut delta);
         }
         if delta.role.is_some() || has_delta {
             out.push_back(Ok(self.chunk(delta, None)));
@@ -173,9 +138,8 @@ impl OllamaStream {
             );
             out.push_back(Ok(self.chunk(Delta::default(), Some(reason))));
             if self.options.include_usage {
-                let mut c = ChatChunk::new(self.id.clone(), self.created, self.model.clone());
-                c.usage = Some(usage_from(&value, self.options.prompt_estimate));
-                out.push_back(Ok(c));
+                let usage = usage_from(&value, self.options.prompt_estimate);
+                out.push_back(Ok(self.meta.usage_chunk(usage)));
             }
             out.stop();
         }

@@ -10,6 +10,7 @@ use litellm_core::{ChatRequest, ErrorKind};
 use super::*;
 use super::{request::*, response::*};
 use crate::params::ProviderParams;
+use crate::test_util::{assert_cut, decode_all};
 
 fn adapter(mode: OllamaMode) -> OllamaAdapter {
     let params = ProviderParams {
@@ -75,18 +76,8 @@ fn think_blocks_split_and_done_reasons_map() {
 #[test]
 fn a_cut_stream_and_an_error_line_are_errors() {
     let a = adapter(OllamaMode::Chat);
-    let mut d = a.stream_decoder(CallOptions::default());
-    let mut out = VecDeque::new();
-    d.feed(
-        b"{\"model\":\"llama3\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}\n",
-        &mut out,
-    );
-    d.finish(&mut out);
-    assert_eq!(out.len(), 2);
-    assert_eq!(
-        out[1].as_ref().expect_err("cut").kind,
-        ErrorKind::ApiConnection
-    );
+    let out = decode_all(a.stream_decoder(CallOptions::default()), b"{\"model\":\"llama3\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}\n");
+    assert_cut(&out, 2);
     let mut d = a.stream_decoder(CallOptions::default());
     let mut out = VecDeque::new();
     d.feed(b"{\"error\":\"model \\\"x\\\" not found\"}\n", &mut out);

@@ -7,6 +7,7 @@
 use std::time::{Instant, SystemTime};
 
 use axum::http::HeaderMap;
+use litellm_core::JsonMap;
 use litellm_router::RequestOptions;
 use serde_json::Value;
 
@@ -38,14 +39,22 @@ pub trait Inference: serde::Serialize {
     /// budget applies).
     fn budget_tokens(&self) -> (u64, Option<u64>);
 
+    /// The body's fields beyond the typed ones (`extra`): where per-call controls arrive.
+    fn extra_mut(&mut self) -> &mut JsonMap;
+
+    /// Whether the response cache applies to the family.
+    const CACHED: bool = false;
+
     /// Takes the router's per-call controls (`fallbacks`, `num_retries`, ...) out of the
     /// body, so only what goes to the provider stays there.
-    fn take_options(&mut self) -> RequestOptions;
+    fn take_options(&mut self) -> RequestOptions {
+        RequestOptions::take(self.extra_mut())
+    }
 
-    /// Takes the response-cache controls out of the body; `None` when the family is not
-    /// cached.
+    /// Takes the response-cache controls (`cache`) out of the body, so they never reach the
+    /// upstream; `None` when the family is not cached.
     fn take_cache_control(&mut self) -> Option<Option<Value>> {
-        None
+        Self::CACHED.then(|| self.extra_mut().remove("cache"))
     }
 }
 

@@ -10,13 +10,16 @@
 //! 5. [`settle`]: cost, rate-limit release, metrics, headers, cache store, spend record (a
 //!    stream settles when it ends, in `stream.rs`).
 //!
-//! To add an endpoint family: a request type implementing [`admit::Inference`], the router call
-//! it maps to, and how its usage is read; the handler is then `admit`, call, `settle`.
+//! To add an endpoint family: a request type implementing [`admit::Inference`] and
+//! [`endpoint::Endpoint`] (how it is parsed, the router call it maps to, how its usage is read);
+//! its handler is one line, `call.serve::<Family>(None).await` on an [`InferenceCall`].
 
 pub mod admit;
 pub mod auth;
+pub mod endpoint;
 pub mod settle;
 
 pub use admit::{admit, Admission, Inference};
 pub use auth::{authenticate, Authed};
-pub use settle::{settle, stream_start};
+pub use endpoint::{stream_reply, Endpoint, InferenceCall, RawBody};
+pub use settle::{reply, settle, stream_start, Done};

@@ -6,6 +6,7 @@
 use std::time::SystemTime;
 
 use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use litellm_core::Usage;
 use litellm_router::RouteInfo;
 
@@ -17,16 +18,40 @@ use crate::stream::StreamCall;
 
 use super::admit::Admission;
 
-/// Settles a finished non-streaming call; `cached` is the answer to store in the response
-/// cache (when the call has a cache plan). Returns the response headers.
-pub async fn settle<T: serde::Serialize>(
+/// How a non-streaming call ended: what settlement needs from the router's answer.
+pub struct Done<'a, C> {
+    pub route: &'a RouteInfo,
+    /// The billed usage.
+    pub usage: Option<&'a Usage>,
+    /// The model the answer names (the spend record's `response_model`).
+    pub model: String,
+    /// The answer to store in the response cache (when the call has a cache plan).
+    pub cached: Option<&'a C>,
+}
+
+/// Settles a finished non-streaming call and answers `body` as JSON with the settlement's
+/// headers.
+pub async fn reply<C: serde::Serialize, B: serde::Serialize>(
     state: &AppState,
     adm: Admission,
-    route: &RouteInfo,
-    usage: Option<&Usage>,
-    response_model: String,
-    cached: Option<&T>,
+    done: Done<'_, C>,
+    body: B,
+) -> Response {
+    (settle(state, adm, done).await, axum::Json(body)).into_response()
+}
+
+/// Settles a finished non-streaming call; returns the response headers.
+pub async fn settle<C: serde::Serialize>(
+    state: &AppState,
+    adm: Admission,
+    done: Done<'_, C>,
 ) -> HeaderMap {
+    let Done {
+        route,
+        usage,
+        model: response_model,
+        cached,
+    } = done;
     let Admission {
         caller,
         call_id,

@@ -2,21 +2,16 @@
 //! `/openai/deployments/{model}/...`): the chat family of the inference pipeline
 //! (`pipeline/`): parse, admit, answer from the cache or route, and answer as JSON or SSE.
 
-use std::time::Instant;
-
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use axum::response::Response;
+
 use serde_json::Value;
 
-use litellm_core::{ChatRequest, ChatResponse, StreamOptions};
-
-use litellm_router::RequestOptions;
+use litellm_core::{ChatRequest, ChatResponse, JsonMap, StreamOptions};
 
 use crate::error::ApiError;
-use crate::pipeline::{self, Authed, Inference};
+use crate::pipeline::{self, Admission, Done, Endpoint, Inference, InferenceCall, RawBody};
 use crate::state::AppState;
 use crate::stream::{estimate_tokens, sse_body_limited};
 
@@ -57,13 +52,10 @@ impl Inference for ChatRequest {
         (prompt, max_out)
     }
 
-    fn take_options(&mut self) -> RequestOptions {
-        RequestOptions::take(&mut self.extra)
-    }
+    const CACHED: bool = true;
 
-    fn take_cache_control(&mut self) -> Option<Option<Value>> {
-        // The response cache: `cache` controls never reach the upstream.
-        Some(self.extra.remove("cache"))
+    fn extra_mut(&mut self) -> &mut JsonMap {
+        &mut self.extra
     }
 }
 
@@ -84,37 +76,16 @@ impl Inference for ChatRequest {
     ),
     security(("bearer" = []))
 )]
-pub async fn chat_completions(
-    State(state): State<AppState>,
-    caller: Result<Authed, ApiError>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    handle(state, caller, headers, None, body).await
+pub async fn chat_completions(call: InferenceCall) -> Response {
+    call.serve::<ChatRequest>(None).await
 }
 
 /// Azure- and engines-style paths: the model comes from the path.
 pub async fn chat_completions_for_model(
-    State(state): State<AppState>,
-    caller: Result<Authed, ApiError>,
     Path(model): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    call: InferenceCall,
 ) -> Response {
-    handle(state, caller, headers, Some(model), body).await
-}
-
-async fn handle(
-    state: AppState,
-    caller: Result<Authed, ApiError>,
-    headers: HeaderMap,
-    path_model: Option<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match run(state, caller, headers, path_model, body).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
+    call.serve::<ChatRequest>(Some(model)).await
 }
 
 /// Characters of prompt text, for the token estimate of a stream that never reports usage.
@@ -122,57 +93,57 @@ fn prompt_chars(req: &ChatRequest) -> usize {
     req.messages.iter().map(|m| m.text().len()).sum()
 }
 
-async fn run(
-    state: AppState,
-    caller: Result<Authed, ApiError>,
-    headers: HeaderMap,
-    path_model: Option<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let t0 = Instant::now();
-    let Authed(caller) = caller?;
-    let mut req: ChatRequest = crate::routes::parse_body(body, path_model.as_deref())?;
-    let adm = pipeline::admit(&state, caller, &headers, &mut req, t0).await?;
-    let client_wants_usage = req.wants_stream_usage() || state.settings.always_include_stream_usage;
-    if let Some((hit, answer)) = crate::routes::cache::hit::<ChatResponse>(&state, &adm).await {
-        return Ok(answer.chat(hit, req.is_stream(), client_wants_usage).await);
+impl Endpoint for ChatRequest {
+    fn parse(body: RawBody, path_model: Option<&str>) -> Result<Self, ApiError> {
+        crate::routes::parse_body(body, path_model)
     }
 
-    if req.is_stream() {
-        // Always ask the upstream for usage so streamed calls are billed exactly.
-        req.stream_options
-            .get_or_insert_with(StreamOptions::default)
-            .include_usage = Some(true);
-        let prompt_estimate = estimate_tokens(prompt_chars(&req));
+    async fn serve(
+        mut self,
+        state: AppState,
+        adm: Admission,
+        _headers: HeaderMap,
+    ) -> Result<Response, ApiError> {
+        let client_wants_usage =
+            self.wants_stream_usage() || state.settings.always_include_stream_usage;
+        if let Some((hit, answer)) = crate::routes::cache::hit::<ChatResponse>(&state, &adm).await {
+            return Ok(answer.chat(hit, self.is_stream(), client_wants_usage).await);
+        }
+        if self.is_stream() {
+            // Always ask the upstream for usage so streamed calls are billed exactly.
+            self.stream_options
+                .get_or_insert_with(StreamOptions::default)
+                .include_usage = Some(true);
+            let prompt_estimate = estimate_tokens(prompt_chars(&self));
+            let routed = state
+                .router
+                .completion_stream_with(self, adm.options.clone())
+                .await
+                .map_err(|e| ApiError::from(e.error))?;
+            let (headers, call, limits) = pipeline::stream_start(
+                &state,
+                adm,
+                routed.route,
+                prompt_estimate,
+                client_wants_usage,
+            );
+            return Ok(pipeline::stream_reply(
+                headers,
+                sse_body_limited(routed.stream, call, limits),
+            ));
+        }
         let routed = state
             .router
-            .completion_stream_with(req, adm.options.clone())
+            .completion_with(self, adm.options.clone())
             .await
             .map_err(|e| ApiError::from(e.error))?;
-        let (headers, call, limits) = pipeline::stream_start(
-            &state,
-            adm,
-            routed.route,
-            prompt_estimate,
-            client_wants_usage,
-        );
-        let body = sse_body_limited(routed.stream, call, limits);
-        return Ok((headers, axum::body::Body::from_stream(body)).into_response());
+        let r = routed.response;
+        let done = Done {
+            route: &routed.route,
+            usage: r.usage.as_ref(),
+            model: r.model.clone(),
+            cached: Some(&r),
+        };
+        Ok(pipeline::reply(&state, adm, done, &r).await)
     }
-
-    let routed = state
-        .router
-        .completion_with(req, adm.options.clone())
-        .await
-        .map_err(|e| ApiError::from(e.error))?;
-    let headers = pipeline::settle(
-        &state,
-        adm,
-        &routed.route,
-        routed.response.usage.as_ref(),
-        routed.response.model.clone(),
-        Some(&routed.response),
-    )
-    .await;
-    Ok((headers, axum::Json(routed.response)).into_response())
 }

@@ -1,21 +1,16 @@
 //! `POST /v1/embeddings` (and `/embeddings`, `/engines/{model}/embeddings`,
 //! `/openai/deployments/{model}/embeddings`).
 
-use std::time::Instant;
-
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use axum::response::Response;
+
 use serde_json::Value;
 
-use litellm_core::{EmbeddingRequest, EmbeddingResponse, Usage};
-
-use litellm_router::RequestOptions;
+use litellm_core::{EmbeddingRequest, EmbeddingResponse, JsonMap, Usage};
 
 use crate::error::ApiError;
-use crate::pipeline::{self, Authed, Inference};
+use crate::pipeline::{self, Admission, Done, Endpoint, Inference, InferenceCall, RawBody};
 use crate::state::AppState;
 
 impl Inference for EmbeddingRequest {
@@ -61,13 +56,10 @@ impl Inference for EmbeddingRequest {
         )
     }
 
-    fn take_options(&mut self) -> RequestOptions {
-        RequestOptions::take(&mut self.extra)
-    }
+    const CACHED: bool = true;
 
-    fn take_cache_control(&mut self) -> Option<Option<Value>> {
-        // The response cache: `cache` controls never reach the upstream.
-        Some(self.extra.remove("cache"))
+    fn extra_mut(&mut self) -> &mut JsonMap {
+        &mut self.extra
     }
 }
 
@@ -85,64 +77,45 @@ impl Inference for EmbeddingRequest {
     ),
     security(("bearer" = []))
 )]
-pub async fn embeddings(
-    State(state): State<AppState>,
-    caller: Result<Authed, ApiError>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    run(state, caller, headers, None, body)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+pub async fn embeddings(call: InferenceCall) -> Response {
+    call.serve::<EmbeddingRequest>(None).await
 }
 
 /// Azure- and engines-style paths: the model comes from the path.
-pub async fn embeddings_for_model(
-    State(state): State<AppState>,
-    caller: Result<Authed, ApiError>,
-    Path(model): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    run(state, caller, headers, Some(model), body)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+pub async fn embeddings_for_model(Path(model): Path<String>, call: InferenceCall) -> Response {
+    call.serve::<EmbeddingRequest>(Some(model)).await
 }
 
-async fn run(
-    state: AppState,
-    caller: Result<Authed, ApiError>,
-    headers: HeaderMap,
-    path_model: Option<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let t0 = Instant::now();
-    let Authed(caller) = caller?;
-    let mut req: EmbeddingRequest = crate::routes::parse_body(body, path_model.as_deref())?;
-    let adm = pipeline::admit(&state, caller, &headers, &mut req, t0).await?;
-    if let Some((hit, answer)) = crate::routes::cache::hit::<EmbeddingResponse>(&state, &adm).await
-    {
-        return Ok(answer.embeddings(hit).await);
+impl Endpoint for EmbeddingRequest {
+    fn parse(body: RawBody, path_model: Option<&str>) -> Result<Self, ApiError> {
+        crate::routes::parse_body(body, path_model)
     }
-    let routed = state
-        .router
-        .embedding_with(req, adm.options.clone())
-        .await
-        .map_err(|e| ApiError::from(e.error))?;
-    // Embeddings bill their input only.
-    let usage = routed
-        .response
-        .usage
-        .as_ref()
-        .map(|u| Usage::new(u.prompt_tokens, 0));
-    let headers = pipeline::settle(
-        &state,
-        adm,
-        &routed.route,
-        usage.as_ref(),
-        routed.response.model.clone(),
-        Some(&routed.response),
-    )
-    .await;
-    Ok((headers, axum::Json(routed.response)).into_response())
+
+    async fn serve(
+        self,
+        state: AppState,
+        adm: Admission,
+        _headers: HeaderMap,
+    ) -> Result<Response, ApiError> {
+        if let Some((hit, answer)) =
+            crate::routes::cache::hit::<EmbeddingResponse>(&state, &adm).await
+        {
+            return Ok(answer.embeddings(hit).await);
+        }
+        let routed = state
+            .router
+            .embedding_with(self, adm.options.clone())
+            .await
+            .map_err(|e| ApiError::from(e.error))?;
+        let r = routed.response;
+        // Embeddings bill their input only.
+        let usage = r.usage.as_ref().map(|u| Usage::new(u.prompt_tokens, 0));
+        let done = Done {
+            route: &routed.route,
+            usage: usage.as_ref(),
+            model: r.model.clone(),
+            cached: Some(&r),
+        };
+        Ok(pipeline::reply(&state, adm, done, &r).await)
+    }
 }

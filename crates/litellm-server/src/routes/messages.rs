@@ -15,13 +15,11 @@
 //! Every error has Anthropic's shape, `{"type": "error", "error": {"type", "message"}}`, with the
 //! status the OpenAI routes use. See `docs/anthropic-messages.md`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 
 use litellm_core::{JsonMap, NativeMessagesRequest, StreamOptions};
 use litellm_providers::anthropic_ingress::{
@@ -32,7 +30,7 @@ use litellm_router::{RequestOptions, Router};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::pipeline::{self, Authed, Inference};
+use crate::pipeline::{self, Admission, Authed, Done, Endpoint, Inference, InferenceCall, RawBody};
 use crate::state::AppState;
 
 use super::messages_sse;
@@ -60,16 +58,8 @@ pub const CALL_TYPE: &str = "anthropic_messages";
     ),
     security(("bearer" = []))
 )]
-pub async fn messages(
-    State(state): State<AppState>,
-    caller: Result<Authed, ApiError>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match run(state, caller, headers, body).await {
-        Ok(r) => r,
-        Err(e) => anthropic_error(e),
-    }
+pub async fn messages(call: InferenceCall) -> Response {
+    call.serve::<MessagesCall>(None).await
 }
 
 /// Anthropic's token counting: `{"input_tokens": n}`: the upstream's own count for a group
@@ -91,7 +81,7 @@ pub async fn count_tokens(
     State(state): State<AppState>,
     caller: Result<Authed, ApiError>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: RawBody,
 ) -> Response {
     match run_count(state, caller, headers, body).await {
         Ok(r) => r,
@@ -165,7 +155,7 @@ struct MessagesCall {
 }
 
 impl MessagesCall {
-    fn parse(body: Result<Bytes, BytesRejection>, counting: bool) -> Result<Self, ApiError> {
+    fn parse(body: RawBody, counting: bool) -> Result<Self, ApiError> {
         let body = serde_json::Value::Object(crate::routes::parse_body::<JsonMap>(body, None)?);
         // The typed view borrows the parsed body (no second copy of it).
         let req = MessagesRequest::deserialize(&body)
@@ -266,6 +256,10 @@ impl Inference for MessagesCall {
         )
     }
 
+    fn extra_mut(&mut self) -> &mut JsonMap {
+        &mut self.body
+    }
+
     fn take_options(&mut self) -> RequestOptions {
         // The typed request keeps unknown fields apart: take them from both views.
         RequestOptions::take(&mut self.req.extra);
@@ -273,56 +267,80 @@ impl Inference for MessagesCall {
     }
 }
 
-async fn run(
-    state: AppState,
-    caller: Result<Authed, ApiError>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let t0 = Instant::now();
-    let Authed(caller) = caller?;
-    let mut call = MessagesCall::parse(body, false)?;
-    let stream = call.req.is_stream();
-    crate::callbacks::note_stream(stream);
-    let adm = pipeline::admit(&state, caller, &headers, &mut call, t0).await?;
-    let prompt_estimate = ingress::estimate_input_tokens(&call.req);
-
-    if state.router.serves_natively(&call.req.model) {
-        let native = call.native(&headers, prompt_estimate);
-        if stream {
-            let routed = state
-                .router
-                .native_messages_stream(native, adm.options.clone())
-                .await
-                .map_err(|e| ApiError::from(e.error))?;
-            let (headers, call, limits) =
-                pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
-            let body = messages_sse::native(routed.stream, call, limits);
-            return Ok((headers, axum::body::Body::from_stream(body)).into_response());
-        }
-        let routed = state
-            .router
-            .native_messages(native, adm.options.clone())
-            .await
-            .map_err(|e| ApiError::from(e.error))?;
-        let out = routed.output;
-        let model = if out.model.is_empty() {
-            routed.route.model.clone()
-        } else {
-            out.model
-        };
-        let headers = pipeline::settle(
-            &state,
-            adm,
-            &routed.route,
-            Some(&out.usage),
-            model,
-            None::<&()>,
-        )
-        .await;
-        return Ok((headers, axum::Json(out.body)).into_response());
+impl Endpoint for MessagesCall {
+    fn parse(body: RawBody, _path_model: Option<&str>) -> Result<Self, ApiError> {
+        let call = MessagesCall::parse(body, false)?;
+        crate::callbacks::note_stream(call.req.is_stream());
+        Ok(call)
     }
 
+    fn error_response(e: ApiError) -> Response {
+        anthropic_error(e)
+    }
+
+    async fn serve(
+        self,
+        state: AppState,
+        adm: Admission,
+        headers: HeaderMap,
+    ) -> Result<Response, ApiError> {
+        if state.router.serves_natively(&self.req.model) {
+            serve_native(self, state, adm, headers).await
+        } else {
+            serve_translated(self, state, adm).await
+        }
+    }
+}
+
+/// Native mode: the body goes upstream as it is; the answer or events come back as they are.
+async fn serve_native(
+    call: MessagesCall,
+    state: AppState,
+    adm: Admission,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let prompt_estimate = ingress::estimate_input_tokens(&call.req);
+    let native = call.native(&headers, prompt_estimate);
+    if call.req.is_stream() {
+        let routed = state
+            .router
+            .native_messages_stream(native, adm.options.clone())
+            .await
+            .map_err(|e| ApiError::from(e.error))?;
+        let (headers, call, limits) =
+            pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
+        let body = messages_sse::native(routed.stream, call, limits);
+        return Ok(pipeline::stream_reply(headers, body));
+    }
+    let routed = state
+        .router
+        .native_messages(native, adm.options.clone())
+        .await
+        .map_err(|e| ApiError::from(e.error))?;
+    let out = routed.output;
+    let model = if out.model.is_empty() {
+        routed.route.model.clone()
+    } else {
+        out.model
+    };
+    let done = Done {
+        route: &routed.route,
+        usage: Some(&out.usage),
+        model,
+        cached: None::<&()>,
+    };
+    Ok(pipeline::reply(&state, adm, done, out.body).await)
+}
+
+/// Translated mode: the request becomes an OpenAI chat request, the answer a `message` or
+/// Anthropic events.
+async fn serve_translated(
+    call: MessagesCall,
+    state: AppState,
+    adm: Admission,
+) -> Result<Response, ApiError> {
+    let prompt_estimate = ingress::estimate_input_tokens(&call.req);
+    let stream = call.req.is_stream();
     let opts = IngressOptions {
         claude_target: claude_target(&state.router, &call.req.model),
     };
@@ -342,31 +360,29 @@ async fn run(
             pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
         let translator = StreamTranslator::new(&model_for_events, prompt_estimate);
         let body = messages_sse::translated(routed.stream, call, limits, translator);
-        return Ok((headers, axum::body::Body::from_stream(body)).into_response());
+        return Ok(pipeline::stream_reply(headers, body));
     }
     let routed = state
         .router
         .completion_with(chat, adm.options.clone())
         .await
         .map_err(|e| ApiError::from(e.error))?;
-    let headers = pipeline::settle(
-        &state,
-        adm,
-        &routed.route,
-        routed.response.usage.as_ref(),
-        routed.response.model.clone(),
-        None::<&()>,
-    )
-    .await;
-    let message = ingress::to_messages_response(&routed.response);
-    Ok((headers, axum::Json(message)).into_response())
+    let r = routed.response;
+    let message = ingress::to_messages_response(&r);
+    let done = Done {
+        route: &routed.route,
+        usage: r.usage.as_ref(),
+        model: r.model.clone(),
+        cached: None::<&()>,
+    };
+    Ok(pipeline::reply(&state, adm, done, message).await)
 }
 
 async fn run_count(
     state: AppState,
     caller: Result<Authed, ApiError>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: RawBody,
 ) -> Result<Response, ApiError> {
     let Authed(caller) = caller?;
     let mut call = MessagesCall::parse(body, true)?;

@@ -176,30 +176,19 @@ mod tests {
 
     #[test]
     fn tool_results_must_match_the_previous_tool_uses() {
-        assert_eq!(
-            run(json!([
-                text("user", "x"),
-                uses(&["a"]),
-                results(&["a", "b"])
-            ])),
-            Err(
-                "The number of toolResult blocks at messages.2.content exceeds the number of \
-                 toolUse blocks of previous turn."
-                    .into()
-            )
-        );
-        assert_eq!(
-            run(json!([
-                text("user", "x"),
-                text("assistant", "y"),
-                results(&["a"])
-            ])),
-            Err(
-                "The number of toolResult blocks at messages.2.content exceeds the number of \
-                 toolUse blocks of previous turn."
-                    .into()
-            )
-        );
+        for (previous, answer) in [
+            (uses(&["a"]), results(&["a", "b"])),
+            (text("assistant", "y"), results(&["a"])),
+        ] {
+            assert_eq!(
+                run(json!([text("user", "x"), previous, answer])),
+                Err(
+                    "The number of toolResult blocks at messages.2.content exceeds the number \
+                     of toolUse blocks of previous turn."
+                        .into()
+                )
+            );
+        }
         assert_eq!(
             run(json!([
                 text("user", "x"),
