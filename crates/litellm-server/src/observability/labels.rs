@@ -11,6 +11,9 @@ use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 pub struct Lv(Option<Arc<str>>);
 
 impl Lv {
+    /// An unknown value.
+    pub const NONE: Lv = Lv(None);
+
     /// A known value (an empty string counts as unknown).
     pub fn new(s: &str) -> Lv {
         if s.is_empty() {

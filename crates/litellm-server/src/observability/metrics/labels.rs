@@ -4,111 +4,91 @@
 #[allow(unused_imports)]
 use super::*;
 
-// ---- label sets: field names and order are LiteLLM's (`PrometheusMetricLabels`) ----
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct ProxyRequestLabels {
-    pub(super) end_user: Lv,
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
-    pub(super) requested_model: Lv,
-    pub(super) team: Lv,
-    pub(super) team_alias: Lv,
-    pub(super) user: Lv,
+/// The labels a call has beyond its request's and its deployment's.
+#[derive(Clone, Debug, Default)]
+pub(super) struct CallLabels {
     pub(super) status_code: Lv,
-    pub(super) user_email: Lv,
-    pub(super) route: Lv,
-    pub(super) client_ip: Lv,
-    pub(super) user_agent: Lv,
-    pub(super) model_id: Lv,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct ProxyFailedLabels {
-    pub(super) end_user: Lv,
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
-    pub(super) requested_model: Lv,
-    pub(super) team: Lv,
-    pub(super) team_alias: Lv,
-    pub(super) user: Lv,
-    pub(super) user_email: Lv,
     pub(super) exception_status: Lv,
     pub(super) exception_class: Lv,
-    pub(super) route: Lv,
-    pub(super) client_ip: Lv,
-    pub(super) user_agent: Lv,
-    pub(super) model_id: Lv,
-}
-
-/// `litellm_requests_metric` and `litellm_spend_metric`.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct RequestsLabels {
-    pub(super) end_user: Lv,
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
-    pub(super) model: Lv,
-    pub(super) team: Lv,
-    pub(super) team_alias: Lv,
-    pub(super) user: Lv,
-    pub(super) user_email: Lv,
-    pub(super) client_ip: Lv,
-    pub(super) user_agent: Lv,
-    pub(super) model_id: Lv,
-    pub(super) api_provider: Lv,
-}
-
-/// The three token counters.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct TokenLabels {
-    pub(super) end_user: Lv,
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
-    pub(super) model: Lv,
-    pub(super) team: Lv,
-    pub(super) team_alias: Lv,
-    pub(super) user: Lv,
-    pub(super) user_email: Lv,
-    pub(super) requested_model: Lv,
-    pub(super) model_id: Lv,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct TotalLatencyLabels {
-    pub(super) end_user: Lv,
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
-    pub(super) requested_model: Lv,
-    pub(super) team: Lv,
-    pub(super) team_alias: Lv,
-    pub(super) user: Lv,
-    pub(super) model: Lv,
-    pub(super) model_id: Lv,
-}
-
-/// `litellm_llm_api_latency_metric` and `litellm_llm_api_time_to_first_token_metric`.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct ApiLatencyLabels {
-    pub(super) model: Lv,
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
-    pub(super) team: Lv,
-    pub(super) team_alias: Lv,
-    pub(super) requested_model: Lv,
-    pub(super) end_user: Lv,
-    pub(super) user: Lv,
-    pub(super) model_id: Lv,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct OverheadLabels {
     pub(super) model_group: Lv,
-    pub(super) api_provider: Lv,
-    pub(super) api_base: Lv,
-    pub(super) litellm_model_name: Lv,
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
-    pub(super) model_id: Lv,
+}
+
+/// Declares a label set, its fields in LiteLLM's order (`PrometheusMetricLabels`, so dashboards
+/// keep working), and `of`, which takes each label from the request's labels (`req`), the
+/// deployment's (`dep`) or the call's own (`call`).
+macro_rules! label_set {
+    (@take req, $field:ident, $req:ident, $dep:ident, $call:ident) => { $req.$field.clone() };
+    (@take dep, $field:ident, $req:ident, $dep:ident, $call:ident) => { $dep.$field.clone() };
+    (@take call, $field:ident, $req:ident, $dep:ident, $call:ident) => { $call.$field.clone() };
+    ($(#[$m:meta])* $name:ident { $($field:ident: $src:ident),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+        pub(super) struct $name {
+            $(pub(super) $field: Lv,)*
+        }
+
+        impl $name {
+            #[allow(unused_variables)] // Reason: a set may take nothing from one of the sources.
+            pub(super) fn of(req: &RequestLabels, dep: &DeploymentInfo, call: &CallLabels) -> Self {
+                $name { $($field: label_set!(@take $src, $field, req, dep, call),)* }
+            }
+        }
+    };
+}
+
+label_set! {
+    ProxyRequestLabels {
+        end_user: req, hashed_api_key: req, api_key_alias: req, requested_model: req,
+        team: req, team_alias: req, user: req, status_code: call, user_email: req, route: req,
+        client_ip: req, user_agent: req, model_id: req
+    }
+}
+
+label_set! {
+    ProxyFailedLabels {
+        end_user: req, hashed_api_key: req, api_key_alias: req, requested_model: req,
+        team: req, team_alias: req, user: req, user_email: req, exception_status: call,
+        exception_class: call, route: req, client_ip: req, user_agent: req, model_id: req
+    }
+}
+
+label_set! {
+    /// `litellm_requests_metric` and `litellm_spend_metric`.
+    RequestsLabels {
+        end_user: req, hashed_api_key: req, api_key_alias: req, model: dep, team: req,
+        team_alias: req, user: req, user_email: req, client_ip: req, user_agent: req,
+        model_id: dep, api_provider: dep
+    }
+}
+
+label_set! {
+    /// The three token counters.
+    TokenLabels {
+        end_user: req, hashed_api_key: req, api_key_alias: req, model: dep, team: req,
+        team_alias: req, user: req, user_email: req, requested_model: req, model_id: dep
+    }
+}
+
+label_set! {
+    TotalLatencyLabels {
+        end_user: req, hashed_api_key: req, api_key_alias: req, requested_model: req,
+        team: req, team_alias: req, user: req, model: dep, model_id: dep
+    }
+}
+
+label_set! {
+    /// `litellm_llm_api_latency_metric` and `litellm_llm_api_time_to_first_token_metric`.
+    ApiLatencyLabels {
+        model: dep, hashed_api_key: req, api_key_alias: req, team: req, team_alias: req,
+        requested_model: req, end_user: req, user: req, model_id: dep
+    }
+}
+
+label_set! {
+    OverheadLabels {
+        model_group: call, api_provider: dep, api_base: dep, litellm_model_name: dep,
+        hashed_api_key: req, api_key_alias: req, model_id: dep
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -119,48 +99,32 @@ pub(super) struct DeploymentLabels {
     pub(super) api_provider: Lv,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct DeploymentCallLabels {
-    pub(super) requested_model: Lv,
-    pub(super) litellm_model_name: Lv,
-    pub(super) model_id: Lv,
-    pub(super) api_base: Lv,
-    pub(super) api_provider: Lv,
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
-    pub(super) team: Lv,
-    pub(super) team_alias: Lv,
-    pub(super) client_ip: Lv,
-    pub(super) user_agent: Lv,
+label_set! {
+    DeploymentCallLabels {
+        requested_model: req, litellm_model_name: dep, model_id: dep, api_base: dep,
+        api_provider: dep, hashed_api_key: req, api_key_alias: req, team: req, team_alias: req,
+        client_ip: req, user_agent: req
+    }
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct DeploymentFailureLabels {
-    pub(super) requested_model: Lv,
-    pub(super) litellm_model_name: Lv,
-    pub(super) model_id: Lv,
-    pub(super) api_base: Lv,
-    pub(super) api_provider: Lv,
-    pub(super) exception_status: Lv,
-    pub(super) exception_class: Lv,
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
-    pub(super) team: Lv,
-    pub(super) team_alias: Lv,
-    pub(super) client_ip: Lv,
-    pub(super) user_agent: Lv,
+label_set! {
+    DeploymentFailureLabels {
+        requested_model: req, litellm_model_name: dep, model_id: dep, api_base: dep,
+        api_provider: dep, exception_status: call, exception_class: call, hashed_api_key: req,
+        api_key_alias: req, team: req, team_alias: req, client_ip: req, user_agent: req
+    }
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct KeyBudgetLabels {
-    pub(super) hashed_api_key: Lv,
-    pub(super) api_key_alias: Lv,
+label_set! {
+    KeyBudgetLabels {
+        hashed_api_key: req, api_key_alias: req
+    }
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct TeamBudgetLabels {
-    pub(super) team: Lv,
-    pub(super) team_alias: Lv,
+label_set! {
+    TeamBudgetLabels {
+        team: req, team_alias: req
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

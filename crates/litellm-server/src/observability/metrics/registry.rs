@@ -39,6 +39,23 @@ impl DeploymentInfo {
     }
 }
 
+/// The deployment labels of a request-level metric (whose sets take none).
+pub(super) const NO_DEPLOYMENT: DeploymentInfo = DeploymentInfo {
+    litellm_model_name: Lv::NONE,
+    model_id: Lv::NONE,
+    api_base: Lv::NONE,
+    api_provider: Lv::NONE,
+    model: Lv::NONE,
+};
+
+/// The call labels of a metric whose set takes none.
+pub(super) const NO_CALL: CallLabels = CallLabels {
+    status_code: Lv::NONE,
+    exception_status: Lv::NONE,
+    exception_class: Lv::NONE,
+    model_group: Lv::NONE,
+};
+
 /// What a successful call reports to [`Metrics::record_success`].
 #[derive(Debug, Clone, Copy)]
 pub struct Success<'a> {
@@ -272,31 +289,9 @@ impl Metrics {
                     .get_or_create(&info.labels())
                     .set(DEPLOYMENT_HEALTHY);
                 self.deployment_success
-                    .get_or_create(&DeploymentCallLabels {
-                        requested_model: labels.requested_model.clone(),
-                        litellm_model_name: info.litellm_model_name.clone(),
-                        model_id: info.model_id.clone(),
-                        api_base: info.api_base.clone(),
-                        api_provider: info.api_provider.clone(),
-                        hashed_api_key: labels.hashed_api_key.clone(),
-                        api_key_alias: labels.api_key_alias.clone(),
-                        team: labels.team.clone(),
-                        team_alias: labels.team_alias.clone(),
-                        client_ip: labels.client_ip.clone(),
-                        user_agent: labels.user_agent.clone(),
-                    })
+                    .get_or_create(&DeploymentCallLabels::of(labels, &info, &NO_CALL))
                     .inc();
-                let api = ApiLatencyLabels {
-                    model: info.model.clone(),
-                    hashed_api_key: labels.hashed_api_key.clone(),
-                    api_key_alias: labels.api_key_alias.clone(),
-                    team: labels.team.clone(),
-                    team_alias: labels.team_alias.clone(),
-                    requested_model: labels.requested_model.clone(),
-                    end_user: labels.end_user.clone(),
-                    user: labels.user.clone(),
-                    model_id: info.model_id.clone(),
-                };
+                let api = ApiLatencyLabels::of(labels, &info, &NO_CALL);
                 let secs = elapsed.as_secs_f64();
                 match kind {
                     AttemptKind::Stream => {
@@ -311,26 +306,16 @@ impl Metrics {
                 self.deployment_state
                     .get_or_create(&info.labels())
                     .set(DEPLOYMENT_PARTIAL_OUTAGE);
-                let status = crate::error::status_for(error);
+                let failure = CallLabels {
+                    exception_status: Lv::new(crate::error::status_for(error).as_str()),
+                    exception_class: Lv::new(&exception_class(
+                        Some(deployment.backend.provider()),
+                        error.kind.litellm_class(),
+                    )),
+                    ..CallLabels::default()
+                };
                 self.deployment_failure
-                    .get_or_create(&DeploymentFailureLabels {
-                        requested_model: labels.requested_model.clone(),
-                        litellm_model_name: info.litellm_model_name.clone(),
-                        model_id: info.model_id.clone(),
-                        api_base: info.api_base.clone(),
-                        api_provider: info.api_provider.clone(),
-                        exception_status: Lv::new(status.as_str()),
-                        exception_class: Lv::new(&exception_class(
-                            Some(deployment.backend.provider()),
-                            error.kind.litellm_class(),
-                        )),
-                        hashed_api_key: labels.hashed_api_key.clone(),
-                        api_key_alias: labels.api_key_alias.clone(),
-                        team: labels.team.clone(),
-                        team_alias: labels.team_alias.clone(),
-                        client_ip: labels.client_ip.clone(),
-                        user_agent: labels.user_agent.clone(),
-                    })
+                    .get_or_create(&DeploymentFailureLabels::of(labels, &info, &failure))
                     .inc();
             }
         }
@@ -354,37 +339,17 @@ impl Metrics {
             &r.provider,
             r.api_base.as_deref(),
         );
-        let requests = RequestsLabels {
-            end_user: labels.end_user.clone(),
-            hashed_api_key: labels.hashed_api_key.clone(),
-            api_key_alias: labels.api_key_alias.clone(),
-            model: info.model.clone(),
-            team: labels.team.clone(),
-            team_alias: labels.team_alias.clone(),
-            user: labels.user.clone(),
-            user_email: labels.user_email.clone(),
-            client_ip: labels.client_ip.clone(),
-            user_agent: labels.user_agent.clone(),
-            model_id: info.model_id.clone(),
-            api_provider: info.api_provider.clone(),
+        let call = CallLabels {
+            model_group: Lv::new(&r.model_group),
+            ..CallLabels::default()
         };
+        let requests = RequestsLabels::of(labels, &info, &call);
         self.requests.get_or_create(&requests).inc();
         if s.cost.is_finite() && s.cost > 0.0 {
             self.spend.get_or_create(&requests).inc_by(s.cost);
         }
         if let Some(u) = s.usage {
-            let tokens = TokenLabels {
-                end_user: labels.end_user.clone(),
-                hashed_api_key: labels.hashed_api_key.clone(),
-                api_key_alias: labels.api_key_alias.clone(),
-                model: info.model.clone(),
-                team: labels.team.clone(),
-                team_alias: labels.team_alias.clone(),
-                user: labels.user.clone(),
-                user_email: labels.user_email.clone(),
-                requested_model: labels.requested_model.clone(),
-                model_id: info.model_id.clone(),
-            };
+            let tokens = TokenLabels::of(labels, &info, &call);
             self.total_tokens
                 .get_or_create(&tokens)
                 .inc_by(u.total_tokens);
@@ -396,42 +361,14 @@ impl Metrics {
                 .inc_by(u.completion_tokens);
         }
         self.request_total_latency
-            .get_or_create(&TotalLatencyLabels {
-                end_user: labels.end_user.clone(),
-                hashed_api_key: labels.hashed_api_key.clone(),
-                api_key_alias: labels.api_key_alias.clone(),
-                requested_model: labels.requested_model.clone(),
-                team: labels.team.clone(),
-                team_alias: labels.team_alias.clone(),
-                user: labels.user.clone(),
-                model: info.model.clone(),
-                model_id: info.model_id.clone(),
-            })
+            .get_or_create(&TotalLatencyLabels::of(labels, &info, &call))
             .observe(s.total.as_secs_f64());
         self.overhead_latency
-            .get_or_create(&OverheadLabels {
-                model_group: Lv::new(&r.model_group),
-                api_provider: info.api_provider.clone(),
-                api_base: info.api_base.clone(),
-                litellm_model_name: info.litellm_model_name.clone(),
-                hashed_api_key: labels.hashed_api_key.clone(),
-                api_key_alias: labels.api_key_alias.clone(),
-                model_id: info.model_id.clone(),
-            })
+            .get_or_create(&OverheadLabels::of(labels, &info, &call))
             .observe(s.overhead.as_secs_f64() * 1000.0);
         if let Some(api) = s.stream_api_latency {
             self.llm_api_latency
-                .get_or_create(&ApiLatencyLabels {
-                    model: info.model.clone(),
-                    hashed_api_key: labels.hashed_api_key.clone(),
-                    api_key_alias: labels.api_key_alias.clone(),
-                    team: labels.team.clone(),
-                    team_alias: labels.team_alias.clone(),
-                    requested_model: labels.requested_model.clone(),
-                    end_user: labels.end_user.clone(),
-                    user: labels.user.clone(),
-                    model_id: info.model_id.clone(),
-                })
+                .get_or_create(&ApiLatencyLabels::of(labels, &info, &call))
                 .observe(api.as_secs_f64());
         }
         // LiteLLM reports +Inf for a key or team without a budget.
@@ -439,18 +376,12 @@ impl Metrics {
             |b: Option<(f64, f64)>| b.map_or(f64::INFINITY, |(max, spent)| max - spent - s.cost);
         if labels.has_key {
             self.remaining_key_budget
-                .get_or_create(&KeyBudgetLabels {
-                    hashed_api_key: labels.hashed_api_key.clone(),
-                    api_key_alias: labels.api_key_alias.clone(),
-                })
+                .get_or_create(&KeyBudgetLabels::of(labels, &info, &call))
                 .set(remaining(labels.key_budget));
         }
         if labels.has_team {
             self.remaining_team_budget
-                .get_or_create(&TeamBudgetLabels {
-                    team: labels.team.clone(),
-                    team_alias: labels.team_alias.clone(),
-                })
+                .get_or_create(&TeamBudgetLabels::of(labels, &info, &call))
                 .set(remaining(labels.team_budget));
         }
     }
@@ -492,43 +423,20 @@ impl Metrics {
         class: &str,
     ) {
         let status_text = Lv::new(status.as_str());
+        let call = CallLabels {
+            status_code: status_text.clone(),
+            exception_status: status_text,
+            exception_class: Lv::new(class),
+            ..CallLabels::default()
+        };
         self.proxy_total_requests
-            .get_or_create(&ProxyRequestLabels {
-                end_user: labels.end_user.clone(),
-                hashed_api_key: labels.hashed_api_key.clone(),
-                api_key_alias: labels.api_key_alias.clone(),
-                requested_model: labels.requested_model.clone(),
-                team: labels.team.clone(),
-                team_alias: labels.team_alias.clone(),
-                user: labels.user.clone(),
-                status_code: status_text.clone(),
-                user_email: labels.user_email.clone(),
-                route: labels.route.clone(),
-                client_ip: labels.client_ip.clone(),
-                user_agent: labels.user_agent.clone(),
-                model_id: labels.model_id.clone(),
-            })
+            .get_or_create(&ProxyRequestLabels::of(labels, &NO_DEPLOYMENT, &call))
             .inc();
         if status.is_success() {
             return;
         }
         self.proxy_failed_requests
-            .get_or_create(&ProxyFailedLabels {
-                end_user: labels.end_user.clone(),
-                hashed_api_key: labels.hashed_api_key.clone(),
-                api_key_alias: labels.api_key_alias.clone(),
-                requested_model: labels.requested_model.clone(),
-                team: labels.team.clone(),
-                team_alias: labels.team_alias.clone(),
-                user: labels.user.clone(),
-                user_email: labels.user_email.clone(),
-                exception_status: status_text,
-                exception_class: Lv::new(class),
-                route: labels.route.clone(),
-                client_ip: labels.client_ip.clone(),
-                user_agent: labels.user_agent.clone(),
-                model_id: labels.model_id.clone(),
-            })
+            .get_or_create(&ProxyFailedLabels::of(labels, &NO_DEPLOYMENT, &call))
             .inc();
     }
 }
