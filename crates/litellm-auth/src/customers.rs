@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::error::AuthError;
 use crate::records::{check_budget, check_limit, present, set_opt, Patch, PatchError};
-use crate::store::shared::{Binder, Entity, Reader};
+use crate::store::entity::{Binder, Entity, Reader};
 
 /// A stored budget (`LiteLLM_BudgetTable`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

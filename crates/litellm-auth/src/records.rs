@@ -300,6 +300,23 @@ struct LimitsMut<'a> {
     updated_at: &'a mut DateTime<Utc>,
 }
 
+/// The [`LimitsMut`] over a key, user or team record (they share the limit fields).
+macro_rules! limits_of {
+    ($rec:ident) => {
+        LimitsMut {
+            max_budget: &mut $rec.max_budget,
+            models: &mut $rec.models,
+            budget_duration: &mut $rec.budget_duration,
+            budget_reset_at: &mut $rec.budget_reset_at,
+            tpm_limit: &mut $rec.tpm_limit,
+            rpm_limit: &mut $rec.rpm_limit,
+            max_parallel_requests: Some(&mut $rec.max_parallel_requests),
+            metadata: &mut $rec.metadata,
+            updated_at: &mut $rec.updated_at,
+        }
+    };
+}
+
 impl LimitsPatch {
     /// Validates budgets, limits and `spend`.
     fn check(&self) -> Result<(), PatchError> {
@@ -398,20 +415,7 @@ impl KeyPatch {
                     Some(deadline_after(d, now).map_err(|m| PatchError::new("duration", m))?);
             }
         }
-        self.limits.apply(
-            LimitsMut {
-                max_budget: &mut next.max_budget,
-                models: &mut next.models,
-                budget_duration: &mut next.budget_duration,
-                budget_reset_at: &mut next.budget_reset_at,
-                tpm_limit: &mut next.tpm_limit,
-                rpm_limit: &mut next.rpm_limit,
-                max_parallel_requests: Some(&mut next.max_parallel_requests),
-                metadata: &mut next.metadata,
-                updated_at: &mut next.updated_at,
-            },
-            now,
-        )?;
+        self.limits.apply(limits_of!(next), now)?;
         set_opt(&mut next.key_alias, &self.key_alias);
         set(&mut next.aliases, &self.aliases);
         set(&mut next.tags, &self.tags);
@@ -480,20 +484,7 @@ impl UserPatch {
             }
         }
         let mut next = rec.clone();
-        self.limits.apply(
-            LimitsMut {
-                max_budget: &mut next.max_budget,
-                models: &mut next.models,
-                budget_duration: &mut next.budget_duration,
-                budget_reset_at: &mut next.budget_reset_at,
-                tpm_limit: &mut next.tpm_limit,
-                rpm_limit: &mut next.rpm_limit,
-                max_parallel_requests: Some(&mut next.max_parallel_requests),
-                metadata: &mut next.metadata,
-                updated_at: &mut next.updated_at,
-            },
-            now,
-        )?;
+        self.limits.apply(limits_of!(next), now)?;
         set_opt(&mut next.user_email, &self.user_email);
         set_opt(&mut next.user_alias, &self.user_alias);
         set(&mut next.user_role, &self.user_role);
@@ -532,20 +523,7 @@ impl TeamPatch {
             check_members(members)?;
         }
         let mut next = rec.clone();
-        self.limits.apply(
-            LimitsMut {
-                max_budget: &mut next.max_budget,
-                models: &mut next.models,
-                budget_duration: &mut next.budget_duration,
-                budget_reset_at: &mut next.budget_reset_at,
-                tpm_limit: &mut next.tpm_limit,
-                rpm_limit: &mut next.rpm_limit,
-                max_parallel_requests: Some(&mut next.max_parallel_requests),
-                metadata: &mut next.metadata,
-                updated_at: &mut next.updated_at,
-            },
-            now,
-        )?;
+        self.limits.apply(limits_of!(next), now)?;
         set_opt(&mut next.team_alias, &self.team_alias);
         set(&mut next.members_with_roles, &self.members_with_roles);
         set(&mut next.blocked, &self.blocked);

@@ -8,7 +8,6 @@
 mod common;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use serde_json::json;
 
 use common::*;
 use litellm_auth::{
@@ -36,25 +35,15 @@ fn call(
     cache_hit: bool,
 ) -> SpendRecord {
     SpendRecord {
-        request_id: id.to_string(),
-        call_type: "acompletion".to_string(),
-        api_key_hash: key.to_string(),
-        spend,
-        prompt_tokens: 10,
-        completion_tokens: 5,
-        total_tokens: 15,
-        start_time: when,
-        end_time: when,
         model: format!("{model}-2025"),
         model_group: model.to_string(),
         custom_llm_provider: provider.to_string(),
         user_id: user.map(str::to_string),
         team_id: team.map(str::to_string),
         end_user: Some("customer-1".to_string()),
-        metadata: json!({}),
         cache_hit,
         status: status.to_string(),
-        ..SpendRecord::default()
+        ..spend_call(id, when, key, spend)
     }
 }
 

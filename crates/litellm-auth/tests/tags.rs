@@ -32,23 +32,12 @@ fn call(
     tags: &[&str],
 ) -> SpendRecord {
     SpendRecord {
-        request_id: id.to_string(),
-        call_type: "acompletion".to_string(),
-        api_key_hash: key.to_string(),
-        spend,
-        prompt_tokens: 10,
-        completion_tokens: 5,
-        total_tokens: 15,
-        start_time: at(day),
-        end_time: at(day),
         model: "gpt-2025".to_string(),
         model_group: "gpt".to_string(),
         custom_llm_provider: "openai".to_string(),
         user_id: user.map(str::to_string),
-        metadata: json!({}),
         request_tags: tags.iter().map(|t| t.to_string()).collect(),
-        status: "success".to_string(),
-        ..SpendRecord::default()
+        ..spend_call(id, at(day), key, spend)
     }
 }
 

@@ -172,26 +172,32 @@ mod tests {
             .contains("bad port"));
     }
 
+    /// Probes a server that answers `answer` once: the exit code, the probe's output and the
+    /// request the server got.
+    fn probe_answering(answer: &'static str) -> (i32, String, String) {
+        let (url, server) = serve_once(answer);
+        let mut out = Vec::new();
+        let code = run(&url, Duration::from_secs(5), &mut out);
+        let req = server.join().unwrap();
+        (code, String::from_utf8(out).unwrap(), req)
+    }
+
     #[test]
     fn a_2xx_answer_is_healthy_and_the_request_is_a_plain_get() {
-        let (url, server) = serve_once("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n\"\"");
-        let mut out = Vec::new();
-        assert_eq!(run(&url, Duration::from_secs(5), &mut out), 0);
-        let req = server.join().unwrap();
+        let (code, out, req) = probe_answering("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n\"\"");
+        assert_eq!(code, 0);
         assert!(
             req.starts_with("GET /health/liveliness HTTP/1.1\r\n"),
             "{req}"
         );
-        assert!(String::from_utf8(out).unwrap().starts_with("healthy"));
+        assert!(out.starts_with("healthy"));
     }
 
     #[test]
     fn a_5xx_answer_and_a_closed_port_are_unhealthy() {
-        let (url, server) = serve_once("HTTP/1.1 503 Service Unavailable\r\n\r\n");
-        let mut out = Vec::new();
-        assert_eq!(run(&url, Duration::from_secs(5), &mut out), 1);
-        server.join().unwrap();
-        assert!(String::from_utf8(out).unwrap().contains("answered 503"));
+        let (code, out, _) = probe_answering("HTTP/1.1 503 Service Unavailable\r\n\r\n");
+        assert_eq!(code, 1);
+        assert!(out.contains("answered 503"));
 
         let closed = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = closed.local_addr().unwrap().port();
@@ -204,12 +210,8 @@ mod tests {
 
     #[test]
     fn a_non_http_answer_is_unhealthy() {
-        let (url, server) = serve_once("SSH-2.0-OpenSSH\r\n");
-        let mut out = Vec::new();
-        assert_eq!(run(&url, Duration::from_secs(5), &mut out), 1);
-        server.join().unwrap();
-        assert!(String::from_utf8(out)
-            .unwrap()
-            .contains("did not answer with HTTP"));
+        let (code, out, _) = probe_answering("SSH-2.0-OpenSSH\r\n");
+        assert_eq!(code, 1);
+        assert!(out.contains("did not answer with HTTP"));
     }
 }

@@ -16,6 +16,35 @@ use litellm_core::{ChatRequest, ErrorKind, JsonMap, LlmError};
 use crate::params::ProviderParams;
 use crate::upstream::insert_header;
 
+/// A deployment's environment, as a lookup function (`None`: unset).
+pub(crate) type Env<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+/// An adapter's public constructors over [`ProviderParams`], written inside its `impl`: `new`
+/// reads the process environment, `with_env` takes the environment as a lookup function; both
+/// build through the adapter's `from_env(params, model, env)`. The doc comment given is `new`'s.
+macro_rules! env_constructors {
+    ($(#[$doc:meta])*) => {
+        $(#[$doc])*
+        pub fn new(
+            params: &$crate::params::ProviderParams,
+            model: &str,
+        ) -> Result<Self, litellm_core::LlmError> {
+            Self::from_env(params, model, &|name| std::env::var(name).ok())
+        }
+
+        /// As [`Self::new`], with the environment given as a lookup function (tests pass an
+        /// empty one so the host's variables cannot change results).
+        pub fn with_env(
+            params: &$crate::params::ProviderParams,
+            model: &str,
+            env: impl Fn(&str) -> Option<String>,
+        ) -> Result<Self, litellm_core::LlmError> {
+            Self::from_env(params, model, &env)
+        }
+    };
+}
+pub(crate) use env_constructors;
+
 /// `s` unless it is missing or blank.
 pub(crate) fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|v| !v.trim().is_empty())
@@ -126,27 +155,9 @@ pub(crate) fn deployment_defaults(
     structural: &[&str],
     allowed: &[&str],
 ) -> Result<(JsonMap, Vec<String>), LlmError> {
-    let mut defaults = JsonMap::new();
-    for (key, value) in &params.extra {
-        if key == "extra_body"
-            || is_internal_param(key)
-            || structural.contains(&key.as_str()) && !allowed.contains(&key.as_str())
-        {
-            continue;
-        }
-        defaults.insert(key.clone(), value.clone());
-    }
-    if let Some(extra_body) = params.extra.get("extra_body") {
-        let Value::Object(map) = extra_body else {
-            return Err(LlmError::bad_param(
-                "extra_body",
-                "litellm_params.extra_body must be a JSON object",
-            ));
-        };
-        for (key, value) in map {
-            defaults.entry(key.clone()).or_insert_with(|| value.clone());
-        }
-    }
+    let defaults = extra_defaults(params, |key| {
+        !structural.contains(&key) || allowed.contains(&key)
+    })?;
     let drop = match params.extra.get("additional_drop_params") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
@@ -162,6 +173,32 @@ pub(crate) fn deployment_defaults(
         }
     };
     Ok((defaults, drop))
+}
+
+/// The `litellm_params` extras that `keep` accepts (never `extra_body` nor an internal key), then
+/// every key of `extra_body` the extras did not set.
+pub(crate) fn extra_defaults(
+    params: &ProviderParams,
+    keep: impl Fn(&str) -> bool,
+) -> Result<JsonMap, LlmError> {
+    let mut defaults = JsonMap::new();
+    for (key, value) in &params.extra {
+        if key != "extra_body" && !is_internal_param(key) && keep(key) {
+            defaults.insert(key.clone(), value.clone());
+        }
+    }
+    if let Some(extra_body) = params.extra.get("extra_body") {
+        let Value::Object(map) = extra_body else {
+            return Err(LlmError::bad_param(
+                "extra_body",
+                "litellm_params.extra_body must be a JSON object",
+            ));
+        };
+        for (key, value) in map {
+            defaults.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    Ok(defaults)
 }
 
 /// Fills in deployment parameters the client did not set; a default named by the first of a
@@ -213,15 +250,10 @@ pub(crate) fn take_extra_body(extra: &mut JsonMap) -> Result<Option<JsonMap>, Ll
     }
 }
 
-/// A request after the common preamble of a translation.
-pub(crate) struct Prepared {
-    /// The request with the deployment defaults filled in and `additional_drop_params` removed.
-    pub req: ChatRequest,
-    /// The client's `extra_body`, merged into the body last.
-    pub extra_body: Option<JsonMap>,
-    /// Whether unsupported parameters are dropped rather than refused.
-    pub drop: bool,
-}
+/// A request after the common preamble of a translation: the request with the deployment
+/// defaults filled in and `additional_drop_params` removed; the client's `extra_body` (merged into
+/// the body last); whether unsupported parameters are dropped rather than refused.
+pub(crate) struct Prepared(pub ChatRequest, pub Option<JsonMap>, pub bool);
 
 /// The start of every translation: deployment defaults (see [`apply_defaults`]), the client's
 /// `extra_body` taken out, `drop_params` (deployment or request) read, and the deployment's
@@ -239,12 +271,20 @@ pub(crate) fn prepare(
     for key in additional_drop_params {
         drop_field(&mut req, key);
     }
-    Ok(Prepared {
-        req,
-        extra_body,
-        drop,
-    })
+    Ok(Prepared(req, extra_body, drop))
 }
+
+/// OpenAI request fields (newer OpenAI features) that Cohere and Ollama have no equivalent for:
+/// a 400 unless dropped.
+pub(crate) const OPENAI_ONLY_FIELDS: &[&str] = &[
+    "audio",
+    "prediction",
+    "web_search_options",
+    "modalities",
+    "verbosity",
+    "prompt_cache_key",
+    "safety_identifier",
+];
 
 /// Removes one request field by its wire name (for `additional_drop_params`).
 pub(crate) fn drop_field(req: &mut ChatRequest, key: &str) {
@@ -409,6 +449,21 @@ pub(crate) fn merge_extra_body(
             body.insert(key, value);
         }
     }
+}
+
+/// The end of a translation: the client's fields we do not model forwarded into `body` (see
+/// [`forward_extra`]), then its `extra_body` merged over it (see [`merge_extra_body`]; `allowed`:
+/// the structural keys `extra_body` may still set).
+pub(crate) fn forward_unmodelled(
+    body: &mut JsonMap,
+    extra: JsonMap,
+    extra_body: Option<JsonMap>,
+    structural: &[&str],
+    skip_null: bool,
+    allowed: &[&str],
+) {
+    forward_extra(body, extra, structural, skip_null);
+    merge_extra_body(body, extra_body, structural, allowed);
 }
 
 /// A translated body as bytes.

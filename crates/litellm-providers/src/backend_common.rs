@@ -27,6 +27,7 @@ use litellm_core::{
     ModelBackend, NativeMessagesOutput, NativeMessagesRequest, NativeMessagesStreamOutput,
 };
 
+use crate::backend_calls::boxed_backend_calls;
 pub use crate::decoder::ChunkDecoder;
 use crate::mock::{mock_chat_chunks, mock_chat_response, mock_error, request_mock_response};
 use crate::transport::{read_body, ByteStream, Transport};
@@ -147,7 +148,7 @@ pub trait HttpAdapter: fmt::Debug + Send + Sync + 'static {
 
 /// The [`HttpAdapter`] methods that forward to an adapter's usual inherent API unchanged
 /// (`model`, `api_base`, `map_error`, `scrub`), written inside an `impl HttpAdapter`; with
-/// `build_chat_request`, also `chat_request` for an adapter that takes no bearer token.
+/// `build_chat_request`, also `chat_request` (`bearer`: handing the adapter the bearer token).
 macro_rules! inherent_adapter_methods {
     () => {
         fn upstream_model(&self) -> &str {
@@ -180,11 +181,31 @@ macro_rules! inherent_adapter_methods {
             self.build_chat_request(req, stream, extra_headers)
         }
     };
+    (build_chat_request, bearer) => {
+        $crate::backend_common::inherent_adapter_methods!();
+        fn chat_request(
+            &self,
+            req: litellm_core::ChatRequest,
+            stream: bool,
+            extra_headers: &[(String, String)],
+            bearer: Option<&secrecy::SecretString>,
+        ) -> Result<$crate::upstream::UpstreamRequest, litellm_core::LlmError> {
+            self.build_chat_request(req, stream, extra_headers, bearer)
+        }
+    };
 }
 pub(crate) use inherent_adapter_methods;
 
-/// A deployment type served by [`HttpBackend`] without bearer tokens, with its `new`.
+/// A deployment type served by [`HttpBackend`] without bearer tokens, with its `new` (and, given
+/// in braces, the adapter's [`HttpAdapter`] items).
 macro_rules! http_backend_type {
+    ($(#[$doc:meta])* $name:ident = $adapter:ty { $($items:tt)* }) => {
+        $crate::backend_common::http_backend_type!($(#[$doc])* $name = $adapter);
+
+        impl $crate::backend_common::HttpAdapter for $adapter {
+            $($items)*
+        }
+    };
     ($(#[$doc:meta])* $name:ident = $adapter:ty) => {
         $(#[$doc])*
         pub type $name = $crate::backend_common::HttpBackend<$adapter>;
@@ -200,7 +221,7 @@ macro_rules! http_backend_type {
 pub(crate) use http_backend_type;
 
 /// The [`HttpAdapter`] items a native-format adapter forwards to its inherent methods: the
-/// provider name (`[PROVIDER]`, or `[]` for the adapter's `provider()`), the per-call
+/// `Options` (its `CallOptions`) and `Decoder` types, the provider name (`[PROVIDER]`, or `[]` for the adapter's `provider()`), the per-call
 /// `CallOptions`, the response parser (given the options with `with_options`) and the stream
 /// decoder.
 macro_rules! native_adapter_methods {
@@ -235,6 +256,8 @@ macro_rules! native_adapter_methods {
         }
     };
     (@common [$($provider:expr)?], $decoder:ty) => {
+        type Options = CallOptions;
+        type Decoder = $decoder;
         $crate::backend_common::native_adapter_methods!(@name [$($provider)?]);
         fn call_options(&self, req: &litellm_core::ChatRequest) -> CallOptions {
             CallOptions::of(req)
@@ -246,25 +269,10 @@ macro_rules! native_adapter_methods {
 }
 pub(crate) use native_adapter_methods;
 
-/// The [`HttpAdapter`] embedding items of an adapter that embeds all inputs in one request
-/// (`bearer`: its request builder takes the bearer token).
+/// The [`HttpAdapter`] embedding items of an adapter that embeds all inputs in one request, with
+/// the request as `EmbedContext` (`bearer`: its request builder takes the bearer token).
 macro_rules! single_embedding_methods {
-    () => {
-        $crate::backend_common::single_embedding_methods!(@response);
-        fn embedding_requests(
-            &self,
-            req: litellm_core::EmbeddingRequest,
-            extra_headers: &[(String, String)],
-            _bearer: Option<&secrecy::SecretString>,
-        ) -> Result<
-            (Vec<$crate::upstream::UpstreamRequest>, litellm_core::EmbeddingRequest),
-            litellm_core::LlmError,
-        > {
-            let upstream = self.build_embedding_request(&req, extra_headers)?;
-            Ok((vec![upstream], req))
-        }
-    };
-    (bearer) => {
+    ($($bearer:ident)?) => {
         $crate::backend_common::single_embedding_methods!(@response);
         fn embedding_requests(
             &self,
@@ -275,11 +283,21 @@ macro_rules! single_embedding_methods {
             (Vec<$crate::upstream::UpstreamRequest>, litellm_core::EmbeddingRequest),
             litellm_core::LlmError,
         > {
-            let upstream = self.build_embedding_request(&req, extra_headers, bearer)?;
+            let upstream = $crate::backend_common::single_embedding_methods!(
+                @build self, req, extra_headers, bearer $(, $bearer)?
+            )?;
             Ok((vec![upstream], req))
         }
     };
+    (@build $this:ident, $req:ident, $headers:ident, $token:ident) => {{
+        let _ = $token;
+        $this.build_embedding_request(&$req, $headers)
+    }};
+    (@build $this:ident, $req:ident, $headers:ident, $token:ident, bearer) => {
+        $this.build_embedding_request(&$req, $headers, $token)
+    };
     (@response) => {
+        type EmbedContext = litellm_core::EmbeddingRequest;
         fn embedding_response(
             &self,
             answers: &[(http::HeaderMap, bytes::Bytes)],
@@ -589,56 +607,18 @@ impl<A: HttpAdapter> ModelBackend for HttpBackend<A> {
         Some(self.adapter.upstream_base())
     }
 
-    fn chat<'a>(
-        &'a self,
-        req: ChatRequest,
-        ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatOutput, LlmError>> {
-        Box::pin(self.chat_impl(req, ctx))
-    }
-
-    fn chat_stream<'a>(
-        &'a self,
-        req: ChatRequest,
-        ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatStreamOutput, LlmError>> {
-        Box::pin(self.chat_stream_impl(req, ctx))
-    }
-
-    fn embed<'a>(
-        &'a self,
-        req: EmbeddingRequest,
-        ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>> {
-        Box::pin(self.embed_impl(req, ctx))
-    }
-
     fn native_messages_supported(&self) -> bool {
         self.adapter.speaks_native_messages()
     }
 
-    fn native_messages<'a>(
-        &'a self,
-        req: NativeMessagesRequest,
-        ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<NativeMessagesOutput, LlmError>> {
-        Box::pin(self.native_impl(req, ctx))
-    }
-
-    fn native_messages_stream<'a>(
-        &'a self,
-        req: NativeMessagesRequest,
-        ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<NativeMessagesStreamOutput, LlmError>> {
-        Box::pin(self.native_stream_impl(req, ctx))
-    }
-
-    fn native_count_tokens<'a>(
-        &'a self,
-        req: NativeMessagesRequest,
-        ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<u64, LlmError>> {
-        Box::pin(self.native_count_impl(req, ctx))
+    boxed_backend_calls! {
+        async chat(ChatRequest) -> ChatOutput = chat_impl;
+        async chat_stream(ChatRequest) -> ChatStreamOutput = chat_stream_impl;
+        async embed(EmbeddingRequest) -> EmbeddingOutput = embed_impl;
+        async native_messages(NativeMessagesRequest) -> NativeMessagesOutput = native_impl;
+        async native_messages_stream(NativeMessagesRequest) -> NativeMessagesStreamOutput
+            = native_stream_impl;
+        async native_count_tokens(NativeMessagesRequest) -> u64 = native_count_impl;
     }
 }
 

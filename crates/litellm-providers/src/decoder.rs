@@ -20,6 +20,7 @@ use litellm_core::{
 };
 
 use crate::sse::{SseEvent, SseParser};
+use crate::upstream::invalid_upstream_body;
 
 /// What a stream decoder produces: chunks and (at most one, last) error.
 pub type Items = VecDeque<Result<ChatChunk, LlmError>>;
@@ -266,6 +267,16 @@ impl ChunkMeta {
         self.choice_chunk(0, delta, finish_reason)
     }
 
+    /// The first chunk of a stream: the assistant role and empty content.
+    pub fn opening_chunk(&self) -> ChatChunk {
+        let delta = Delta {
+            role: Some("assistant".into()),
+            content: Some(String::new()),
+            ..Default::default()
+        };
+        self.chunk(delta, None)
+    }
+
     /// The `choices: []` chunk that carries a stream's usage.
     pub fn usage_chunk(&self, usage: Usage) -> ChatChunk {
         let mut c = self.empty_chunk();
@@ -282,6 +293,28 @@ pub fn sse_json(ev: &SseEvent) -> Option<(&str, Result<Value, serde_json::Error>
         return None;
     }
     Some((data, serde_json::from_str(data)))
+}
+
+/// The JSON data of an SSE event as [`sse_json`] reads it, with its parse; an event that is not
+/// JSON fails the stream (`out`) as an invalid `provider` body, and is `None` like an empty one.
+pub fn sse_value<'e>(
+    ev: &'e SseEvent,
+    provider: &str,
+    out: &mut Emit<'_>,
+) -> Option<(&'e str, Value)> {
+    let (data, parsed) = sse_json(ev)?;
+    match parsed {
+        Ok(value) => Some((data, value)),
+        Err(e) => {
+            out.fail(invalid_upstream_body(
+                provider,
+                "stream event",
+                &e,
+                data.as_bytes(),
+            ));
+            None
+        }
+    }
 }
 
 /// The error for a stream whose bytes ended before its end event (`before`).

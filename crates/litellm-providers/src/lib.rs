@@ -54,10 +54,12 @@
 pub(crate) mod adapter_common;
 pub mod anthropic;
 pub mod azure;
+mod backend_calls;
 pub mod backend_common;
 pub mod bedrock;
 pub mod cohere;
 pub mod decoder;
+mod deployment;
 pub mod docs;
 mod errors;
 pub mod gemini;
@@ -69,6 +71,8 @@ pub mod params;
 pub mod prices;
 mod request_common;
 mod response_common;
+/// The OpenAI Responses API (`POST /v1/responses`) served over Chat Completions.
+pub mod responses;
 pub mod sse;
 #[cfg(test)]
 mod test_util;

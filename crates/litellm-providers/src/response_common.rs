@@ -1,15 +1,19 @@
 //! Response-reading helpers the native-format adapters (Anthropic, Bedrock, Gemini, Cohere,
-//! Ollama) share: lenient typed fields, the assistant message and chat response they build, and
-//! token counts with prompt-cache reads and writes.
+//! Ollama) share: lenient typed fields, the assistant message and chat response they build,
+//! token counts with prompt-cache reads and writes, and embeddings answers from float vectors.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use litellm_core::{
-    unix_now, ChatResponse, Choice, FunctionCall, JsonMap, PromptTokensDetails, ResponseMessage,
-    ToolCall, Usage,
+    unix_now, ChatResponse, Choice, Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage,
+    EmbeddingVector, ErrorKind, FunctionCall, JsonMap, LlmError, PromptTokensDetails,
+    ResponseMessage, ToolCall, Usage,
 };
+
+use crate::adapter_common::{arguments_string, new_call_id};
+use crate::upstream::invalid_upstream_body;
 
 /// A field read leniently: a value of the wrong type (or null) counts as missing, as reading it
 /// from a `Value` with `as_str`/`as_u64` did.
@@ -46,6 +50,13 @@ pub(crate) fn new_chat_id() -> String {
     format!("chatcmpl-{}", uuid::Uuid::new_v4().simple())
 }
 
+/// `chatcmpl-{id}` of the upstream's response id (a string), else a new id.
+pub(crate) fn upstream_chat_id(id: Option<&Value>) -> String {
+    id.and_then(Value::as_str)
+        .map(|id| format!("chatcmpl-{id}"))
+        .unwrap_or_else(new_chat_id)
+}
+
 /// A function tool call.
 pub(crate) fn tool_call(id: String, name: String, arguments: String) -> ToolCall {
     ToolCall {
@@ -53,6 +64,22 @@ pub(crate) fn tool_call(id: String, name: String, arguments: String) -> ToolCall
         kind: "function".into(),
         function: FunctionCall { name, arguments },
     }
+}
+
+/// A tool call given in OpenAI's shape (`{id, function: {name, arguments}}`, as Cohere and Ollama
+/// answer): a missing id is made up, a missing name is empty, arguments become a JSON string.
+pub(crate) fn openai_tool_call(c: &Value) -> ToolCall {
+    tool_call(
+        c.get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(new_call_id),
+        c.pointer("/function/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        arguments_string(c.pointer("/function/arguments")),
+    )
 }
 
 /// An assistant message; no tool calls and empty reasoning are left out.
@@ -234,4 +261,71 @@ impl Reply {
         let message = assistant_message(content, tool_calls, Some(reasoning), message_extra);
         choice(0, message, finish_reason)
     }
+}
+
+/// An embeddings answer in OpenAI's shape from one float vector per input, as the upstream sent
+/// them (`base64` when the request asked): a count other than the inputs' is a 500, a vector
+/// that is not a list of numbers an invalid body.
+pub(crate) fn float_embeddings(
+    provider: &str,
+    vectors: Vec<&Value>,
+    req: &EmbeddingRequest,
+    model: &str,
+    prompt_tokens: u64,
+    body: &[u8],
+) -> Result<EmbeddingResponse, LlmError> {
+    let wanted = req.input.len();
+    if vectors.len() != wanted {
+        return Err(LlmError::upstream(
+            ErrorKind::InternalServer,
+            format!(
+                "{provider} returned {} embeddings for {wanted} inputs",
+                vectors.len()
+            ),
+        )
+        .with_provider(provider));
+    }
+    let mut data = Vec::with_capacity(vectors.len());
+    for (i, v) in vectors.into_iter().enumerate() {
+        let floats: Vec<f32> = serde_json::from_value(v.clone())
+            .map_err(|e| invalid_upstream_body(provider, "embedding", &e, body))?;
+        let mut embedding = EmbeddingVector::Float(floats);
+        if req.wants_base64() {
+            embedding = embedding.into_base64();
+        }
+        data.push(Embedding {
+            object: "embedding".into(),
+            index: i as u32,
+            embedding,
+        });
+    }
+    Ok(embedding_list(data, model, prompt_tokens))
+}
+
+/// An embeddings answer of `data`, counting `prompt_tokens` (its total too).
+pub(crate) fn embedding_list(
+    data: Vec<Embedding>,
+    model: &str,
+    prompt_tokens: u64,
+) -> EmbeddingResponse {
+    EmbeddingResponse {
+        object: "list".into(),
+        data,
+        model: model.to_string(),
+        usage: Some(EmbeddingUsage {
+            prompt_tokens,
+            total_tokens: prompt_tokens,
+        }),
+        extra: JsonMap::new(),
+    }
+}
+
+/// The input tokens of an embeddings request, estimated (a token per four characters of each
+/// text), for upstreams that do not count them.
+pub(crate) fn estimated_input_tokens(req: &EmbeddingRequest) -> u64 {
+    req.input
+        .texts()
+        .iter()
+        .map(|t| (t.chars().count() as u64).div_ceil(4))
+        .sum()
 }

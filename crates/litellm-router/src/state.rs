@@ -113,14 +113,9 @@ impl MemoryStore {
 
     /// Synchronous `get`.
     pub fn get_now(&self, keys: &[String]) -> Vec<i64> {
-        let now = Instant::now();
-        let map = self.lock();
-        keys.iter()
-            .map(|k| {
-                map.get(k)
-                    .filter(|s| s.expires > now)
-                    .map_or(0, |s| s.value)
-            })
+        self.read_live(keys, |slot, _| slot.value)
+            .into_iter()
+            .map(|v| v.unwrap_or(0))
             .collect()
     }
 
@@ -145,14 +140,16 @@ impl MemoryStore {
 
     /// Synchronous `marked`.
     pub fn marked_now(&self, keys: &[String]) -> Vec<Option<Duration>> {
+        self.read_live(keys, |slot, now| slot.expires - now)
+    }
+
+    /// `read` of each key's slot (given the time now), or `None` for a key with no slot or an
+    /// expired one.
+    fn read_live<T>(&self, keys: &[String], read: impl Fn(&Slot, Instant) -> T) -> Vec<Option<T>> {
         let now = Instant::now();
         let map = self.lock();
         keys.iter()
-            .map(|k| {
-                map.get(k)
-                    .filter(|s| s.expires > now)
-                    .map(|s| s.expires - now)
-            })
+            .map(|k| map.get(k).filter(|s| s.expires > now).map(|s| read(s, now)))
             .collect()
     }
 }

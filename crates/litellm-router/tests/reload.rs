@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{config, req, router, Scripted, Step};
+use common::{chat_response, config, req, router, text_chunk, Scripted, Step};
 use futures::StreamExt;
 use litellm_router::*;
 use tokio::sync::{mpsc, Notify};
@@ -27,18 +27,7 @@ fn deployment(c: DeploymentConfig, b: Arc<dyn ModelBackend>) -> Deployment {
 }
 
 fn chunk(text: &str) -> ChatChunk {
-    let mut c = ChatChunk::new("c", 0, "gated");
-    c.choices.push(ChunkChoice {
-        index: 0,
-        delta: Delta {
-            content: Some(text.into()),
-            ..Default::default()
-        },
-        finish_reason: None,
-        logprobs: None,
-        extra: Default::default(),
-    });
-    c
+    text_chunk("gated", text)
 }
 
 /// A backend that reports when a call reaches it and then waits for `release` before answering
@@ -66,23 +55,7 @@ impl ModelBackend for Gated {
             self.entered.send(self.name).unwrap();
             self.release.notified().await;
             Ok(ChatOutput {
-                response: ChatResponse {
-                    id: "chatcmpl-gated".into(),
-                    object: "chat.completion".into(),
-                    created: 0,
-                    model: self.name.into(),
-                    choices: vec![Choice {
-                        index: 0,
-                        message: ResponseMessage::text(self.name),
-                        finish_reason: Some("stop".into()),
-                        logprobs: None,
-                        extra: Default::default(),
-                    }],
-                    usage: Some(Usage::new(3, 1)),
-                    system_fingerprint: None,
-                    service_tier: None,
-                    extra: Default::default(),
-                },
+                response: chat_response("chatcmpl-gated", self.name, self.name),
                 upstream_headers: vec![],
             })
         })

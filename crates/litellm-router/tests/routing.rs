@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -10,6 +11,17 @@ use litellm_router::*;
 
 mod common;
 use common::*;
+
+/// A router (default settings) whose group `g` has two deployments, ids `a` and `b`.
+fn group_g_of(a: &Arc<Scripted>, b: &Arc<Scripted>) -> Router {
+    router(
+        vec![
+            (config("g", "a", |_| {}), a.clone()),
+            (config("g", "b", |_| {}), b.clone()),
+        ],
+        RouterSettings::default(),
+    )
+}
 
 #[tokio::test]
 async fn a_retry_lands_on_the_other_deployment() {
@@ -19,13 +31,7 @@ async fn a_retry_lands_on_the_other_deployment() {
     for _ in 0..40 {
         let a = Scripted::new("a", vec![Step::Fail(ErrorKind::InternalServer); 10]);
         let b = Scripted::new("b", vec![]);
-        let r = router(
-            vec![
-                (config("g", "a", |_| {}), a.clone()),
-                (config("g", "b", |_| {}), b.clone()),
-            ],
-            RouterSettings::default(),
-        );
+        let r = group_g_of(&a, &b);
         let out = r.completion(req("g")).await.unwrap();
         assert_eq!(out.route.deployment_id, "b");
         assert!(a.calls() <= 1, "the failed deployment is not retried");
@@ -222,13 +228,7 @@ async fn a_stream_failing_before_its_first_chunk_is_retried_elsewhere() {
             vec![Step::StreamFailsFirst(ErrorKind::ServiceUnavailable); 10],
         );
         let b = Scripted::new("b", vec![]);
-        let r = router(
-            vec![
-                (config("g", "a", |_| {}), a.clone()),
-                (config("g", "b", |_| {}), b.clone()),
-            ],
-            RouterSettings::default(),
-        );
+        let r = group_g_of(&a, &b);
         let out = r.completion_stream(req("g")).await.unwrap();
         assert_eq!(out.route.deployment_id, "b");
         assert_eq!(out.route.attempted_retries, a.calls());
@@ -439,21 +439,30 @@ fn fb(from: &str, to: &[&str]) -> Vec<FallbackMap> {
     )])]
 }
 
+/// A router where group `g` (one deployment, `primary`: id and backend) falls back to group `h`
+/// (one deployment, `backup`), under `settings` plus that fallback.
+fn g_falls_back_to_h(
+    primary: (&str, Arc<Scripted>),
+    backup: (&str, Arc<Scripted>),
+    settings: RouterSettings,
+) -> Router {
+    router(
+        vec![
+            (config("g", primary.0, |_| {}), primary.1),
+            (config("h", backup.0, |_| {}), backup.1),
+        ],
+        RouterSettings {
+            fallbacks: fb("g", &["h"]),
+            ..settings
+        },
+    )
+}
+
 #[tokio::test]
 async fn generic_fallbacks_run_after_the_groups_retries_are_spent() {
     let a = Scripted::new("a", vec![Step::Fail(ErrorKind::InternalServer); 10]);
     let b = Scripted::new("b", vec![]);
-    let settings = RouterSettings {
-        fallbacks: fb("g", &["h"]),
-        ..Default::default()
-    };
-    let r = router(
-        vec![
-            (config("g", "a", |_| {}), a.clone()),
-            (config("h", "b", |_| {}), b.clone()),
-        ],
-        settings,
-    );
+    let r = g_falls_back_to_h(("a", a.clone()), ("b", b), RouterSettings::default());
     let out = r.completion(req("g")).await.unwrap();
     assert_eq!(a.calls(), 3, "the primary group gets its 2 retries first");
     assert_eq!(out.route.model_group, "h");
@@ -551,19 +560,13 @@ async fn max_fallbacks_caps_the_chain_and_the_last_error_is_returned() {
 #[tokio::test]
 async fn a_plain_bad_request_does_not_fall_back() {
     let b = Scripted::new("b", vec![]);
-    let settings = RouterSettings {
-        fallbacks: fb("g", &["h"]),
-        ..Default::default()
-    };
-    let r = router(
-        vec![
-            (
-                config("g", "a", |_| {}),
-                Scripted::new("a", vec![Step::Fail(ErrorKind::BadRequest)]),
-            ),
-            (config("h", "b", |_| {}), b.clone()),
-        ],
-        settings,
+    let r = g_falls_back_to_h(
+        (
+            "a",
+            Scripted::new("a", vec![Step::Fail(ErrorKind::BadRequest)]),
+        ),
+        ("b", b.clone()),
+        RouterSettings::default(),
     );
     assert_eq!(
         r.completion(req("g")).await.unwrap_err().error.kind,
@@ -614,23 +617,14 @@ async fn per_request_fallbacks_override_the_config_and_can_be_disabled() {
 
 #[tokio::test]
 async fn a_stream_failing_before_its_first_chunk_falls_back() {
-    let settings = RouterSettings {
-        fallbacks: fb("g", &["h"]),
-        num_retries: 0,
-        ..Default::default()
-    };
-    let r = router(
-        vec![
-            (
-                config("g", "a", |_| {}),
-                Scripted::new(
-                    "a",
-                    vec![Step::StreamFailsFirst(ErrorKind::ServiceUnavailable)],
-                ),
-            ),
-            (config("h", "b", |_| {}), Scripted::new("b", vec![])),
-        ],
-        settings,
+    let fails_first = Step::StreamFailsFirst(ErrorKind::ServiceUnavailable);
+    let r = g_falls_back_to_h(
+        ("a", Scripted::new("a", vec![fails_first])),
+        ("b", Scripted::new("b", vec![])),
+        RouterSettings {
+            num_retries: 0,
+            ..Default::default()
+        },
     );
     let out = r.completion_stream(req("g")).await.unwrap();
     assert_eq!(out.route.model_group, "h");
@@ -682,16 +676,10 @@ async fn a_dead_single_deployment_fails_fast_and_goes_straight_to_its_fallback()
     tokio::time::pause();
     let dead = Scripted::new("dead", vec![Step::Fail(ErrorKind::ServiceUnavailable); 100]);
     let backup = Scripted::new("backup", vec![]);
-    let settings = RouterSettings {
-        fallbacks: fb("g", &["h"]),
-        ..Default::default()
-    };
-    let r = router(
-        vec![
-            (config("g", "dead", |_| {}), dead.clone()),
-            (config("h", "backup", |_| {}), backup.clone()),
-        ],
-        settings,
+    let r = g_falls_back_to_h(
+        ("dead", dead.clone()),
+        ("backup", backup),
+        RouterSettings::default(),
     );
     // First request: 1 attempt + 2 retries fail (3 failures = allowed_fails), then fallback.
     assert_eq!(r.completion(req("g")).await.unwrap().route.model_group, "h");

@@ -121,6 +121,9 @@ fn db_unavailable(e: &AuthError) -> ApiError {
     )
 }
 
+/// A spend, its budget, and who is over it (worded only when someone is).
+type BudgetCheck<'a> = (f64, Option<f64>, &'a dyn Fn() -> String);
+
 impl Auth {
     /// An authenticator with an optional master key and `litellm_key_header_name`, and no
     /// virtual keys.
@@ -357,39 +360,34 @@ impl Auth {
 
     /// The budget checks of [`Auth::authorize`] (after its model checks).
     fn check_budgets(&self, caller: &Caller, key: &KeyRecord) -> Result<(), ApiError> {
-        let over = |spend: f64, max: Option<f64>| max.is_some_and(|m| spend >= m);
-        if over(caller.key_spend, key.max_budget) {
+        let (team, user) = (caller.team.as_ref(), caller.user.as_ref());
+        // Who is over, worded only when someone is (LiteLLM's messages).
+        let key_who = || {
             let who = key.key_alias.as_deref().unwrap_or(&key.token);
-            return Err(self.budget_exceeded(format!(
-                "Budget has been exceeded! Key={who} ({}) Current cost: {}, Max budget: {}",
-                key.key_name,
-                caller.key_spend,
-                key.max_budget.unwrap_or_default()
-            )));
-        }
-        if let Some(team) = caller
-            .team
-            .as_ref()
-            .filter(|t| over(caller.team_spend, t.max_budget))
-        {
-            return Err(self.budget_exceeded(format!(
-                "Budget has been exceeded! Team={} Current cost: {}, Max budget: {}",
-                team.team_id,
+            format!("Key={who} ({})", key.key_name)
+        };
+        let team_who = || format!("Team={}", team.map_or("", |t| t.team_id.as_str()));
+        let user_who = || format!("User={}", user.map_or("", |u| u.user_id.as_str()));
+        let checks: [BudgetCheck<'_>; 3] = [
+            (caller.key_spend, key.max_budget, &key_who),
+            (
                 caller.team_spend,
-                team.max_budget.unwrap_or_default()
-            )));
-        }
-        if let Some(user) = caller
-            .user
-            .as_ref()
-            .filter(|u| over(caller.user_spend, u.max_budget))
-        {
-            return Err(self.budget_exceeded(format!(
-                "Budget has been exceeded! User={} Current cost: {}, Max budget: {}",
-                user.user_id,
+                team.and_then(|t| t.max_budget),
+                &team_who,
+            ),
+            (
                 caller.user_spend,
-                user.max_budget.unwrap_or_default()
-            )));
+                user.and_then(|u| u.max_budget),
+                &user_who,
+            ),
+        ];
+        for (spend, max, who) in checks {
+            if let Some(max) = max.filter(|m| spend >= *m) {
+                return Err(self.budget_exceeded(format!(
+                    "Budget has been exceeded! {} Current cost: {spend}, Max budget: {max}",
+                    who()
+                )));
+            }
         }
         Ok(())
     }

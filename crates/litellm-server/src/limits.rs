@@ -93,22 +93,24 @@ pub fn descriptors(caller: &Caller, model: &str) -> Vec<Descriptor> {
         label: key_label.clone(),
         limits: Limits::from_stored(key.rpm_limit, key.tpm_limit, key.max_parallel_requests),
     }];
-    if let Some(user) = &caller.user {
-        out.push(Descriptor {
-            scope: Scope::User,
-            id: user.user_id.clone(),
-            label: format!("user {}", user.user_id),
-            limits: Limits::from_stored(user.rpm_limit, user.tpm_limit, user.max_parallel_requests),
-        });
-    }
-    if let Some(team) = &caller.team {
-        out.push(Descriptor {
-            scope: Scope::Team,
-            id: team.team_id.clone(),
-            label: format!("team {}", team.team_id),
-            limits: Limits::from_stored(team.rpm_limit, team.tpm_limit, team.max_parallel_requests),
-        });
-    }
+    let user = caller.user.as_ref().map(|u| {
+        let limits = Limits::from_stored(u.rpm_limit, u.tpm_limit, u.max_parallel_requests);
+        (Scope::User, "user", &u.user_id, limits)
+    });
+    let team = caller.team.as_ref().map(|t| {
+        let limits = Limits::from_stored(t.rpm_limit, t.tpm_limit, t.max_parallel_requests);
+        (Scope::Team, "team", &t.team_id, limits)
+    });
+    out.extend(
+        user.into_iter()
+            .chain(team)
+            .map(|(scope, kind, id, limits)| Descriptor {
+                scope,
+                id: id.clone(),
+                label: format!("{kind} {id}"),
+                limits,
+            }),
+    );
     out.extend(end_user);
     let source = |field: &str| {
         model_limit(&key.metadata, field, model).or_else(|| {

@@ -10,13 +10,8 @@ use axum::http::StatusCode;
 use common::*;
 use serde_json::{json, Value};
 
-const MASTER: &str = "sk-test-master-0123";
-
 fn config() -> String {
-    format!(
-        r#"
-model_list:
-  - model_name: gpt-beta
+    let models = r#"  - model_name: gpt-beta
     litellm_params:
       model: mock/gpt-4o
       mock_response: "beta"
@@ -32,34 +27,23 @@ model_list:
     litellm_params:
       model: mock/stable
       mock_response: "stable"
-general_settings:
-  master_key: {MASTER}
-"#
-    )
+"#;
+    config_yaml(models, "", MASTER)
 }
 
 async fn call(p: &Proxy, key: &str, method: &str, path: &str, body: Option<Value>) -> Resp {
-    let auth = format!("Bearer {key}");
-    let headers = [("authorization", auth.as_str())];
     match (method, body) {
-        ("GET", _) => p.get(path, &headers).await,
-        (_, b) => {
-            let b = b.unwrap_or_else(|| json!({}));
-            p.post_raw(path, serde_json::to_vec(&b).unwrap(), &headers)
-                .await
-        }
+        ("GET", _) => p.get_as(key, path).await,
+        (_, b) => p.post_as(key, path, b.unwrap_or_else(|| json!({}))).await,
     }
 }
 
 async fn chat(p: &Proxy, key: &str, model: &str) -> Resp {
-    let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
-    call(p, key, "POST", "/v1/chat/completions", Some(body)).await
+    p.chat(key, model).await
 }
 
 async fn new_key(p: &Proxy, body: Value) -> String {
-    let r = call(p, MASTER, "POST", "/key/generate", Some(body)).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.json()["key"].as_str().unwrap().to_string()
+    p.new_key_as(MASTER, body).await
 }
 
 async fn listed(p: &Proxy, key: &str) -> (Vec<String>, Vec<String>) {

@@ -5,6 +5,8 @@
 //! and the global `litellm_settings.max_budget`.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
+mod common;
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,8 +15,9 @@ use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use litellm_auth::{Ledger, LedgerOptions, SpendLogFilter};
-use litellm_router::{Backoff, Router};
+use common::test_state;
+
+use litellm_auth::{Ledger, SpendLogFilter};
 use litellm_server::{app, parse_config, AppState};
 use litellm_test_support::{FakeOpenAi, Scripted};
 
@@ -122,23 +125,7 @@ async fn proxy(db: Db, fake: &FakeOpenAi, extra_general: &str, extra_litellm: &s
     let config = parse_config(&yaml)
         .unwrap_or_else(|e| panic!("config: {e}"))
         .config;
-    let router = Router::with_settings(config.model_list.clone(), config.router_settings.clone())
-        .unwrap()
-        .with_backoff(Backoff {
-            initial: Duration::from_millis(1),
-            max: Duration::from_millis(2),
-            jitter: Duration::ZERO,
-        });
-    let ledger = Ledger::connect(
-        &db.url(),
-        LedgerOptions {
-            flush_interval: Duration::from_millis(20),
-            ..LedgerOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    let state = AppState::new(&config, router, Some(ledger.clone()));
+    let (state, ledger) = test_state(&config, &db.url(), Duration::from_millis(20)).await;
     Proxy {
         app: app(state.clone()),
         state,

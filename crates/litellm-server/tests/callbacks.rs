@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 
-use common::Proxy;
+use common::{serve_local, Proxy};
 use litellm_test_support::FakeOpenAi;
 
 const MASTER: &str = "sk-master-hook-1234";
@@ -44,16 +44,14 @@ async fn hook(State(s): State<Arc<Mutex<Hooked>>>, headers: HeaderMap, body: Byt
 
 impl Receiver {
     async fn start() -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(Hooked::default()));
         let app = axum::Router::new()
             .route("/logs", axum::routing::post(hook))
             .with_state(state.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Receiver { addr, state }
+        Receiver {
+            addr: serve_local(app).await,
+            state,
+        }
     }
 
     fn url(&self) -> String {
@@ -93,37 +91,15 @@ fn config(upstream: &str, hook: &str, extra_settings: &str, hook_settings: &str)
     )
 }
 
-fn bearer(k: &str) -> String {
-    format!("Bearer {k}")
-}
-
 async fn new_key(p: &Proxy, alias: &str) -> String {
-    let r = p
-        .post_raw(
-            "/team/new",
-            serde_json::to_vec(&json!({"team_id": "team-a"})).unwrap(),
-            &[("authorization", &bearer(MASTER))],
-        )
-        .await;
+    let r = post(p, "/team/new", MASTER, json!({"team_id": "team-a"})).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = p
-        .post_raw(
-            "/key/generate",
-            serde_json::to_vec(&json!({"key_alias": alias, "team_id": "team-a"})).unwrap(),
-            &[("authorization", &bearer(MASTER))],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json()["key"].as_str().unwrap().to_string()
+    p.new_key_as(MASTER, json!({"key_alias": alias, "team_id": "team-a"}))
+        .await
 }
 
 async fn post(p: &Proxy, path: &str, key: &str, body: Value) -> common::Resp {
-    p.post_raw(
-        path,
-        serde_json::to_vec(&body).unwrap(),
-        &[("authorization", &bearer(key))],
-    )
-    .await
+    p.post_as(key, path, body).await
 }
 
 #[tokio::test]

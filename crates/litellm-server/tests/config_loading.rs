@@ -31,6 +31,17 @@ fn parse_err(yaml: &str) -> String {
     }
 }
 
+/// The loaded master key (which must be set).
+fn master_key(loaded: &LoadedConfig) -> &str {
+    loaded
+        .config
+        .general_settings
+        .master_key
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+}
+
 fn config_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
 }
@@ -438,16 +449,7 @@ fn a_master_key_must_start_with_sk() {
 #[test]
 fn the_published_example_key_is_accepted_with_a_loud_warning() {
     let loaded = parse_ok("general_settings:\n  master_key: sk-1234\n");
-    assert_eq!(
-        loaded
-            .config
-            .general_settings
-            .master_key
-            .as_ref()
-            .unwrap()
-            .expose_secret(),
-        "sk-1234"
-    );
+    assert_eq!(master_key(&loaded), "sk-1234");
     assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     assert!(loaded.warnings[0].starts_with("general_settings.master_key: `sk-1234`"));
     assert!(loaded.warnings[0].contains("publicly known"));
@@ -456,44 +458,21 @@ fn the_published_example_key_is_accepted_with_a_loud_warning() {
 #[test]
 fn the_master_key_falls_back_to_the_environment() {
     let from_env = parse_env("", &[("LITELLM_MASTER_KEY", "sk-from-env-0001")]).unwrap();
-    assert_eq!(
-        from_env
-            .config
-            .general_settings
-            .master_key
-            .unwrap()
-            .expose_secret(),
-        "sk-from-env-0001"
-    );
+    assert_eq!(master_key(&from_env), "sk-from-env-0001");
     // An empty key in the file counts as unset.
     let empty = parse_env(
         "general_settings:\n  master_key: \"\"\n",
         &[("LITELLM_MASTER_KEY", "sk-from-env-0002")],
     )
     .unwrap();
-    assert_eq!(
-        empty
-            .config
-            .general_settings
-            .master_key
-            .unwrap()
-            .expose_secret(),
-        "sk-from-env-0002"
-    );
+    assert_eq!(master_key(&empty), "sk-from-env-0002");
     // The file wins over the environment.
     let file = parse_env(
         "general_settings:\n  master_key: sk-from-file-0003\n",
         &[("LITELLM_MASTER_KEY", "sk-from-env-0003")],
     )
     .unwrap();
-    assert_eq!(
-        file.config
-            .general_settings
-            .master_key
-            .unwrap()
-            .expose_secret(),
-        "sk-from-file-0003"
-    );
+    assert_eq!(master_key(&file), "sk-from-file-0003");
     let bad = parse_env("", &[("LITELLM_MASTER_KEY", "not-an-sk-key")])
         .unwrap_err()
         .to_string();

@@ -16,8 +16,7 @@ fn admin() -> [(&'static str, String); 1] {
 }
 
 async fn get_admin(p: &Proxy, path: &str) -> common::Resp {
-    let [(k, v)] = admin();
-    p.get(path, &[(k, &v)]).await
+    p.get_as(MASTER, path).await
 }
 
 /// Two chat deployments in group `gpt` (healthy `good`, failing `bad`, whose upstream key is
@@ -169,18 +168,8 @@ async fn background_checks_feed_the_router_and_serve_health() {
     bad.clear_requests();
 
     // The unhealthy deployment is skipped while its group has a healthy one.
-    let [(k, v)] = admin();
     for _ in 0..8 {
-        let r = p
-            .post_raw(
-                "/v1/chat/completions",
-                serde_json::to_vec(
-                    &json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}),
-                )
-                .unwrap(),
-                &[(k, &v)],
-            )
-            .await;
+        let r = p.chat(MASTER, "gpt").await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.header("x-litellm-model-id"), Some("good"));
     }
@@ -208,17 +197,7 @@ async fn an_unhealthy_deployment_is_still_used_when_it_is_the_only_one() {
     ))
     .await;
     p.state.router.set_unhealthy(["solo-1".to_string()]);
-    let [(k, v)] = admin();
-    let r = p
-        .post_raw(
-            "/v1/chat/completions",
-            serde_json::to_vec(
-                &json!({"model": "solo", "messages": [{"role": "user", "content": "hi"}]}),
-            )
-            .unwrap(),
-            &[(k, &v)],
-        )
-        .await;
+    let r = p.chat(MASTER, "solo").await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 

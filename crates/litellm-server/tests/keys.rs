@@ -10,74 +10,37 @@ use chrono::Utc;
 use common::*;
 use serde_json::{json, Value};
 
-const MASTER: &str = "sk-test-master-0123";
-
-/// The mock answers "Hello from the mock" at $0.001 per prompt token, $0.002 per completion
-/// token, so every call spends a little.
 fn config() -> String {
-    format!(
-        r#"
-model_list:
-  - model_name: mock-gpt
-    litellm_params:
-      model: mock/gpt-4o
-      mock_response: "Hello from the mock"
-      input_cost_per_token: 0.001
-      output_cost_per_token: 0.002
-  - model_name: other
+    let models = format!(
+        "{MOCK_GPT}{}",
+        r#"  - model_name: other
     litellm_params:
       model: mock/other
       mock_response: "other"
   - model_name: mock-embedding
     litellm_params:
       model: mock/text-embedding
-general_settings:
-  master_key: {MASTER}
 "#
-    )
-}
-
-fn bearer(key: &str) -> String {
-    format!("Bearer {key}")
+    );
+    config_yaml(&models, "", MASTER)
 }
 
 impl Proxy {
     async fn admin_post(&self, path: &str, body: Value) -> Resp {
-        let auth = bearer(MASTER);
-        self.post_raw(
-            path,
-            serde_json::to_vec(&body).unwrap(),
-            &[("authorization", &auth)],
-        )
-        .await
+        self.post_as(MASTER, path, body).await
     }
 
     async fn admin_get(&self, path: &str) -> Resp {
-        self.get(path, &[("authorization", &bearer(MASTER))]).await
-    }
-
-    async fn chat(&self, key: &str, model: &str) -> Resp {
-        let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
-        self.post_raw(
-            "/v1/chat/completions",
-            serde_json::to_vec(&body).unwrap(),
-            &[("authorization", &bearer(key))],
-        )
-        .await
+        self.get_as(MASTER, path).await
     }
 
     async fn new_key(&self, body: Value) -> String {
-        let r = self.admin_post("/key/generate", body).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        r.json()["key"].as_str().unwrap().to_string()
+        self.new_key_as(MASTER, body).await
     }
 }
 
 fn error_type(r: &Resp) -> String {
-    r.json()["error"]["type"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    error_field(r, "type")
 }
 
 #[tokio::test]

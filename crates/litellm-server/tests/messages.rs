@@ -12,13 +12,9 @@ use serde_json::{json, Value};
 
 use litellm_test_support::{AnthropicScript, FakeAnthropic, FakeOpenAi, Scripted};
 
-const MASTER: &str = "sk-test-master-0123";
-
 fn config(openai_base: &str, anthropic_base: &str) -> String {
-    format!(
-        r#"
-model_list:
-  - model_name: mock-claude
+    let models = format!(
+        r#"  - model_name: mock-claude
     litellm_params:
       model: mock/claude
       mock_response: "Hello from the mock"
@@ -36,10 +32,9 @@ model_list:
       api_base: {anthropic_base}
       api_key: sk-ant-test
       num_retries: 0
-general_settings:
-  master_key: {MASTER}
 "#
-    )
+    );
+    config_yaml(&models, "", MASTER)
 }
 
 struct Env {
@@ -60,6 +55,20 @@ async fn env() -> Env {
 }
 
 impl Env {
+    /// One user message, `content`, to `model`.
+    async fn ask(&self, model: &str, max_tokens: u32, content: &str) -> Resp {
+        let body = json!({"model": model, "max_tokens": max_tokens,
+                          "messages": [{"role": "user", "content": content}]});
+        self.messages(body, &[]).await
+    }
+
+    /// [`Env::ask`], streamed.
+    async fn ask_stream(&self, model: &str, max_tokens: u32, content: &str) -> Resp {
+        let body = json!({"model": model, "max_tokens": max_tokens, "stream": true,
+                          "messages": [{"role": "user", "content": content}]});
+        self.messages(body, &[]).await
+    }
+
     async fn messages(&self, body: Value, extra: &[(&str, &str)]) -> Resp {
         let mut headers = vec![("x-api-key", MASTER), ("anthropic-version", "2023-06-01")];
         headers.extend_from_slice(extra);
@@ -67,6 +76,11 @@ impl Env {
             .post_raw("/v1/messages", serde_json::to_vec(&body).unwrap(), &headers)
             .await
     }
+}
+
+/// The names of `events`, in order.
+fn event_names(events: &[(String, Value)]) -> Vec<&str> {
+    events.iter().map(|(n, _)| n.as_str()).collect()
 }
 
 /// The SSE events of an Anthropic stream as (event name, data).
@@ -92,13 +106,7 @@ fn events(text: &str) -> Vec<(String, Value)> {
 #[tokio::test]
 async fn a_message_through_the_mock_is_an_anthropic_message() {
     let e = env().await;
-    let r = e
-        .messages(
-            json!({"model": "mock-claude", "max_tokens": 100,
-                   "messages": [{"role": "user", "content": "hi"}]}),
-            &[],
-        )
-        .await;
+    let r = e.ask("mock-claude", 100, "hi").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let b = r.json();
     assert_eq!(b["type"], "message");
@@ -240,19 +248,12 @@ async fn a_stream_from_an_openai_upstream_is_anthropic_events_and_billed_once() 
         json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1, "model": "upstream-model",
                "choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": 2, "total_tokens": 13}}),
     ]));
-    let r = e
-        .messages(
-            json!({"model": "gpt", "max_tokens": 50, "stream": true,
-                   "messages": [{"role": "user", "content": "hi"}]}),
-            &[],
-        )
-        .await;
+    let r = e.ask_stream("gpt", 50, "hi").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("content-type"), Some("text/event-stream"));
     let ev = events(&r.text);
-    let names: Vec<&str> = ev.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
-        names,
+        event_names(&ev),
         [
             "message_start",
             "content_block_start",
@@ -289,13 +290,7 @@ async fn a_stream_failing_midway_ends_with_an_error_event() {
         after_chunks: 1,
         error: json!({"message": "upstream broke", "type": "server_error", "code": null}),
     });
-    let r = e
-        .messages(
-            json!({"model": "gpt", "max_tokens": 50, "stream": true,
-                   "messages": [{"role": "user", "content": "hi"}]}),
-            &[],
-        )
-        .await;
+    let r = e.ask_stream("gpt", 50, "hi").await;
     assert_eq!(r.status, StatusCode::OK);
     let ev = events(&r.text);
     let (name, data) = ev.last().unwrap();
@@ -383,9 +378,8 @@ async fn an_anthropic_stream_comes_back_event_for_event() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let ev = events(&r.text);
-    let names: Vec<&str> = ev.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
-        names,
+        event_names(&ev),
         [
             "message_start",
             "content_block_start",
@@ -418,13 +412,7 @@ async fn upstream_errors_keep_their_status_and_get_anthropic_types() {
         "overloaded_error",
         "Overloaded",
     ));
-    let r = e
-        .messages(
-            json!({"model": "claude", "max_tokens": 30,
-                   "messages": [{"role": "user", "content": "go"}]}),
-            &[],
-        )
-        .await;
+    let r = e.ask("claude", 30, "go").await;
     assert_eq!(r.status.as_u16(), 529, "{}", r.text);
     assert_eq!(r.json()["error"]["type"], "overloaded_error");
 
@@ -434,23 +422,11 @@ async fn upstream_errors_keep_their_status_and_get_anthropic_types() {
         "rate_limit_error",
         None,
     ));
-    let r = e
-        .messages(
-            json!({"model": "gpt", "max_tokens": 30,
-                   "messages": [{"role": "user", "content": "go"}]}),
-            &[],
-        )
-        .await;
+    let r = e.ask("gpt", 30, "go").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
     assert_eq!(r.json()["error"]["type"], "rate_limit_error");
 
-    let r = e
-        .messages(
-            json!({"model": "no-such-model", "max_tokens": 30,
-                   "messages": [{"role": "user", "content": "go"}]}),
-            &[],
-        )
-        .await;
+    let r = e.ask("no-such-model", 30, "go").await;
     assert_eq!(r.json()["type"], "error", "{}", r.text);
     assert!(r.status.is_client_error());
 }

@@ -375,17 +375,7 @@ async fn a_virtual_key_reports_its_remaining_budget() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let key = r.json()["key"].as_str().unwrap().to_string();
-    let auth = format!("Bearer {key}");
-    let r = p
-        .post_raw(
-            "/v1/chat/completions",
-            serde_json::to_vec(
-                &json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}),
-            )
-            .unwrap(),
-            &[("authorization", &auth)],
-        )
-        .await;
+    let r = p.chat(&key, "gpt").await;
     assert_eq!(r.status, 200, "{}", r.text);
     let text = scrape(&p).await;
     // Spent 2 * 0.5 + 2 * 1.0 = 3 of 100.

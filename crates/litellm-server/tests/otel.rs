@@ -19,7 +19,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use prost::Message as _;
 use serde_json::json;
 
-use common::Proxy;
+use common::{bearer, serve_local, Proxy};
 use litellm_test_support::{FakeOpenAi, Scripted};
 
 const MASTER: &str = "sk-master-otel-1234";
@@ -114,16 +114,14 @@ fn hex(b: &[u8]) -> String {
 
 impl Collector {
     async fn start() -> Collector {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Received::default()));
         let app = axum::Router::new()
             .route("/v1/traces", axum::routing::post(receive))
             .with_state(received.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Collector { addr, received }
+        Collector {
+            addr: serve_local(app).await,
+            received,
+        }
     }
 
     fn url(&self) -> String {
@@ -154,20 +152,8 @@ fn config(upstream: &str, collector: &str, extra_env: &str) -> String {
     )
 }
 
-fn bearer(k: &str) -> String {
-    format!("Bearer {k}")
-}
-
 async fn new_key(p: &Proxy, alias: &str) -> String {
-    let r = p
-        .post_raw(
-            "/key/generate",
-            serde_json::to_vec(&json!({"key_alias": alias})).unwrap(),
-            &[("authorization", &bearer(MASTER))],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json()["key"].as_str().unwrap().to_string()
+    p.new_key_as(MASTER, json!({"key_alias": alias})).await
 }
 
 fn no_secret_in(spans: &[Span], secrets: &[&str]) {

@@ -25,10 +25,8 @@ const MASTER: &str = "sk-test-master-rl01";
 const T0: u64 = 1_700_000_040_000 + 19_000;
 
 fn config(fake_base: &str) -> String {
-    format!(
-        r#"
-model_list:
-  - model_name: mock-gpt
+    let models = format!(
+        r#"  - model_name: mock-gpt
     litellm_params:
       model: mock/gpt-4o
       mock_response: "Hello from the mock"
@@ -41,10 +39,9 @@ model_list:
       model: openai/gpt-4o
       api_base: {fake_base}
       api_key: sk-upstream
-general_settings:
-  master_key: {MASTER}
 "#
-    )
+    );
+    config_yaml(&models, "", MASTER)
 }
 
 /// A proxy whose limiter runs on a manual clock.
@@ -59,44 +56,22 @@ async fn proxy(fake: &FakeOpenAi) -> (Proxy, Clock) {
     (p, clock)
 }
 
-fn bearer(key: &str) -> String {
-    format!("Bearer {key}")
-}
-
 async fn admin(p: &Proxy, path: &str, body: Value) -> Value {
-    let r = p
-        .post_raw(
-            path,
-            serde_json::to_vec(&body).unwrap(),
-            &[("authorization", &bearer(MASTER))],
-        )
-        .await;
+    let r = p.post_as(MASTER, path, body).await;
     assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
     r.json()
 }
 
 async fn new_key(p: &Proxy, body: Value) -> String {
-    admin(p, "/key/generate", body).await["key"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    p.new_key_as(MASTER, body).await
 }
 
 async fn chat(p: &Proxy, key: &str, model: &str) -> Resp {
-    let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
-    p.post_raw(
-        "/v1/chat/completions",
-        serde_json::to_vec(&body).unwrap(),
-        &[("authorization", &bearer(key))],
-    )
-    .await
+    p.chat(key, model).await
 }
 
 fn message(r: &Resp) -> String {
-    r.json()["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    error_field(r, "message")
 }
 
 #[tokio::test]

@@ -11,34 +11,18 @@ use chrono::Utc;
 use common::*;
 use serde_json::{json, Value};
 
-const MASTER: &str = "sk-test-master-0123";
-
 fn config() -> String {
-    format!(
-        r#"
-model_list:
-  - model_name: mock-gpt
-    litellm_params:
-      model: mock/gpt-4o
-      mock_response: "Hello from the mock"
-      input_cost_per_token: 0.001
-      output_cost_per_token: 0.002
-  - model_name: other
+    let models = format!(
+        "{MOCK_GPT}{}",
+        r#"  - model_name: other
     litellm_params:
       model: mock/other
       mock_response: "other answer"
       input_cost_per_token: 0.01
       output_cost_per_token: 0.02
-litellm_settings:
-  max_budget: 100.0
-general_settings:
-  master_key: {MASTER}
 "#
-    )
-}
-
-fn auth(key: &str) -> [(&'static str, String); 1] {
-    [("authorization", format!("Bearer {key}"))]
+    );
+    config_yaml(&models, "litellm_settings:\n  max_budget: 100.0\n", MASTER)
 }
 
 struct World {
@@ -53,8 +37,7 @@ struct World {
 
 impl World {
     async fn get(&self, key: &str, path: &str) -> Resp {
-        let h = auth(key);
-        self.p.get(path, &[(h[0].0, h[0].1.as_str())]).await
+        self.p.get_as(key, path).await
     }
 
     async fn admin(&self, path: &str) -> Value {
@@ -65,18 +48,11 @@ impl World {
 }
 
 async fn post(p: &Proxy, key: &str, path: &str, body: Value) -> Resp {
-    let h = auth(key);
-    p.post_raw(
-        path,
-        serde_json::to_vec(&body).unwrap(),
-        &[(h[0].0, h[0].1.as_str())],
-    )
-    .await
+    p.post_as(key, path, body).await
 }
 
 async fn chat(p: &Proxy, key: &str, model: &str) -> f64 {
-    let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
-    let r = post(p, key, "/v1/chat/completions", body).await;
+    let r = p.chat(key, model).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.header("x-litellm-response-cost")
         .unwrap()

@@ -18,10 +18,7 @@ pub const BUDGET: usize = 800;
 ///
 /// This list must shrink: a file that fits the budget again must be removed, a file that no
 /// longer exists too.
-pub const OVERSIZED: &[(&str, usize)] = &[
-    ("crates/litellm-auth/src/store/shared.rs", 838),
-    ("crates/litellm-router/src/router/mod.rs", 1735),
-];
+pub const OVERSIZED: &[(&str, usize)] = &[];
 
 /// The source roots, relative to the workspace, whose files the budget covers (besides the
 /// crates' `src`).

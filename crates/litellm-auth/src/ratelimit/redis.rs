@@ -7,17 +7,27 @@ use litellm_router::{RedisError, RedisHandle, RedisUse};
 
 use super::{Descriptor, LimitKind, Outcome, RateLimitOptions};
 
-/// Check all descriptors, then reserve on all (see the module docs for the layout).
-/// ARGV: now_ms (-1: Redis TIME), window_ms, lease_ms, member, then per descriptor
-/// rpm, tpm, max_parallel (-1: none). KEYS: per descriptor its window hash and in-flight set.
-/// Returns {0, index, kind, current, reset_ms} or {1, reset_ms, req, tok, inflight, ...}.
-const ACQUIRE_SCRIPT: &str = r"
-local now = tonumber(ARGV[1])
+/// The Lua that sets `now` (milliseconds) from ARGV[1], or from Redis TIME when it is negative;
+/// both scripts open with it.
+macro_rules! lua_now {
+    () => {
+        r"local now = tonumber(ARGV[1])
 if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local win = tonumber(ARGV[2])
+"
+    };
+}
+
+/// Check all descriptors, then reserve on all (see the module docs for the layout).
+/// ARGV: now_ms (-1: Redis TIME), window_ms, lease_ms, member, then per descriptor
+/// rpm, tpm, max_parallel (-1: none). KEYS: per descriptor its window hash and in-flight set.
+/// Returns {0, index, kind, current, reset_ms} or {1, reset_ms, req, tok, inflight, ...}.
+const ACQUIRE_SCRIPT: &str = concat!(
+    "\n",
+    lua_now!(),
+    r"local win = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
 local member = ARGV[4]
 local wid = math.floor(now / win)
@@ -71,18 +81,16 @@ for i = 1, n do
   out[#out + 1] = s[3]
 end
 return out
-";
+"
+);
 
 /// Charge tokens to the current window and free in-flight slots.
 /// ARGV: now_ms (-1: Redis TIME), window_ms, member, tokens, then per descriptor
 /// charge (1/0), release (1/0). KEYS as for the acquire script.
-const FINISH_SCRIPT: &str = r"
-local now = tonumber(ARGV[1])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local win = tonumber(ARGV[2])
+const FINISH_SCRIPT: &str = concat!(
+    "\n",
+    lua_now!(),
+    r"local win = tonumber(ARGV[2])
 local member = ARGV[3]
 local tokens = ARGV[4]
 local wid = math.floor(now / win)
@@ -102,7 +110,8 @@ for i = 1, #KEYS / 2 do
   end
 end
 return 1
-";
+"
+);
 
 /// How the limiter names itself in the log lines of a Redis outage.
 const RATE_LIMITS_USE: RedisUse = RedisUse {

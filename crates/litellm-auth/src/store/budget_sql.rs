@@ -11,7 +11,7 @@ macro_rules! budget_sql {
     () => {
         use $crate::budget::BudgetScope as __Scope;
         use $crate::schedule::ResetCounts as __ResetCounts;
-        use $crate::store::shared::Reader as __Reader;
+        use $crate::store::entity::Reader as __Reader;
 
         fn __time_bind(qb: &mut __Qb<'_, Db>, t: chrono::DateTime<chrono::Utc>) {
             __Binder::time(&mut Binds(qb.separated("")), Some(t));

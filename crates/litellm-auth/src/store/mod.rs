@@ -15,8 +15,10 @@
 //! Error messages are scrubbed of the URL's password before they leave this module.
 
 mod budget_sql;
+pub(crate) mod entity;
 mod postgres;
 mod reports;
+mod reports_sql;
 pub(crate) mod shared;
 mod sqlite;
 

@@ -1,5 +1,5 @@
 //! PostgreSQL dialect: connection setup, migrations, and how times and JSON are bound and
-//! read (the statements themselves are shared: `shared.rs`).
+//! read (the statements themselves are shared: `shared.rs`, `budget_sql.rs`, `reports_sql.rs`).
 //!
 //! Times are TIMESTAMPTZ (microsecond precision), `metadata` and `request_tags` are JSONB
 //! (bound as text and cast, read back as text), token counts are BIGINT.
@@ -9,10 +9,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::query_builder::Separated;
 use sqlx::{PgPool, Postgres, Row};
 
-use super::shared::{Binder, Reader};
+use super::entity::{Binder, Reader};
 use super::{corrupt, ACQUIRE_TIMEOUT};
 use crate::error::AuthError;
 
@@ -41,8 +40,7 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, AuthError> {
     Ok(pool)
 }
 
-type Db = Postgres;
-type DbPool = PgPool;
+super::entity::dialect_types!(Postgres, PgPool, PgRow);
 
 /// JSONB columns are read back as text.
 const JSON_AS_TEXT: &str = "::text";
@@ -54,10 +52,8 @@ const TAG_MATCH: (&str, &str) = (
 );
 
 /// Binds values the PostgreSQL way: times as TIMESTAMPTZ, JSON as text cast to JSONB.
-struct Binds<'qb, 'args>(Separated<'qb, 'args, Postgres, &'static str>);
-
 impl Binder for Binds<'_, '_> {
-    super::shared::common_binds!();
+    super::entity::common_binds!();
     fn time(&mut self, v: Option<DateTime<Utc>>) {
         self.0.push_bind(v);
     }
@@ -68,10 +64,8 @@ impl Binder for Binds<'_, '_> {
 }
 
 /// Reads a PostgreSQL row.
-struct RowReader<'r>(&'r PgRow);
-
 impl Reader for RowReader<'_> {
-    super::shared::common_reads!();
+    super::entity::common_reads!();
     fn time(&self, col: &str) -> Result<Option<DateTime<Utc>>, AuthError> {
         self.0.try_get(col).map_err(corrupt)
     }
@@ -79,4 +73,4 @@ impl Reader for RowReader<'_> {
 
 super::shared::shared_sql!();
 super::budget_sql::budget_sql!();
-super::reports::reports_sql!();
+super::reports_sql::reports_sql!();

@@ -1,5 +1,5 @@
 //! SQLite dialect: connection setup, migrations, and how times and JSON are bound and read
-//! (the statements themselves are shared: `shared.rs`).
+//! (the statements themselves are shared: `shared.rs`, `budget_sql.rs`, `reports_sql.rs`).
 //!
 //! Times are stored as TEXT in fixed-width RFC 3339 UTC with microseconds
 //! (`2025-01-31T12:00:00.123456Z`): lexical order is time order, so the `(…, start_time)`
@@ -9,13 +9,12 @@ use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::migrate::Migrator;
-use sqlx::query_builder::Separated;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, SqlitePool};
 
-use super::shared::{Binder, Reader};
+use super::entity::{Binder, Reader};
 use super::{corrupt, ACQUIRE_TIMEOUT};
 use crate::error::AuthError;
 
@@ -109,8 +108,7 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, AuthError> {
         .map_err(|e| corrupt(format!("timestamp {s:?}: {e}")))
 }
 
-type Db = Sqlite;
-type DbPool = SqlitePool;
+super::entity::dialect_types!(Sqlite, SqlitePool, SqliteRow);
 
 /// JSON columns are TEXT already.
 const JSON_AS_TEXT: &str = "";
@@ -122,10 +120,8 @@ const TAG_MATCH: (&str, &str) = (
 );
 
 /// Binds values the SQLite way: times as fixed-width RFC 3339 text, JSON as text.
-struct Binds<'qb, 'args>(Separated<'qb, 'args, Sqlite, &'static str>);
-
 impl Binder for Binds<'_, '_> {
-    super::shared::common_binds!();
+    super::entity::common_binds!();
     fn time(&mut self, v: Option<DateTime<Utc>>) {
         self.0.push_bind(v.as_ref().map(format_time));
     }
@@ -135,10 +131,8 @@ impl Binder for Binds<'_, '_> {
 }
 
 /// Reads a SQLite row.
-struct RowReader<'r>(&'r SqliteRow);
-
 impl Reader for RowReader<'_> {
-    super::shared::common_reads!();
+    super::entity::common_reads!();
     fn time(&self, col: &str) -> Result<Option<DateTime<Utc>>, AuthError> {
         self.text(col)?.as_deref().map(parse_time).transpose()
     }
@@ -146,7 +140,7 @@ impl Reader for RowReader<'_> {
 
 super::shared::shared_sql!();
 super::budget_sql::budget_sql!();
-super::reports::reports_sql!();
+super::reports_sql::reports_sql!();
 
 #[cfg(test)]
 mod tests {

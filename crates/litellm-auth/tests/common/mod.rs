@@ -7,9 +7,11 @@
 use std::future::Future;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use serde_json::json;
 use sqlx::Connection;
 
-use litellm_auth::{Dialect, Ledger, LedgerOptions, Store};
+use litellm_auth::{Dialect, Ledger, LedgerOptions, SpendRecord, Store};
 
 pub const DEFAULT_PG_URL: &str = "postgresql://postgres@127.0.0.1:5432/test";
 
@@ -21,6 +23,25 @@ pub const NEVER: Duration = Duration::from_secs(3600);
 
 pub fn pg_base_url() -> String {
     std::env::var("LITELLM_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string())
+}
+
+/// A successful `acompletion` spend log by `key` at `when`, of 10 prompt and 5 completion
+/// tokens and empty metadata; tests fill in the rest with struct-update syntax.
+pub fn spend_call(id: &str, when: DateTime<Utc>, key: &str, spend: f64) -> SpendRecord {
+    SpendRecord {
+        request_id: id.to_string(),
+        call_type: "acompletion".to_string(),
+        api_key_hash: key.to_string(),
+        spend,
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        total_tokens: 15,
+        start_time: when,
+        end_time: when,
+        metadata: json!({}),
+        status: "success".to_string(),
+        ..SpendRecord::default()
+    }
 }
 
 /// One test's private database: a SQLite file or a PostgreSQL schema.

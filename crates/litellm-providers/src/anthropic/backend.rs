@@ -12,40 +12,35 @@ use litellm_core::{JsonMap, LlmError};
 
 use crate::anthropic::{AnthropicAdapter, AnthropicStreamDecoder, CallOptions, PROVIDER};
 use crate::backend_common::{
-    http_backend_type, inherent_adapter_methods, native_adapter_methods, HttpAdapter, NativeCall,
+    http_backend_type, inherent_adapter_methods, native_adapter_methods, NativeCall,
 };
 use crate::upstream::UpstreamRequest;
 
 http_backend_type! {
     /// An Anthropic deployment.
-    AnthropicBackend = AnthropicAdapter
-}
+    AnthropicBackend = AnthropicAdapter {
+        type EmbedContext = ();
 
-impl HttpAdapter for AnthropicAdapter {
-    type Options = CallOptions;
-    type Decoder = AnthropicStreamDecoder;
-    type EmbedContext = ();
-
-    inherent_adapter_methods!(build_chat_request);
-
-    native_adapter_methods!([PROVIDER], AnthropicStreamDecoder, with_options);
-    fn speaks_native_messages(&self) -> bool {
-        true
-    }
-    fn native_request(
-        &self,
-        body: JsonMap,
-        call: NativeCall,
-        forward_headers: &[(String, String)],
-        extra_headers: &[(String, String)],
-        _bearer: Option<&SecretString>,
-    ) -> Option<Result<UpstreamRequest, LlmError>> {
-        Some(self.build_native_request(body, call, forward_headers, extra_headers))
-    }
-    fn embeddings_refusal(&self) -> Option<&'static str> {
-        Some(
-            "anthropic does not offer an embeddings API; use an embedding model of another \
-             provider (openai/, cohere/, gemini/, ...)",
-        )
+        inherent_adapter_methods!(build_chat_request);
+        native_adapter_methods!([PROVIDER], AnthropicStreamDecoder, with_options);
+        fn speaks_native_messages(&self) -> bool {
+            true
+        }
+        fn native_request(
+            &self,
+            body: JsonMap,
+            call: NativeCall,
+            forward_headers: &[(String, String)],
+            extra_headers: &[(String, String)],
+            _bearer: Option<&SecretString>,
+        ) -> Option<Result<UpstreamRequest, LlmError>> {
+            Some(self.build_native_request(body, call, forward_headers, extra_headers))
+        }
+        fn embeddings_refusal(&self) -> Option<&'static str> {
+            Some(
+                "anthropic does not offer an embeddings API; use an embedding model of another \
+                 provider (openai/, cohere/, gemini/, ...)",
+            )
+        }
     }
 }

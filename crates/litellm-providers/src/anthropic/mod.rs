@@ -63,16 +63,12 @@
 //!   `timeout_error` → Timeout. The provider's message is kept; the key is never in it.
 //! - Embeddings: Anthropic has none; a clear 400.
 
-use http::header::HeaderMap;
-use secrecy::SecretString;
-
-use litellm_core::{ChatRequest, JsonMap, KnownResponseFormat, LlmError, ResponseFormat};
+use litellm_core::{ChatRequest, KnownResponseFormat, LlmError, ResponseFormat};
 
 use self::request::STRUCTURAL_KEYS;
-use crate::adapter_common::{
-    deployment_defaults, deployment_headers, resolve_api_base, resolve_api_key, scrub_key,
-    KeyHeader,
-};
+use crate::adapter_common::{deployment_headers, resolve_api_base, resolve_api_key, KeyHeader};
+use crate::adapter_common::{env_constructors, Env};
+use crate::deployment::{deployment_accessors, Deployment};
 use crate::params::ProviderParams;
 
 mod backend;
@@ -140,29 +136,17 @@ impl CallOptions {
 /// `Debug` never shows the key (a `SecretString`; the built header is marked sensitive).
 #[derive(Debug, Clone)]
 pub struct AnthropicAdapter {
-    api_base: String,
-    model: String,
+    deployment: Deployment,
     url: String,
-    headers: HeaderMap,
-    defaults: JsonMap,
-    drop_params: bool,
-    additional_drop_params: Vec<String>,
-    api_key: Option<SecretString>,
 }
 
 impl AnthropicAdapter {
-    /// The adapter for one deployment whose `anthropic/` prefix has been stripped (`model`),
-    /// reading defaults from the process environment.
-    pub fn new(params: &ProviderParams, model: &str) -> Result<Self, LlmError> {
-        Self::with_env(params, model, |name| std::env::var(name).ok())
+    env_constructors! {
+        /// The adapter for one deployment whose `anthropic/` prefix has been stripped (`model`),
+        /// reading defaults from the process environment.
     }
 
-    /// As [`AnthropicAdapter::new`], with the environment given as a lookup function.
-    pub fn with_env(
-        params: &ProviderParams,
-        model: &str,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, LlmError> {
+    fn from_env(params: &ProviderParams, model: &str, env: &Env<'_>) -> Result<Self, LlmError> {
         let api_base = resolve_api_base(
             params,
             &env,
@@ -182,39 +166,25 @@ impl AnthropicAdapter {
             &[("anthropic-version", ANTHROPIC_VERSION)],
             api_key.as_ref().map(|k| (k, KeyHeader::Named("x-api-key"))),
         )?;
-        let (defaults, additional_drop_params) =
-            deployment_defaults(params, STRUCTURAL_KEYS, &["max_tokens", "stop_sequences"])?;
-
         Ok(AnthropicAdapter {
-            api_base,
-            model: model.to_string(),
+            deployment: Deployment::new(
+                params,
+                api_base,
+                model.to_string(),
+                headers,
+                api_key,
+                STRUCTURAL_KEYS,
+                &["max_tokens", "stop_sequences"],
+            )?,
             url,
-            headers,
-            defaults,
-            drop_params: params.drop_params.unwrap_or(false),
-            additional_drop_params,
-            api_key,
         })
     }
 
-    /// The base URL (no trailing `/`).
-    pub fn api_base(&self) -> &str {
-        &self.api_base
-    }
+    deployment_accessors!();
 
     /// The Messages endpoint requests go to.
     pub fn url(&self) -> &str {
         &self.url
-    }
-
-    /// The model sent upstream.
-    pub fn model(&self) -> &str {
-        &self.model
-    }
-
-    /// Removes the deployment's key from a message, should an upstream have echoed it.
-    pub fn scrub(&self, err: LlmError) -> LlmError {
-        scrub_key(self.api_key.as_ref(), err)
     }
 }
 

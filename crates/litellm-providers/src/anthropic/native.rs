@@ -142,20 +142,23 @@ impl AnthropicAdapter {
         forward_headers: &[(String, String)],
         extra_headers: &[(String, String)],
     ) -> Result<UpstreamRequest, LlmError> {
-        if self.api_key.is_none() {
+        if self.deployment.api_key.is_none() {
             return Err(missing_key(
                 PROVIDER,
                 "no API key for anthropic: set litellm_params.api_key or ANTHROPIC_API_KEY",
             ));
         }
         let (body, url) = match call {
-            NativeCall::Messages { .. } => (messages_body(body, &self.model), self.url.clone()),
+            NativeCall::Messages { .. } => (
+                messages_body(body, &self.deployment.model),
+                self.url.clone(),
+            ),
             NativeCall::CountTokens => (
-                count_tokens_body(body, &self.model),
+                count_tokens_body(body, &self.deployment.model),
                 format!("{}/count_tokens", self.url),
             ),
         };
-        let mut headers = self.headers.clone();
+        let mut headers = self.deployment.headers.clone();
         apply_forwarded_headers(&mut headers, forward_headers)?;
         Ok(UpstreamRequest {
             method: Method::POST,

@@ -15,8 +15,8 @@ use super::wire::{
 };
 use super::{DEFAULT_MAX_TOKENS, PROVIDER, RESPONSE_FORMAT_TOOL_NAME, THINKING_MAX_TOKENS_MARGIN};
 use crate::adapter_common::{
-    forward_extra, merge_extra_body, missing_key, prepare, refuse_or_drop, serialize_body,
-    wire_map, with_call_headers, Prepared,
+    forward_unmodelled, missing_key, refuse_or_drop, serialize_body, wire_map, with_call_headers,
+    Prepared,
 };
 use crate::request_common::{enabled_thinking, parse_arguments, parse_data_url, push_turn};
 use crate::upstream::{truncate_chars, UpstreamRequest};
@@ -68,7 +68,7 @@ impl AnthropicAdapter {
         stream: bool,
         extra_headers: &[(String, String)],
     ) -> Result<UpstreamRequest, LlmError> {
-        if self.api_key.is_none() {
+        if self.deployment.api_key.is_none() {
             return Err(missing_key(
                 PROVIDER,
                 "no API key for anthropic: set litellm_params.api_key or ANTHROPIC_API_KEY",
@@ -78,24 +78,16 @@ impl AnthropicAdapter {
         Ok(UpstreamRequest {
             method: Method::POST,
             url: self.url.clone(),
-            headers: with_call_headers(&self.headers, extra_headers)?,
+            headers: with_call_headers(&self.deployment.headers, extra_headers)?,
             body,
         })
     }
 
     /// The Anthropic Messages body for `req`.
     pub fn translate_request(&self, req: ChatRequest, stream: bool) -> Result<JsonMap, LlmError> {
-        let Prepared {
-            mut req,
-            extra_body: client_extra_body,
-            drop,
-        } = prepare(
-            req,
-            &self.defaults,
-            &[("stop_sequences", "stop")],
-            self.drop_params,
-            &self.additional_drop_params,
-        )?;
+        let Prepared(mut req, extra_body, drop) = self
+            .deployment
+            .prepare(req, &[("stop_sequences", "stop")])?;
         refuse_or_drop(
             PROVIDER,
             &mut req,
@@ -182,7 +174,7 @@ impl AnthropicAdapter {
         }
 
         let wire = MessagesRequest {
-            model: self.model.clone(),
+            model: self.deployment.model.clone(),
             messages,
             system,
             max_tokens,
@@ -198,16 +190,12 @@ impl AnthropicAdapter {
         let mut body = wire_map(&wire)?;
 
         // Everything else the client sent that we do not model is forwarded.
-        forward_extra(
+        forward_unmodelled(
             &mut body,
-            std::mem::take(&mut req.extra),
+            req.extra,
+            extra_body,
             STRUCTURAL_KEYS,
             false,
-        );
-        merge_extra_body(
-            &mut body,
-            client_extra_body,
-            STRUCTURAL_KEYS,
             &["max_tokens"],
         );
         Ok(body)

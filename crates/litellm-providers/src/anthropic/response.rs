@@ -120,7 +120,7 @@ impl AnthropicAdapter {
         let usage = reply.usage.map(CacheUsage::of);
         Ok(chat_response(
             reply.id.unwrap_or_else(new_chat_id),
-            reply.model.unwrap_or_else(|| self.model.clone()),
+            reply.model.unwrap_or_else(|| self.deployment.model.clone()),
             vec![choice],
             usage,
             JsonMap::new(),

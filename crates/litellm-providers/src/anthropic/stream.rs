@@ -21,7 +21,7 @@ use crate::AnthropicAdapter;
 impl AnthropicAdapter {
     /// A decoder for this deployment's event stream.
     pub fn stream_decoder(&self, options: CallOptions) -> AnthropicStreamDecoder {
-        AnthropicStreamDecoder::new(&self.model, options)
+        AnthropicStreamDecoder::new(&self.deployment.model, options)
     }
 }
 
@@ -70,31 +70,6 @@ impl EventHandler for AnthropicStream {
     type Framing = Sse;
 
     fn on_event(&mut self, ev: SseEvent, out: &mut Emit<'_>) {
-        self.decode(ev, out)
-    }
-
-    fn on_end(&mut self, out: &mut Emit<'_>) {
-        if !self.saw_finish {
-            out.push_back(Err(cut_stream(PROVIDER, "message_stop")));
-        }
-    }
-}
-
-impl AnthropicStream {
-    pub(super) fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> ChatChunk {
-        self.meta.chunk(delta, finish_reason)
-    }
-
-    /// The finish chunk, then (when asked for) the usage chunk.
-    fn finish(&mut self, finish: String, out: &mut Emit<'_>) {
-        self.saw_finish = true;
-        out.push_back(Ok(self.chunk(Delta::default(), Some(finish))));
-        if self.options.include_usage {
-            out.push_back(Ok(self.meta.usage_chunk(self.usage.to_usage())));
-        }
-    }
-
-    pub(super) fn decode(&mut self, ev: SseEvent, out: &mut Emit<'_>) {
         let Some((data, parsed)) = sse_json(&ev) else {
             return;
         };
@@ -126,12 +101,7 @@ impl AnthropicStream {
                 if let Some(u) = message.and_then(|m| m.get("usage")) {
                     self.usage.merge(CacheCounts::of(u));
                 }
-                let delta = Delta {
-                    role: Some("assistant".into()),
-                    content: Some(String::new()),
-                    ..Default::default()
-                };
-                out.push_back(Ok(self.chunk(delta, None)));
+                out.push_back(Ok(self.meta.opening_chunk()));
             }
             "content_block_start" => {
                 let index = value.get("index").and_then(Value::as_u64).unwrap_or(0);
@@ -256,6 +226,27 @@ impl AnthropicStream {
             }
             // `ping`, `content_block_stop` and event types added later carry nothing for us.
             _ => {}
+        }
+    }
+
+    fn on_end(&mut self, out: &mut Emit<'_>) {
+        if !self.saw_finish {
+            out.push_back(Err(cut_stream(PROVIDER, "message_stop")));
+        }
+    }
+}
+
+impl AnthropicStream {
+    pub(super) fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> ChatChunk {
+        self.meta.chunk(delta, finish_reason)
+    }
+
+    /// The finish chunk, then (when asked for) the usage chunk.
+    fn finish(&mut self, finish: String, out: &mut Emit<'_>) {
+        self.saw_finish = true;
+        out.push_back(Ok(self.chunk(Delta::default(), Some(finish))));
+        if self.options.include_usage {
+            out.push_back(Ok(self.meta.usage_chunk(self.usage.to_usage())));
         }
     }
 }

@@ -14,39 +14,32 @@ use secrecy::SecretString;
 use litellm_core::{EmbeddingRequest, EmbeddingResponse, LlmError};
 
 use super::BedrockStreamDecoder;
-use crate::backend_common::{
-    http_backend_type, inherent_adapter_methods, native_adapter_methods, HttpAdapter,
-};
+use crate::backend_common::{http_backend_type, inherent_adapter_methods, native_adapter_methods};
 use crate::bedrock::{BedrockAdapter, CallOptions, PROVIDER};
 use crate::upstream::UpstreamRequest;
 
 http_backend_type! {
     /// A Bedrock deployment.
-    BedrockBackend = BedrockAdapter
-}
+    BedrockBackend = BedrockAdapter {
+        type EmbedContext = EmbeddingRequest;
 
-impl HttpAdapter for BedrockAdapter {
-    type Options = CallOptions;
-    type Decoder = BedrockStreamDecoder;
-    type EmbedContext = EmbeddingRequest;
-
-    inherent_adapter_methods!(build_chat_request);
-
-    native_adapter_methods!([PROVIDER], BedrockStreamDecoder, with_options);
-    fn embedding_requests(
-        &self,
-        req: EmbeddingRequest,
-        extra_headers: &[(String, String)],
-        _bearer: Option<&SecretString>,
-    ) -> Result<(Vec<UpstreamRequest>, EmbeddingRequest), LlmError> {
-        let requests = self.build_embedding_requests(&req, extra_headers)?;
-        Ok((requests, req))
-    }
-    fn embedding_response(
-        &self,
-        answers: &[(HeaderMap, Bytes)],
-        req: EmbeddingRequest,
-    ) -> Result<EmbeddingResponse, LlmError> {
-        self.parse_embedding_responses(&req, answers)
+        inherent_adapter_methods!(build_chat_request);
+        native_adapter_methods!([PROVIDER], BedrockStreamDecoder, with_options);
+        fn embedding_requests(
+            &self,
+            req: EmbeddingRequest,
+            extra_headers: &[(String, String)],
+            _bearer: Option<&SecretString>,
+        ) -> Result<(Vec<UpstreamRequest>, EmbeddingRequest), LlmError> {
+            let requests = self.build_embedding_requests(&req, extra_headers)?;
+            Ok((requests, req))
+        }
+        fn embedding_response(
+            &self,
+            answers: &[(HeaderMap, Bytes)],
+            req: EmbeddingRequest,
+        ) -> Result<EmbeddingResponse, LlmError> {
+            self.parse_embedding_responses(&req, answers)
+        }
     }
 }

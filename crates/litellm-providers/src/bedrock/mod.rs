@@ -67,6 +67,7 @@ use litellm_core::{JsonMap, LlmError};
 use self::auth::{Auth, UNSUPPORTED_AUTH_PARAMS};
 use self::request::STRUCTURAL_KEYS;
 use crate::adapter_common::{add_extra_headers, is_internal_param};
+use crate::adapter_common::{env_constructors, Env};
 use crate::params::ProviderParams;
 
 /// The provider name reported in errors, headers and spend records.
@@ -159,18 +160,12 @@ pub fn base_model(model: &str) -> &str {
 }
 
 impl BedrockAdapter {
-    /// The adapter for one deployment whose `bedrock/` prefix has been stripped (`model`),
-    /// reading defaults from the process environment.
-    pub fn new(params: &ProviderParams, model: &str) -> Result<Self, LlmError> {
-        Self::with_env(params, model, |name| std::env::var(name).ok())
+    env_constructors! {
+        /// The adapter for one deployment whose `bedrock/` prefix has been stripped (`model`),
+        /// reading defaults from the process environment.
     }
 
-    /// As [`BedrockAdapter::new`], with the environment given as a lookup function.
-    pub fn with_env(
-        params: &ProviderParams,
-        model: &str,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, LlmError> {
+    fn from_env(params: &ProviderParams, model: &str, env: &Env<'_>) -> Result<Self, LlmError> {
         let model = model.trim();
         let model = model.strip_prefix("converse/").unwrap_or(model);
         if model.starts_with("invoke/") {

@@ -122,11 +122,8 @@ impl BedrockAdapter {
 
     /// The Converse body for `req`.
     pub fn translate_request(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
-        let Prepared {
-            mut req,
-            extra_body: client_extra_body,
-            drop,
-        } = prepare(req, &self.defaults, &[], self.drop_params, &[])?;
+        let Prepared(mut req, extra_body, drop) =
+            prepare(req, &self.defaults, &[], self.drop_params, &[])?;
         refuse_or_drop(
             PROVIDER,
             &mut req,
@@ -236,7 +233,7 @@ impl BedrockAdapter {
             inference_config: inference,
             additional_model_request_fields: additional,
         })?;
-        merge_extra_body(&mut body, client_extra_body, EXTRA_BODY_KEPT_KEYS, &[]);
+        merge_extra_body(&mut body, extra_body, EXTRA_BODY_KEPT_KEYS, &[]);
         Ok(body)
     }
 }

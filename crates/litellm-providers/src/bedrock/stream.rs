@@ -196,12 +196,7 @@ impl BedrockStream {
         };
         match event {
             "messageStart" => {
-                let delta = Delta {
-                    role: Some("assistant".into()),
-                    content: Some(String::new()),
-                    ..Default::default()
-                };
-                out.push_back(Ok(self.chunk(delta, None)));
+                out.push_back(Ok(self.meta.opening_chunk()));
             }
             "contentBlockStart" => {
                 let index = value

@@ -3,14 +3,12 @@
 use http::Method;
 use serde_json::{json, Value};
 
-use litellm_core::{
-    Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage,
-    EmbeddingVector, ErrorKind, JsonMap, LlmError,
-};
+use litellm_core::{EmbeddingInput, EmbeddingRequest, EmbeddingResponse, LlmError};
 
 use super::error::error_from_value;
 use super::{CohereAdapter, DEFAULT_INPUT_TYPE, PROVIDER};
 use crate::adapter_common::serialize_body;
+use crate::response_common::float_embeddings;
 use crate::upstream::{invalid_upstream_body, UpstreamRequest};
 
 impl CohereAdapter {
@@ -37,12 +35,12 @@ impl CohereAdapter {
         let setting = |key: &str| {
             req.extra
                 .get(key)
-                .or_else(|| self.defaults.get(key))
+                .or_else(|| self.deployment.defaults.get(key))
                 .filter(|v| !v.is_null())
                 .cloned()
         };
         let mut body = json!({
-            "model": self.model,
+            "model": self.deployment.model,
             "texts": texts,
             "input_type": setting("input_type").unwrap_or_else(|| json!(DEFAULT_INPUT_TYPE)),
             "embedding_types": ["float"],
@@ -59,7 +57,7 @@ impl CohereAdapter {
         }
         Ok(UpstreamRequest {
             method: Method::POST,
-            url: format!("{}/v2/embed", self.api_base),
+            url: format!("{}/v2/embed", self.deployment.api_base),
             headers,
             body: serialize_body(&body)?,
         })
@@ -82,45 +80,19 @@ impl CohereAdapter {
         let Some(vectors) = vectors else {
             return Err(error_from_value(None, &value, body));
         };
-        let wanted = req.input.len();
-        if vectors.len() != wanted {
-            return Err(LlmError::upstream(
-                ErrorKind::InternalServer,
-                format!(
-                    "cohere returned {} embeddings for {wanted} inputs",
-                    vectors.len()
-                ),
-            )
-            .with_provider(PROVIDER));
-        }
-        let mut data = Vec::with_capacity(vectors.len());
-        for (i, v) in vectors.iter().enumerate() {
-            let floats: Vec<f32> = serde_json::from_value(v.clone())
-                .map_err(|e| invalid_upstream_body(PROVIDER, "embedding", &e, body))?;
-            let mut embedding = EmbeddingVector::Float(floats);
-            if req.wants_base64() {
-                embedding = embedding.into_base64();
-            }
-            data.push(Embedding {
-                object: "embedding".into(),
-                index: i as u32,
-                embedding,
-            });
-        }
         let prompt_tokens = value
             .pointer("/meta/billed_units/input_tokens")
             .and_then(Value::as_f64)
             .map(|t| t as u64)
             .unwrap_or(0);
-        Ok(EmbeddingResponse {
-            object: "list".into(),
-            data,
-            model: self.model.clone(),
-            usage: Some(EmbeddingUsage {
-                prompt_tokens,
-                total_tokens: prompt_tokens,
-            }),
-            extra: JsonMap::new(),
-        })
+        let model = &self.deployment.model;
+        float_embeddings(
+            PROVIDER,
+            vectors.iter().collect(),
+            req,
+            model,
+            prompt_tokens,
+            body,
+        )
     }
 }

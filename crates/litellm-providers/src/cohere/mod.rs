@@ -55,15 +55,16 @@
 //!   `/v2/rerank` is not exposed (the proxy has no rerank route).
 
 use http::header::HeaderMap;
-use secrecy::SecretString;
 
-use litellm_core::{ChatRequest, JsonMap, LlmError};
+use litellm_core::{ChatRequest, LlmError};
 
 use self::request::STRUCTURAL_KEYS;
 use crate::adapter_common::{
-    deployment_defaults, deployment_headers, missing_key, resolve_api_base, resolve_api_key,
-    scrub_key, strip_first_suffix, with_call_headers, KeyHeader,
+    deployment_headers, missing_key, resolve_api_base, resolve_api_key, strip_first_suffix,
+    KeyHeader,
 };
+use crate::adapter_common::{env_constructors, Env};
+use crate::deployment::{deployment_accessors, Deployment};
 use crate::params::ProviderParams;
 
 mod backend;
@@ -110,28 +111,16 @@ impl CallOptions {
 /// `Debug` never shows the key (a `SecretString`; the built header is marked sensitive).
 #[derive(Debug, Clone)]
 pub struct CohereAdapter {
-    api_base: String,
-    model: String,
-    headers: HeaderMap,
-    defaults: JsonMap,
-    drop_params: bool,
-    additional_drop_params: Vec<String>,
-    api_key: Option<SecretString>,
+    deployment: Deployment,
 }
 
 impl CohereAdapter {
-    /// The adapter for one deployment whose `cohere/` prefix has been stripped (`model`),
-    /// reading defaults from the process environment.
-    pub fn new(params: &ProviderParams, model: &str) -> Result<Self, LlmError> {
-        Self::with_env(params, model, |name| std::env::var(name).ok())
+    env_constructors! {
+        /// The adapter for one deployment whose `cohere/` prefix has been stripped (`model`),
+        /// reading defaults from the process environment.
     }
 
-    /// As [`CohereAdapter::new`], with the environment given as a lookup function.
-    pub fn with_env(
-        params: &ProviderParams,
-        model: &str,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, LlmError> {
+    fn from_env(params: &ProviderParams, model: &str, env: &Env<'_>) -> Result<Self, LlmError> {
         let api_base = strip_first_suffix(
             resolve_api_base(params, &env, &["COHERE_API_BASE"], DEFAULT_API_BASE),
             &["/v2/chat", "/v1/chat", "/v2/embed", "/v2", "/v1"],
@@ -142,15 +131,16 @@ impl CohereAdapter {
             &[("accept", "application/json")],
             api_key.as_ref().map(|k| (k, KeyHeader::Bearer)),
         )?;
-        let (defaults, additional_drop_params) = deployment_defaults(params, STRUCTURAL_KEYS, &[])?;
         Ok(CohereAdapter {
-            api_base,
-            model: model.trim().to_string(),
-            headers,
-            defaults,
-            drop_params: params.drop_params.unwrap_or(false),
-            additional_drop_params,
-            api_key,
+            deployment: Deployment::new(
+                params,
+                api_base,
+                model.trim().to_string(),
+                headers,
+                api_key,
+                STRUCTURAL_KEYS,
+                &[],
+            )?,
         })
     }
 
@@ -159,29 +149,16 @@ impl CohereAdapter {
         PROVIDER
     }
 
-    /// The base URL (no trailing `/`, no API version).
-    pub fn api_base(&self) -> &str {
-        &self.api_base
-    }
-
-    /// The model sent upstream.
-    pub fn model(&self) -> &str {
-        &self.model
-    }
-
-    /// Removes the deployment's key from a message, should an upstream have echoed it.
-    pub fn scrub(&self, err: LlmError) -> LlmError {
-        scrub_key(self.api_key.as_ref(), err)
-    }
+    deployment_accessors!();
 
     fn request_headers(&self, extra_headers: &[(String, String)]) -> Result<HeaderMap, LlmError> {
-        if self.api_key.is_none() {
+        if self.deployment.api_key.is_none() {
             return Err(missing_key(
                 PROVIDER,
                 "no API key for cohere: set litellm_params.api_key, COHERE_API_KEY or CO_API_KEY",
             ));
         }
-        with_call_headers(&self.headers, extra_headers)
+        self.deployment.call_headers(extra_headers)
     }
 }
 

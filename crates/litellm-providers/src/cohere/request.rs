@@ -12,8 +12,8 @@ use litellm_core::{
 use super::wire::{CalledFunction, ChatMessage, ToolCall};
 use super::{CohereAdapter, PROVIDER};
 use crate::adapter_common::{
-    forward_extra, merge_extra_body, prepare, refuse_or_drop, serialize_body, stop_sequences,
-    unsupported_params, Prepared,
+    forward_unmodelled, refuse_or_drop, serialize_body, stop_sequences, unsupported_params,
+    Prepared, OPENAI_ONLY_FIELDS,
 };
 use crate::adapter_common::{function_tool, wire_value};
 use crate::upstream::UpstreamRequest;
@@ -29,15 +29,7 @@ pub(super) const UNSUPPORTED_TYPED: &[&str] = &[
 ];
 
 /// OpenAI request fields Cohere has no equivalent for: a 400 unless dropped.
-pub(super) const UNSUPPORTED_EXTRA: &[&str] = &[
-    "audio",
-    "prediction",
-    "web_search_options",
-    "modalities",
-    "verbosity",
-    "prompt_cache_key",
-    "safety_identifier",
-];
+pub(super) const UNSUPPORTED_EXTRA: &[&str] = OPENAI_ONLY_FIELDS;
 
 /// Body fields the adapter builds itself; client extras and deployment defaults never set them.
 pub(super) const STRUCTURAL_KEYS: &[&str] = &[
@@ -70,7 +62,7 @@ impl CohereAdapter {
         }
         Ok(UpstreamRequest {
             method: Method::POST,
-            url: format!("{}/v2/chat", self.api_base),
+            url: format!("{}/v2/chat", self.deployment.api_base),
             headers,
             body: serialize_body(&Value::Object(body))?,
         })
@@ -78,21 +70,20 @@ impl CohereAdapter {
 
     /// The v2 chat body for `req` (without `stream`).
     pub fn translate_request(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
-        let Prepared {
-            mut req,
-            extra_body: client_extra_body,
+        let Prepared(mut req, extra_body, drop) = self.deployment.prepare(req, &[])?;
+        refuse_or_drop(
+            PROVIDER,
+            &mut req,
+            UNSUPPORTED_TYPED,
+            UNSUPPORTED_EXTRA,
             drop,
-        } = prepare(
-            req,
-            &self.defaults,
-            &[],
-            self.drop_params,
-            &self.additional_drop_params,
         )?;
-        self.check_unsupported(&mut req, drop)?;
+        // Cohere has no `user` nor `metadata`: they are dropped silently.
+        req.user = None;
+        req.metadata = None;
 
         let mut body = JsonMap::new();
-        body.insert("model".into(), Value::String(self.model.clone()));
+        body.insert("model".into(), Value::String(self.deployment.model.clone()));
         body.insert(
             "messages".into(),
             wire_value(&translate_messages(std::mem::take(&mut req.messages))?)?,
@@ -179,26 +170,8 @@ impl CohereAdapter {
                 }
             }
         }
-        forward_extra(
-            &mut body,
-            std::mem::take(&mut req.extra),
-            STRUCTURAL_KEYS,
-            true,
-        );
-        merge_extra_body(&mut body, client_extra_body, STRUCTURAL_KEYS, &[]);
+        forward_unmodelled(&mut body, req.extra, extra_body, STRUCTURAL_KEYS, true, &[]);
         Ok(body)
-    }
-
-    /// Refuses (or, with `drop`, removes) the OpenAI parameters Cohere cannot honour.
-    pub(super) fn check_unsupported(
-        &self,
-        req: &mut ChatRequest,
-        drop: bool,
-    ) -> Result<(), LlmError> {
-        refuse_or_drop(PROVIDER, req, UNSUPPORTED_TYPED, UNSUPPORTED_EXTRA, drop)?;
-        req.user = None;
-        req.metadata = None;
-        Ok(())
     }
 }
 

@@ -2,14 +2,13 @@
 
 use serde_json::Value;
 
-use litellm_core::{
-    unix_now, ChatResponse, Choice, ErrorKind, FunctionCall, JsonMap, LlmError, ResponseMessage,
-    ToolCall, Usage,
-};
+use litellm_core::{ChatResponse, ErrorKind, JsonMap, LlmError, ToolCall, Usage};
 
 use super::error::error_from_value;
 use super::{CohereAdapter, PROVIDER};
-use crate::adapter_common::{arguments_string, new_call_id};
+use crate::response_common::{
+    assistant_message, chat_response, choice, openai_tool_call, upstream_chat_id,
+};
 use crate::upstream::invalid_upstream_body;
 
 impl CohereAdapter {
@@ -54,22 +53,7 @@ impl CohereAdapter {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .map(|c| ToolCall {
-                id: c
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(new_call_id),
-                kind: "function".into(),
-                function: FunctionCall {
-                    name: c
-                        .pointer("/function/name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                    arguments: arguments_string(c.pointer("/function/arguments")),
-                },
-            })
+            .map(openai_tool_call)
             .collect();
         let mut extra = JsonMap::new();
         if let Some(c) = message
@@ -79,35 +63,15 @@ impl CohereAdapter {
             extra.insert("citations".into(), c.clone());
         }
         let finish_reason = reason.map(|r| map_finish_reason(r, !tool_calls.is_empty()));
-        Ok(ChatResponse {
-            id: value
-                .get("id")
-                .and_then(Value::as_str)
-                .map(|id| format!("chatcmpl-{id}"))
-                .unwrap_or_else(|| format!("chatcmpl-{}", uuid::Uuid::new_v4().simple())),
-            object: "chat.completion".into(),
-            created: unix_now(),
-            model: self.model.clone(),
-            choices: vec![Choice {
-                index: 0,
-                message: ResponseMessage {
-                    role: "assistant".into(),
-                    content: (!text.is_empty()).then_some(text),
-                    tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
-                    function_call: None,
-                    refusal: None,
-                    reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
-                    extra,
-                },
-                finish_reason,
-                logprobs: None,
-                extra: JsonMap::new(),
-            }],
-            usage: Some(usage_from(value.get("usage"))),
-            system_fingerprint: None,
-            service_tier: None,
-            extra: JsonMap::new(),
-        })
+        let content = (!text.is_empty()).then_some(text);
+        let message = assistant_message(content, tool_calls, Some(reasoning), extra);
+        Ok(chat_response(
+            upstream_chat_id(value.get("id")),
+            self.deployment.model.clone(),
+            vec![choice(0, message, finish_reason)],
+            Some(usage_from(value.get("usage"))),
+            JsonMap::new(),
+        ))
     }
 }
 

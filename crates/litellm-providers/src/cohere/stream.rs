@@ -9,11 +9,10 @@ use super::response::finish_error;
 use super::{map_finish_reason, usage_from, CallOptions, CohereAdapter, PROVIDER};
 use crate::adapter_common::new_call_id;
 use crate::decoder::{
-    content_delta, cut_stream, sse_json, tool_call_delta, ChunkMeta, Emit, EventDecoder,
+    content_delta, cut_stream, sse_value, tool_call_delta, ChunkMeta, Emit, EventDecoder,
     EventHandler, Sse,
 };
 use crate::sse::SseEvent;
-use crate::upstream::invalid_upstream_body;
 
 /// Turns Cohere's v2 chat event stream into OpenAI chunks, incrementally: feed bytes as they
 /// arrive, collect the chunks (and at most one error) they complete.
@@ -22,7 +21,7 @@ pub type CohereStreamDecoder = EventDecoder<CohereStream>;
 impl CohereAdapter {
     /// A decoder for this deployment's event stream.
     pub fn stream_decoder(&self, options: CallOptions) -> CohereStreamDecoder {
-        CohereStreamDecoder::new(&self.model, options)
+        CohereStreamDecoder::new(&self.deployment.model, options)
     }
 }
 
@@ -52,37 +51,8 @@ impl EventHandler for CohereStream {
     type Framing = Sse;
 
     fn on_event(&mut self, ev: SseEvent, out: &mut Emit<'_>) {
-        self.decode(ev, out)
-    }
-
-    fn on_end(&mut self, out: &mut Emit<'_>) {
-        out.push_back(Err(cut_stream(PROVIDER, "message-end")));
-    }
-}
-
-impl CohereStream {
-    pub(super) fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> ChatChunk {
-        self.meta.chunk(delta, finish_reason)
-    }
-
-    pub(super) fn push_delta(&mut self, mut delta: Delta, out: &mut Emit<'_>) {
-        if !self.started {
-            self.started = true;
-            delta.role = Some("assistant".into());
-        }
-        out.push_back(Ok(self.chunk(delta, None)));
-    }
-
-    pub(super) fn decode(&mut self, ev: SseEvent, out: &mut Emit<'_>) {
-        let Some((data, parsed)) = sse_json(&ev) else {
+        let Some((data, value)) = sse_value(&ev, PROVIDER, out) else {
             return;
-        };
-        let value: Value = match parsed {
-            Ok(v) => v,
-            Err(e) => {
-                let err = invalid_upstream_body(PROVIDER, "stream event", &e, data.as_bytes());
-                return out.fail(err);
-            }
         };
         let kind = value
             .get("type")
@@ -183,5 +153,23 @@ impl CohereStream {
             // content-start, content-end, tool-call-end, citation-start/end, debug.
             _ => {}
         }
+    }
+
+    fn on_end(&mut self, out: &mut Emit<'_>) {
+        out.push_back(Err(cut_stream(PROVIDER, "message-end")));
+    }
+}
+
+impl CohereStream {
+    pub(super) fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> ChatChunk {
+        self.meta.chunk(delta, finish_reason)
+    }
+
+    pub(super) fn push_delta(&mut self, mut delta: Delta, out: &mut Emit<'_>) {
+        if !self.started {
+            self.started = true;
+            delta.role = Some("assistant".into());
+        }
+        out.push_back(Ok(self.chunk(delta, None)));
     }
 }

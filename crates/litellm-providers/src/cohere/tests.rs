@@ -48,7 +48,7 @@ fn the_key_comes_from_the_environment_in_order() {
     };
     let env = |k: &str| (k == "CO_API_KEY").then(|| "co-env".to_string());
     let a = CohereAdapter::with_env(&params, "m", env).expect("adapter");
-    let h = a.headers.get("authorization").expect("auth");
+    let h = a.deployment.headers.get("authorization").expect("auth");
     assert!(h.is_sensitive());
     assert_eq!(h.as_bytes(), b"Bearer co-env");
     let a = CohereAdapter::with_env(&params, "m", |_| None).expect("adapter");

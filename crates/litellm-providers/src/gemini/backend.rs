@@ -6,9 +6,7 @@
 
 use std::sync::Arc;
 
-use secrecy::SecretString;
-
-use litellm_core::{ChatRequest, EmbeddingRequest, LlmError};
+use litellm_core::LlmError;
 
 use crate::backend_common::{
     inherent_adapter_methods, native_adapter_methods, single_embedding_methods, BearerSource,
@@ -16,7 +14,6 @@ use crate::backend_common::{
 };
 use crate::gemini::{CallOptions, GeminiAdapter, GeminiStreamDecoder};
 use crate::transport::Transport;
-use crate::upstream::UpstreamRequest;
 
 /// How a Gemini deployment authenticates.
 #[derive(Debug, Clone)]
@@ -42,21 +39,7 @@ impl GeminiBackend {
 }
 
 impl HttpAdapter for GeminiAdapter {
-    type Options = CallOptions;
-    type Decoder = GeminiStreamDecoder;
-    type EmbedContext = EmbeddingRequest;
-
-    inherent_adapter_methods!();
-
-    fn chat_request(
-        &self,
-        req: ChatRequest,
-        stream: bool,
-        extra_headers: &[(String, String)],
-        bearer: Option<&SecretString>,
-    ) -> Result<UpstreamRequest, LlmError> {
-        self.build_chat_request(req, stream, extra_headers, bearer)
-    }
+    inherent_adapter_methods!(build_chat_request, bearer);
     native_adapter_methods!([], GeminiStreamDecoder);
     /// Stream error items are named `gemini` / `vertex_ai`, and scrubbed.
     fn stream_error(&self, e: LlmError) -> LlmError {

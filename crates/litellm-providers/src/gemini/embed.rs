@@ -4,14 +4,12 @@ use http::Method;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use litellm_core::{
-    Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage,
-    EmbeddingVector, ErrorKind, JsonMap, LlmError,
-};
+use litellm_core::{EmbeddingInput, EmbeddingRequest, EmbeddingResponse, LlmError};
 
 use super::error::error_from_value;
 use super::{EmbeddingStyle, GeminiAdapter};
 use crate::adapter_common::serialize_body;
+use crate::response_common::{estimated_input_tokens, float_embeddings};
 use crate::upstream::{invalid_upstream_body, UpstreamRequest};
 
 impl GeminiAdapter {
@@ -42,12 +40,12 @@ impl GeminiAdapter {
         let dimensions = req
             .dimensions
             .map(Value::from)
-            .or_else(|| self.defaults.get("dimensions").cloned());
+            .or_else(|| self.deployment.defaults.get("dimensions").cloned());
         let task_type = req
             .extra
             .get("task_type")
             .or_else(|| req.extra.get("taskType"))
-            .or_else(|| self.defaults.get("task_type"))
+            .or_else(|| self.deployment.defaults.get("task_type"))
             .cloned();
         let (method, body) = match self.embedding_style {
             EmbeddingStyle::BatchEmbedContents => {
@@ -55,7 +53,7 @@ impl GeminiAdapter {
                     .iter()
                     .map(|t| {
                         let mut r = json!({
-                            "model": format!("models/{}", self.model),
+                            "model": format!("models/{}", self.deployment.model),
                             "content": {"parts": [{"text": t}]}
                         });
                         if let Some(d) = &dimensions {
@@ -123,32 +121,6 @@ impl GeminiAdapter {
                 })
                 .unwrap_or_default(),
         };
-        let wanted = req.input.len();
-        if vectors.len() != wanted {
-            return Err(LlmError::upstream(
-                ErrorKind::InternalServer,
-                format!(
-                    "{} returned {} embeddings for {wanted} inputs",
-                    self.provider,
-                    vectors.len()
-                ),
-            )
-            .with_provider(self.provider));
-        }
-        let mut data = Vec::with_capacity(vectors.len());
-        for (i, v) in vectors.into_iter().enumerate() {
-            let floats: Vec<f32> = serde_json::from_value(v.clone())
-                .map_err(|e| invalid_upstream_body(self.provider, "embedding", &e, body))?;
-            let mut embedding = EmbeddingVector::Float(floats);
-            if req.wants_base64() {
-                embedding = embedding.into_base64();
-            }
-            data.push(Embedding {
-                object: "embedding".into(),
-                index: i as u32,
-                embedding,
-            });
-        }
         let prompt_tokens = match self.embedding_style {
             EmbeddingStyle::Predict => value
                 .get("predictions")
@@ -163,22 +135,9 @@ impl GeminiAdapter {
                         .sum()
                 })
                 .unwrap_or(0),
-            EmbeddingStyle::BatchEmbedContents => req
-                .input
-                .texts()
-                .iter()
-                .map(|t| (t.chars().count() as u64).div_ceil(4))
-                .sum(),
+            EmbeddingStyle::BatchEmbedContents => estimated_input_tokens(req),
         };
-        Ok(EmbeddingResponse {
-            object: "list".into(),
-            data,
-            model: self.model.clone(),
-            usage: Some(EmbeddingUsage {
-                prompt_tokens,
-                total_tokens: prompt_tokens,
-            }),
-            extra: JsonMap::new(),
-        })
+        let model = &self.deployment.model;
+        float_embeddings(self.provider, vectors, req, model, prompt_tokens, body)
     }
 }

@@ -75,13 +75,15 @@ use http::header::HeaderMap;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use litellm_core::{ChatRequest, ErrorKind, JsonMap, LlmError};
+use litellm_core::{ChatRequest, ErrorKind, LlmError};
 
 use self::request::STRUCTURAL_KEYS;
 use crate::adapter_common::{
-    deployment_defaults, deployment_headers, missing_key, resolve_api_base, resolve_api_key,
-    scrub_key, with_call_headers, KeyHeader,
+    deployment_headers, missing_key, resolve_api_base, resolve_api_key, with_call_headers,
+    KeyHeader,
 };
+use crate::adapter_common::{env_constructors, Env};
+use crate::deployment::{deployment_accessors, Deployment};
 use crate::params::ProviderParams;
 
 mod backend;
@@ -140,31 +142,19 @@ pub enum EmbeddingStyle {
 #[derive(Debug, Clone)]
 pub struct GeminiAdapter {
     provider: &'static str,
-    api_base: String,
-    model: String,
+    deployment: Deployment,
     /// `.../models/{model}`: the method (`:generateContent`, ...) is appended.
     model_url: String,
-    headers: HeaderMap,
-    defaults: JsonMap,
-    drop_params: bool,
-    additional_drop_params: Vec<String>,
-    api_key: Option<SecretString>,
     embedding_style: EmbeddingStyle,
 }
 
 impl GeminiAdapter {
-    /// The Google AI Studio adapter for one deployment whose `gemini/` prefix has been stripped
-    /// (`model`), reading defaults from the process environment.
-    pub fn new(params: &ProviderParams, model: &str) -> Result<Self, LlmError> {
-        Self::with_env(params, model, |name| std::env::var(name).ok())
+    env_constructors! {
+        /// The Google AI Studio adapter for one deployment whose `gemini/` prefix has been stripped
+        /// (`model`), reading defaults from the process environment.
     }
 
-    /// As [`GeminiAdapter::new`], with the environment given as a lookup function.
-    pub fn with_env(
-        params: &ProviderParams,
-        model: &str,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, LlmError> {
+    fn from_env(params: &ProviderParams, model: &str, env: &Env<'_>) -> Result<Self, LlmError> {
         let model = model.trim().trim_start_matches("models/").to_string();
         let api_base = resolve_api_base(params, &env, &["GEMINI_API_BASE"], DEFAULT_API_BASE);
         let model_url = if api_base.contains("/models/") {
@@ -182,9 +172,9 @@ impl GeminiAdapter {
                 .as_ref()
                 .map(|k| (k, KeyHeader::Named("x-goog-api-key"))),
         )?;
-        let mut adapter = Self::base(params, PROVIDER, model, api_base, model_url, headers)?;
-        adapter.api_key = api_key;
-        Ok(adapter)
+        Self::base(
+            params, PROVIDER, model, api_base, model_url, headers, api_key,
+        )
     }
 
     /// A Vertex AI adapter: `model_url` is the full `.../publishers/google/models/{model}`;
@@ -203,6 +193,7 @@ impl GeminiAdapter {
             api_base,
             model_url,
             headers,
+            None,
         )?;
         adapter.embedding_style = EmbeddingStyle::Predict;
         Ok(adapter)
@@ -215,18 +206,20 @@ impl GeminiAdapter {
         api_base: String,
         model_url: String,
         headers: HeaderMap,
+        api_key: Option<SecretString>,
     ) -> Result<Self, LlmError> {
-        let (defaults, additional_drop_params) = deployment_defaults(params, STRUCTURAL_KEYS, &[])?;
         Ok(GeminiAdapter {
             provider,
-            api_base,
-            model,
+            deployment: Deployment::new(
+                params,
+                api_base,
+                model,
+                headers,
+                api_key,
+                STRUCTURAL_KEYS,
+                &[],
+            )?,
             model_url,
-            headers,
-            defaults,
-            drop_params: params.drop_params.unwrap_or(false),
-            additional_drop_params,
-            api_key: None,
             embedding_style: EmbeddingStyle::BatchEmbedContents,
         })
     }
@@ -236,24 +229,11 @@ impl GeminiAdapter {
         self.provider
     }
 
-    /// The base URL (no trailing `/`).
-    pub fn api_base(&self) -> &str {
-        &self.api_base
-    }
-
-    /// The model sent upstream.
-    pub fn model(&self) -> &str {
-        &self.model
-    }
+    deployment_accessors!();
 
     /// The URL of a method of the model: `generateContent`, `streamGenerateContent?alt=sse`, ...
     pub fn url(&self, method: &str) -> String {
         format!("{}:{method}", self.model_url)
-    }
-
-    /// Removes the deployment's key from a message, should an upstream have echoed it.
-    pub fn scrub(&self, err: LlmError) -> LlmError {
-        scrub_key(self.api_key.as_ref(), err)
     }
 
     fn request_headers(
@@ -261,13 +241,13 @@ impl GeminiAdapter {
         extra_headers: &[(String, String)],
         bearer: Option<&SecretString>,
     ) -> Result<HeaderMap, LlmError> {
-        if self.provider == PROVIDER && self.api_key.is_none() {
+        if self.provider == PROVIDER && self.deployment.api_key.is_none() {
             return Err(missing_key(
                 PROVIDER,
                 "no API key for gemini: set litellm_params.api_key or GEMINI_API_KEY",
             ));
         }
-        let mut headers = self.headers.clone();
+        let mut headers = self.deployment.headers.clone();
         if let Some(token) = bearer {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
                 .map_err(|_| {

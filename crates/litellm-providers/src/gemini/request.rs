@@ -17,8 +17,7 @@ use super::wire::{
 };
 use super::GeminiAdapter;
 use crate::adapter_common::{
-    forward_extra, merge_extra_body, prepare, refuse_or_drop, serialize_body, stop_sequences,
-    wire_map, Prepared,
+    forward_unmodelled, refuse_or_drop, serialize_body, stop_sequences, wire_map, Prepared,
 };
 use crate::request_common::{parse_arguments, parse_data_url, push_turn, thinking_budget};
 use crate::upstream::{truncate_chars, UpstreamRequest};
@@ -89,17 +88,7 @@ impl GeminiAdapter {
 
     /// The `GenerateContentRequest` body for `req`.
     pub fn translate_request(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
-        let Prepared {
-            mut req,
-            extra_body: client_extra_body,
-            drop,
-        } = prepare(
-            req,
-            &self.defaults,
-            &[],
-            self.drop_params,
-            &self.additional_drop_params,
-        )?;
+        let Prepared(mut req, extra_body, drop) = self.deployment.prepare(req, &[])?;
         self.check_unsupported(&mut req, drop)?;
 
         let (system, contents) = translate_messages(std::mem::take(&mut req.messages))?;
@@ -215,16 +204,12 @@ impl GeminiAdapter {
                 }
             }
         }
-        forward_extra(
+        forward_unmodelled(
             &mut body,
-            std::mem::take(&mut req.extra),
+            req.extra,
+            extra_body,
             STRUCTURAL_KEYS,
             false,
-        );
-        merge_extra_body(
-            &mut body,
-            client_extra_body,
-            STRUCTURAL_KEYS,
             &["generationConfig"],
         );
         Ok(body)

@@ -3,13 +3,15 @@
 use serde_json::Value;
 
 use litellm_core::{
-    unix_now, ChatResponse, Choice, CompletionTokensDetails, ErrorKind, FunctionCall, JsonMap,
-    LlmError, PromptTokensDetails, ResponseMessage, ToolCall, Usage,
+    ChatResponse, CompletionTokensDetails, ErrorKind, JsonMap, LlmError, PromptTokensDetails, Usage,
 };
 
 use super::error::error_from_value;
 use super::GeminiAdapter;
 use crate::adapter_common::new_call_id;
+use crate::response_common::{
+    assistant_message, chat_response, choice, tool_call, upstream_chat_id,
+};
 use crate::upstream::{invalid_upstream_body, truncate_chars};
 
 impl GeminiAdapter {
@@ -43,18 +45,12 @@ impl GeminiAdapter {
             let mut tool_calls = Vec::new();
             for part in parts {
                 if let Some(call) = part.get("functionCall") {
-                    tool_calls.push(ToolCall {
-                        id: new_call_id(),
-                        kind: "function".into(),
-                        function: FunctionCall {
-                            name: str_field(call, "name"),
-                            arguments: call
-                                .get("args")
-                                .filter(|a| !a.is_null())
-                                .map(Value::to_string)
-                                .unwrap_or_else(|| "{}".into()),
-                        },
-                    });
+                    let arguments = call
+                        .get("args")
+                        .filter(|a| !a.is_null())
+                        .map(Value::to_string)
+                        .unwrap_or_else(|| "{}".into());
+                    tool_calls.push(tool_call(new_call_id(), str_field(call, "name"), arguments));
                 } else if let Some(t) = part.get("text").and_then(Value::as_str) {
                     if part.get("thought").and_then(Value::as_bool) == Some(true) {
                         reasoning.push_str(t);
@@ -70,21 +66,9 @@ impl GeminiAdapter {
             if let Some(s) = candidate.get("safetyRatings") {
                 safety.push(s.clone());
             }
-            choices.push(Choice {
-                index,
-                message: ResponseMessage {
-                    role: "assistant".into(),
-                    content: (!text.is_empty()).then_some(text),
-                    tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
-                    function_call: None,
-                    refusal: None,
-                    reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
-                    extra: JsonMap::new(),
-                },
-                finish_reason,
-                logprobs: None,
-                extra: JsonMap::new(),
-            });
+            let content = (!text.is_empty()).then_some(text);
+            let message = assistant_message(content, tool_calls, Some(reasoning), JsonMap::new());
+            choices.push(choice(index, message, finish_reason));
         }
         if choices.is_empty() {
             // No candidate at all: the prompt was blocked (`promptFeedback.blockReason`).
@@ -103,21 +87,8 @@ impl GeminiAdapter {
                 )
                 .with_provider(self.provider));
             }
-            choices.push(Choice {
-                index: 0,
-                message: ResponseMessage {
-                    role: "assistant".into(),
-                    content: None,
-                    tool_calls: None,
-                    function_call: None,
-                    refusal: None,
-                    reasoning_content: None,
-                    extra: JsonMap::new(),
-                },
-                finish_reason: Some("content_filter".into()),
-                logprobs: None,
-                extra: JsonMap::new(),
-            });
+            let message = assistant_message(None, Vec::new(), None, JsonMap::new());
+            choices.push(choice(0, message, Some("content_filter".into())));
         }
         let usage = value.get("usageMetadata").map(usage_from_metadata);
         // LiteLLM's names for Google's per-candidate metadata, kept on the response.
@@ -131,25 +102,13 @@ impl GeminiAdapter {
         if !safety.is_empty() {
             extra.insert("vertex_ai_safety_ratings".into(), Value::Array(safety));
         }
-        Ok(ChatResponse {
-            id: value
-                .get("responseId")
-                .and_then(Value::as_str)
-                .map(|id| format!("chatcmpl-{id}"))
-                .unwrap_or_else(|| format!("chatcmpl-{}", uuid::Uuid::new_v4().simple())),
-            object: "chat.completion".into(),
-            created: unix_now(),
-            model: value
-                .get("modelVersion")
-                .and_then(Value::as_str)
-                .unwrap_or(&self.model)
-                .to_string(),
-            choices,
-            usage,
-            system_fingerprint: None,
-            service_tier: None,
-            extra,
-        })
+        let model = value
+            .get("modelVersion")
+            .and_then(Value::as_str)
+            .unwrap_or(&self.deployment.model)
+            .to_string();
+        let id = upstream_chat_id(value.get("responseId"));
+        Ok(chat_response(id, model, choices, usage, extra))
     }
 }
 pub(super) fn str_field(v: &Value, key: &str) -> String {

@@ -9,16 +9,15 @@ use super::response::{candidate_parts, malformed_function_call, str_field};
 use super::{map_finish_reason, usage_from_metadata, CallOptions, GeminiAdapter};
 use crate::adapter_common::new_call_id;
 use crate::decoder::{
-    cut_stream, has_delta, open_choice, sse_json, tool_call_delta, ChunkMeta, Emit, EventDecoder,
+    cut_stream, has_delta, open_choice, sse_value, tool_call_delta, ChunkMeta, Emit, EventDecoder,
     EventHandler, Sse,
 };
 use crate::sse::SseEvent;
-use crate::upstream::invalid_upstream_body;
 
 impl GeminiAdapter {
     /// A decoder for this deployment's event stream.
     pub fn stream_decoder(&self, options: CallOptions) -> GeminiStreamDecoder {
-        GeminiStreamDecoder::new(self.provider, &self.model, options)
+        GeminiStreamDecoder::new(self.provider, &self.deployment.model, options)
     }
 }
 
@@ -63,41 +62,8 @@ impl EventHandler for GeminiStream {
     type Framing = Sse;
 
     fn on_event(&mut self, ev: SseEvent, out: &mut Emit<'_>) {
-        self.decode(ev, out)
-    }
-
-    fn on_end(&mut self, out: &mut Emit<'_>) {
-        if !self.saw_finish {
-            out.push_back(Err(cut_stream(self.provider, "any finishReason")));
+        let Some((data, value)) = sse_value(&ev, self.provider, out) else {
             return;
-        }
-        if self.options.include_usage {
-            let usage = self.usage.clone().unwrap_or_default();
-            out.push_back(Ok(self.meta.usage_chunk(usage)));
-        }
-    }
-}
-
-impl GeminiStream {
-    pub(super) fn chunk(
-        &self,
-        index: u32,
-        delta: Delta,
-        finish_reason: Option<String>,
-    ) -> ChatChunk {
-        self.meta.choice_chunk(index, delta, finish_reason)
-    }
-
-    pub(super) fn decode(&mut self, ev: SseEvent, out: &mut Emit<'_>) {
-        let Some((data, parsed)) = sse_json(&ev) else {
-            return;
-        };
-        let value: Value = match parsed {
-            Ok(v) => v,
-            Err(e) => {
-                let err = invalid_upstream_body(self.provider, "stream event", &e, data.as_bytes());
-                return out.fail(err);
-            }
         };
         if value.get("error").is_some() {
             let err = error_from_value(self.provider, None, &value, data.as_bytes());
@@ -202,5 +168,27 @@ impl GeminiStream {
                 out.push_back(Ok(self.chunk(index as u32, Delta::default(), Some(finish))));
             }
         }
+    }
+
+    fn on_end(&mut self, out: &mut Emit<'_>) {
+        if !self.saw_finish {
+            out.push_back(Err(cut_stream(self.provider, "any finishReason")));
+            return;
+        }
+        if self.options.include_usage {
+            let usage = self.usage.clone().unwrap_or_default();
+            out.push_back(Ok(self.meta.usage_chunk(usage)));
+        }
+    }
+}
+
+impl GeminiStream {
+    pub(super) fn chunk(
+        &self,
+        index: u32,
+        delta: Delta,
+        finish_reason: Option<String>,
+    ) -> ChatChunk {
+        self.meta.choice_chunk(index, delta, finish_reason)
     }
 }

@@ -22,11 +22,13 @@
 //!   `openai/gpt-4o` with `mock_response`, as LiteLLM does), `mock` for `mock/...`.
 
 use litellm_core::{
-    unix_now, BoxFuture, CallContext, ChatChunk, ChatOutput, ChatRequest, ChatResponse,
-    ChatStreamOutput, Choice, ChunkChoice, Delta, Embedding, EmbeddingOutput, EmbeddingRequest,
-    EmbeddingResponse, EmbeddingUsage, EmbeddingVector, ErrorKind, JsonMap, LlmError, Message,
-    ModelBackend, ResponseMessage, Usage,
+    unix_now, ChatChunk, ChatOutput, ChatRequest, ChatResponse, ChatStreamOutput, Choice,
+    ChunkChoice, Delta, Embedding, EmbeddingOutput, EmbeddingRequest, EmbeddingResponse,
+    EmbeddingVector, ErrorKind, JsonMap, LlmError, Message, ModelBackend, ResponseMessage, Usage,
 };
+
+use crate::backend_calls::boxed_backend_calls;
+use crate::response_common::embedding_list;
 
 /// Embedding size when the request does not set `dimensions`.
 pub const DEFAULT_EMBEDDING_DIMENSIONS: u32 = 16;
@@ -280,16 +282,7 @@ pub fn mock_embedding_response(
             }
         })
         .collect();
-    Ok(EmbeddingResponse {
-        object: "list".into(),
-        data,
-        model: model.to_string(),
-        usage: Some(EmbeddingUsage {
-            prompt_tokens,
-            total_tokens: prompt_tokens,
-        }),
-        extra: JsonMap::new(),
-    })
+    Ok(embedding_list(data, model, prompt_tokens))
 }
 
 impl ModelBackend for MockBackend {
@@ -301,39 +294,34 @@ impl ModelBackend for MockBackend {
         self.api_base.as_deref()
     }
 
-    fn chat<'a>(
-        &'a self,
-        req: ChatRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatOutput, LlmError>> {
-        let result = self.answer_for(&req).map(|text| ChatOutput {
+    boxed_backend_calls! {
+        ready chat(ChatRequest) -> ChatOutput = chat_now;
+        ready chat_stream(ChatRequest) -> ChatStreamOutput = chat_stream_now;
+        ready embed(EmbeddingRequest) -> EmbeddingOutput = embed_now;
+    }
+}
+
+/// The answers, given at once.
+impl MockBackend {
+    fn chat_now(&self, req: ChatRequest) -> Result<ChatOutput, LlmError> {
+        self.answer_for(&req).map(|text| ChatOutput {
             response: mock_chat_response(text, &self.model, &req),
             upstream_headers: Vec::new(),
-        });
-        Box::pin(std::future::ready(result))
+        })
     }
 
-    fn chat_stream<'a>(
-        &'a self,
-        req: ChatRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatStreamOutput, LlmError>> {
-        let result = self.answer_for(&req).map(|text| {
+    fn chat_stream_now(&self, req: ChatRequest) -> Result<ChatStreamOutput, LlmError> {
+        self.answer_for(&req).map(|text| {
             let chunks = mock_chat_chunks(&text, &self.model, &req);
             ChatStreamOutput {
                 stream: Box::pin(futures::stream::iter(chunks.into_iter().map(Ok))),
                 upstream_headers: Vec::new(),
             }
-        });
-        Box::pin(std::future::ready(result))
+        })
     }
 
-    fn embed<'a>(
-        &'a self,
-        req: EmbeddingRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>> {
-        let result = match self
+    fn embed_now(&self, req: EmbeddingRequest) -> Result<EmbeddingOutput, LlmError> {
+        match self
             .response
             .as_deref()
             .and_then(|r| mock_error(r, &self.provider))
@@ -343,8 +331,7 @@ impl ModelBackend for MockBackend {
                 response,
                 upstream_headers: Vec::new(),
             }),
-        };
-        Box::pin(std::future::ready(result))
+        }
     }
 }
 

@@ -4,30 +4,22 @@
 //!
 //! [`HttpBackend`]: crate::backend_common::HttpBackend
 
-use litellm_core::{EmbeddingRequest, LlmError};
+use litellm_core::LlmError;
 
 use crate::backend_common::{
     http_backend_type, inherent_adapter_methods, native_adapter_methods, single_embedding_methods,
-    HttpAdapter,
 };
 use crate::ollama::{CallOptions, OllamaAdapter, OllamaStreamDecoder};
 
 http_backend_type! {
     /// An Ollama deployment (`/api/generate` or `/api/chat`).
-    OllamaBackend = OllamaAdapter
-}
-
-impl HttpAdapter for OllamaAdapter {
-    type Options = CallOptions;
-    type Decoder = OllamaStreamDecoder;
-    type EmbedContext = EmbeddingRequest;
-
-    inherent_adapter_methods!(build_chat_request);
-
-    native_adapter_methods!([], OllamaStreamDecoder, with_options);
-    /// Stream error items are named `ollama` / `ollama_chat` and otherwise passed on as made.
-    fn stream_error(&self, e: LlmError) -> LlmError {
-        e.with_provider(self.provider())
+    OllamaBackend = OllamaAdapter {
+        inherent_adapter_methods!(build_chat_request);
+        native_adapter_methods!([], OllamaStreamDecoder, with_options);
+        /// Stream error items are named `ollama` / `ollama_chat` and otherwise passed on as made.
+        fn stream_error(&self, e: LlmError) -> LlmError {
+            e.with_provider(self.provider())
+        }
+        single_embedding_methods!();
     }
-    single_embedding_methods!();
 }

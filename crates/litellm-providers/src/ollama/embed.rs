@@ -4,13 +4,11 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{json, Value};
 
-use litellm_core::{
-    Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage,
-    EmbeddingVector, ErrorKind, JsonMap, LlmError,
-};
+use litellm_core::{EmbeddingInput, EmbeddingRequest, EmbeddingResponse, LlmError};
 
 use super::error::error_from_value;
 use super::OllamaAdapter;
+use crate::response_common::{estimated_input_tokens, float_embeddings};
 use crate::upstream::{invalid_upstream_body, UpstreamRequest};
 
 impl OllamaAdapter {
@@ -37,7 +35,7 @@ impl OllamaAdapter {
         if texts.is_empty() {
             return Err(LlmError::bad_param("input", "input must not be empty"));
         }
-        let mut body = json!({ "model": self.model, "input": texts });
+        let mut body = json!({ "model": self.deployment.model, "input": texts });
         if let Some(d) = req.dimensions {
             body["dimensions"] = json!(d);
         }
@@ -48,7 +46,7 @@ impl OllamaAdapter {
             if let Some(v) = req
                 .extra
                 .get(key)
-                .or_else(|| self.defaults.get(key))
+                .or_else(|| self.deployment.defaults.get(key))
                 .filter(|v| !v.is_null())
             {
                 body[key] = v.clone();
@@ -59,7 +57,7 @@ impl OllamaAdapter {
         })?;
         Ok(UpstreamRequest {
             method: Method::POST,
-            url: format!("{}/api/embed", self.api_base),
+            url: format!("{}/api/embed", self.deployment.api_base),
             headers,
             body: Bytes::from(body),
         })
@@ -77,50 +75,18 @@ impl OllamaAdapter {
         let Some(vectors) = value.get("embeddings").and_then(Value::as_array) else {
             return Err(error_from_value(provider, None, &value, body));
         };
-        let wanted = req.input.len();
-        if vectors.len() != wanted {
-            return Err(LlmError::upstream(
-                ErrorKind::InternalServer,
-                format!(
-                    "{provider} returned {} embeddings for {wanted} inputs",
-                    vectors.len()
-                ),
-            )
-            .with_provider(provider));
-        }
-        let mut data = Vec::with_capacity(vectors.len());
-        for (i, v) in vectors.iter().enumerate() {
-            let floats: Vec<f32> = serde_json::from_value(v.clone())
-                .map_err(|e| invalid_upstream_body(provider, "embedding", &e, body))?;
-            let mut embedding = EmbeddingVector::Float(floats);
-            if req.wants_base64() {
-                embedding = embedding.into_base64();
-            }
-            data.push(Embedding {
-                object: "embedding".into(),
-                index: i as u32,
-                embedding,
-            });
-        }
         let prompt_tokens = value
             .get("prompt_eval_count")
             .and_then(Value::as_u64)
-            .unwrap_or_else(|| {
-                req.input
-                    .texts()
-                    .iter()
-                    .map(|t| (t.chars().count() as u64).div_ceil(4))
-                    .sum()
-            });
-        Ok(EmbeddingResponse {
-            object: "list".into(),
-            data,
-            model: self.model.clone(),
-            usage: Some(EmbeddingUsage {
-                prompt_tokens,
-                total_tokens: prompt_tokens,
-            }),
-            extra: JsonMap::new(),
-        })
+            .unwrap_or_else(|| estimated_input_tokens(req));
+        let model = &self.deployment.model;
+        float_embeddings(
+            provider,
+            vectors.iter().collect(),
+            req,
+            model,
+            prompt_tokens,
+            body,
+        )
     }
 }

@@ -52,15 +52,14 @@
 //!   BadRequest, ContextWindowExceeded when the message says the input exceeds the context).
 
 use http::header::HeaderMap;
-use secrecy::SecretString;
 
-use litellm_core::{ChatRequest, JsonMap, LlmError};
+use litellm_core::{ChatRequest, LlmError};
 
 use self::request::STRUCTURAL_KEYS;
 use crate::adapter_common::{
-    deployment_defaults, deployment_headers, resolve_api_base, resolve_api_key, scrub_key,
-    strip_first_suffix, with_call_headers, KeyHeader,
+    deployment_headers, resolve_api_base, resolve_api_key, strip_first_suffix, KeyHeader,
 };
+use crate::deployment::{deployment_accessors, Deployment};
 use crate::mock::estimate_prompt_tokens;
 use crate::params::ProviderParams;
 
@@ -121,13 +120,7 @@ impl CallOptions {
 #[derive(Debug, Clone)]
 pub struct OllamaAdapter {
     mode: OllamaMode,
-    api_base: String,
-    model: String,
-    headers: HeaderMap,
-    defaults: JsonMap,
-    drop_params: bool,
-    additional_drop_params: Vec<String>,
-    api_key: Option<SecretString>,
+    deployment: Deployment,
 }
 
 impl OllamaAdapter {
@@ -154,16 +147,17 @@ impl OllamaAdapter {
             &[],
             api_key.as_ref().map(|k| (k, KeyHeader::Bearer)),
         )?;
-        let (defaults, additional_drop_params) = deployment_defaults(params, STRUCTURAL_KEYS, &[])?;
         Ok(OllamaAdapter {
             mode,
-            api_base,
-            model: model.trim().to_string(),
-            headers,
-            defaults,
-            drop_params: params.drop_params.unwrap_or(false),
-            additional_drop_params,
-            api_key,
+            deployment: Deployment::new(
+                params,
+                api_base,
+                model.trim().to_string(),
+                headers,
+                api_key,
+                STRUCTURAL_KEYS,
+                &[],
+            )?,
         })
     }
 
@@ -180,23 +174,10 @@ impl OllamaAdapter {
         self.mode
     }
 
-    /// The base URL (no trailing `/`).
-    pub fn api_base(&self) -> &str {
-        &self.api_base
-    }
-
-    /// The model sent upstream.
-    pub fn model(&self) -> &str {
-        &self.model
-    }
-
-    /// Removes the deployment's key from a message, should an upstream have echoed it.
-    pub fn scrub(&self, err: LlmError) -> LlmError {
-        scrub_key(self.api_key.as_ref(), err)
-    }
+    deployment_accessors!();
 
     fn request_headers(&self, extra_headers: &[(String, String)]) -> Result<HeaderMap, LlmError> {
-        with_call_headers(&self.headers, extra_headers)
+        self.deployment.call_headers(extra_headers)
     }
 }
 

@@ -12,8 +12,8 @@ use litellm_core::{
 use super::wire::{CalledFunction, ChatMessage, ToolCall};
 use super::{OllamaAdapter, OllamaMode};
 use crate::adapter_common::{
-    clear_unsupported, find_unsupported, forward_extra, merge_extra_body, prepare, serialize_body,
-    stop_sequences, unsupported_params, Prepared,
+    clear_unsupported, find_unsupported, forward_unmodelled, serialize_body, stop_sequences,
+    unsupported_params, Prepared, OPENAI_ONLY_FIELDS,
 };
 use crate::adapter_common::{function_tool, wire_value as to_value};
 use crate::request_common::parse_arguments;
@@ -40,15 +40,7 @@ pub(super) const UNSUPPORTED_TYPED_GENERATE: &[&str] = &[
 ];
 
 /// OpenAI request fields Ollama has no equivalent for: a 400 unless dropped.
-pub(super) const UNSUPPORTED_EXTRA: &[&str] = &[
-    "audio",
-    "prediction",
-    "web_search_options",
-    "modalities",
-    "verbosity",
-    "prompt_cache_key",
-    "safety_identifier",
-];
+pub(super) const UNSUPPORTED_EXTRA: &[&str] = OPENAI_ONLY_FIELDS;
 
 /// Body fields the adapter builds itself; client extras and deployment defaults never set them.
 pub(super) const STRUCTURAL_KEYS: &[&str] = &[
@@ -118,7 +110,7 @@ impl OllamaAdapter {
         };
         Ok(UpstreamRequest {
             method: Method::POST,
-            url: format!("{}/{path}", self.api_base),
+            url: format!("{}/{path}", self.deployment.api_base),
             headers,
             body: serialize_body(&Value::Object(body))?,
         })
@@ -134,21 +126,11 @@ impl OllamaAdapter {
 
     pub(super) fn translate(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
         let provider = self.provider();
-        let Prepared {
-            mut req,
-            extra_body: client_extra_body,
-            drop,
-        } = prepare(
-            req,
-            &self.defaults,
-            &[],
-            self.drop_params,
-            &self.additional_drop_params,
-        )?;
+        let Prepared(mut req, extra_body, drop) = self.deployment.prepare(req, &[])?;
         self.check_unsupported(&mut req, drop)?;
 
         let mut body = JsonMap::new();
-        body.insert("model".into(), Value::String(self.model.clone()));
+        body.insert("model".into(), Value::String(self.deployment.model.clone()));
         let messages = std::mem::take(&mut req.messages);
         match self.mode {
             OllamaMode::Chat => {
@@ -233,7 +215,7 @@ impl OllamaAdapter {
         if let Some(effort) = req.reasoning_effort.take() {
             let think = match effort.trim() {
                 "none" | "disable" => json!(false),
-                level if self.model.starts_with("gpt-oss") => json!(level),
+                level if self.deployment.model.starts_with("gpt-oss") => json!(level),
                 _ => json!(true),
             };
             body.insert("think".into(), think);
@@ -292,13 +274,7 @@ impl OllamaAdapter {
                 body.insert((*key).to_string(), v);
             }
         }
-        forward_extra(
-            &mut body,
-            std::mem::take(&mut req.extra),
-            STRUCTURAL_KEYS,
-            true,
-        );
-        merge_extra_body(&mut body, client_extra_body, STRUCTURAL_KEYS, &[]);
+        forward_unmodelled(&mut body, req.extra, extra_body, STRUCTURAL_KEYS, true, &[]);
         Ok(body)
     }
 

@@ -3,13 +3,12 @@
 use serde_json::Value;
 
 use litellm_core::{
-    unix_now, ChatResponse, Choice, FunctionCall, JsonMap, LlmError, ResponseMessage, ToolCall,
-    Usage,
+    unix_now, ChatResponse, Choice, JsonMap, LlmError, ResponseMessage, ToolCall, Usage,
 };
 
 use super::error::error_from_value;
 use super::{CallOptions, OllamaAdapter, OllamaMode};
-use crate::adapter_common::{arguments_string, new_call_id};
+use crate::response_common::openai_tool_call;
 use crate::upstream::invalid_upstream_body;
 
 impl OllamaAdapter {
@@ -30,26 +29,7 @@ impl OllamaAdapter {
         if let Some(t) = part.thinking {
             reasoning = Some(t);
         }
-        let tool_calls: Vec<ToolCall> = part
-            .tool_calls
-            .iter()
-            .map(|c| ToolCall {
-                id: c
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(new_call_id),
-                kind: "function".into(),
-                function: FunctionCall {
-                    name: c
-                        .pointer("/function/name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                    arguments: arguments_string(c.pointer("/function/arguments")),
-                },
-            })
-            .collect();
+        let tool_calls: Vec<ToolCall> = part.tool_calls.iter().map(openai_tool_call).collect();
         let finish = map_done_reason(
             value.get("done_reason").and_then(Value::as_str),
             !tool_calls.is_empty(),
@@ -61,7 +41,7 @@ impl OllamaAdapter {
             model: value
                 .get("model")
                 .and_then(Value::as_str)
-                .unwrap_or(&self.model)
+                .unwrap_or(&self.deployment.model)
                 .to_string(),
             choices: vec![Choice {
                 index: 0,

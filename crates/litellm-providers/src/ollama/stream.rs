@@ -17,7 +17,7 @@ use crate::upstream::invalid_upstream_body;
 impl OllamaAdapter {
     /// A decoder for this deployment's NDJSON stream.
     pub fn stream_decoder(&self, options: CallOptions) -> OllamaStreamDecoder {
-        OllamaStreamDecoder::new(self.provider(), self.mode, &self.model, options)
+        OllamaStreamDecoder::new(self.provider(), self.mode, &self.deployment.model, options)
     }
 }
 

@@ -34,10 +34,10 @@ use http::header::{HeaderMap, CONTENT_TYPE};
 use http::HeaderValue;
 use request::{EMBEDDING_DEFAULT_KEYS, STRUCTURAL_KEYS};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
 
 use litellm_core::{JsonMap, LlmError};
 
+use crate::adapter_common::{env_constructors, extra_defaults, non_empty, resolve_api_base, Env};
 use crate::params::ProviderParams;
 use crate::upstream::insert_header;
 
@@ -101,25 +101,18 @@ pub struct ParamRules {
 }
 
 impl OpenAiAdapter {
-    /// The adapter for one deployment whose provider prefix has been stripped (`model`), reading
-    /// defaults from the process environment.
-    pub fn new(params: &ProviderParams, model: &str) -> Result<Self, LlmError> {
-        Self::with_env(params, model, |name| std::env::var(name).ok())
+    env_constructors! {
+        /// The adapter for one deployment whose provider prefix has been stripped (`model`), reading
+        /// defaults from the process environment.
     }
 
-    /// As [`OpenAiAdapter::new`], with the environment given as a lookup function (tests pass
-    /// an empty one so the host's `OPENAI_*` variables cannot change results).
-    pub fn with_env(
-        params: &ProviderParams,
-        model: &str,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, LlmError> {
-        let non_empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
-        let api_base = non_empty(params.api_base.clone())
-            .or_else(|| non_empty(env("OPENAI_BASE_URL")))
-            .or_else(|| non_empty(env("OPENAI_API_BASE")))
-            .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
-        let api_base = api_base.trim().trim_end_matches('/').to_string();
+    fn from_env(params: &ProviderParams, model: &str, env: &Env<'_>) -> Result<Self, LlmError> {
+        let api_base = resolve_api_base(
+            params,
+            &env,
+            &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
+            DEFAULT_API_BASE,
+        );
         let api_key = params
             .api_key
             .clone()
@@ -141,36 +134,11 @@ impl OpenAiAdapter {
             insert_header(&mut headers, name, value, "extra_headers")?;
         }
 
-        let mut chat_defaults = JsonMap::new();
-        let mut embedding_defaults = JsonMap::new();
-        for (key, value) in &params.extra {
-            if key == "extra_body"
-                || is_internal_param(key)
-                || STRUCTURAL_KEYS.contains(&key.as_str())
-            {
-                continue;
-            }
-            chat_defaults.insert(key.clone(), value.clone());
-            if EMBEDDING_DEFAULT_KEYS.contains(&key.as_str()) {
-                embedding_defaults.insert(key.clone(), value.clone());
-            }
-        }
-        if let Some(extra_body) = params.extra.get("extra_body") {
-            let Value::Object(map) = extra_body else {
-                return Err(LlmError::bad_param(
-                    "extra_body",
-                    "litellm_params.extra_body must be a JSON object",
-                ));
-            };
-            for (key, value) in map {
-                chat_defaults
-                    .entry(key.clone())
-                    .or_insert_with(|| value.clone());
-                embedding_defaults
-                    .entry(key.clone())
-                    .or_insert_with(|| value.clone());
-            }
-        }
+        let structural = |key: &str| STRUCTURAL_KEYS.contains(&key);
+        let chat_defaults = extra_defaults(params, |key| !structural(key))?;
+        let embedding_defaults = extra_defaults(params, |key| {
+            !structural(key) && EMBEDDING_DEFAULT_KEYS.contains(&key)
+        })?;
 
         Ok(OpenAiAdapter {
             chat_url: format!("{api_base}/chat/completions"),

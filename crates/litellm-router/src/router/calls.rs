@@ -1,9 +1,19 @@
 //! The router's public calls: chat completions (plain and streamed), embeddings and native
 //! Anthropic Messages, each with or without typed per-call options; they hand the call to the
-//! retry and fallback loop in `mod.rs`.
+//! retry and fallback loop (`retry.rs`).
 
-#[allow(unused_imports)]
-use super::*;
+use std::time::Duration;
+
+use litellm_core::{
+    CallContext, ChatRequest, EmbeddingRequest, ErrorKind, LlmError, NativeMessagesRequest,
+};
+
+use super::attempt::{Call, Output};
+use super::{
+    Completion, CompletionStream, Embeddings, NativeCompletion, NativeCompletionStream, RouteError,
+    Router,
+};
+use crate::options::RequestOptions;
 
 impl Router {
     /// A non-streaming chat completion; per-call options are taken from the body

@@ -46,23 +46,7 @@ impl Scripted {
             .unwrap_or(Step::Ok("default"))
     }
     fn response(&self, text: &str) -> ChatResponse {
-        ChatResponse {
-            id: "chatcmpl-1".into(),
-            object: "chat.completion".into(),
-            created: 0,
-            model: self.name.clone(),
-            choices: vec![Choice {
-                index: 0,
-                message: ResponseMessage::text(text),
-                finish_reason: Some("stop".into()),
-                logprobs: None,
-                extra: Default::default(),
-            }],
-            usage: Some(Usage::new(3, 1)),
-            system_fingerprint: None,
-            service_tier: None,
-            extra: Default::default(),
-        }
+        chat_response("chatcmpl-1", &self.name, text)
     }
     fn err(&self, kind: ErrorKind) -> LlmError {
         LlmError::upstream(kind, format!("{} failed", self.name)).with_provider("scripted")
@@ -105,21 +89,7 @@ impl ModelBackend for Scripted {
         _ctx: &'a CallContext,
     ) -> BoxFuture<'a, Result<ChatStreamOutput, LlmError>> {
         Box::pin(async move {
-            let name = self.name.clone();
-            let chunk = move |t: &str| {
-                let mut c = ChatChunk::new("c", 0, name.clone());
-                c.choices.push(ChunkChoice {
-                    index: 0,
-                    delta: Delta {
-                        content: Some(t.into()),
-                        ..Default::default()
-                    },
-                    finish_reason: None,
-                    logprobs: None,
-                    extra: Default::default(),
-                });
-                c
-            };
+            let chunk = |t: &str| text_chunk(&self.name, t);
             match self.next() {
                 Step::Ok(text) => Ok(ChatStreamOutput {
                     stream: Box::pin(futures::stream::iter(vec![Ok(chunk(text)), Ok(chunk("!"))])),
@@ -147,6 +117,43 @@ impl ModelBackend for Scripted {
     ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>> {
         Box::pin(async move { Err(self.err(ErrorKind::BadRequest)) })
     }
+}
+
+/// A one-choice chat response answering `text`, with usage 3 + 1 tokens.
+pub fn chat_response(id: &str, model: &str, text: &str) -> ChatResponse {
+    ChatResponse {
+        id: id.into(),
+        object: "chat.completion".into(),
+        created: 0,
+        model: model.into(),
+        choices: vec![Choice {
+            index: 0,
+            message: ResponseMessage::text(text),
+            finish_reason: Some("stop".into()),
+            logprobs: None,
+            extra: Default::default(),
+        }],
+        usage: Some(Usage::new(3, 1)),
+        system_fingerprint: None,
+        service_tier: None,
+        extra: Default::default(),
+    }
+}
+
+/// A stream chunk whose one choice carries `text` as content.
+pub fn text_chunk(model: &str, text: &str) -> ChatChunk {
+    let mut c = ChatChunk::new("c", 0, model);
+    c.choices.push(ChunkChoice {
+        index: 0,
+        delta: Delta {
+            content: Some(text.into()),
+            ..Default::default()
+        },
+        finish_reason: None,
+        logprobs: None,
+        extra: Default::default(),
+    });
+    c
 }
 
 pub fn config(group: &str, id: &str, tweak: impl FnOnce(&mut LitellmParams)) -> DeploymentConfig {

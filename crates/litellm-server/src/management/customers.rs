@@ -103,15 +103,26 @@ pub async fn new(
     patch.apply(&mut e, now).map_err(patch_error)?;
     apply_budget(&db, &patch, &mut e).await?;
     db.store.insert_end_user(&e).await.map_err(store_error)?;
-    if let Some(s) = patch.spend {
+    set_spend_and_answer(&db, &id, patch.spend, e).await
+}
+
+/// Writes the `spend` a patch sets (after the record), drops the cached end user and answers
+/// the record.
+async fn set_spend_and_answer(
+    db: &KeyDb,
+    id: &str,
+    spend: Option<f64>,
+    mut e: EndUserRecord,
+) -> Result<Json<Value>, ApiError> {
+    if let Some(s) = spend {
         db.store
-            .set_end_user_spend(&id, s)
+            .set_end_user_spend(id, s)
             .await
             .map_err(store_error)?;
         e.spend = s;
     }
-    db.cache.invalidate_end_user(&id);
-    render(&db, &e).await.map(Json)
+    db.cache.invalidate_end_user(id);
+    render(db, &e).await.map(Json)
 }
 
 /// One end user (`?end_user_id=`).
@@ -162,15 +173,7 @@ pub async fn update(
     patch.apply(&mut e, now).map_err(patch_error)?;
     apply_budget(&db, &patch, &mut e).await?;
     db.store.update_end_user(&e).await.map_err(store_error)?;
-    if let Some(s) = patch.spend {
-        db.store
-            .set_end_user_spend(&id, s)
-            .await
-            .map_err(store_error)?;
-        e.spend = s;
-    }
-    db.cache.invalidate_end_user(&id);
-    render(&db, &e).await.map(Json)
+    set_spend_and_answer(&db, &id, patch.spend, e).await
 }
 
 /// The body of `/customer/delete`, `/customer/block` and `/customer/unblock`.
@@ -238,28 +241,15 @@ async fn set_blocked(db: KeyDb, body: Ids, blocked: bool) -> Result<Json<Value>,
     Ok(Json(json!({"blocked_users": ids})))
 }
 
-/// Block end users: their requests are refused (400) until unblocked.
-#[utoipa::path(post, path = "/customer/block", tag = "customers",
-    request_body(content = Object, description = "{\"user_ids\": [...]}"),
-    responses((status = 200, description = "{\"blocked_users\": [ids]}")),
-    security(("bearer" = [])))]
-pub async fn block(
-    Admin { db, .. }: Admin,
-    JsonBody(body): JsonBody<Ids>,
-) -> Result<Json<Value>, ApiError> {
-    set_blocked(db, body, true).await
-}
-
-/// Unblock end users.
-#[utoipa::path(post, path = "/customer/unblock", tag = "customers",
-    request_body(content = Object, description = "{\"user_ids\": [...]}"),
-    responses((status = 200, description = "{\"blocked_users\": [ids]}")),
-    security(("bearer" = [])))]
-pub async fn unblock(
-    Admin { db, .. }: Admin,
-    JsonBody(body): JsonBody<Ids>,
-) -> Result<Json<Value>, ApiError> {
-    set_blocked(db, body, false).await
+super::respond::block_handlers! {
+    tag = "customers",
+    body = Ids,
+    request = "{\"user_ids\": [...]}",
+    responses = ((status = 200, description = "{\"blocked_users\": [ids]}")),
+    /// Block end users: their requests are refused (400) until unblocked.
+    block = "/customer/block",
+    /// Unblock end users.
+    unblock = "/customer/unblock",
 }
 
 /// Every end user, newest first.

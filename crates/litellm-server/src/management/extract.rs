@@ -140,6 +140,19 @@ pub fn num_param(
     }
 }
 
+/// The `page` (1-based, default 1) and page-size (`size_name`, `1..=max_size`, default
+/// `default_size`) query parameters of a paged list, read in that order.
+pub fn paging(
+    p: &Params,
+    size_name: &'static str,
+    default_size: u64,
+    max_size: u64,
+) -> Result<(u64, u64), ApiError> {
+    let page = num_param(p, "page", 1, 1, u64::from(u32::MAX))?;
+    let size = num_param(p, size_name, default_size, 1, max_size)?;
+    Ok((page, size))
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::Request;

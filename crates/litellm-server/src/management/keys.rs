@@ -15,7 +15,7 @@ use litellm_auth::{
     SpendOf,
 };
 
-use super::extract::{num_param, param, Admin, QueryParams, SignedIn};
+use super::extract::{paging, param, Admin, QueryParams, SignedIn};
 use super::respond::{
     not_found, pages, patch_error, required, store_error, to_json, token_of, write_queued_spend,
 };
@@ -266,8 +266,7 @@ pub async fn list(
     Admin { db, .. }: Admin,
     QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    let page = num_param(&p, "page", 1, 1, u64::from(u32::MAX))?;
-    let size = num_param(&p, "size", 10, 1, 100)?;
+    let (page, size) = paging(&p, "size", 10, 100)?;
     let full = param(&p, "return_full_object").is_some_and(|v| v == "true" || v == "1");
     let filter = KeyFilter {
         user_id: param(&p, "user_id").map(str::to_string),
@@ -370,26 +369,13 @@ async fn set_blocked(db: KeyDb, req: KeyBody, blocked: bool) -> Result<Json<Valu
     Ok(Json(to_json(&load(&db, &token, shown).await?)))
 }
 
-/// Block a key: every request with it is refused until `/key/unblock`.
-#[utoipa::path(post, path = "/key/block", tag = "keys",
-    request_body(content = Object, description = "{\"key\": \"sk-...\"} (or its hash)"),
-    responses((status = 200, description = "The key's fields"), (status = 404, description = "No such key")),
-    security(("bearer" = [])))]
-pub async fn block(
-    Admin { db, .. }: Admin,
-    JsonBody(req): JsonBody<KeyBody>,
-) -> Result<Json<Value>, ApiError> {
-    set_blocked(db, req, true).await
-}
-
-/// Unblock a key.
-#[utoipa::path(post, path = "/key/unblock", tag = "keys",
-    request_body(content = Object, description = "{\"key\": \"sk-...\"} (or its hash)"),
-    responses((status = 200, description = "The key's fields"), (status = 404, description = "No such key")),
-    security(("bearer" = [])))]
-pub async fn unblock(
-    Admin { db, .. }: Admin,
-    JsonBody(req): JsonBody<KeyBody>,
-) -> Result<Json<Value>, ApiError> {
-    set_blocked(db, req, false).await
+super::respond::block_handlers! {
+    tag = "keys",
+    body = KeyBody,
+    request = "{\"key\": \"sk-...\"} (or its hash)",
+    responses = ((status = 200, description = "The key's fields"), (status = 404, description = "No such key")),
+    /// Block a key: every request with it is refused until `/key/unblock`.
+    block = "/key/block",
+    /// Unblock a key.
+    unblock = "/key/unblock",
 }

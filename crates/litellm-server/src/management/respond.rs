@@ -1,6 +1,6 @@
 //! What the management handlers share once the caller is known: turning store and patch
-//! errors into OpenAI-shaped ones, naming what was not found, key hashes, and building the
-//! JSON answers.
+//! errors into OpenAI-shaped ones, naming what was not found, key hashes, building the JSON
+//! answers, and the `block_handlers!` macro (the block/unblock route pair of an area).
 
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -77,3 +77,45 @@ pub fn merged(mut a: Value, b: Value) -> Value {
 pub fn pages(total: u64, size: u64) -> u64 {
     total.div_ceil(size.max(1))
 }
+
+/// The `block` and `unblock` handlers of an area (keys, teams, end users): the proxy admin
+/// posts a `$body`, and the area's own `set_blocked(db, body, blocked)` does the rest. Each
+/// handler gets its doc line, path and the area's OpenAPI annotation.
+macro_rules! block_handlers {
+    (
+        tag = $tag:literal,
+        body = $body:ty,
+        request = $request:literal,
+        responses = ($($responses:tt)*),
+        #[doc = $block_doc:literal]
+        block = $block_path:literal,
+        #[doc = $unblock_doc:literal]
+        unblock = $unblock_path:literal $(,)?
+    ) => {
+        #[doc = $block_doc]
+        #[utoipa::path(post, path = $block_path, tag = $tag,
+            request_body(content = Object, description = $request),
+            responses($($responses)*),
+            security(("bearer" = [])))]
+        pub async fn block(
+            $crate::management::Admin { db, .. }: $crate::management::Admin,
+            $crate::body::JsonBody(body): $crate::body::JsonBody<$body>,
+        ) -> Result<axum::Json<serde_json::Value>, $crate::error::ApiError> {
+            set_blocked(db, body, true).await
+        }
+
+        #[doc = $unblock_doc]
+        #[utoipa::path(post, path = $unblock_path, tag = $tag,
+            request_body(content = Object, description = $request),
+            responses($($responses)*),
+            security(("bearer" = [])))]
+        pub async fn unblock(
+            $crate::management::Admin { db, .. }: $crate::management::Admin,
+            $crate::body::JsonBody(body): $crate::body::JsonBody<$body>,
+        ) -> Result<axum::Json<serde_json::Value>, $crate::error::ApiError> {
+            set_blocked(db, body, false).await
+        }
+    };
+}
+
+pub(crate) use block_handlers;

@@ -384,26 +384,13 @@ async fn set_blocked(db: KeyDb, req: TeamIdBody, blocked: bool) -> Result<Json<V
     Ok(Json(to_json(&team)))
 }
 
-/// Block a team: every key of it is refused until `/team/unblock`.
-#[utoipa::path(post, path = "/team/block", tag = "teams",
-    request_body(content = Object, description = "{\"team_id\"}"),
-    responses((status = 200, description = "The team"), (status = 404, description = "No such team")),
-    security(("bearer" = [])))]
-pub async fn block(
-    Admin { db, .. }: Admin,
-    JsonBody(req): JsonBody<TeamIdBody>,
-) -> Result<Json<Value>, ApiError> {
-    set_blocked(db, req, true).await
-}
-
-/// Unblock a team.
-#[utoipa::path(post, path = "/team/unblock", tag = "teams",
-    request_body(content = Object, description = "{\"team_id\"}"),
-    responses((status = 200, description = "The team"), (status = 404, description = "No such team")),
-    security(("bearer" = [])))]
-pub async fn unblock(
-    Admin { db, .. }: Admin,
-    JsonBody(req): JsonBody<TeamIdBody>,
-) -> Result<Json<Value>, ApiError> {
-    set_blocked(db, req, false).await
+super::respond::block_handlers! {
+    tag = "teams",
+    body = TeamIdBody,
+    request = "{\"team_id\"}",
+    responses = ((status = 200, description = "The team"), (status = 404, description = "No such team")),
+    /// Block a team: every key of it is refused until `/team/unblock`.
+    block = "/team/block",
+    /// Unblock a team.
+    unblock = "/team/unblock",
 }

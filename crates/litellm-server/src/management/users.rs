@@ -14,7 +14,7 @@ use litellm_auth::{
     UserPatch, UserRecord,
 };
 
-use super::extract::{num_param, param, Admin, QueryParams};
+use super::extract::{paging, param, Admin, QueryParams};
 use super::respond::{
     merged, not_found, pages, patch_error, store_error, to_json, write_queued_spend,
 };
@@ -225,8 +225,7 @@ pub async fn list(
     Admin { db, .. }: Admin,
     QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    let page = num_param(&p, "page", 1, 1, u64::from(u32::MAX))?;
-    let size = num_param(&p, "page_size", 25, 1, 100)?;
+    let (page, size) = paging(&p, "page_size", 25, 100)?;
     let (users, total) = db
         .store
         .list_users(param(&p, "role"), Page { page, size })

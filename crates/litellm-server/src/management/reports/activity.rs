@@ -12,7 +12,7 @@ use litellm_auth::{DailyFilter, DailyMetrics, DailyQuery, Dimension, KeyColumn};
 
 use super::{date_range, forbidden, run, scope, split_list, Reader};
 use crate::error::ApiError;
-use crate::management::extract::{num_param, param, Params, QueryParams};
+use crate::management::extract::{paging, param, Params, QueryParams};
 use crate::management::respond::{store_error, token_of};
 
 fn metrics_json(m: &DailyMetrics) -> Value {
@@ -38,44 +38,55 @@ enum Entity {
     Tag,
 }
 
-/// `GET /user/daily/activity`: an internal user's (or, for the admin, everyone's) daily spend.
-#[utoipa::path(get, path = "/user/daily/activity", tag = "spend",
-    params(
-        ("start_date" = String, Query, description = "First day, YYYY-MM-DD (inclusive)"),
-        ("end_date" = String, Query, description = "Last day, YYYY-MM-DD (inclusive)"),
-        ("user_id" = Option<String>, Query, description = "Only this user (admin; a user's key sees only its user)"),
-        ("model" = Option<String>, Query, description = "Only this model or model group"),
-        ("api_key" = Option<String>, Query, description = "Only this key (sk-... or its hash)"),
-        ("page" = Option<u64>, Query, description = "1-based page (default 1)"),
-        ("page_size" = Option<u64>, Query, description = "Rows per page (default 50, at most 1000)"),
-    ),
-    responses((status = 200, description = "LiteLLM's SpendAnalyticsPaginatedResponse"), (status = 400, description = "Missing or bad dates")),
-    security(("bearer" = [])))]
-pub async fn user_daily_activity(
-    reader: Reader,
-    QueryParams(p): QueryParams,
-) -> Result<Json<Value>, ApiError> {
-    activity(reader, &p, Entity::User).await.map(Json)
+/// A daily-activity handler: `$name` answers `GET $path` with the [`activity`] of `$entity`;
+/// its OpenAPI parameters are the shared ones plus `$entity_param`.
+macro_rules! activity_route {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident,
+        path = $path:literal,
+        entity = $entity:ident,
+        entity_param = $entity_param:tt,
+        response = $response:literal $(,)?
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, tag = "spend",
+            params(
+                ("start_date" = String, Query, description = "First day, YYYY-MM-DD (inclusive)"),
+                ("end_date" = String, Query, description = "Last day, YYYY-MM-DD (inclusive)"),
+                $entity_param,
+                ("model" = Option<String>, Query, description = "Only this model or model group"),
+                ("api_key" = Option<String>, Query, description = "Only this key (sk-... or its hash)"),
+                ("page" = Option<u64>, Query, description = "1-based page (default 1)"),
+                ("page_size" = Option<u64>, Query, description = "Rows per page (default 50, at most 1000)"),
+            ),
+            responses((status = 200, description = $response), (status = 400, description = "Missing or bad dates")),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            reader: Reader,
+            QueryParams(p): QueryParams,
+        ) -> Result<Json<Value>, ApiError> {
+            activity(reader, &p, Entity::$entity).await.map(Json)
+        }
+    };
 }
 
-/// `GET /team/daily/activity`: daily spend of teams (`team_ids`, comma-separated).
-#[utoipa::path(get, path = "/team/daily/activity", tag = "spend",
-    params(
-        ("start_date" = String, Query, description = "First day, YYYY-MM-DD (inclusive)"),
-        ("end_date" = String, Query, description = "Last day, YYYY-MM-DD (inclusive)"),
-        ("team_ids" = Option<String>, Query, description = "Only this team (one id; a non-admin key sees only its team)"),
-        ("model" = Option<String>, Query, description = "Only this model or model group"),
-        ("api_key" = Option<String>, Query, description = "Only this key (sk-... or its hash)"),
-        ("page" = Option<u64>, Query, description = "1-based page (default 1)"),
-        ("page_size" = Option<u64>, Query, description = "Rows per page (default 50, at most 1000)"),
-    ),
-    responses((status = 200, description = "LiteLLM's SpendAnalyticsPaginatedResponse"), (status = 400, description = "Missing or bad dates")),
-    security(("bearer" = [])))]
-pub async fn team_daily_activity(
-    reader: Reader,
-    QueryParams(p): QueryParams,
-) -> Result<Json<Value>, ApiError> {
-    activity(reader, &p, Entity::Team).await.map(Json)
+activity_route! {
+    /// `GET /user/daily/activity`: an internal user's (or, for the admin, everyone's) daily spend.
+    user_daily_activity,
+    path = "/user/daily/activity",
+    entity = User,
+    entity_param = ("user_id" = Option<String>, Query, description = "Only this user (admin; a user's key sees only its user)"),
+    response = "LiteLLM's SpendAnalyticsPaginatedResponse",
+}
+
+activity_route! {
+    /// `GET /team/daily/activity`: daily spend of teams (`team_ids`, comma-separated).
+    team_daily_activity,
+    path = "/team/daily/activity",
+    entity = Team,
+    entity_param = ("team_ids" = Option<String>, Query, description = "Only this team (one id; a non-admin key sees only its team)"),
+    response = "LiteLLM's SpendAnalyticsPaginatedResponse",
 }
 
 /// The daily activity of `entity` (see the module docs).
@@ -85,8 +96,7 @@ async fn activity(
     entity: Entity,
 ) -> Result<Value, ApiError> {
     let (start, end) = date_range(p)?;
-    let page = num_param(p, "page", 1, 1, u64::from(u32::MAX))?;
-    let page_size = num_param(p, "page_size", 50, 1, 1000)?;
+    let (page, page_size) = paging(p, "page_size", 50, 1000)?;
     let mut f = DailyFilter {
         start_date: Some(start),
         end_date: Some(end),
@@ -263,23 +273,12 @@ async fn activity(
     }))
 }
 
-/// `GET /tag/daily/activity`: daily spend per request tag (`tags`, comma-separated; all tags
-/// without it).
-#[utoipa::path(get, path = "/tag/daily/activity", tag = "spend",
-    params(
-        ("start_date" = String, Query, description = "First day, YYYY-MM-DD (inclusive)"),
-        ("end_date" = String, Query, description = "Last day, YYYY-MM-DD (inclusive)"),
-        ("tags" = Option<String>, Query, description = "Only these tags (comma-separated)"),
-        ("model" = Option<String>, Query, description = "Only this model or model group"),
-        ("api_key" = Option<String>, Query, description = "Only this key (sk-... or its hash)"),
-        ("page" = Option<u64>, Query, description = "1-based page (default 1)"),
-        ("page_size" = Option<u64>, Query, description = "Rows per page (default 50, at most 1000)"),
-    ),
-    responses((status = 200, description = "LiteLLM's SpendAnalyticsPaginatedResponse, tags as `breakdown.entities`; a non-admin key sees only its own (its user's) calls"), (status = 400, description = "Missing or bad dates")),
-    security(("bearer" = [])))]
-pub async fn tag_daily_activity(
-    reader: Reader,
-    QueryParams(p): QueryParams,
-) -> Result<Json<Value>, ApiError> {
-    activity(reader, &p, Entity::Tag).await.map(Json)
+activity_route! {
+    /// `GET /tag/daily/activity`: daily spend per request tag (`tags`, comma-separated; all tags
+    /// without it).
+    tag_daily_activity,
+    path = "/tag/daily/activity",
+    entity = Tag,
+    entity_param = ("tags" = Option<String>, Query, description = "Only these tags (comma-separated)"),
+    response = "LiteLLM's SpendAnalyticsPaginatedResponse, tags as `breakdown.entities`; a non-admin key sees only its own (its user's) calls",
 }

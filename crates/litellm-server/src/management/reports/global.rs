@@ -13,7 +13,8 @@ use litellm_auth::{
     DailyFilter, DailyMetrics, DailyOrder, DailyQuery, DailySpendRow, Dimension, KeyColumn, Store,
 };
 
-use super::{date_range, day_start, lookback, non_empty, run, scope, Reader};
+use super::{date_range, day_start, json_rows, lookback, non_empty, run, scope, Reader};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::management::extract::{num_param, param, Params, QueryParams};
 use crate::management::respond::{store_error, token_of};
@@ -36,6 +37,25 @@ pub async fn global_spend(
     ))
 }
 
+/// The top `limit` (default 10, at most 1000) of `dim` by spend over the last 30 days, within
+/// the caller's scope.
+async fn top_spenders(
+    caller: &Caller,
+    store: &Store,
+    p: &Params,
+    dim: Dimension,
+) -> Result<Vec<DailySpendRow>, ApiError> {
+    let limit = num_param(p, "limit", 10, 1, 1000)?;
+    let mut f = lookback();
+    scope(caller, &mut f)?;
+    let query = DailyQuery {
+        order: DailyOrder::SpendDesc,
+        limit: Some(limit),
+        ..DailyQuery::new(f, &[dim])
+    };
+    Ok(run(store, query).await?.0)
+}
+
 /// `GET /global/spend/keys?limit=`: the top keys by spend over the last 30 days.
 #[utoipa::path(get, path = "/global/spend/keys", tag = "spend",
     params(("limit" = Option<u64>, Query, description = "Top n keys (default 10, at most 1000)")),
@@ -45,34 +65,22 @@ pub async fn global_spend_keys(
     Reader { caller, store }: Reader,
     QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = num_param(&p, "limit", 10, 1, 1000)?;
-    let mut f = lookback();
-    scope(&caller, &mut f)?;
-    let query = DailyQuery {
-        order: DailyOrder::SpendDesc,
-        limit: Some(limit),
-        ..DailyQuery::new(f, &[Dimension::ApiKey])
-    };
-    let (rows, _) = run(&store, query).await?;
+    let rows = top_spenders(&caller, &store, &p, Dimension::ApiKey).await?;
     let hashes: Vec<String> = rows.iter().map(|r| r.api_key_hash.clone()).collect();
     let keys = store
         .keys_where(KeyColumn::Token, &hashes)
         .await
         .map_err(store_error)?;
     let by_hash: HashMap<&str, _> = keys.iter().map(|k| (k.token.as_str(), k)).collect();
-    let out: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let k = by_hash.get(r.api_key_hash.as_str());
-            json!({
-                "api_key": r.api_key_hash,
-                "key_alias": k.and_then(|k| k.key_alias.clone()),
-                "key_name": k.map(|k| k.key_name.clone()),
-                "total_spend": r.metrics.spend,
-            })
+    Ok(json_rows(&rows, |r| {
+        let k = by_hash.get(r.api_key_hash.as_str());
+        json!({
+            "api_key": r.api_key_hash,
+            "key_alias": k.and_then(|k| k.key_alias.clone()),
+            "key_name": k.map(|k| k.key_name.clone()),
+            "total_spend": r.metrics.spend,
         })
-        .collect();
-    Ok(Json(Value::Array(out)))
+    }))
 }
 
 /// `GET /global/spend/models?limit=`: the top models by spend over the last 30 days.
@@ -84,26 +92,14 @@ pub async fn global_spend_models(
     Reader { caller, store }: Reader,
     QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = num_param(&p, "limit", 10, 1, 1000)?;
-    let mut f = lookback();
-    scope(&caller, &mut f)?;
-    let query = DailyQuery {
-        order: DailyOrder::SpendDesc,
-        limit: Some(limit),
-        ..DailyQuery::new(f, &[Dimension::Model])
-    };
-    let (rows, _) = run(&store, query).await?;
-    Ok(Json(Value::Array(
-        rows.iter()
-            .map(|r| {
-                json!({
-                    "model": r.model,
-                    "total_spend": r.metrics.spend,
-                    "total_tokens": r.metrics.total_tokens,
-                })
-            })
-            .collect(),
-    )))
+    let rows = top_spenders(&caller, &store, &p, Dimension::Model).await?;
+    Ok(json_rows(&rows, |r| {
+        json!({
+            "model": r.model,
+            "total_spend": r.metrics.spend,
+            "total_tokens": r.metrics.total_tokens,
+        })
+    }))
 }
 
 /// `group_by` of `/global/spend/report`.

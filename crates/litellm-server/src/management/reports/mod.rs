@@ -33,6 +33,7 @@ pub mod tags;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::Json;
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::Value;
 
@@ -156,6 +157,14 @@ pub(super) fn lookback() -> DailyFilter {
         end_date: Some(today),
         ..DailyFilter::default()
     }
+}
+
+/// A JSON array of one object per report row.
+pub(super) fn json_rows(
+    rows: &[DailySpendRow],
+    row: impl Fn(&DailySpendRow) -> Value,
+) -> Json<Value> {
+    Json(Value::Array(rows.iter().map(row).collect()))
 }
 
 /// The daily aggregate rows `q` selects, and how many there are before paging.

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use litellm_auth::{DailyFilter, DailyOrder, DailyQuery, DailySpendRow, Dimension};
 
-use super::{date_range, day_start, run, scope, split_list, Reader};
+use super::{date_range, day_start, json_rows, run, scope, split_list, Reader};
 use crate::error::ApiError;
 use crate::management::extract::{param, Params, QueryParams};
 
@@ -22,11 +22,13 @@ fn optional_range(p: &Params, f: &mut DailyFilter) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Every tag's spend (highest first), within the optional date range and the caller's scope.
+/// Every tag's spend (highest first), within the optional date range and the caller's scope,
+/// as a JSON array of one `row` a tag.
 async fn tag_totals(
     Reader { caller, store }: Reader,
     p: &Params,
-) -> Result<Vec<DailySpendRow>, ApiError> {
+    row: impl Fn(&DailySpendRow) -> Value,
+) -> Result<Json<Value>, ApiError> {
     let mut f = DailyFilter::default();
     optional_range(p, &mut f)?;
     f.tags = param(p, "tags").map(split_list);
@@ -35,7 +37,7 @@ async fn tag_totals(
         order: DailyOrder::SpendDesc,
         ..DailyQuery::new(f, &[Dimension::Tag])
     };
-    Ok(run(&store, query).await?.0)
+    Ok(json_rows(&run(&store, query).await?.0, row))
 }
 
 /// `GET /tag/list`: every tag calls were made with (LiteLLM's dynamic tags), with its spend.
@@ -50,22 +52,18 @@ pub async fn tag_list(
     reader: Reader,
     QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = tag_totals(reader, &p).await?;
-    Ok(Json(Value::Array(
-        rows.iter()
-            .map(|r| {
-                json!({
-                    "name": r.tag,
-                    "description": "This is just a spend tag that was passed dynamically in a request. It does not control any LLM models.",
-                    "models": null,
-                    "created_at": day_start(&r.first_date),
-                    "updated_at": day_start(&r.last_date),
-                    "spend": r.metrics.spend,
-                    "api_requests": r.metrics.api_requests,
-                })
-            })
-            .collect(),
-    )))
+    tag_totals(reader, &p, |r| {
+        json!({
+            "name": r.tag,
+            "description": "This is just a spend tag that was passed dynamically in a request. It does not control any LLM models.",
+            "models": null,
+            "created_at": day_start(&r.first_date),
+            "updated_at": day_start(&r.last_date),
+            "spend": r.metrics.spend,
+            "api_requests": r.metrics.api_requests,
+        })
+    })
+    .await
 }
 
 /// `GET /spend/tags`: spend per request tag (LiteLLM's `individual_request_tag` rows).
@@ -81,16 +79,12 @@ pub async fn spend_tags(
     reader: Reader,
     QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = tag_totals(reader, &p).await?;
-    Ok(Json(Value::Array(
-        rows.iter()
-            .map(|r| {
-                json!({
-                    "individual_request_tag": r.tag,
-                    "log_count": r.metrics.api_requests,
-                    "total_spend": r.metrics.spend,
-                })
-            })
-            .collect(),
-    )))
+    tag_totals(reader, &p, |r| {
+        json!({
+            "individual_request_tag": r.tag,
+            "log_count": r.metrics.api_requests,
+            "total_spend": r.metrics.spend,
+        })
+    })
+    .await
 }
