@@ -122,6 +122,59 @@ def _():
     assert r2.choices[0].message.tool_calls is not None
 
 
+@check("responses: create, retrieve, input_items, delete")
+def _():
+    r = client.responses.create(model="mock-gpt", input="Hello!", instructions="Be kind.")
+    assert r.object == "response" and r.status == "completed", r
+    assert r.output_text == "Hello from the mock", r.output_text
+    assert r.instructions == "Be kind.", r.instructions
+    assert r.usage.total_tokens == r.usage.input_tokens + r.usage.output_tokens > 0, r.usage
+    got = client.responses.retrieve(r.id)
+    assert got.id == r.id and got.output_text == r.output_text, got
+    items = client.responses.input_items.list(r.id)
+    assert items.data[0].type == "message" and items.data[0].role == "user", items
+    assert items.data[0].content[0].text == "Hello!", items.data[0]
+    client.responses.delete(r.id)
+    try:
+        client.responses.retrieve(r.id)
+    except openai.NotFoundError as e:
+        assert e.status_code == 404, e
+    else:
+        raise AssertionError("a deleted response was still there")
+
+
+@check("responses: stream")
+def _():
+    with client.responses.stream(model="echo", input="stream these words") as stream:
+        deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    assert len(deltas) > 1, deltas
+    assert final.status == "completed", final
+    assert "".join(deltas) == final.output_text != "", (deltas, final.output_text)
+    assert final.usage.output_tokens > 0, final.usage
+
+
+@check("responses: a function call, then its output through previous_response_id")
+def _():
+    tools = [{
+        "type": "function",
+        "name": "get_weather",
+        "description": "Weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }]
+    r = client.responses.create(model="tools-gpt", input="Weather in Paris?", tools=tools)
+    calls = [o for o in r.output if o.type == "function_call"]
+    assert calls and calls[0].name == "get_weather", r.output
+    assert calls[0].arguments == '{"city":"Paris"}', calls[0].arguments
+    r2 = client.responses.create(
+        model="tools-gpt",
+        previous_response_id=r.id,
+        tools=tools,
+        input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": "18C, sunny"}],
+    )
+    assert r2.status == "completed" and r2.previous_response_id == r.id, r2
+
+
 @check("unknown model is BadRequestError")
 def _():
     try:

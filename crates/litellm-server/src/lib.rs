@@ -105,6 +105,24 @@ pub fn app(state: AppState) -> axum::Router {
             "/v1/messages/count_tokens",
             post(routes::messages::count_tokens),
         )
+        .route("/responses", post(routes::responses::create))
+        .route("/v1/responses", post(routes::responses::create))
+        .route(
+            "/v1/responses/{response_id}",
+            get(routes::responses::retrieve).delete(routes::responses::delete),
+        )
+        .route(
+            "/responses/{response_id}",
+            get(routes::responses::retrieve).delete(routes::responses::delete),
+        )
+        .route(
+            "/v1/responses/{response_id}/input_items",
+            get(routes::responses::input_items),
+        )
+        .route(
+            "/responses/{response_id}/input_items",
+            get(routes::responses::input_items),
+        )
         .route("/config/reload", post(reload::reload_config))
         .route("/metrics", get(metrics::metrics_endpoint))
         // Models, health, docs, cache admin: `service/`; keys, users, teams, spend: `management/`.

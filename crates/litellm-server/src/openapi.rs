@@ -30,6 +30,10 @@ impl Modify for BearerAuth {
     paths(
         routes::chat::chat_completions,
         routes::messages::messages,
+        routes::responses::create,
+        routes::responses::retrieve,
+        routes::responses::delete,
+        routes::responses::input_items,
         routes::messages::count_tokens,
         routes::embeddings::embeddings,
         service::models::list_models,

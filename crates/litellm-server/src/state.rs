@@ -68,6 +68,8 @@ pub struct AppStateInner {
     pub callbacks: Arc<crate::callbacks::Callbacks>,
     /// Where budget reservations are kept (`budget_reserve.rs`).
     pub budget_reservations: crate::reservations::Reservations,
+    /// The responses `/v1/responses` stored (`routes/responses/store.rs`).
+    pub responses: crate::routes::responses::store::ResponseStore,
 }
 
 impl std::fmt::Debug for AppState {
@@ -149,6 +151,7 @@ impl AppState {
             cache: crate::cache::from_config(config, redis.as_ref()),
             callbacks,
             budget_reservations,
+            responses: Default::default(),
         }))
     }
 

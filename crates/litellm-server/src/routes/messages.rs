@@ -10,7 +10,7 @@
 //!   `anthropic-version`, and the upstream's answer or events come back unchanged;
 //! - **translated**, for any other deployment: the request becomes an OpenAI `ChatRequest`
 //!   (`litellm_providers::anthropic_ingress`), the answer an Anthropic `message` or Anthropic
-//!   SSE events (`messages_sse.rs`).
+//!   SSE events (`event_stream.rs`).
 //!
 //! Every error has Anthropic's shape, `{"type": "error", "error": {"type", "message"}}`, with the
 //! status the OpenAI routes use. See `docs/anthropic-messages.md`.
@@ -33,7 +33,7 @@ use crate::error::ApiError;
 use crate::pipeline::{self, Admission, Authed, Done, Endpoint, Inference, InferenceCall, RawBody};
 use crate::state::AppState;
 
-use super::messages_sse;
+use super::event_stream;
 
 /// How long `count_tokens` waits for the upstream's count before answering with ours.
 const COUNT_TOKENS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -309,7 +309,7 @@ async fn serve_native(
             .map_err(|e| ApiError::from(e.error))?;
         let (headers, call, limits) =
             pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
-        let body = messages_sse::native(routed.stream, call, limits);
+        let body = event_stream::native(routed.stream, call, limits);
         return Ok(pipeline::stream_reply(headers, body));
     }
     let routed = state
@@ -359,7 +359,7 @@ async fn serve_translated(
         let (headers, call, limits) =
             pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
         let translator = StreamTranslator::new(&model_for_events, prompt_estimate);
-        let body = messages_sse::translated(routed.stream, call, limits, translator);
+        let body = event_stream::translated(routed.stream, call, limits, translator);
         return Ok(pipeline::stream_reply(headers, body));
     }
     let routed = state

@@ -130,6 +130,8 @@ pub(super) fn call_type_for(path: &str) -> &'static str {
         "aembedding"
     } else if path.ends_with("/messages") {
         "anthropic_messages"
+    } else if path.ends_with("/responses") {
+        "aresponses"
     } else {
         "acompletion"
     }

@@ -1,9 +1,10 @@
-//! The event-stream bodies of `POST /v1/messages`: Anthropic SSE events for a routed stream,
-//! either the upstream's own events passed through (native mode) or events translated from
-//! OpenAI chunks (translated mode). Both drive `stream.rs`'s [`sse_body_limited`] for the
-//! accounting (spend, metrics, rate limits; on end, failure or client disconnect), so a
-//! `/v1/messages` stream is billed exactly as a chat stream; its OpenAI bytes are discarded and
-//! what the client gets comes from a tap in front of it.
+//! The event-stream bodies of the routes that answer in another API's events than OpenAI chat
+//! chunks: `/v1/messages` (Anthropic SSE) and `/v1/responses` (Responses SSE). A routed stream is
+//! either the upstream's own events passed through ([`native`]) or events a [`ChunkTranslator`]
+//! makes from OpenAI chunks ([`translated`]). Both drive `stream.rs`'s [`sse_body_limited`] for
+//! the accounting (spend, metrics, rate limits; on end, failure or client disconnect), so such a
+//! stream is billed exactly as a chat stream; its OpenAI bytes are discarded and what the client
+//! gets comes from a tap in front of it.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -13,17 +14,76 @@ use futures::{Stream, StreamExt};
 
 use litellm_core::{ChatChunk, ChunkStream, LlmError, NativeEventStream};
 use litellm_providers::anthropic_ingress::{error_body, StreamEvent, StreamTranslator};
+use litellm_providers::responses::ResponsesStreamTranslator;
 
 use crate::error::ApiError;
 use crate::limits::CallLimits;
 use crate::stream::{sse_body_limited, StreamCall};
 
+/// Turns OpenAI chunks into a client's events (SSE bytes).
+pub trait ChunkTranslator: Send + 'static {
+    /// The events for one chunk.
+    fn push(&mut self, chunk: &ChatChunk, out: &mut Vec<Bytes>);
+    /// The events for a failure (the stream ends).
+    fn fail(&mut self, status: u16, message: &str, out: &mut Vec<Bytes>);
+    /// The closing events.
+    fn finish(&mut self, out: &mut Vec<Bytes>);
+    /// Whether nothing more is to be sent.
+    fn is_done(&self) -> bool;
+}
+
+fn sse_events(events: Vec<StreamEvent>, out: &mut Vec<Bytes>) {
+    out.extend(events.iter().map(|e| Bytes::from(e.to_sse())));
+}
+
+impl ChunkTranslator for StreamTranslator {
+    fn push(&mut self, chunk: &ChatChunk, out: &mut Vec<Bytes>) {
+        let mut events = Vec::new();
+        StreamTranslator::push(self, chunk, &mut events);
+        sse_events(events, out);
+    }
+
+    fn fail(&mut self, status: u16, message: &str, out: &mut Vec<Bytes>) {
+        let mut events = Vec::new();
+        StreamTranslator::fail(self, status, message, &mut events);
+        sse_events(events, out);
+    }
+
+    fn finish(&mut self, out: &mut Vec<Bytes>) {
+        let mut events = Vec::new();
+        StreamTranslator::finish(self, &mut events);
+        sse_events(events, out);
+    }
+
+    fn is_done(&self) -> bool {
+        StreamTranslator::is_done(self)
+    }
+}
+
+impl ChunkTranslator for ResponsesStreamTranslator {
+    fn push(&mut self, chunk: &ChatChunk, out: &mut Vec<Bytes>) {
+        out.extend(ResponsesStreamTranslator::push(self, chunk));
+    }
+
+    fn fail(&mut self, status: u16, message: &str, out: &mut Vec<Bytes>) {
+        out.extend(ResponsesStreamTranslator::fail(self, status, message));
+    }
+
+    fn finish(&mut self, out: &mut Vec<Bytes>) {
+        out.extend(ResponsesStreamTranslator::finish(self));
+    }
+
+    fn is_done(&self) -> bool {
+        ResponsesStreamTranslator::is_done(self)
+    }
+}
+
 /// What the client is sent, made from what the tap saw.
 trait Render: Send + 'static {
     /// Appends the client's bytes for everything seen since the last call.
-    fn drain(&mut self, out: &mut Vec<String>);
+    fn drain(&mut self, out: &mut Vec<Bytes>);
     /// The accounting stream ended: the last bytes, if any.
-    fn end(&mut self, out: &mut Vec<String>);
+    fn end(&mut self, out: &mut Vec<Bytes>);
     /// Whether nothing more is to be sent.
     fn is_done(&self) -> bool;
 }
@@ -42,39 +102,28 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Translated mode: OpenAI chunks through the [`StreamTranslator`].
-struct Translated {
+/// Translated mode: OpenAI chunks through a [`ChunkTranslator`].
+struct Translated<T> {
     seen: Arc<Mutex<VecDeque<Result<ChatChunk, LlmError>>>>,
-    translator: StreamTranslator,
+    translator: T,
 }
 
-impl Translated {
-    fn events(&mut self, events: Vec<StreamEvent>, out: &mut Vec<String>) {
-        out.extend(events.iter().map(StreamEvent::to_sse));
-    }
-}
-
-impl Render for Translated {
-    fn drain(&mut self, out: &mut Vec<String>) {
+impl<T: ChunkTranslator> Render for Translated<T> {
+    fn drain(&mut self, out: &mut Vec<Bytes>) {
         let items: Vec<_> = lock(&self.seen).drain(..).collect();
-        let mut events = Vec::new();
         for item in items {
             match item {
-                Ok(chunk) => self.translator.push(&chunk, &mut events),
+                Ok(chunk) => self.translator.push(&chunk, out),
                 Err(e) => {
                     let api = ApiError::from(e);
-                    self.translator
-                        .fail(api.status.as_u16(), &api.message, &mut events);
+                    self.translator.fail(api.status.as_u16(), &api.message, out);
                 }
             }
         }
-        self.events(events, out);
     }
 
-    fn end(&mut self, out: &mut Vec<String>) {
-        let mut events = Vec::new();
-        self.translator.finish(&mut events);
-        self.events(events, out);
+    fn end(&mut self, out: &mut Vec<Bytes>) {
+        self.translator.finish(out);
     }
 
     fn is_done(&self) -> bool {
@@ -89,11 +138,11 @@ struct Native {
 }
 
 impl Render for Native {
-    fn drain(&mut self, out: &mut Vec<String>) {
-        out.extend(lock(&self.seen).drain(..));
+    fn drain(&mut self, out: &mut Vec<Bytes>) {
+        out.extend(lock(&self.seen).drain(..).map(Bytes::from));
     }
 
-    fn end(&mut self, _out: &mut Vec<String>) {
+    fn end(&mut self, _out: &mut Vec<Bytes>) {
         self.done = true;
     }
 
@@ -110,7 +159,7 @@ fn client_body<R: Render>(
     let st = (
         Box::pin(accounting),
         render,
-        VecDeque::<String>::new(),
+        VecDeque::<Bytes>::new(),
         false,
     );
     futures::stream::unfold(
@@ -118,7 +167,7 @@ fn client_body<R: Render>(
         |(mut acct, mut render, mut pending, mut ended)| async move {
             loop {
                 if let Some(s) = pending.pop_front() {
-                    return Some((Ok(Bytes::from(s)), (acct, render, pending, ended)));
+                    return Some((Ok(s), (acct, render, pending, ended)));
                 }
                 if ended || render.is_done() {
                     return None;
@@ -136,12 +185,12 @@ fn client_body<R: Render>(
     )
 }
 
-/// The Anthropic SSE body of a translated stream.
-pub fn translated(
+/// The client's SSE body of a translated stream.
+pub fn translated<T: ChunkTranslator>(
     stream: ChunkStream,
     call: StreamCall,
     limits: CallLimits,
-    translator: StreamTranslator,
+    translator: T,
 ) -> impl Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static {
     let seen = Arc::new(Mutex::new(VecDeque::new()));
     let tap = seen.clone();

@@ -1,0 +1,340 @@
+//! OpenAI's Responses API on the proxy: `POST /v1/responses` (JSON, or Responses SSE events
+//! when `stream` is true), `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}` and
+//! `GET /v1/responses/{id}/input_items`, for the OpenAI SDKs' `client.responses`, the OpenAI
+//! Agents SDK and Codex-style agents.
+//!
+//! Every deployment is served by translating to Chat Completions and back
+//! (`litellm_providers::responses`), through the one inference pipeline: auth, budgets, rate
+//! limits, retries, fallbacks, metrics, spend (`call_type` `aresponses`) and callbacks as for
+//! chat. The response ids carry the deployment that answered; stored responses live in
+//! [`store`]. See `docs/endpoints.md`.
+
+pub mod store;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use litellm_core::{JsonMap, Message};
+use litellm_providers::responses::{
+    self as translate, item_id, ResponseEcho, ResponsesInput, ResponsesRequest,
+    ResponsesStreamTranslator,
+};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::pipeline::{self, Admission, Authed, Done, Endpoint, Inference, InferenceCall, RawBody};
+use crate::state::AppState;
+
+use super::event_stream::{self, ChunkTranslator};
+use store::{ResponseStore, StoredResponse};
+
+/// The spend-log `call_type` of `/v1/responses` calls (LiteLLM's).
+pub const CALL_TYPE: &str = "aresponses";
+
+impl Inference for ResponsesRequest {
+    const CALL_TYPE: &'static str = CALL_TYPE;
+
+    fn model_mut(&mut self) -> &mut String {
+        &mut self.model
+    }
+
+    fn end_user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    fn validate(&self) -> Result<(), ApiError> {
+        if !self.has_input() && self.previous_response_id.is_none() {
+            return Err(ApiError::bad_request(
+                Some("input"),
+                "input is required: a string or a list of input items",
+            ));
+        }
+        Ok(())
+    }
+
+    fn tag_sources(&self) -> (Option<&Value>, Option<&Value>) {
+        (
+            self.metadata.as_ref().and_then(|m| m.get("tags")),
+            self.extra.get("tags"),
+        )
+    }
+
+    fn budget_tokens(&self) -> (u64, Option<u64>) {
+        (
+            translate::estimate_input_tokens(self),
+            self.max_output_tokens.map(u64::from),
+        )
+    }
+
+    fn extra_mut(&mut self) -> &mut JsonMap {
+        &mut self.extra
+    }
+}
+
+/// Create a model response (OpenAI's Responses API).
+#[utoipa::path(
+    post,
+    path = "/v1/responses",
+    tag = "inference",
+    request_body(content = Object, description = "A Responses request: `model`, `input` (a string, or items: messages with `input_text`/`input_image`/`input_file` parts, `function_call`, `function_call_output`), `instructions`, `tools` (function tools), `tool_choice`, `parallel_tool_calls`, `max_output_tokens`, `temperature`, `top_p`, `text.format`, `reasoning.effort`, `previous_response_id`, `store`, `metadata`, `user`, `stream`"),
+    responses(
+        (status = 200, description = "A `response` object, or an SSE stream of Responses events (`response.created`, `response.output_item.added`, `response.output_text.delta`, `response.function_call_arguments.delta`, ..., `response.completed`) when `stream` is true", body = Object),
+        (status = 400, description = "Malformed request, unknown model, a built-in tool the serving provider cannot take"),
+        (status = 401, description = "Missing, invalid or blocked key, or a model the key or team may not use"),
+        (status = 404, description = "`previous_response_id` names no response this key made"),
+        (status = 422, description = "A key, team or user budget is exceeded (`budget_exceeded`)"),
+        (status = 429, description = "Upstream rate limit (after retries)"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(call: InferenceCall) -> Response {
+    call.serve::<ResponsesRequest>(None).await
+}
+
+/// Retrieve a stored response.
+#[utoipa::path(
+    get,
+    path = "/v1/responses/{response_id}",
+    tag = "inference",
+    params(("response_id" = String, Path, description = "The id `/v1/responses` returned")),
+    responses(
+        (status = 200, description = "The `response` object", body = Object),
+        (status = 404, description = "No stored response with this id for this key"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn retrieve(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let entry = stored(&state.responses, &id, &caller)?;
+    Ok(Json(entry.response.clone()))
+}
+
+/// Delete a stored response.
+#[utoipa::path(
+    delete,
+    path = "/v1/responses/{response_id}",
+    tag = "inference",
+    params(("response_id" = String, Path, description = "The id `/v1/responses` returned")),
+    responses(
+        (status = 200, description = "`{\"id\", \"object\": \"response\", \"deleted\": true}`", body = Object),
+        (status = 404, description = "No stored response with this id for this key"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !state.responses.remove(&id, &caller) {
+        return Err(not_found(&id));
+    }
+    Ok(Json(
+        json!({"id": id, "object": "response", "deleted": true}),
+    ))
+}
+
+/// The input items of a stored response.
+#[utoipa::path(
+    get,
+    path = "/v1/responses/{response_id}/input_items",
+    tag = "inference",
+    params(("response_id" = String, Path, description = "The id `/v1/responses` returned")),
+    responses(
+        (status = 200, description = "`{\"object\": \"list\", \"data\": [items], \"first_id\", \"last_id\", \"has_more\": false}`", body = Object),
+        (status = 404, description = "No stored response with this id for this key"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn input_items(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let entry = stored(&state.responses, &id, &caller)?;
+    let data = &entry.input_items;
+    let id_at = |i: Option<&Value>| i.and_then(|v| v.get("id")).cloned();
+    Ok(Json(json!({
+        "object": "list",
+        "data": data,
+        "first_id": id_at(data.first()),
+        "last_id": id_at(data.last()),
+        "has_more": false,
+    })))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        format!("Response with id '{id}' not found."),
+    )
+}
+
+fn stored(
+    store: &ResponseStore,
+    id: &str,
+    caller: &Caller,
+) -> Result<std::sync::Arc<StoredResponse>, ApiError> {
+    store.get(id, caller).ok_or_else(|| not_found(id))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The request's input as the items `input_items` lists (a string is one user message), each
+/// with an id.
+fn input_item_values(req: &ResponsesRequest, response_id: &str) -> Vec<Value> {
+    let items: Vec<Value> = match &req.input {
+        None => Vec::new(),
+        Some(ResponsesInput::Text(t)) => vec![json!({
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": t}],
+        })],
+        Some(ResponsesInput::Items(items)) => items
+            .iter()
+            .filter_map(|i| serde_json::to_value(i).ok())
+            .collect(),
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(n, mut v)| {
+            if let Some(o) = v.as_object_mut().filter(|o| !o.contains_key("id")) {
+                o.insert("id".into(), Value::String(item_id("in", response_id, n)));
+            }
+            v
+        })
+        .collect()
+}
+
+/// What is kept of a call for `store`, once its response is known.
+struct Keep {
+    store: ResponseStore,
+    owner: String,
+    request: ResponsesRequest,
+    chat_messages: Vec<Message>,
+    had_instructions: bool,
+}
+
+impl Keep {
+    fn save(self, id: &str, response: Value, reply: &litellm_core::ChatResponse) {
+        let entry = StoredResponse {
+            owner: self.owner,
+            input_items: input_item_values(&self.request, id),
+            history: translate::next_history(&self.chat_messages, self.had_instructions, reply),
+            response,
+        };
+        self.store.put(id.to_string(), entry);
+    }
+}
+
+/// The Responses stream translator, storing the response when the stream completes.
+struct Storing {
+    inner: ResponsesStreamTranslator,
+    id: String,
+    keep: Option<Keep>,
+}
+
+impl ChunkTranslator for Storing {
+    fn push(&mut self, chunk: &litellm_core::ChatChunk, out: &mut Vec<Bytes>) {
+        ChunkTranslator::push(&mut self.inner, chunk, out);
+    }
+
+    fn fail(&mut self, status: u16, message: &str, out: &mut Vec<Bytes>) {
+        // A failed response is not stored.
+        self.keep = None;
+        ChunkTranslator::fail(&mut self.inner, status, message, out);
+    }
+
+    fn finish(&mut self, out: &mut Vec<Bytes>) {
+        ChunkTranslator::finish(&mut self.inner, out);
+        if let (Some(keep), Some(response)) = (self.keep.take(), self.inner.final_response()) {
+            keep.save(&self.id, response.clone(), &self.inner.chat_response());
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        ChunkTranslator::is_done(&self.inner)
+    }
+}
+
+impl Endpoint for ResponsesRequest {
+    fn parse(body: RawBody, path_model: Option<&str>) -> Result<Self, ApiError> {
+        crate::routes::parse_body(body, path_model)
+    }
+
+    async fn serve(
+        self,
+        state: AppState,
+        adm: Admission,
+        _headers: HeaderMap,
+    ) -> Result<Response, ApiError> {
+        let history = match &self.previous_response_id {
+            Some(id) => stored(&state.responses, id, &adm.caller)?.history.clone(),
+            None => Vec::new(),
+        };
+        let echo = ResponseEcho::from_request(&self);
+        let estimate = translate::estimate_input_tokens(&self);
+        let stream = self.is_stream();
+        let had_instructions = self.instructions.as_deref().is_some_and(|s| !s.is_empty());
+        let request = self.wants_store().then(|| self.clone());
+        let chat = translate::to_chat_request(self, history).map_err(ApiError::from)?;
+        let keep = request.map(|request| Keep {
+            store: state.responses.clone(),
+            owner: adm.caller.key_hash.clone(),
+            request,
+            chat_messages: chat.messages.clone(),
+            had_instructions,
+        });
+        let created_at = unix_now();
+        if stream {
+            let routed = state
+                .router
+                .completion_stream_with(chat, adm.options.clone())
+                .await
+                .map_err(|e| ApiError::from(e.error))?;
+            let id = translate::encode_response_id(&routed.route.deployment_id);
+            let translator = Storing {
+                inner: ResponsesStreamTranslator::new(echo, id.clone(), created_at, estimate),
+                id,
+                keep,
+            };
+            let (headers, call, limits) =
+                pipeline::stream_start(&state, adm, routed.route, estimate, true);
+            let body = event_stream::translated(routed.stream, call, limits, translator);
+            return Ok(pipeline::stream_reply(headers, body));
+        }
+        let routed = state
+            .router
+            .completion_with(chat, adm.options.clone())
+            .await
+            .map_err(|e| ApiError::from(e.error))?;
+        let r = routed.response;
+        let id = translate::encode_response_id(&routed.route.deployment_id);
+        let body = translate::to_response(&r, &echo, &id, created_at);
+        if let Some(keep) = keep {
+            keep.save(&id, body.clone(), &r);
+        }
+        let done = Done {
+            route: &routed.route,
+            usage: r.usage.as_ref(),
+            model: r.model.clone(),
+            cached: None::<&()>,
+        };
+        Ok(pipeline::reply(&state, adm, done, body).await)
+    }
+}
