@@ -9,6 +9,7 @@ mod budgets;
 mod cache;
 mod callbacks;
 mod claude_code;
+mod codex;
 mod clients;
 mod cohere;
 mod deploy;

@@ -333,8 +333,8 @@ async fn bad_requests_are_openai_errors_and_send_nothing() {
         (json!({"model": "gpt"}), "input"),
         (json!({"model": "gpt", "input": 5}), "input"),
         (
-            json!({"model": "gpt", "input": "x", "tools": [{"type": "web_search_preview"}]}),
-            "web_search_preview",
+            json!({"model": "gpt", "input": "x", "tools": [{"type": "file_search"}]}),
+            "file_search",
         ),
     ];
     for (body, needle) in cases {

@@ -13,7 +13,7 @@ use litellm_core::{
 };
 
 use super::items::{FunctionOutput, InputContent, InputItem, InputPart, KnownInputPart};
-use super::{ResponsesInput, ResponsesRequest, ResponsesToolChoice, TextConfig};
+use super::{ResponsesInput, ResponsesRequest, ResponsesTool, ResponsesToolChoice, TextConfig};
 
 /// Fields outside the typed ones that are forwarded to the chat request (besides LiteLLM's own
 /// keys, such as `mock_response` or `tags`, which the proxy consumes).
@@ -273,6 +273,66 @@ fn input_messages(items: &[InputItem], out: &mut Vec<Message>) -> Result<(), Llm
     Ok(())
 }
 
+/// Hosted tools a chat model cannot call, left out of the chat request (a coding agent such as
+/// Codex CLI offers `web_search` on every turn; refusing it would refuse every turn).
+const DROPPED_TOOLS: &[&str] = &["web_search", "web_search_preview"];
+
+/// The chat tools for the request's `tools`: function tools as they are, the function tools of
+/// a `namespace` under their own names, hosted search tools left out; any other hosted tool is a
+/// 400 naming it.
+fn chat_tools(tools: &[ResponsesTool]) -> Result<Vec<Tool>, LlmError> {
+    let mut out = Vec::new();
+    for (i, t) in tools.iter().enumerate() {
+        match t.kind.as_str() {
+            "function" => out.push(function_tool(t, &format!("tools[{i}]"))?),
+            "namespace" => {
+                let inner = t.extra.get("tools").cloned().unwrap_or_default();
+                let inner: Vec<ResponsesTool> = serde_json::from_value(inner).map_err(|e| {
+                    LlmError::bad_param(format!("tools[{i}].tools"), format!("invalid tools: {e}"))
+                })?;
+                for (j, f) in inner.iter().enumerate() {
+                    let at = format!("tools[{i}].tools[{j}]");
+                    if f.kind != "function" {
+                        return Err(unsupported_tool(&at, &f.kind));
+                    }
+                    out.push(function_tool(f, &at)?);
+                }
+            }
+            kind if DROPPED_TOOLS.contains(&kind) => {}
+            kind => return Err(unsupported_tool(&format!("tools[{i}]"), kind)),
+        }
+    }
+    Ok(out)
+}
+
+fn unsupported_tool(at: &str, kind: &str) -> LlmError {
+    LlmError::bad_param(
+        format!("{at}.type"),
+        format!(
+            "built-in tool type {kind:?} is not supported by /v1/responses on this model; \
+             only function tools can be translated to Chat Completions"
+        ),
+    )
+}
+
+fn function_tool(t: &ResponsesTool, at: &str) -> Result<Tool, LlmError> {
+    let name =
+        t.name.clone().filter(|n| !n.is_empty()).ok_or_else(|| {
+            LlmError::bad_param(format!("{at}.name"), "a function tool needs a name")
+        })?;
+    Ok(Tool {
+        kind: "function".into(),
+        function: Some(FunctionDefinition {
+            name,
+            description: t.description.clone(),
+            parameters: t.parameters.clone(),
+            strict: t.strict,
+            extra: JsonMap::new(),
+        }),
+        extra: JsonMap::new(),
+    })
+}
+
 fn tool_choice(choice: &ResponsesToolChoice) -> Result<ToolChoice, LlmError> {
     match choice {
         ResponsesToolChoice::Mode(m) if matches!(m.as_str(), "auto" | "none" | "required") => {
@@ -347,33 +407,7 @@ pub fn to_chat_request(
     if messages.is_empty() {
         return Err(LlmError::bad_param("input", "input is required"));
     }
-    let mut tools = Vec::new();
-    for (i, t) in req.tools.iter().flatten().enumerate() {
-        if t.kind != "function" {
-            return Err(LlmError::bad_param(
-                format!("tools[{i}].type"),
-                format!(
-                    "built-in tool type {:?} is not supported by /v1/responses on this model; \
-                     only function tools can be translated to Chat Completions",
-                    t.kind
-                ),
-            ));
-        }
-        let name = t.name.clone().filter(|n| !n.is_empty()).ok_or_else(|| {
-            LlmError::bad_param(format!("tools[{i}].name"), "a function tool needs a name")
-        })?;
-        tools.push(Tool {
-            kind: "function".into(),
-            function: Some(FunctionDefinition {
-                name,
-                description: t.description.clone(),
-                parameters: t.parameters.clone(),
-                strict: t.strict,
-                extra: JsonMap::new(),
-            }),
-            extra: JsonMap::new(),
-        });
-    }
+    let tools = chat_tools(req.tools.as_deref().unwrap_or_default())?;
     let has_tools = !tools.is_empty();
     let stream = req.is_stream();
     let mut extra = JsonMap::new();

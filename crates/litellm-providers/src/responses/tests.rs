@@ -194,17 +194,48 @@ fn built_in_tools_are_refused_by_name() {
     let e = to_chat_request(
         req(json!({"model": "m", "input": "hi", "tools": [
             {"type": "function", "name": "f"},
-            {"type": "web_search_preview", "search_context_size": "low"},
+            {"type": "file_search", "vector_store_ids": ["vs_1"]},
         ]})),
         vec![],
     )
     .expect_err("built-in tool");
     assert_eq!(e.kind, ErrorKind::BadRequest);
     assert_eq!(e.param.as_deref(), Some("tools[1].type"));
-    assert!(
-        e.message.contains("\"web_search_preview\""),
-        "{}",
-        e.message
+    assert!(e.message.contains("\"file_search\""), "{}", e.message);
+    let e = to_chat_request(
+        req(json!({"model": "m", "input": "hi", "tools": [
+            {"type": "namespace", "name": "ns", "tools": [{"type": "code_interpreter"}]},
+        ]})),
+        vec![],
+    )
+    .expect_err("built-in tool in a namespace");
+    assert_eq!(e.param.as_deref(), Some("tools[0].tools[0].type"));
+}
+
+/// What Codex CLI sends on every turn: function tools, a `namespace` of function tools, and a
+/// hosted `web_search` tool.
+#[test]
+fn namespaced_functions_are_flattened_and_hosted_search_is_left_out() {
+    let chat = to_chat_request(
+        req(json!({"model": "m", "input": "hi", "tools": [
+            {"type": "function", "name": "exec_command", "parameters": {"type": "object"}},
+            {"type": "namespace", "name": "multi_agent_v1", "description": "Sub-agents",
+             "tools": [{"type": "function", "name": "close_agent", "description": "Close",
+                        "strict": false, "parameters": {"type": "object"}}]},
+            {"type": "web_search", "external_web_access": false},
+            {"type": "web_search_preview"},
+        ]})),
+        vec![],
+    )
+    .unwrap();
+    let tools = serde_json::to_value(chat.tools.unwrap()).unwrap();
+    assert_eq!(
+        tools,
+        json!([
+            {"type": "function", "function": {"name": "exec_command", "parameters": {"type": "object"}}},
+            {"type": "function", "function": {"name": "close_agent", "description": "Close",
+                                              "parameters": {"type": "object"}, "strict": false}},
+        ])
     );
 }
 
