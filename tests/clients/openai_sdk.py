@@ -122,6 +122,18 @@ def _():
     assert r2.choices[0].message.tool_calls is not None
 
 
+@check("legacy completions, plain and streamed")
+def _():
+    r = client.completions.create(model="mock-gpt", prompt="Say hi", max_tokens=16)
+    assert r.object == "text_completion", r
+    assert r.choices[0].text == "Hello from the mock", r.choices[0].text
+    assert r.usage.total_tokens > 0, r.usage
+    chunks = list(client.completions.create(model="echo", prompt="stream these words", stream=True))
+    text = "".join(c.choices[0].text for c in chunks if c.choices)
+    assert len(chunks) > 1 and text, chunks
+    assert any(c.choices and c.choices[0].finish_reason == "stop" for c in chunks), chunks[-2:]
+
+
 @check("responses: create, retrieve, input_items, delete")
 def _():
     r = client.responses.create(model="mock-gpt", input="Hello!", instructions="Be kind.")

@@ -105,6 +105,16 @@ pub fn app(state: AppState) -> axum::Router {
             "/v1/messages/count_tokens",
             post(routes::messages::count_tokens),
         )
+        .route("/completions", post(routes::completions::completions))
+        .route("/v1/completions", post(routes::completions::completions))
+        .route(
+            "/engines/{model}/completions",
+            post(routes::completions::completions_for_model),
+        )
+        .route(
+            "/openai/deployments/{model}/completions",
+            post(routes::completions::completions_for_model),
+        )
         .route("/responses", post(routes::responses::create))
         .route("/v1/responses", post(routes::responses::create))
         .route(

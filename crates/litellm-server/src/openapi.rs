@@ -31,6 +31,7 @@ impl Modify for BearerAuth {
         routes::chat::chat_completions,
         routes::messages::messages,
         routes::responses::create,
+        routes::completions::completions,
         routes::responses::retrieve,
         routes::responses::delete,
         routes::responses::input_items,

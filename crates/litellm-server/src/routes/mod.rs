@@ -1,5 +1,5 @@
 //! The inference routes of the proxy: chat completions ([`chat`]), embeddings
-//! ([`embeddings`]), Anthropic's `/v1/messages` ([`messages`]), OpenAI's Responses API ([`responses`]), with what only they use: a
+//! ([`embeddings`]), Anthropic's `/v1/messages` ([`messages`]), OpenAI's Responses API ([`responses`]), legacy completions ([`completions`]), with what only they use: a
 //! key's allowed routes and access groups ([`access`]), request tags ([`tags`]) and the
 //! response cache's glue ([`cache`]). The management API is `crate::management` (never
 //! imported from here), the health/models/docs/cache-admin routes `crate::service`.
@@ -7,6 +7,7 @@
 pub mod access;
 pub mod cache;
 pub mod chat;
+pub mod completions;
 pub mod embeddings;
 mod event_stream;
 pub mod messages;

@@ -132,6 +132,8 @@ pub(super) fn call_type_for(path: &str) -> &'static str {
         "anthropic_messages"
     } else if path.ends_with("/responses") {
         "aresponses"
+    } else if path.ends_with("/completions") && !path.ends_with("/chat/completions") {
+        "atext_completion"
     } else {
         "acompletion"
     }
