@@ -77,6 +77,35 @@ check("models list", async () => {
   assert(JSON.stringify(ids) === JSON.stringify(["mock-gpt", "echo", "mock-embedding", "limited", "tools-gpt"]), ids);
 });
 
+check("responses: create, stream, retrieve", async () => {
+  const r = await client.responses.create({ model: "mock-gpt", input: "Hello!" });
+  assert(r.object === "response" && r.status === "completed", r);
+  assert(r.output_text === "Hello from the mock", r.output_text);
+  const stream = await client.responses.create({ model: "echo", input: "stream these words", stream: true });
+  let text = "";
+  let done = null;
+  for await (const event of stream) {
+    if (event.type === "response.output_text.delta") text += event.delta;
+    if (event.type === "response.completed") done = event.response;
+  }
+  assert(done && done.status === "completed", done);
+  assert(text.length > 0 && text === done.output[0].content[0].text, [text, done]);
+  const got = await client.responses.retrieve(done.id);
+  assert(got.id === done.id, got);
+});
+
+check("legacy completions", async () => {
+  const r = await client.completions.create({ model: "mock-gpt", prompt: "Say hi", max_tokens: 16 });
+  assert(r.object === "text_completion", r);
+  assert(r.choices[0].text === "Hello from the mock", r.choices[0]);
+  const stream = await client.completions.create({ model: "echo", prompt: "stream these words", stream: true });
+  let text = "";
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) text += c.text;
+  }
+  assert(text.length > 0, text);
+});
+
 check("upstream rate limit is RateLimitError", async () => {
   try {
     await client.chat.completions.create({ model: "limited", messages: [{ role: "user", content: "x" }] });
