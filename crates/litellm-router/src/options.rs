@@ -29,7 +29,7 @@ pub struct RequestOptions {
 
 impl RequestOptions {
     /// Takes LiteLLM's per-request controls (`fallbacks`, with `{"model": ...}` entries too,
-    /// `disable_fallbacks`, `num_retries`) out of a body's unknown fields.
+    /// `disable_fallbacks`, `num_retries`, `timeout` in seconds) out of a body's unknown fields.
     pub fn take(extra: &mut JsonMap) -> Self {
         let fallbacks = match extra.remove("fallbacks") {
             Some(Value::Array(items)) => items
@@ -48,13 +48,25 @@ impl RequestOptions {
             .remove("num_retries")
             .and_then(|v| v.as_u64())
             .map(|n| n.min(u64::from(u32::MAX)) as u32);
+        let timeout = extra.remove("timeout").and_then(|v| seconds(&v));
         RequestOptions {
             fallbacks,
             disable_fallbacks,
             num_retries,
+            timeout,
             ..Default::default()
         }
     }
+}
+
+/// A positive number of seconds (a JSON number, or a string holding one, as headers carry it).
+pub fn seconds(v: &Value) -> Option<Duration> {
+    let secs = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
 }
 
 impl RequestOptions {

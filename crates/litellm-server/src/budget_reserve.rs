@@ -131,11 +131,15 @@ fn spawn_release(store: Store, held: Vec<(BudgetScope, String)>, amount: f64) {
     });
 }
 
-/// The end user a request names: the `x-litellm-end-user-id` header, else the body's `user`.
+/// LiteLLM's other header naming the end user (`x-litellm-customer-id`).
+pub const CUSTOMER_HEADER: &str = "x-litellm-customer-id";
+
+/// The end user a request names: the `x-litellm-end-user-id` (or `x-litellm-customer-id`)
+/// header, else the body's `user`.
 pub fn end_user_id(headers: &HeaderMap, body_user: Option<&str>) -> Option<String> {
-    headers
-        .get(END_USER_HEADER)
-        .and_then(|v| v.to_str().ok())
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    header(END_USER_HEADER)
+        .or_else(|| header(CUSTOMER_HEADER))
         .or(body_user)
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -73,6 +73,20 @@ pub struct Admission {
     pub started: Instant,
 }
 
+/// LiteLLM's request headers that steer a call, where the body did not: `x-litellm-timeout`
+/// (seconds) and `x-litellm-num-retries`. (`x-litellm-tags` and the end-user headers are read
+/// with the tags and the end user.)
+fn steer(headers: &HeaderMap, options: &mut RequestOptions) {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if options.timeout.is_none() {
+        options.timeout = header("x-litellm-timeout")
+            .and_then(|v| litellm_router::options::seconds(&Value::String(v.to_string())));
+    }
+    if options.num_retries.is_none() {
+        options.num_retries = header("x-litellm-num-retries").and_then(|v| v.trim().parse().ok());
+    }
+}
+
 /// Admits `req` for `caller` (see the module docs). On success the request's model is the
 /// alias target.
 pub async fn admit<R: Inference>(
@@ -105,7 +119,8 @@ pub async fn admit<R: Inference>(
     let mut facts = CallFacts::start(call_id.clone(), R::CALL_TYPE, &caller, user, start);
     facts.budget = budget;
     facts.tags = tags;
-    let options = req.take_options();
+    let mut options = req.take_options();
+    steer(headers, &mut options);
     let cache = match req.take_cache_control() {
         Some(control) => crate::routes::cache::plan(state, R::CALL_TYPE, &target, &*req, control)?,
         None => None,
