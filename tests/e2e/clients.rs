@@ -1,6 +1,6 @@
 //! Real clients against the real binary, unchanged: the official OpenAI Python SDK, the LiteLLM
 //! Python SDK (`litellm_proxy/<model>`), the Anthropic Python SDK (`/v1/messages`) and the
-//! official OpenAI Node SDK (`tests/clients/`).
+//! official OpenAI Node SDK, and the OpenAI Agents SDK on `/v1/responses` (`tests/clients/`).
 //! The Python clients are installed from PyPI into `target/clients-venv` and the Node SDK from
 //! npm into `target/clients-node` on first use (rebuilt when `tests/clients/requirements.txt` or
 //! `tests/clients/node/package.json` changes). A missing Python, Node or registry fails the
@@ -233,4 +233,65 @@ async fn the_official_openai_node_sdk_works_unchanged() {
         "OpenAI Node SDK",
     )
     .await;
+}
+
+/// The OpenAI Agents SDK runs a one-tool agent through `/v1/responses` on a model group served
+/// by a translated provider (Anthropic, behind its fake): the model asks for the tool, the SDK
+/// runs it and sends its output back, the model answers.
+#[tokio::test]
+async fn the_openai_agents_sdk_runs_a_tool_agent_on_a_translated_provider() {
+    use litellm_test_support::{AnthropicScript, FakeAnthropic};
+    let python = tokio::task::spawn_blocking(client_python)
+        .await
+        .expect("venv setup");
+    let anthropic = FakeAnthropic::start().await;
+    anthropic.push(AnthropicScript::Json(json!({
+        "id": "msg_tool", "type": "message", "role": "assistant", "model": "claude-upstream",
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather",
+                     "input": {"city": "Paris"}}],
+        "stop_reason": "tool_use", "stop_sequence": null,
+        "usage": {"input_tokens": 40, "output_tokens": 9}
+    })));
+    let config = format!(
+        r#"
+model_list:
+  - model_name: claude
+    litellm_params:
+      model: anthropic/claude-sonnet-4-20250514
+      api_key: sk-ant-fake
+      api_base: {}
+general_settings:
+  master_key: {MASTER_KEY}
+router_settings:
+  num_retries: 0
+"#,
+        anthropic.base_url()
+    );
+    let p = ProxyProcess::start(&config, &[]).await;
+    let out = tokio::process::Command::new(python)
+        .arg(repo().join("tests/clients/agents_sdk.py"))
+        .env("PROXY_URL", format!("http://127.0.0.1:{}/v1", p.port))
+        .env("PROXY_KEY", MASTER_KEY)
+        .env("MODEL", "claude")
+        .env("EXPECTED_REPLY", FakeAnthropic::DEFAULT_REPLY)
+        .env("OPENAI_AGENTS_DISABLE_TRACING", "1")
+        .output()
+        .await
+        .expect("run the Agents SDK");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed, 0 failed"),
+        "Agents SDK check failed:\n{stdout}\n{}\nproxy log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        p.stderr()
+    );
+    // Both turns reached Anthropic; the second carried the tool's result after its tool_use.
+    let reqs = anthropic.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert_eq!(reqs[0].body["tools"][0]["name"], "get_weather");
+    let second = reqs[1].body["messages"].to_string();
+    assert!(
+        second.contains("tool_result") && second.contains("18C and sunny in Paris"),
+        "{second}"
+    );
 }
