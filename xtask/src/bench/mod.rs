@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: the proxy's overhead against a local fake upstream.
 //!
-//! For each scenario (chat and chat-stream, concurrency 1 and 64) the load generator first hits
-//! the fake upstream directly, then a bare hyper pass-through in front of it (the reference
+//! For each scenario (chat and chat-stream, concurrency 1 and 64; `/v1/responses` at 64) the
+//! load generator first hits the fake upstream directly, then a bare hyper pass-through in front of it (the reference
 //! point), then the release proxy in front of it, and reports throughput, latency percentiles and
 //! the CPU time per request of the pass-through and the proxy (from `/proc/<pid>/stat`). See
 //! `docs/performance.md` for the methodology.
@@ -74,28 +74,42 @@ struct Scenario {
     name: &'static str,
     stream: bool,
     concurrency: usize,
+    /// The proxy route it calls: `/v1/chat/completions`, or `/v1/responses` (translated to
+    /// the same chat call upstream; its direct line is that chat call, and it has no
+    /// pass-through line).
+    responses: bool,
 }
 
-const SCENARIOS: [Scenario; 4] = [
+const SCENARIOS: [Scenario; 5] = [
     Scenario {
         name: "chat",
         stream: false,
         concurrency: 1,
+        responses: false,
     },
     Scenario {
         name: "chat",
         stream: false,
         concurrency: 64,
+        responses: false,
     },
     Scenario {
         name: "chat-stream",
         stream: true,
         concurrency: 1,
+        responses: false,
     },
     Scenario {
         name: "chat-stream",
         stream: true,
         concurrency: 64,
+        responses: false,
+    },
+    Scenario {
+        name: "responses",
+        stream: false,
+        concurrency: 64,
+        responses: true,
     },
 ];
 
@@ -166,6 +180,19 @@ fn request_body(model: &str, stream: bool) -> Bytes {
     Bytes::from(body.to_string())
 }
 
+/// A Responses API request body for `model`, asking what [`request_body`] asks.
+fn responses_body(model: &str) -> Bytes {
+    let body = serde_json::json!({
+        "model": model,
+        "instructions": "You are a helpful assistant.",
+        "input": "Write one sentence about benchmarks.",
+        "temperature": 0.7,
+        "max_output_tokens": 64,
+        "store": false
+    });
+    Bytes::from(body.to_string())
+}
+
 /// Kills the servers and exits the process when the bench runs longer than `timeout`.
 fn start_watchdog(timeout: Duration, children: Vec<SharedChild>) {
     let spawned = std::thread::Builder::new()
@@ -231,8 +258,13 @@ fn measure_server(
     requests: u64,
     ticks_per_second: u64,
 ) -> Result<ServerResult> {
+    let path = if scenario.responses {
+        "/v1/responses"
+    } else {
+        "/v1/chat/completions"
+    };
     let target = Target {
-        url: format!("{}/v1/chat/completions", server.base_url()),
+        url: format!("{}{path}", server.base_url()),
         body,
         stream: scenario.stream,
     };
@@ -429,11 +461,16 @@ pub fn run(args: BenchArgs) -> Result<()> {
             let Some(server) = server else {
                 return Ok(None);
             };
+            let body = if scenario.responses {
+                responses_body(model)
+            } else {
+                request_body(model, scenario.stream)
+            };
             let result = measure_server(
                 &rt,
                 &client,
                 server,
-                request_body(model, scenario.stream),
+                body,
                 scenario,
                 args.warmup(),
                 requests,
@@ -443,9 +480,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
             print_server(&label, server.name(), &result);
             Ok(Some(result))
         };
-        let passthrough_result = run_server(&passthrough, "bench-model")?;
+        let passthrough_result = if scenario.responses {
+            None
+        } else {
+            run_server(&passthrough, "bench-model")?
+        };
         let proxy_result = run_server(&proxy, "bench")?;
-        let baseline_result = run_server(&baseline, "bench")?;
+        // A baseline binary may predate `/v1/responses`.
+        let baseline_result = if scenario.responses {
+            None
+        } else {
+            run_server(&baseline, "bench")?
+        };
         rows.push(Row {
             scenario: scenario.name,
             concurrency: scenario.concurrency,
