@@ -255,6 +255,20 @@ pub(crate) fn take_extra_body(extra: &mut JsonMap) -> Result<Option<JsonMap>, Ll
 /// the body last); whether unsupported parameters are dropped rather than refused.
 pub(crate) struct Prepared(pub ChatRequest, pub Option<JsonMap>, pub bool);
 
+impl Prepared {
+    /// The request with the OpenAI parameters `provider` cannot honour refused, or dropped
+    /// under `drop_params` (see [`refuse_or_drop`]).
+    pub(crate) fn refusing(
+        mut self,
+        provider: &str,
+        typed: &[&str],
+        extra: &[&str],
+    ) -> Result<Self, LlmError> {
+        refuse_or_drop(provider, &mut self.0, typed, extra, self.2)?;
+        Ok(self)
+    }
+}
+
 /// The start of every translation: deployment defaults (see [`apply_defaults`]), the client's
 /// `extra_body` taken out, `drop_params` (deployment or request) read, and the deployment's
 /// `additional_drop_params` removed.
@@ -623,6 +637,59 @@ pub(crate) fn function_tool(
             description: description.filter(|d| !d.is_empty()),
             parameters: parameters.filter(|p| !p.is_null()),
         },
+    }
+}
+
+/// The request's `tools` (function tools only: another type is a 400 naming `provider`) and its
+/// legacy `functions`, taken out of `req`, as [`FunctionTool`]s; and whether any tool asked for
+/// `strict`.
+pub(crate) fn function_tools(
+    req: &mut ChatRequest,
+    provider: &str,
+) -> Result<(Vec<FunctionTool>, bool), LlmError> {
+    let mut tools = Vec::new();
+    let mut strict = false;
+    for tool in req.tools.take().into_iter().flatten() {
+        if tool.kind != "function" {
+            return Err(LlmError::bad_param(
+                "tools",
+                format!(
+                    "{provider} supports only function tools, not {:?}",
+                    tool.kind
+                ),
+            )
+            .with_provider(provider));
+        }
+        let f = tool
+            .function
+            .ok_or_else(crate::request_common::missing_function)?;
+        strict |= f.strict == Some(true);
+        tools.push(function_tool(f.name, f.description, f.parameters));
+    }
+    for f in req.functions.take().into_iter().flatten() {
+        tools.push(function_tool(f.name, f.description, f.parameters));
+    }
+    Ok((tools, strict))
+}
+
+/// The sampling parameters every adapter sends as they are, into `out` in this order: the
+/// output-token limit and the stop sequences under the provider's names `max_tokens` and `stop`,
+/// then `seed`, `frequency_penalty` and `presence_penalty`.
+pub(crate) fn put_sampling(req: &ChatRequest, out: &mut JsonMap, max_tokens: &str, stop: &str) {
+    if let Some(n) = req.max_output_tokens() {
+        out.insert(max_tokens.into(), json!(n));
+    }
+    if let Some(seqs) = stop_sequences(req) {
+        out.insert(stop.into(), seqs);
+    }
+    if let Some(seed) = req.seed {
+        out.insert("seed".into(), json!(seed));
+    }
+    if let Some(p) = req.frequency_penalty {
+        out.insert("frequency_penalty".into(), json!(p));
+    }
+    if let Some(p) = req.presence_penalty {
+        out.insert("presence_penalty".into(), json!(p));
     }
 }
 

@@ -15,8 +15,8 @@ use std::ops::{Deref, DerefMut};
 use serde_json::Value;
 
 use litellm_core::{
-    unix_now, ChatChunk, ChunkChoice, Delta, ErrorKind, FunctionCallDelta, JsonMap, LlmError,
-    ToolCallDelta, Usage,
+    unix_now, ChatChunk, ChatRequest, ChunkChoice, Delta, ErrorKind, FunctionCallDelta, JsonMap,
+    LlmError, ToolCallDelta, Usage,
 };
 
 use crate::sse::{SseEvent, SseParser};
@@ -215,6 +215,23 @@ impl<H: EventHandler> ChunkDecoder for EventDecoder<H> {
     }
     fn is_done(&self) -> bool {
         EventDecoder::is_done(self)
+    }
+}
+
+/// The call options of an adapter whose response side needs to know only whether the client
+/// asked for a final usage chunk: Cohere's and Gemini's `CallOptions`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageOptions {
+    /// The client asked for a final usage chunk (`stream_options.include_usage`).
+    pub include_usage: bool,
+}
+
+impl UsageOptions {
+    /// The options implied by a request.
+    pub fn of(req: &ChatRequest) -> UsageOptions {
+        UsageOptions {
+            include_usage: req.wants_stream_usage(),
+        }
     }
 }
 

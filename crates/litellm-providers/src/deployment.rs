@@ -5,8 +5,9 @@
 
 use http::HeaderMap;
 use secrecy::SecretString;
+use serde_json::Value;
 
-use litellm_core::{ChatRequest, JsonMap, LlmError};
+use litellm_core::{ChatRequest, EmbeddingRequest, JsonMap, LlmError};
 
 use crate::adapter_common::{deployment_defaults, prepare, scrub_key, with_call_headers, Prepared};
 use crate::params::ProviderParams;
@@ -70,6 +71,16 @@ impl Deployment {
             self.drop_params,
             &self.additional_drop_params,
         )
+    }
+
+    /// A setting of an embeddings call: the request's extra field `key`, else the deployment's
+    /// default; null counts as unset.
+    pub fn embedding_setting(&self, req: &EmbeddingRequest, key: &str) -> Option<Value> {
+        req.extra
+            .get(key)
+            .or_else(|| self.defaults.get(key))
+            .filter(|v| !v.is_null())
+            .cloned()
     }
 
     /// The deployment's headers with a call's own.

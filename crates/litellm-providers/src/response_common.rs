@@ -26,6 +26,23 @@ where
     Ok(serde_json::from_value(value).ok())
 }
 
+/// A field of a typed answer read as [`lenient`] reads it: `Loose(None)` when missing, null or
+/// of another shape.
+#[derive(Debug)]
+pub(crate) struct Loose<T>(pub(crate) Option<T>);
+
+impl<T> Default for Loose<T> {
+    fn default() -> Self {
+        Loose(None)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Loose<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient(d).map(Loose)
+    }
+}
+
 /// A field that counts when present, even as null: `Some` of what it holds (the default when
 /// it holds something else).
 pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -35,6 +52,15 @@ where
 {
     let value = Value::deserialize(d)?;
     Ok(Some(serde_json::from_value(value).unwrap_or_default()))
+}
+
+/// An answer read as `T`, whose fields are all read leniently (see [`lenient`]): an object
+/// fills what it has, any other JSON reads as `T::default()`.
+pub(crate) fn read_object<T: DeserializeOwned + Default>(value: &Value) -> T {
+    match value {
+        Value::Object(_) => T::deserialize(value).unwrap_or_default(),
+        _ => T::default(),
+    }
 }
 
 /// `v[key]` as a string (empty when missing or not a string).

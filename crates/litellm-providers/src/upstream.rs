@@ -25,6 +25,16 @@ pub struct UpstreamRequest {
 }
 
 impl UpstreamRequest {
+    /// A `POST` of `body` to `url` with these headers.
+    pub fn post(url: String, headers: HeaderMap, body: Bytes) -> Self {
+        UpstreamRequest {
+            method: Method::POST,
+            url,
+            headers,
+            body,
+        }
+    }
+
     /// The headers as lower-case `(name, value)` pairs, sorted by name, with sensitive values
     /// replaced: `Bearer <redacted>` for a bearer token, `<redacted>` otherwise.
     pub fn redacted_headers(&self) -> Vec<(String, String)> {
@@ -181,6 +191,22 @@ pub fn invalid_upstream_body(
     LlmError::upstream(
         ErrorKind::InternalServer,
         format!("{provider} returned an invalid {what}: {err}; body: {snippet}"),
+    )
+    .with_provider(provider)
+}
+
+/// An upstream body as JSON; one that is not is an [`invalid_upstream_body`] (`what` names it).
+pub(crate) fn upstream_json(provider: &str, what: &str, body: &[u8]) -> Result<Value, LlmError> {
+    serde_json::from_slice(body).map_err(|e| invalid_upstream_body(provider, what, &e, body))
+}
+
+/// An error for an upstream body that parsed but lacks what an answer needs: "`provider`
+/// returned `what`: <the body, cut>".
+pub(crate) fn incomplete_upstream_body(provider: &str, what: &str, body: &[u8]) -> LlmError {
+    let snippet = truncate_chars(&String::from_utf8_lossy(body), 300);
+    LlmError::upstream(
+        ErrorKind::InternalServer,
+        format!("{provider} returned {what}: {snippet}"),
     )
     .with_provider(provider)
 }

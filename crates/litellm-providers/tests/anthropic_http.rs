@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use litellm_core::{CallContext, EmbeddingInput, ErrorKind, ModelBackend};
+use litellm_core::{EmbeddingInput, ErrorKind, ModelBackend};
 use litellm_test_support::{AnthropicScript, FakeAnthropic};
 
 use common::http::{
-    assert_reply, assert_reply_stream, assert_usage_adds_up, chat, chat_error, embedding,
-    stream_chunks, stream_error, streaming,
+    assert_reply, assert_reply_stream, assert_usage_adds_up, chat, chat_fails_as, chat_ok,
+    embed_error, embedding, stream_chunks, stream_error, streaming,
 };
 
 fn backend(fake: &FakeAnthropic) -> Arc<dyn ModelBackend> {
@@ -30,12 +30,9 @@ async fn chat_round_trips_through_the_messages_api() {
     let fake = FakeAnthropic::start().await;
     let b = backend(&fake);
     assert_eq!(b.provider(), "anthropic");
-    let out = b
-        .chat(chat("hello"), &CallContext::default())
-        .await
-        .unwrap();
-    assert_reply(&out.response, FakeAnthropic::DEFAULT_REPLY);
-    assert_usage_adds_up(&out.response);
+    let r = chat_ok(&b, chat("hello")).await;
+    assert_reply(&r, FakeAnthropic::DEFAULT_REPLY);
+    assert_usage_adds_up(&r);
     let sent = &fake.requests()[0];
     assert_eq!(sent.path, "/v1/messages");
     assert_eq!(sent.header("x-api-key"), Some("sk-ant-http-secret"));
@@ -65,8 +62,7 @@ async fn errors_map_by_type_and_never_carry_the_key() {
         "overloaded_error",
         "Overloaded",
     ));
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::ServiceUnavailable);
+    let e = chat_fails_as(&b, ErrorKind::ServiceUnavailable).await;
     assert_eq!(e.status, Some(529));
     assert_eq!(e.message, "Overloaded");
 
@@ -85,21 +81,18 @@ async fn errors_map_by_type_and_never_carry_the_key() {
         "authentication_error",
         "invalid x-api-key: sk-ant-http-secret",
     ));
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::Authentication);
+    let e = chat_fails_as(&b, ErrorKind::Authentication).await;
     assert!(!e.message.contains("sk-ant-http-secret"), "{}", e.message);
 }
 
 #[tokio::test]
 async fn embeddings_are_refused_with_a_clear_error() {
     let fake = FakeAnthropic::start().await;
-    let e = backend(&fake)
-        .embed(
-            embedding("x", EmbeddingInput::Text("a".into())),
-            &CallContext::default(),
-        )
-        .await
-        .unwrap_err();
+    let e = embed_error(
+        &backend(&fake),
+        embedding("x", EmbeddingInput::Text("a".into())),
+    )
+    .await;
     assert_eq!(e.kind, ErrorKind::BadRequest);
     assert!(e.message.contains("embeddings"), "{}", e.message);
     assert!(fake.requests().is_empty());

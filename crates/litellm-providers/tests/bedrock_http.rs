@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use litellm_core::{CallContext, EmbeddingInput, EmbeddingVector, ErrorKind, ModelBackend};
+use litellm_core::{EmbeddingInput, EmbeddingVector, ErrorKind, ModelBackend};
 use litellm_test_support::{BedrockFrame, BedrockScript, FakeBedrock};
 
 use common::http::{
-    assert_reply, assert_reply_stream, chat, chat_error, embedding, request, stream_chunks,
-    stream_error, stream_items, streaming,
+    assert_reply, assert_reply_stream, chat, chat_error, chat_fails_as, chat_ok, embed_error,
+    embed_ok, embedding, request, stream_chunks, stream_error, stream_items, streaming,
 };
 
 const SECRET: &str = "http-test-secret-access-key";
@@ -41,11 +41,7 @@ async fn chat_is_signed_and_round_trips_through_converse() {
     let fake = FakeBedrock::start().await;
     let b = claude(&fake);
     assert_eq!(b.provider(), "bedrock");
-    let out = b
-        .chat(chat("hello"), &CallContext::default())
-        .await
-        .unwrap();
-    let r = out.response;
+    let r = chat_ok(&b, chat("hello")).await;
     assert_reply(&r, FakeBedrock::DEFAULT_REPLY);
     let usage = r.usage.unwrap();
     assert!(usage.prompt_tokens > 0 && usage.completion_tokens > 0);
@@ -107,8 +103,7 @@ async fn errors_map_by_type_and_never_carry_secrets() {
         "ThrottlingException",
         "Too many requests, please wait before trying again.",
     ));
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::RateLimited);
+    let e = chat_fails_as(&b, ErrorKind::RateLimited).await;
     assert_eq!(e.status, Some(429));
 
     fake.push(BedrockScript::error(
@@ -126,8 +121,7 @@ async fn errors_map_by_type_and_never_carry_secrets() {
         "UnrecognizedClientException",
         &format!("The security token {TOKEN} is invalid (secret {SECRET})"),
     ));
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::Authentication);
+    let e = chat_fails_as(&b, ErrorKind::Authentication).await;
     assert!(
         !e.message.contains(TOKEN) && !e.message.contains(SECRET),
         "{}",
@@ -146,11 +140,7 @@ async fn titan_embeds_one_request_per_input_and_cohere_in_one() {
     let fake = FakeBedrock::start().await;
     let titan = backend(&fake, "bedrock/amazon.titan-embed-text-v2:0");
     let input = EmbeddingInput::Texts(vec!["one".into(), "three".into()]);
-    let out = titan
-        .embed(embedding("x", input), &CallContext::default())
-        .await
-        .unwrap();
-    let r = out.response;
+    let r = embed_ok(&titan, embedding("x", input)).await;
     assert_eq!(r.data.len(), 2);
     assert_eq!(r.data[1].index, 1);
     assert!(matches!(&r.data[0].embedding, EmbeddingVector::Float(v) if v.len() == 8));
@@ -160,12 +150,9 @@ async fn titan_embeds_one_request_per_input_and_cohere_in_one() {
 
     let cohere = backend(&fake, "bedrock/cohere.embed-english-v3");
     let input = EmbeddingInput::Texts(vec!["a".into(), "b".into()]);
-    let out = cohere
-        .embed(embedding("x", input), &CallContext::default())
-        .await
-        .unwrap();
-    assert_eq!(out.response.data.len(), 2);
-    assert_eq!(out.response.usage.unwrap().prompt_tokens, 2);
+    let r = embed_ok(&cohere, embedding("x", input)).await;
+    assert_eq!(r.data.len(), 2);
+    assert_eq!(r.usage.unwrap().prompt_tokens, 2);
     let sent = fake.requests().pop().unwrap();
     assert_eq!(sent.path, "/model/cohere.embed-english-v3/invoke");
     assert_eq!(
@@ -173,12 +160,10 @@ async fn titan_embeds_one_request_per_input_and_cohere_in_one() {
         json!({"texts": ["a", "b"], "input_type": "search_document"})
     );
 
-    let e = claude(&fake)
-        .embed(
-            embedding("x", EmbeddingInput::Text("a".into())),
-            &CallContext::default(),
-        )
-        .await
-        .unwrap_err();
+    let e = embed_error(
+        &claude(&fake),
+        embedding("x", EmbeddingInput::Text("a".into())),
+    )
+    .await;
     assert_eq!(e.kind, ErrorKind::BadRequest);
 }

@@ -10,12 +10,13 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use litellm_core::{CallContext, EmbeddingInput, ErrorKind, JsonMap, ModelBackend};
+use litellm_core::{EmbeddingInput, ErrorKind, JsonMap, ModelBackend};
 use litellm_test_support::{CohereScript, FakeCohere};
 
 use common::http::{
-    assert_reply, assert_reply_stream, assert_usage_adds_up, chat, chat_error, embedding, request,
-    stream_chunks, stream_error, streaming,
+    assert_opens_turn, assert_reply, assert_reply_stream, assert_usage_adds_up, chat, chat_error,
+    chat_fails_as, chat_ok, embed_ok, embedding, first_call, request, stream_chunks, stream_error,
+    streaming,
 };
 
 const KEY: &str = "co-http-secret-key";
@@ -33,7 +34,7 @@ async fn chat_goes_to_v2_chat_and_comes_back_in_openai_format() {
     req.top_p = Some(0.5);
     req.max_tokens = Some(50);
     req.stop = Some(litellm_core::Stop::One("END".into()));
-    let r = b.chat(req, &CallContext::default()).await.unwrap().response;
+    let r = chat_ok(&b, req).await;
     assert_reply(&r, FakeCohere::DEFAULT_REPLY);
     assert_usage_adds_up(&r);
     assert_eq!(r.usage.unwrap().completion_tokens, 9);
@@ -57,7 +58,7 @@ async fn cohere_chat_is_the_same_provider() {
     let fake = FakeCohere::start().await;
     let b = backend(&fake, "cohere_chat/command-r");
     assert_eq!(b.provider(), "cohere");
-    b.chat(chat("x"), &CallContext::default()).await.unwrap();
+    chat_ok(&b, chat("x")).await;
     assert_eq!(fake.requests()[0].body["model"], "command-r");
 }
 
@@ -66,10 +67,7 @@ async fn a_stream_yields_text_finish_and_usage_chunks() {
     let fake = FakeCohere::start().await;
     let b = backend(&fake, "cohere/command-r");
     let chunks = stream_chunks(&b, streaming(chat("hello"))).await;
-    assert_eq!(
-        chunks[0].choices[0].delta.role.as_deref(),
-        Some("assistant")
-    );
+    assert_opens_turn(&chunks);
     assert_reply_stream(&chunks, FakeCohere::DEFAULT_REPLY);
     assert_eq!(
         chunks
@@ -103,8 +101,8 @@ async fn tool_calls_and_results_round_trip() {
         "tools": [{"type": "function", "function": {"name": "lookup",
             "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}],
         "tool_choice": "required"}));
-    let r = b.chat(req, &CallContext::default()).await.unwrap().response;
-    let call = &r.choices[0].message.tool_calls.as_ref().unwrap()[0];
+    let r = chat_ok(&b, req).await;
+    let call = first_call(&r);
     assert_eq!(
         (call.id.as_str(), call.function.name.as_str()),
         ("lookup_abc", "lookup")
@@ -124,7 +122,7 @@ async fn tool_calls_and_results_round_trip() {
             "type": "function", "function": {"name": "lookup", "arguments": "{\"q\":\"rust\"}"}}]},
         {"role": "tool", "tool_call_id": "lookup_abc", "content": "Rust is a language."}
     ]}));
-    let r = b.chat(req, &CallContext::default()).await.unwrap().response;
+    let r = chat_ok(&b, req).await;
     assert_eq!(
         r.choices[0].message.content.as_deref(),
         Some(FakeCohere::DEFAULT_REPLY)
@@ -146,11 +144,7 @@ async fn embeddings_use_v2_embed_with_search_document() {
     let fake = FakeCohere::start().await;
     let b = backend(&fake, "cohere/embed-english-v3.0");
     let input = EmbeddingInput::Texts(vec!["a".into(), "bb".into()]);
-    let out = b
-        .embed(embedding("e", input), &CallContext::default())
-        .await
-        .unwrap()
-        .response;
+    let out = embed_ok(&b, embedding("e", input)).await;
     assert_eq!(out.data.len(), 2);
     assert_eq!(out.data[1].index, 1);
     assert_eq!(out.usage.unwrap().prompt_tokens, 2);
@@ -170,8 +164,7 @@ async fn errors_map_by_status_and_never_carry_the_key() {
     fake.push(
         CohereScript::error(429, "You are using a Trial key").with_header("retry-after", "3"),
     );
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::RateLimited);
+    let e = chat_fails_as(&b, ErrorKind::RateLimited).await;
     assert_eq!(e.retry_after, Some(std::time::Duration::from_secs(3)));
 
     fake.push(CohereScript::error(
@@ -188,13 +181,11 @@ async fn errors_map_by_status_and_never_carry_the_key() {
         401,
         &format!("invalid api token {KEY}"),
     ));
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::Authentication);
+    let e = chat_fails_as(&b, ErrorKind::Authentication).await;
     assert!(!e.message.contains(KEY), "{}", e.message);
 
     fake.push(CohereScript::error(500, "internal"));
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::InternalServer);
+    let e = chat_fails_as(&b, ErrorKind::InternalServer).await;
     assert!(e.is_retryable());
 }
 
@@ -209,6 +200,6 @@ async fn unsupported_parameters_are_refused_before_sending_unless_dropped() {
     assert_eq!(e.param.as_deref(), Some("logit_bias"));
     assert!(fake.requests().is_empty());
     req.extra.insert("drop_params".into(), json!(true));
-    b.chat(req, &CallContext::default()).await.unwrap();
+    chat_ok(&b, req).await;
     assert!(fake.requests()[0].body.get("logit_bias").is_none());
 }

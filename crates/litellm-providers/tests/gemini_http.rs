@@ -11,15 +11,13 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use litellm_core::{
-    CallContext, EmbeddingInput, EmbeddingRequest, EmbeddingVector, ErrorKind, ModelBackend,
-};
+use litellm_core::{EmbeddingInput, EmbeddingRequest, EmbeddingVector, ErrorKind, ModelBackend};
 use litellm_test_support::fake_gemini::TEST_PUBLIC_KEY_PEM;
 use litellm_test_support::{FakeGemini, GeminiScript};
 
 use common::http::{
-    assert_reply, assert_reply_stream, chat, chat_error, request, stream_chunks, stream_error,
-    stream_items, streaming, text_of,
+    assert_reply, assert_reply_stream, chat, chat_error, chat_fails_as, chat_ok, embed_error,
+    embed_ok, request, stream_chunks, stream_error, stream_items, streaming, text_of,
 };
 
 const KEY: &str = "AIza-http-secret-key";
@@ -49,11 +47,7 @@ async fn ai_studio_chat_sends_the_key_in_a_header_and_maps_the_answer() {
     let fake = FakeGemini::start().await;
     let b = gemini(&fake);
     assert_eq!(b.provider(), "gemini");
-    let r = b
-        .chat(chat("hello"), &CallContext::default())
-        .await
-        .unwrap()
-        .response;
+    let r = chat_ok(&b, chat("hello")).await;
     assert_reply(&r, FakeGemini::DEFAULT_REPLY);
     assert_eq!(r.model, "gemini-2.0-flash");
     let usage = r.usage.unwrap();
@@ -104,7 +98,7 @@ async fn tool_calls_round_trip_and_bad_finishes_are_not_silent() {
     ], "tools": [{"type": "function", "function": {"name": "lookup",
         "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}],
        "tool_choice": "required"}));
-    let r = b.chat(req, &CallContext::default()).await.unwrap().response;
+    let r = chat_ok(&b, req).await;
     let choice = &r.choices[0];
     assert_eq!(choice.finish_reason.as_deref(), Some("tool_calls"));
     let call = &choice.message.tool_calls.as_ref().unwrap()[0];
@@ -129,8 +123,7 @@ async fn tool_calls_round_trip_and_bad_finishes_are_not_silent() {
         "candidates": [{"content": {"role": "model", "parts": [{"text": ""}]},
             "finishReason": "MALFORMED_FUNCTION_CALL", "index": 0}]
     })));
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::InternalServer);
+    let e = chat_fails_as(&b, ErrorKind::InternalServer).await;
     assert!(
         e.message.contains("MALFORMED_FUNCTION_CALL"),
         "{}",
@@ -141,11 +134,7 @@ async fn tool_calls_round_trip_and_bad_finishes_are_not_silent() {
         "candidates": [{"finishReason": "SAFETY", "index": 0,
             "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH"}]}]
     })));
-    let r = b
-        .chat(chat("x"), &CallContext::default())
-        .await
-        .unwrap()
-        .response;
+    let r = chat_ok(&b, chat("x")).await;
     assert_eq!(
         r.choices[0].finish_reason.as_deref(),
         Some("content_filter")
@@ -161,8 +150,7 @@ async fn errors_map_by_google_status_and_never_carry_the_key() {
         GeminiScript::error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted")
             .with_header("retry-after", "3"),
     );
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::RateLimited);
+    let e = chat_fails_as(&b, ErrorKind::RateLimited).await;
     assert_eq!(e.retry_after, Some(std::time::Duration::from_secs(3)));
 
     fake.push(GeminiScript::error(
@@ -179,8 +167,7 @@ async fn errors_map_by_google_status_and_never_carry_the_key() {
         "UNAVAILABLE",
         &format!("The model is overloaded (key {KEY})"),
     ));
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::ServiceUnavailable);
+    let e = chat_fails_as(&b, ErrorKind::ServiceUnavailable).await;
     assert!(!e.message.contains(KEY), "{}", e.message);
 
     // A mid-stream error event ends the stream with one error item.
@@ -209,14 +196,11 @@ async fn errors_map_by_google_status_and_never_carry_the_key() {
 async fn ai_studio_embeddings_use_batch_embed_contents() {
     let fake = FakeGemini::start().await;
     let b = common::http::backend("gemini/text-embedding-004", fake.base_url(), Some(KEY));
-    let out = b
-        .embed(
-            embedding(EmbeddingInput::Texts(vec!["a".into(), "bcde".into()])),
-            &CallContext::default(),
-        )
-        .await
-        .unwrap()
-        .response;
+    let out = embed_ok(
+        &b,
+        embedding(EmbeddingInput::Texts(vec!["a".into(), "bcde".into()])),
+    )
+    .await;
     assert_eq!(out.data.len(), 2);
     assert_eq!(out.data[1].index, 1);
     match &out.data[0].embedding {
@@ -234,13 +218,7 @@ async fn ai_studio_embeddings_use_batch_embed_contents() {
         json!({"model": "models/text-embedding-004", "content": {"parts": [{"text": "a"}]},
             "outputDimensionality": 4})
     );
-    let e = b
-        .embed(
-            embedding(EmbeddingInput::Tokens(vec![1, 2])),
-            &CallContext::default(),
-        )
-        .await
-        .unwrap_err();
+    let e = embed_error(&b, embedding(EmbeddingInput::Tokens(vec![1, 2]))).await;
     assert_eq!(e.kind, ErrorKind::BadRequest);
 }
 
@@ -258,11 +236,7 @@ async fn vertex_gets_a_signed_token_once_and_sends_it_as_bearer() {
     let b = vertex(&fake, "gemini-2.0-flash");
     assert_eq!(b.provider(), "vertex_ai");
     for _ in 0..2 {
-        let r = b
-            .chat(chat("hello"), &CallContext::default())
-            .await
-            .unwrap()
-            .response;
+        let r = chat_ok(&b, chat("hello")).await;
         assert_eq!(
             r.choices[0].message.content.as_deref(),
             Some(FakeGemini::DEFAULT_REPLY)
@@ -315,14 +289,7 @@ async fn vertex_gets_a_signed_token_once_and_sends_it_as_bearer() {
 async fn vertex_embeddings_use_predict_with_exact_token_counts() {
     let fake = FakeGemini::start().await;
     let b = vertex(&fake, "text-embedding-005");
-    let out = b
-        .embed(
-            embedding(EmbeddingInput::Text("hello world!".into())),
-            &CallContext::default(),
-        )
-        .await
-        .unwrap()
-        .response;
+    let out = embed_ok(&b, embedding(EmbeddingInput::Text("hello world!".into()))).await;
     assert_eq!(out.data.len(), 1);
     assert_eq!(out.usage.unwrap().prompt_tokens, 3);
     let sent = &fake.model_requests()[0];
@@ -339,8 +306,7 @@ async fn vertex_token_failures_and_missing_credentials_are_auth_errors() {
     let fake = FakeGemini::start().await;
     let b = vertex(&fake, "gemini-2.0-flash");
     fake.fail_token_requests(1);
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::Authentication);
+    let e = chat_fails_as(&b, ErrorKind::Authentication).await;
     assert!(
         e.message.contains("Invalid JWT Signature."),
         "{}",
@@ -349,7 +315,7 @@ async fn vertex_token_failures_and_missing_credentials_are_auth_errors() {
     assert!(!e.message.contains("PRIVATE KEY"), "{}", e.message);
     assert!(fake.model_requests().is_empty());
     // The next call gets a token.
-    b.chat(chat("x"), &CallContext::default()).await.unwrap();
+    chat_ok(&b, chat("x")).await;
 
     if std::env::var("GOOGLE_APPLICATION_CREDENTIALS").is_err() {
         let b = common::http::backend_of(json!({
@@ -357,8 +323,7 @@ async fn vertex_token_failures_and_missing_credentials_are_auth_errors() {
             "api_base": fake.base_url(),
             "vertex_project": "p",
         }));
-        let e = chat_error(&b, chat("x")).await;
-        assert_eq!(e.kind, ErrorKind::Authentication);
+        let e = chat_fails_as(&b, ErrorKind::Authentication).await;
         assert!(e.message.contains("vertex_credentials"), "{}", e.message);
     }
 }
@@ -367,11 +332,7 @@ async fn vertex_token_failures_and_missing_credentials_are_auth_errors() {
 async fn claude_on_vertex_uses_raw_predict_with_the_vertex_anthropic_body() {
     let fake = FakeGemini::start().await;
     let b = vertex(&fake, "claude-sonnet-4-5@20250929");
-    let r = b
-        .chat(chat("hello"), &CallContext::default())
-        .await
-        .unwrap()
-        .response;
+    let r = chat_ok(&b, chat("hello")).await;
     assert_eq!(
         r.choices[0].message.content.as_deref(),
         Some(FakeGemini::DEFAULT_REPLY)
@@ -402,7 +363,6 @@ async fn claude_on_vertex_uses_raw_predict_with_the_vertex_anthropic_body() {
         "RESOURCE_EXHAUSTED",
         "Quota exceeded",
     ));
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::RateLimited);
+    let e = chat_fails_as(&b, ErrorKind::RateLimited).await;
     assert_eq!(e.provider.as_deref(), Some("vertex_ai"));
 }

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use litellm_core::{CallContext, EmbeddingInput, ErrorKind, ModelBackend};
+use litellm_core::{EmbeddingInput, ErrorKind, ModelBackend};
 use litellm_test_support::{FakeOllama, OllamaScript};
 
 use common::http::{
-    assert_reply, chat, chat_error, embedding, request, stream_chunks, stream_error, stream_items,
-    streaming, text_of,
+    assert_opens_turn, assert_reply, chat, chat_error, chat_fails_as, chat_ok, embed_ok, embedding,
+    first_call, request, stream_chunks, stream_error, stream_items, streaming, text_of,
 };
 
 fn backend(fake: &FakeOllama, model: &str) -> Arc<dyn ModelBackend> {
@@ -33,7 +33,7 @@ async fn ollama_chat_maps_options_and_the_answer() {
                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}
         ], "temperature": 0.1, "max_tokens": 64, "seed": 7, "top_k": 20, "num_ctx": 8192,
         "response_format": {"type": "json_object"}, "keep_alive": "5m"}));
-    let r = b.chat(req, &CallContext::default()).await.unwrap().response;
+    let r = chat_ok(&b, req).await;
     assert_reply(&r, FakeOllama::DEFAULT_REPLY);
     assert_eq!(r.model, "llama3.1");
     assert_eq!(r.usage.unwrap().completion_tokens, 9);
@@ -55,10 +55,7 @@ async fn ollama_chat_streams_ndjson_with_usage() {
     let fake = FakeOllama::start().await;
     let b = backend(&fake, "ollama_chat/llama3.1");
     let chunks = stream_chunks(&b, streaming(chat("hi"))).await;
-    assert_eq!(
-        chunks[0].choices[0].delta.role.as_deref(),
-        Some("assistant")
-    );
+    assert_opens_turn(&chunks);
     assert_eq!(text_of(&chunks), FakeOllama::DEFAULT_REPLY);
     let last = chunks.last().unwrap();
     assert!(last.choices.is_empty());
@@ -73,11 +70,7 @@ async fn ollama_generate_sends_a_prompt_and_streams() {
     let fake = FakeOllama::start().await;
     let b = backend(&fake, "ollama/llama3");
     assert_eq!(b.provider(), "ollama");
-    let r = b
-        .chat(chat("hello"), &CallContext::default())
-        .await
-        .unwrap()
-        .response;
+    let r = chat_ok(&b, chat("hello")).await;
     assert_eq!(
         r.choices[0].message.content.as_deref(),
         Some(FakeOllama::DEFAULT_REPLY)
@@ -108,8 +101,8 @@ async fn tools_round_trip_with_object_arguments() {
         "messages": [{"role": "user", "content": "weather in Paris?"}],
         "tools": [{"type": "function", "function": {"name": "weather",
             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]}));
-    let r = b.chat(req, &CallContext::default()).await.unwrap().response;
-    let call = &r.choices[0].message.tool_calls.as_ref().unwrap()[0];
+    let r = chat_ok(&b, req).await;
+    let call = first_call(&r);
     assert_eq!(call.function.name, "weather");
     assert_eq!(call.function.arguments, "{\"city\":\"Paris\"}");
     assert!(call.id.starts_with("call_"));
@@ -127,7 +120,7 @@ async fn tools_round_trip_with_object_arguments() {
             "function": {"name": "weather", "arguments": "{\"city\":\"Paris\"}"}}]},
         {"role": "tool", "tool_call_id": "call_1", "content": "22C"}
     ]}));
-    b.chat(req, &CallContext::default()).await.unwrap();
+    chat_ok(&b, req).await;
     let sent = &fake.requests()[1].body;
     assert_eq!(
         sent["messages"][1],
@@ -145,11 +138,7 @@ async fn embeddings_use_api_embed() {
     let fake = FakeOllama::start().await;
     let b = backend(&fake, "ollama/nomic-embed-text");
     let input = EmbeddingInput::Texts(vec!["a".into(), "b".into()]);
-    let out = b
-        .embed(embedding("e", input), &CallContext::default())
-        .await
-        .unwrap()
-        .response;
+    let out = embed_ok(&b, embedding("e", input)).await;
     assert_eq!(out.data.len(), 2);
     assert_eq!(out.usage.unwrap().prompt_tokens, 2);
     let sent = &fake.requests()[0];
@@ -164,8 +153,7 @@ async fn embeddings_use_api_embed() {
 async fn errors_map_by_status() {
     let fake = FakeOllama::start().await;
     let b = backend(&fake, "ollama_chat/missing-model");
-    let e = chat_error(&b, chat("x")).await;
-    assert_eq!(e.kind, ErrorKind::NotFound);
+    let e = chat_fails_as(&b, ErrorKind::NotFound).await;
     assert!(e.message.contains("try pulling it first"), "{}", e.message);
 
     let b = backend(&fake, "ollama_chat/llama3.1");

@@ -20,7 +20,7 @@ use litellm_core::{
 use litellm_providers::{build_backend, ProviderParams};
 use litellm_test_support::{FakeOpenAi, Scripted};
 
-use common::http::{chat_error, text_of};
+use common::http::{assert_opens_turn, chat_error, chat_ok, text_of};
 
 fn params(fake: &FakeOpenAi) -> ProviderParams {
     ProviderParams {
@@ -135,7 +135,7 @@ async fn deployment_defaults_fill_in_but_do_not_override_the_client() {
     let b = build_backend(&p).unwrap();
     let mut req = chat("x");
     req.temperature = Some(0.7);
-    b.chat(req, &CallContext::default()).await.unwrap();
+    chat_ok(&b, req).await;
     let body = &fake.requests()[0].body;
     assert_eq!(body["temperature"], json!(0.7));
     assert_eq!(body["max_tokens"], json!(64));
@@ -154,10 +154,7 @@ async fn streams_decode_chunk_by_chunk_with_a_final_usage_chunk() {
     let (chunks, error, _) = collect(out.stream).await;
     assert!(error.is_none(), "{error:?}");
     assert_eq!(text_of(&chunks), FakeOpenAi::DEFAULT_REPLY);
-    assert_eq!(
-        chunks[0].choices[0].delta.role.as_deref(),
-        Some("assistant")
-    );
+    assert_opens_turn(&chunks);
     let last = chunks.last().unwrap();
     assert!(last.choices.is_empty());
     let usage = last.usage.as_ref().unwrap();
@@ -455,11 +452,8 @@ async fn a_request_level_mock_response_never_reaches_the_upstream() {
     let b = backend(&fake);
     let mut req = chat("x");
     req.extra.insert("mock_response".into(), json!("mocked!"));
-    let out = b.chat(req.clone(), &CallContext::default()).await.unwrap();
-    assert_eq!(
-        out.response.choices[0].message.content.as_deref(),
-        Some("mocked!")
-    );
+    let r = chat_ok(&b, req.clone()).await;
+    assert_eq!(r.choices[0].message.content.as_deref(), Some("mocked!"));
     req.stream = Some(true);
     let out = b.chat_stream(req, &CallContext::default()).await.unwrap();
     let (chunks, _, _) = collect(out.stream).await;

@@ -41,7 +41,7 @@ use serde_json::{json, Value};
 
 use crate::fake_script::chat_script;
 use crate::fake_server::{
-    self, event_frames, fake_handle, messages_tokens, split_words, text_of, Incoming, ServerState,
+    fake_handle, messages_tokens, split_words, text_of, FakeHeaders, Incoming, ServerState,
 };
 use crate::history;
 
@@ -99,7 +99,7 @@ fn count_tokens(body: &Value) -> Response {
         .as_object()
         .and_then(|o| o.keys().find(|k| !ALLOWED.contains(&k.as_str())))
     {
-        return json_response(
+        return HEADERS.json(
             400,
             &error_body(
                 "invalid_request_error",
@@ -108,34 +108,29 @@ fn count_tokens(body: &Value) -> Response {
             &[],
         );
     }
-    json_response(200, &json!({"input_tokens": input_tokens(body)}), &[])
+    HEADERS.json(200, &json!({"input_tokens": input_tokens(body)}), &[])
 }
 
 async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     let parsed = shared.record(&req);
-    let Incoming {
-        method,
-        uri,
-        headers,
-        ..
-    } = req;
+    let (method, uri, headers) = (&req.method, &req.uri, &req.headers);
     let counting = uri.path() == "/v1/messages/count_tokens";
     if method != Method::POST || (uri.path() != "/v1/messages" && !counting) {
-        return json_response(
+        return HEADERS.json(
             404,
             &error_body("not_found_error", &format!("Not found: {}", uri.path())),
             &[],
         );
     }
     if !headers.contains_key("x-api-key") {
-        return json_response(
+        return HEADERS.json(
             401,
             &error_body("authentication_error", "x-api-key header is required"),
             &[],
         );
     }
     if !headers.contains_key("anthropic-version") {
-        return json_response(
+        return HEADERS.json(
             400,
             &error_body(
                 "invalid_request_error",
@@ -145,7 +140,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         );
     }
     let Ok(body) = parsed else {
-        return json_response(
+        return HEADERS.json(
             400,
             &error_body("invalid_request_error", "request body is not valid JSON"),
             &[],
@@ -158,15 +153,15 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     };
     for field in required {
         if body.get(*field).is_none() {
-            return json_response(
+            return HEADERS.json(
                 400,
                 &error_body("invalid_request_error", &format!("{field}: Field required")),
                 &[],
             );
         }
     }
-    if let Err(message) = history::anthropic(&body, &headers) {
-        return json_response(400, &error_body("invalid_request_error", &message), &[]);
+    if let Err(message) = history::anthropic(&body, headers) {
+        return HEADERS.json(400, &error_body("invalid_request_error", &message), &[]);
     }
     if counting {
         return count_tokens(&body);
@@ -178,8 +173,8 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         .and_then(Value::as_str)
         .unwrap_or("claude");
     script.answer().respond(
-        json_response,
-        |events| sse_response(&events),
+        &HEADERS,
+        |events| HEADERS.events(&events),
         || input_tokens(&body),
         |text, usage| reply(model, text, usage, stream),
     )
@@ -187,7 +182,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
 
 fn reply(model: &str, text: &str, (input, output): (u64, u64), stream: bool) -> Response {
     if !stream {
-        return json_response(
+        return HEADERS.json(
             200,
             &json!({
                 "id": "msg_fake01", "type": "message", "role": "assistant", "model": model,
@@ -218,29 +213,21 @@ fn reply(model: &str, text: &str, (input, output): (u64, u64), stream: bool) -> 
         "delta": {"stop_reason": "end_turn", "stop_sequence": null},
         "usage": {"output_tokens": output}}));
     events.push(json!({"type": "message_stop"}));
-    sse_response(&events)
+    HEADERS.events(&events)
 }
 
-/// The headers of every JSON answer.
-const JSON_HEADERS: &[(&str, &str)] = &[
-    ("content-type", "application/json"),
-    ("request-id", "req_fake"),
-];
-
-fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(status, body, JSON_HEADERS, headers)
-}
-
-fn sse_response(events: &[Value]) -> Response {
-    fake_server::stream_response(
-        event_frames(events),
-        &[
-            ("content-type", "text/event-stream; charset=utf-8"),
-            ("cache-control", "no-cache"),
-            ("request-id", "req_fake"),
-        ],
-    )
-}
+/// The headers of every answer.
+const HEADERS: FakeHeaders = FakeHeaders {
+    json: &[
+        ("content-type", "application/json"),
+        ("request-id", "req_fake"),
+    ],
+    stream: &[
+        ("content-type", "text/event-stream; charset=utf-8"),
+        ("cache-control", "no-cache"),
+        ("request-id", "req_fake"),
+    ],
+};
 
 #[cfg(test)]
 mod tests {
@@ -251,6 +238,6 @@ mod tests {
         let body = json!({"system": [{"type": "text", "text": "abcd"}],
             "messages": [{"role": "user", "content": "efgh"}]});
         assert_eq!(input_tokens(&body), 2);
-        assert_eq!(fake_server::estimate_tokens(""), 1);
+        assert_eq!(crate::fake_server::estimate_tokens(""), 1);
     }
 }

@@ -37,7 +37,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use crate::fake_server::{
-    self, block_texts, estimate_tokens as tokens, fake_handle, messages_tokens, split_words,
+    block_texts, estimate_tokens as tokens, fake_handle, messages_tokens, split_words, FakeHeaders,
     Incoming, ServerState,
 };
 use crate::history;
@@ -204,7 +204,7 @@ fn check_auth(headers: &HeaderMap) -> Option<(&'static str, String)> {
 }
 
 fn error_response(status: u16, error_type: &str, message: &str) -> Response {
-    json_response(
+    HEADERS.json(
         status,
         &json!({ "message": message }),
         &[(
@@ -216,12 +216,7 @@ fn error_response(status: u16, error_type: &str, message: &str) -> Response {
 
 async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     let parsed = shared.record(&req);
-    let Incoming {
-        method,
-        uri,
-        headers,
-        ..
-    } = req;
+    let (method, uri, headers) = (&req.method, &req.uri, &req.headers);
     let segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
     let (model, action) = match segments.as_slice() {
         ["model", id, action] if method == Method::POST => (percent_decode(id), *action),
@@ -233,7 +228,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             );
         }
     };
-    if let Some((kind, message)) = check_auth(&headers) {
+    if let Some((kind, message)) = check_auth(headers) {
         return error_response(403, kind, &message);
     }
     let Ok(body) = parsed else {
@@ -253,7 +248,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     }
     let script = shared.pop().unwrap_or(BedrockScript::Default);
     match script {
-        BedrockScript::Json(v) => json_response(200, &v, &[]),
+        BedrockScript::Json(v) => HEADERS.json(200, &v, &[]),
         BedrockScript::Error {
             status,
             error_type,
@@ -294,7 +289,7 @@ fn embeddings(model: &str, body: &Value) -> Response {
             return missing_key("inputText");
         };
         let dims = body.get("dimensions").and_then(Value::as_u64).unwrap_or(8) as usize;
-        return json_response(
+        return HEADERS.json(
             200,
             &json!({"embedding": vector(text, dims), "inputTextTokenCount": tokens(text)}),
             &[],
@@ -309,7 +304,7 @@ fn embeddings(model: &str, body: &Value) -> Response {
         }
         let texts: Vec<&str> = texts.iter().filter_map(Value::as_str).collect();
         let count: u64 = texts.iter().map(|t| tokens(t)).sum();
-        return json_response(
+        return HEADERS.json(
             200,
             &json!({
                 "id": "emb-fake", "response_type": "embeddings_floats", "texts": texts,
@@ -332,7 +327,7 @@ fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
     let usage =
         json!({"inputTokens": input, "outputTokens": output, "totalTokens": input + output});
     if !stream {
-        return json_response(
+        return HEADERS.json(
             200,
             &json!({
                 "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
@@ -368,24 +363,20 @@ fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
     stream_response(&frames)
 }
 
-/// The headers of every JSON answer.
-const JSON_HEADERS: &[(&str, &str)] = &[
-    ("content-type", "application/json"),
-    ("x-amzn-requestid", "req-fake-bedrock"),
-];
-
-fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(status, body, JSON_HEADERS, headers)
-}
+/// The headers of every answer.
+const HEADERS: FakeHeaders = FakeHeaders {
+    json: &[
+        ("content-type", "application/json"),
+        ("x-amzn-requestid", "req-fake-bedrock"),
+    ],
+    stream: &[
+        ("content-type", "application/vnd.amazon.eventstream"),
+        ("x-amzn-requestid", "req-fake-bedrock"),
+    ],
+};
 
 fn stream_response(frames: &[BedrockFrame]) -> Response {
-    fake_server::stream_response(
-        frames.iter().map(|f| Bytes::from(f.encode())).collect(),
-        &[
-            ("content-type", "application/vnd.amazon.eventstream"),
-            ("x-amzn-requestid", "req-fake-bedrock"),
-        ],
-    )
+    HEADERS.stream(frames.iter().map(|f| Bytes::from(f.encode())).collect())
 }
 
 #[cfg(test)]

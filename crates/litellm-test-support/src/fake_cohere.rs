@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 
 use crate::fake_script::chat_script;
 use crate::fake_server::{
-    self, estimate_tokens as tokens, event_frames, fake_handle, split_words, text_of, Incoming,
+    estimate_tokens as tokens, fake_handle, split_words, text_of, FakeHeaders, Incoming,
     ServerState,
 };
 
@@ -122,25 +122,20 @@ fn validate_chat(body: &Value) -> Option<String> {
 
 async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     let parsed = shared.record(&req);
-    let Incoming {
-        method,
-        uri,
-        headers,
-        ..
-    } = req;
+    let (method, uri, headers) = (&req.method, &req.uri, &req.headers);
     let path = uri.path();
     if method != Method::POST || (path != "/v2/chat" && path != "/v2/embed") {
-        return json_response(404, &error_body(&format!("Not found: {path}")), &[]);
+        return HEADERS.json(404, &error_body(&format!("Not found: {path}")), &[]);
     }
     let authorized = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7);
     if !authorized {
-        return json_response(401, &error_body("invalid api token"), &[]);
+        return HEADERS.json(401, &error_body("invalid api token"), &[]);
     }
     let Ok(body) = parsed else {
-        return json_response(
+        return HEADERS.json(
             400,
             &error_body("invalid request: body is not valid JSON"),
             &[],
@@ -150,13 +145,13 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         return embed(&shared, &body);
     }
     if let Some(problem) = validate_chat(&body) {
-        return json_response(400, &error_body(&problem), &[]);
+        return HEADERS.json(400, &error_body(&problem), &[]);
     }
     let script = shared.pop().unwrap_or(CohereScript::Default);
     let stream = body.get("stream").and_then(Value::as_bool) == Some(true);
     script.answer().respond(
-        json_response,
-        |events| sse_response(&events),
+        &HEADERS,
+        |events| HEADERS.events(&events),
         || input_tokens(&body),
         |text, usage| reply(text, usage, stream),
     )
@@ -174,7 +169,7 @@ fn embed(shared: &Shared, body: &Value) -> Response {
         })
         .unwrap_or_default();
     if texts.is_empty() {
-        return json_response(
+        return HEADERS.json(
             400,
             &error_body("invalid request: texts must not be empty"),
             &[],
@@ -182,14 +177,14 @@ fn embed(shared: &Shared, body: &Value) -> Response {
     }
     for field in ["model", "input_type", "embedding_types"] {
         if body.get(field).is_none() {
-            return json_response(
+            return HEADERS.json(
                 400,
                 &error_body(&format!("invalid request: {field} is required")),
                 &[],
             );
         }
     }
-    if let Some(Ok(scripted)) = shared.pop().map(|s| s.answer().fixed(json_response)) {
+    if let Some(Ok(scripted)) = shared.pop().map(|s| s.answer().fixed(&HEADERS)) {
         return scripted;
     }
     let dims = body
@@ -198,7 +193,7 @@ fn embed(shared: &Shared, body: &Value) -> Response {
         .unwrap_or(4) as usize;
     let vectors: Vec<Vec<f64>> = texts.iter().map(|t| fake_vector(t, dims)).collect();
     let input: u64 = texts.iter().map(|t| tokens(t)).sum();
-    json_response(
+    HEADERS.json(
         200,
         &json!({
             "id": "emb-fake-0001",
@@ -220,7 +215,7 @@ fn usage(input: u64, output: u64) -> Value {
 
 fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
     if !stream {
-        return json_response(
+        return HEADERS.json(
             200,
             &json!({
                 "id": "c0ffee00-fake-4000-8000-000000000001",
@@ -245,28 +240,20 @@ fn reply(text: &str, (input, output): (u64, u64), stream: bool) -> Response {
     events.push(json!({"type": "content-end", "index": 0}));
     events.push(json!({"type": "message-end",
         "delta": {"finish_reason": "COMPLETE", "usage": usage(input, output)}}));
-    sse_response(&events)
+    HEADERS.events(&events)
 }
 
-/// The headers of every JSON answer.
-const JSON_HEADERS: &[(&str, &str)] = &[
-    ("content-type", "application/json"),
-    ("x-trial-endpoint-call-remaining", "999"),
-];
-
-fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(status, body, JSON_HEADERS, headers)
-}
-
-fn sse_response(events: &[Value]) -> Response {
-    fake_server::stream_response(
-        event_frames(events),
-        &[
-            ("content-type", "text/event-stream"),
-            ("cache-control", "no-cache"),
-        ],
-    )
-}
+/// The headers of every answer.
+const HEADERS: FakeHeaders = FakeHeaders {
+    json: &[
+        ("content-type", "application/json"),
+        ("x-trial-endpoint-call-remaining", "999"),
+    ],
+    stream: &[
+        ("content-type", "text/event-stream"),
+        ("cache-control", "no-cache"),
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -43,8 +43,8 @@ use serde_json::{json, Value};
 
 use crate::fake_script::{chat_script, Answer};
 use crate::fake_server::{
-    self, block_texts, estimate_tokens as tokens, event_frames, fake_handle, lock, Incoming,
-    RecordedRequest, ServerState,
+    self, block_texts, estimate_tokens as tokens, event_frames, fake_handle, lock, FakeHeaders,
+    Incoming, RecordedRequest, ServerState,
 };
 use crate::history;
 
@@ -263,7 +263,7 @@ fn form_field(body: &str, name: &str) -> Option<String> {
 /// checked by tests with [`TEST_PUBLIC_KEY_PEM`]).
 fn token_response(shared: &Shared, body: &str) -> Response {
     let refuse = |description: &str| {
-        json_response(
+        HEADERS.json(
             400,
             &json!({"error": "invalid_grant", "error_description": description}),
             &[],
@@ -277,7 +277,7 @@ fn token_response(shared: &Shared, body: &str) -> Response {
         }
     }
     if form_field(body, "grant_type").as_deref() != Some(JWT_BEARER_GRANT) {
-        return json_response(
+        return HEADERS.json(
             400,
             &json!({"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}),
             &[],
@@ -316,7 +316,7 @@ fn token_response(shared: &Shared, body: &str) -> Response {
     let mut issued = lock(&shared.extra.issued);
     let token = format!("ya29.fake-access-token-{}", issued.len() + 1);
     issued.push(token.clone());
-    json_response(
+    HEADERS.json(
         200,
         &json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer"}),
         &[],
@@ -371,7 +371,7 @@ const KNOWN_FIELDS: &[&str] = &[
 ];
 
 fn invalid(message: &str) -> Response {
-    json_response(400, &error_body(400, "INVALID_ARGUMENT", message), &[])
+    HEADERS.json(400, &error_body(400, "INVALID_ARGUMENT", message), &[])
 }
 
 /// Google's validation of a `GenerateContentRequest`, the parts that matter for our tests: known
@@ -410,7 +410,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         return token_response(&shared, &body);
     }
     let not_found = || {
-        json_response(
+        HEADERS.json(
             404,
             &error_body(404, "NOT_FOUND", &format!("Not found: {}", uri.path())),
             &[],
@@ -430,7 +430,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         if !bearer.is_some_and(|t| issued.iter().any(|i| i == t)) {
-            return json_response(
+            return HEADERS.json(
                 401,
                 &error_body(
                     401,
@@ -442,7 +442,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             );
         }
     } else if !headers.contains_key("x-goog-api-key") {
-        return json_response(
+        return HEADERS.json(
             403,
             &error_body(
                 403,
@@ -470,17 +470,17 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             let stream = route.method == "streamGenerateContent";
             let script = shared.pop().unwrap_or(GeminiScript::Default);
             script.answer().respond(
-                json_response,
+                &HEADERS,
                 |events| sse_response(&events),
                 || prompt_tokens(&body),
                 |text, usage| {
                     let events = reply_events(&route.model, text, usage, stream);
                     if !stream {
-                        json_response(200, &events[0], &[])
+                        HEADERS.json(200, &events[0], &[])
                     } else if sse {
                         sse_response(&events)
                     } else {
-                        json_response(200, &Value::Array(events), &[])
+                        HEADERS.json(200, &Value::Array(events), &[])
                     }
                 },
             )
@@ -508,7 +508,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             if let Some(script) = shared.pop() {
                 return scripted_json(script);
             }
-            json_response(200, &json!({ "embeddings": embeddings }), &[])
+            HEADERS.json(200, &json!({ "embeddings": embeddings }), &[])
         }
         ("google", "predict", true) => {
             let Some(instances) = body.get("instances").and_then(Value::as_array) else {
@@ -529,7 +529,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             if let Some(script) = shared.pop() {
                 return scripted_json(script);
             }
-            json_response(200, &json!({ "predictions": predictions }), &[])
+            HEADERS.json(200, &json!({ "predictions": predictions }), &[])
         }
         ("anthropic", "rawPredict" | "streamRawPredict", true) => {
             if body.get("anthropic_version").and_then(Value::as_str) != Some("vertex-2023-10-16") {
@@ -544,7 +544,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             if let Err(message) = history::anthropic(&body, &headers) {
                 let error = json!({"type": "error", "error":
                     {"type": "invalid_request_error", "message": message}});
-                return json_response(400, &error, &[]);
+                return HEADERS.json(400, &error, &[]);
             }
             let script = shared.pop().unwrap_or(GeminiScript::Default);
             match script {
@@ -559,10 +559,10 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
 }
 
 fn scripted_json(script: GeminiScript) -> Response {
-    match script.answer().fixed(json_response) {
+    match script.answer().fixed(&HEADERS) {
         Ok(fixed) => fixed,
         Err(Answer::Stream(events)) => sse_response(&events),
-        Err(_) => json_response(500, &error_body(500, "INTERNAL", "nothing to answer"), &[]),
+        Err(_) => HEADERS.json(500, &error_body(500, "INTERNAL", "nothing to answer"), &[]),
     }
 }
 
@@ -617,7 +617,7 @@ fn claude_reply(model: &str, stream: bool) -> Response {
     let text = FakeGemini::DEFAULT_REPLY;
     let output = tokens(text);
     if !stream {
-        return json_response(
+        return HEADERS.json(
             200,
             &json!({"id": "msg_vrtx_01", "type": "message", "role": "assistant", "model": model,
                 "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
@@ -644,26 +644,24 @@ fn claude_reply(model: &str, stream: bool) -> Response {
     )
 }
 
-/// The headers of every JSON answer.
-const JSON_HEADERS: &[(&str, &str)] = &[
-    ("content-type", "application/json; charset=UTF-8"),
-    ("x-goog-request-id", "fake-req-1"),
-];
-
-fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(status, body, JSON_HEADERS, headers)
-}
+/// The headers of every answer.
+const HEADERS: FakeHeaders = FakeHeaders {
+    json: &[
+        ("content-type", "application/json; charset=UTF-8"),
+        ("x-goog-request-id", "fake-req-1"),
+    ],
+    stream: &[
+        ("content-type", "text/event-stream"),
+        ("x-goog-request-id", "fake-req-1"),
+    ],
+};
 
 fn sse_response(events: &[Value]) -> Response {
-    fake_server::stream_response(
+    HEADERS.stream(
         events
             .iter()
             .map(|e| Bytes::from(format!("data: {e}\r\n\r\n")))
             .collect(),
-        &[
-            ("content-type", "text/event-stream"),
-            ("x-goog-request-id", "fake-req-1"),
-        ],
     )
 }
 

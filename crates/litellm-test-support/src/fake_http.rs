@@ -14,7 +14,7 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use crate::fake_server::{self, fake_handle, Incoming, ServerState};
+use crate::fake_server::{fake_handle, FakeHeaders, Incoming, ServerState};
 use crate::history;
 
 /// One scripted answer.
@@ -60,12 +60,12 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     let parsed = shared.record(&req);
     if req.method == Method::POST && req.uri.path().ends_with("/chat/completions") {
         if let Err(refusal) = parsed.as_ref().map_or(Ok(()), history::openai) {
-            return json_response(400, &refusal.body(), &[]);
+            return HEADERS.json(400, &refusal.body(), &[]);
         }
     }
     let script = shared.pop();
     match script {
-        None => json_response(
+        None => HEADERS.json(
             404,
             &json!({"error": {"message": "FakeHttp: nothing scripted", "code": "404"}}),
             &[],
@@ -74,17 +74,15 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
             status,
             body,
             headers,
-        }) => json_response(status, &body, &headers),
-        Some(HttpScript::Sse(pieces)) => fake_server::stream_response(
-            pieces.into_iter().map(Bytes::from).collect(),
-            &[("content-type", "text/event-stream")],
-        ),
+        }) => HEADERS.json(status, &body, &headers),
+        Some(HttpScript::Sse(pieces)) => {
+            HEADERS.stream(pieces.into_iter().map(Bytes::from).collect())
+        }
     }
 }
 
-/// The headers of every JSON answer.
-const JSON_HEADERS: &[(&str, &str)] = &[("content-type", "application/json")];
-
-fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(status, body, JSON_HEADERS, headers)
-}
+/// The headers of every answer.
+const HEADERS: FakeHeaders = FakeHeaders {
+    json: &[("content-type", "application/json")],
+    stream: &[("content-type", "text/event-stream")],
+};

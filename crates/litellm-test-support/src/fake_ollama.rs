@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use crate::fake_cohere::fake_vector;
 use crate::fake_script::chat_script;
 use crate::fake_server::{
-    self, estimate_tokens as tokens, fake_handle, split_words, Incoming, ServerState,
+    estimate_tokens as tokens, fake_handle, split_words, FakeHeaders, Incoming, ServerState,
 };
 
 chat_script! {
@@ -71,7 +71,7 @@ fn prompt_tokens(body: &Value) -> u64 {
 const CREATED_AT: &str = "2025-01-01T00:00:00.000000Z";
 
 fn error(status: u16, message: &str) -> Response {
-    json_response(status, &json!({ "error": message }), &[])
+    HEADERS.json(status, &json!({ "error": message }), &[])
 }
 
 async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
@@ -120,7 +120,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     }
     let stream = body.get("stream").and_then(Value::as_bool) != Some(false);
     script.answer().respond(
-        json_response,
+        &HEADERS,
         |lines| ndjson_response(&lines),
         || prompt_tokens(&body),
         |text, usage| reply(&model, chat, text, usage, stream),
@@ -128,7 +128,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
 }
 
 fn embed(model: &str, body: &Value, script: OllamaScript) -> Response {
-    if let Ok(scripted) = script.answer().fixed(json_response) {
+    if let Ok(scripted) = script.answer().fixed(&HEADERS) {
         return scripted;
     }
     let inputs: Vec<String> = match body.get("input") {
@@ -143,7 +143,7 @@ fn embed(model: &str, body: &Value, script: OllamaScript) -> Response {
     let dims = body.get("dimensions").and_then(Value::as_u64).unwrap_or(4) as usize;
     let vectors: Vec<Vec<f64>> = inputs.iter().map(|t| fake_vector(t, dims)).collect();
     let count: u64 = inputs.iter().map(|t| tokens(t)).sum();
-    json_response(
+    HEADERS.json(
         200,
         &json!({"model": model, "embeddings": vectors, "total_duration": 14143917,
             "load_duration": 1019500, "prompt_eval_count": count}),
@@ -180,7 +180,7 @@ fn reply(
         last["context"] = json!([1, 2, 3]);
     }
     if !stream {
-        return json_response(200, &last, &[]);
+        return HEADERS.json(200, &last, &[]);
     }
     let mut lines: Vec<Value> = split_words(text)
         .into_iter()
@@ -190,19 +190,19 @@ fn reply(
     ndjson_response(&lines)
 }
 
-/// The headers of every JSON answer.
-const JSON_HEADERS: &[(&str, &str)] = &[("content-type", "application/json; charset=utf-8")];
-
-fn json_response(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
-    fake_server::json_response(status, body, JSON_HEADERS, headers)
-}
+/// The headers of every answer.
+const HEADERS: FakeHeaders = FakeHeaders {
+    json: &[("content-type", "application/json; charset=utf-8")],
+    stream: &[("content-type", "application/x-ndjson")],
+};
 
 fn ndjson_response(lines: &[Value]) -> Response {
-    let frames = lines
-        .iter()
-        .map(|l| Bytes::from(format!("{l}\n")))
-        .collect();
-    fake_server::stream_response(frames, &[("content-type", "application/x-ndjson")])
+    HEADERS.stream(
+        lines
+            .iter()
+            .map(|l| Bytes::from(format!("{l}\n")))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

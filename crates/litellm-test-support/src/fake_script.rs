@@ -7,15 +7,14 @@
 use axum::response::Response;
 use serde_json::Value;
 
+use crate::fake_server::FakeHeaders;
+
 /// A fixed answer: this status, JSON body and extra headers.
 pub(crate) struct Fixed {
     pub(crate) status: u16,
     pub(crate) body: Value,
     pub(crate) headers: Vec<(String, String)>,
 }
-
-/// How a fake writes a JSON answer: status, body, extra headers.
-pub(crate) type JsonWriter = fn(u16, &Value, &[(String, String)]) -> Response;
 
 /// A scripted answer in the form every chat fake shares: the built-in reply (with this text, and
 /// this usage or else the estimate), a fixed answer, or the provider's own stream `S` (events,
@@ -30,25 +29,25 @@ pub(crate) enum Answer<S> {
 }
 
 impl<S> Answer<S> {
-    /// A fixed answer written with `json`; any other is given back.
-    pub(crate) fn fixed(self, json: JsonWriter) -> Result<Response, Self> {
+    /// A fixed answer written with the fake's `headers`; any other is given back.
+    pub(crate) fn fixed(self, headers: &FakeHeaders) -> Result<Response, Self> {
         match self {
-            Answer::Fixed(f) => Ok(json(f.status, &f.body, &f.headers)),
+            Answer::Fixed(f) => Ok(headers.json(f.status, &f.body, &f.headers)),
             other => Err(other),
         }
     }
 
-    /// The answer: a fixed one written with `json`, a stream with `stream`, the reply with
+    /// The answer: a fixed one written with the fake's `headers`, a stream with `stream`, the reply with
     /// `reply(text, (input, output))`, the usage scripted or else `(prompt(), ⌈text/4⌉)`.
     pub(crate) fn respond(
         self,
-        json: JsonWriter,
+        headers: &FakeHeaders,
         stream: impl FnOnce(S) -> Response,
         prompt: impl FnOnce() -> u64,
         reply: impl FnOnce(&str, (u64, u64)) -> Response,
     ) -> Response {
         match self {
-            Answer::Fixed(f) => json(f.status, &f.body, &f.headers),
+            Answer::Fixed(f) => headers.json(f.status, &f.body, &f.headers),
             Answer::Stream(s) => stream(s),
             Answer::Reply { text, usage } => {
                 let usage =

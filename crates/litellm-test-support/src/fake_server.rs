@@ -292,6 +292,29 @@ macro_rules! fake_handle {
 }
 pub(crate) use fake_handle;
 
+/// The fixed headers a fake answers with: those of every JSON answer and those of every stream.
+pub(crate) struct FakeHeaders {
+    pub(crate) json: &'static [(&'static str, &'static str)],
+    pub(crate) stream: &'static [(&'static str, &'static str)],
+}
+
+impl FakeHeaders {
+    /// A [`json_response`] with the JSON headers, then the scripted `extra` ones.
+    pub(crate) fn json(&self, status: u16, body: &Value, extra: &[(String, String)]) -> Response {
+        json_response(status, body, self.json, extra)
+    }
+
+    /// A [`stream_response`] of `frames` with the stream headers.
+    pub(crate) fn stream(&self, frames: Vec<Bytes>) -> Response {
+        stream_response(frames, self.stream)
+    }
+
+    /// A stream of `events`, each framed by [`event_frames`].
+    pub(crate) fn events(&self, events: &[Value]) -> Response {
+        self.stream(event_frames(events))
+    }
+}
+
 /// A JSON response: `status` (500 when invalid), then the `fixed` headers, then the scripted
 /// `extra` ones, each added in order.
 pub(crate) fn json_response(

@@ -15,14 +15,15 @@
 //! The answer comes back unchanged; [`message_usage`] reads its usage for billing.
 
 use http::header::HeaderMap;
-use http::Method;
 use serde_json::Value;
 
 use litellm_core::{JsonMap, LlmError, Usage};
 
 use super::{usage_of, AnthropicAdapter, PROVIDER};
 use crate::adapter_common::{missing_key, serialize_body, with_call_headers};
-use crate::upstream::{insert_header, invalid_upstream_body, NativeCall, UpstreamRequest};
+use crate::upstream::{
+    insert_header, invalid_upstream_body, upstream_json, NativeCall, UpstreamRequest,
+};
 
 /// The client request headers forwarded to an Anthropic-family upstream.
 pub const FORWARDED_HEADERS: &[&str] = &["anthropic-beta", "anthropic-version"];
@@ -109,8 +110,7 @@ pub fn count_tokens_body(body: JsonMap, model: &str) -> JsonMap {
 
 /// A successful Messages answer: the body as JSON, its usage in our terms and its model.
 pub fn message_usage(body: &[u8]) -> Result<(Value, Usage, String), LlmError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| invalid_upstream_body(PROVIDER, "message", &e, body))?;
+    let value = upstream_json(PROVIDER, "message", body)?;
     let usage = usage_of(value.get("usage").unwrap_or(&Value::Null));
     let model = value
         .get("model")
@@ -160,12 +160,11 @@ impl AnthropicAdapter {
         };
         let mut headers = self.deployment.headers.clone();
         apply_forwarded_headers(&mut headers, forward_headers)?;
-        Ok(UpstreamRequest {
-            method: Method::POST,
+        Ok(UpstreamRequest::post(
             url,
-            headers: with_call_headers(&headers, extra_headers)?,
-            body: serialize_body(&Value::Object(body))?,
-        })
+            with_call_headers(&headers, extra_headers)?,
+            serialize_body(&Value::Object(body))?,
+        ))
     }
 }
 

@@ -1,7 +1,6 @@
 //! Anthropic Messages request translation: OpenAI messages, content parts, tools, tool choice,
 //! `response_format`, reasoning effort and cache control to a `/v1/messages` body.
 
-use http::Method;
 use serde_json::{json, Value};
 
 use litellm_core::{
@@ -15,10 +14,10 @@ use super::wire::{
 };
 use super::{DEFAULT_MAX_TOKENS, PROVIDER, RESPONSE_FORMAT_TOOL_NAME, THINKING_MAX_TOKENS_MARGIN};
 use crate::adapter_common::{
-    forward_unmodelled, missing_key, refuse_or_drop, serialize_body, wire_map, with_call_headers,
-    Prepared,
+    forward_unmodelled, missing_key, serialize_body, wire_map, with_call_headers, Prepared,
 };
-use crate::request_common::{enabled_thinking, parse_arguments, parse_data_url, push_turn};
+use crate::request_common::{assistant_calls, missing_function, unknown_tool_choice};
+use crate::request_common::{enabled_thinking, parse_data_url, push_turn};
 use crate::upstream::{truncate_chars, UpstreamRequest};
 use crate::AnthropicAdapter;
 
@@ -75,26 +74,19 @@ impl AnthropicAdapter {
             ));
         }
         let body = serialize_body(&Value::Object(self.translate_request(req, stream)?))?;
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url: self.url.clone(),
-            headers: with_call_headers(&self.deployment.headers, extra_headers)?,
+        Ok(UpstreamRequest::post(
+            self.url.clone(),
+            with_call_headers(&self.deployment.headers, extra_headers)?,
             body,
-        })
+        ))
     }
 
     /// The Anthropic Messages body for `req`.
     pub fn translate_request(&self, req: ChatRequest, stream: bool) -> Result<JsonMap, LlmError> {
         let Prepared(mut req, extra_body, drop) = self
             .deployment
-            .prepare(req, &[("stop_sequences", "stop")])?;
-        refuse_or_drop(
-            PROVIDER,
-            &mut req,
-            UNSUPPORTED_TYPED,
-            UNSUPPORTED_EXTRA,
-            drop,
-        )?;
+            .prepare(req, &[("stop_sequences", "stop")])?
+            .refusing(PROVIDER, UNSUPPORTED_TYPED, UNSUPPORTED_EXTRA)?;
 
         let (system, messages) = translate_messages(std::mem::take(&mut req.messages))?;
 
@@ -397,20 +389,10 @@ fn assistant_blocks(m: AssistantMessage, param: &str) -> Result<Vec<Block>, LlmE
         }
         _ => {}
     }
-    let calls = m
-        .tool_calls
-        .into_iter()
-        .flatten()
-        .map(|c| (c.id, c.function));
-    let legacy = m
-        .function_call
-        .into_iter()
-        .map(|f| (format!("toolu_{}", f.name), f));
-    for (id, function) in calls.chain(legacy) {
-        let input = parse_arguments(&function.arguments, &id, param)?;
+    for (id, name, input) in assistant_calls(m.tool_calls, m.function_call, "toolu_", param)? {
         blocks.push(Block::ToolUse {
             id,
-            name: function.name,
+            name,
             input,
             cache_control: None,
         });
@@ -512,10 +494,7 @@ pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<ToolParam, LlmE
             map.remove("type");
             return Ok(ToolParam::Raw(Value::Object(map)));
         }
-        return Err(LlmError::bad_param(
-            "tools",
-            "a function tool needs a `function` object",
-        ));
+        return Err(missing_function());
     }
     // Anthropic's own tool types (`web_search_20250305`, `bash_20250124`, ...) pass through.
     serde_json::to_value(tool)
@@ -529,12 +508,7 @@ pub(super) fn translate_tool_choice(choice: ToolChoice) -> Result<ToolChoicePara
             "auto" => ToolChoiceParam::mode("auto"),
             "required" | "any" => ToolChoiceParam::mode("any"),
             "none" => ToolChoiceParam::mode("none"),
-            other => {
-                return Err(LlmError::bad_param(
-                    "tool_choice",
-                    format!("tool_choice {other:?} is not one of none, auto, required"),
-                ))
-            }
+            other => return Err(unknown_tool_choice(other)),
         },
         ToolChoice::Named(named) => ToolChoiceParam::tool(named.function.name),
         ToolChoice::Other(v) => ToolChoiceParam::Raw(v),

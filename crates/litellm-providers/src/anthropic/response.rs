@@ -4,14 +4,14 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use litellm_core::{ChatResponse, ErrorKind, JsonMap, LlmError, Usage};
+use litellm_core::{ChatResponse, JsonMap, LlmError, Usage};
 
 use super::error::error_from_value;
 use super::{CallOptions, PROVIDER, RESPONSE_FORMAT_TOOL_NAME};
 use crate::response_common::{
     chat_response, lenient, new_chat_id, present, tool_call, CacheCounts, CacheUsage, Reply,
 };
-use crate::upstream::{invalid_upstream_body, truncate_chars};
+use crate::upstream::{incomplete_upstream_body, upstream_json};
 use crate::AnthropicAdapter;
 
 /// A Messages reply (or an error in its place), as far as we read it.
@@ -61,21 +61,17 @@ impl AnthropicAdapter {
         body: &[u8],
         options: CallOptions,
     ) -> Result<ChatResponse, LlmError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| invalid_upstream_body(PROVIDER, "message", &e, body))?;
+        let value = upstream_json(PROVIDER, "message", body)?;
         let reply = MessageReply::deserialize(&value).unwrap_or_default();
         if reply.kind.as_deref() == Some("error") || reply.error.is_some() {
             return Err(error_from_value(None, &value, body));
         }
         let Some(blocks) = reply.content else {
-            return Err(LlmError::upstream(
-                ErrorKind::InternalServer,
-                format!(
-                    "{PROVIDER} returned a message without `content`: {}",
-                    truncate_chars(&String::from_utf8_lossy(body), 300)
-                ),
-            )
-            .with_provider(PROVIDER));
+            return Err(incomplete_upstream_body(
+                PROVIDER,
+                "a message without `content`",
+                body,
+            ));
         };
         let mut out = Reply::default();
         let mut citations: Vec<Value> = Vec::new();

@@ -9,7 +9,6 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http::header::HeaderMap;
-use http::Method;
 use secrecy::{ExposeSecret, SecretString};
 
 use litellm_core::{ErrorKind, LlmError};
@@ -102,11 +101,6 @@ impl BedrockAdapter {
                 .with_provider(PROVIDER));
             }
         }
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url,
-            headers,
-            body,
-        })
+        Ok(UpstreamRequest::post(url, headers, body))
     }
 }

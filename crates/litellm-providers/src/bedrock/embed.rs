@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::header::HeaderMap;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use litellm_core::{
@@ -14,7 +15,8 @@ use litellm_core::{
 
 use super::{base_model, BedrockAdapter, EmbeddingFamily, PROVIDER};
 use crate::adapter_common::serialize_body;
-use crate::upstream::{invalid_upstream_body, truncate_chars, UpstreamRequest};
+use crate::response_common::{read_object, Loose};
+use crate::upstream::{incomplete_upstream_body, upstream_json, UpstreamRequest};
 
 impl BedrockAdapter {
     /// The embeddings family of this deployment's model, or a 400 for a model without one.
@@ -148,41 +150,20 @@ impl BedrockAdapter {
         let mut vectors: Vec<Vec<f32>> = Vec::new();
         let mut tokens: u64 = 0;
         for (headers, body) in answers {
-            let value: Value = serde_json::from_slice(body)
-                .map_err(|e| invalid_upstream_body(PROVIDER, "embeddings response", &e, body))?;
-            let floats = |v: &Value| -> Option<Vec<f32>> {
-                v.as_array()?
-                    .iter()
-                    .map(|x| x.as_f64().map(|f| f as f32))
-                    .collect()
-            };
+            let value = upstream_json(PROVIDER, "embeddings response", body)?;
+            let answer: EmbedAnswer = read_object(&value);
             let bad = || {
-                LlmError::upstream(
-                    ErrorKind::InternalServer,
-                    format!(
-                        "{PROVIDER} returned an embeddings response without vectors: {}",
-                        truncate_chars(&String::from_utf8_lossy(body), 300)
-                    ),
-                )
-                .with_provider(PROVIDER)
+                incomplete_upstream_body(PROVIDER, "an embeddings response without vectors", body)
             };
             match family {
                 EmbeddingFamily::Titan { .. } => {
-                    let v = value.get("embedding").and_then(floats).ok_or_else(bad)?;
-                    vectors.push(v);
-                    tokens += value
-                        .get("inputTextTokenCount")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(0);
+                    vectors.push(answer.embedding.0.ok_or_else(bad)?);
+                    tokens += answer.input_text_token_count.0.unwrap_or(0);
                 }
                 EmbeddingFamily::Cohere => {
-                    // `embeddings` is a list of vectors, or `{"float": [...]}` with
-                    // `embedding_types`.
-                    let list = value.get("embeddings").map(|e| e.get("float").unwrap_or(e));
-                    let list = list.and_then(Value::as_array).ok_or_else(bad)?;
-                    for v in list {
-                        vectors.push(floats(v).ok_or_else(bad)?);
-                    }
+                    let (CohereVectors::List(list) | CohereVectors::ByType { float: list }) =
+                        answer.embeddings.0.ok_or_else(bad)?;
+                    vectors.extend(list);
                     tokens += headers
                         .get("x-amzn-bedrock-input-token-count")
                         .and_then(|v| v.to_str().ok())
@@ -227,4 +208,23 @@ pub(super) fn unsupported_embedding_param(model: &str, param: &str) -> LlmError 
     );
     e.param = Some(param.into());
     e.with_provider(PROVIDER)
+}
+
+/// What an InvokeModel embeddings answer is read for; a part of another shape reads as missing.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct EmbedAnswer {
+    /// Titan's vector.
+    embedding: Loose<Vec<f32>>,
+    input_text_token_count: Loose<u64>,
+    /// Cohere's vectors.
+    embeddings: Loose<CohereVectors>,
+}
+
+/// Cohere's `embeddings`: by type (`{"float": [...]}`, with `embedding_types`) or a list.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CohereVectors {
+    ByType { float: Vec<Vec<f32>> },
+    List(Vec<Vec<f32>>),
 }

@@ -22,9 +22,9 @@ use super::{base_model, str_field};
 use super::{BedrockAdapter, PROVIDER, RESPONSE_FORMAT_TOOL_NAME, THINKING_MAX_TOKENS_MARGIN};
 use crate::adapter_common::is_internal_param;
 use crate::adapter_common::{
-    merge_extra_body, prepare, refuse_or_drop, serialize_body, stop_sequences, wire_map, Prepared,
+    merge_extra_body, prepare, serialize_body, stop_sequences, wire_map, Prepared,
 };
-use crate::request_common::{enabled_thinking, parse_arguments, parse_data_url, push_turn};
+use crate::request_common::{assistant_calls, enabled_thinking, parse_data_url, push_turn};
 use crate::upstream::{truncate_chars, UpstreamRequest};
 
 /// Typed OpenAI parameters Converse has no equivalent for: a 400 unless dropped.
@@ -123,14 +123,11 @@ impl BedrockAdapter {
     /// The Converse body for `req`.
     pub fn translate_request(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
         let Prepared(mut req, extra_body, drop) =
-            prepare(req, &self.defaults, &[], self.drop_params, &[])?;
-        refuse_or_drop(
-            PROVIDER,
-            &mut req,
-            UNSUPPORTED_TYPED,
-            UNSUPPORTED_EXTRA,
-            drop,
-        )?;
+            prepare(req, &self.defaults, &[], self.drop_params, &[])?.refusing(
+                PROVIDER,
+                UNSUPPORTED_TYPED,
+                UNSUPPORTED_EXTRA,
+            )?;
         req.user = None;
         let base = base_model(&self.model);
         let is_claude = base.starts_with("anthropic.") || base.contains("claude");
@@ -551,21 +548,12 @@ pub(super) fn translate_messages(
                     }
                     _ => {}
                 }
-                let calls = m
-                    .tool_calls
-                    .into_iter()
-                    .flatten()
-                    .map(|c| (c.id, c.function));
-                let legacy = m
-                    .function_call
-                    .into_iter()
-                    .map(|f| (format!("tooluse_{}", f.name), f));
-                for (id, function) in calls.chain(legacy) {
-                    let input = parse_arguments(&function.arguments, &id, &param)?;
+                let calls = assistant_calls(m.tool_calls, m.function_call, "tooluse_", &param)?;
+                for (id, name, input) in calls {
                     has_tool_blocks = true;
                     blocks.push(ContentBlock::ToolUse(ToolUse {
                         tool_use_id: id,
-                        name: function.name,
+                        name,
                         input,
                     }));
                 }

@@ -4,13 +4,13 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use litellm_core::{ChatResponse, ErrorKind, JsonMap, LlmError};
+use litellm_core::{ChatResponse, JsonMap, LlmError};
 
 use super::{BedrockAdapter, CallOptions, PROVIDER};
 use crate::response_common::{
     chat_response, lenient, new_chat_id, present, tool_call, CacheCounts, CacheUsage, Reply,
 };
-use crate::upstream::{invalid_upstream_body, truncate_chars};
+use crate::upstream::{incomplete_upstream_body, upstream_json};
 
 pub(crate) use crate::response_common::str_field;
 
@@ -95,18 +95,14 @@ impl BedrockAdapter {
         body: &[u8],
         options: CallOptions,
     ) -> Result<ChatResponse, LlmError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| invalid_upstream_body(PROVIDER, "converse response", &e, body))?;
+        let value = upstream_json(PROVIDER, "converse response", body)?;
         let reply = ConverseReply::deserialize(&value).unwrap_or_default();
         let Some(blocks) = reply.output.and_then(|o| o.message?.content) else {
-            return Err(LlmError::upstream(
-                ErrorKind::InternalServer,
-                format!(
-                    "{PROVIDER} returned a response without output.message.content: {}",
-                    truncate_chars(&String::from_utf8_lossy(body), 300)
-                ),
-            )
-            .with_provider(PROVIDER));
+            return Err(incomplete_upstream_body(
+                PROVIDER,
+                "a response without output.message.content",
+                body,
+            ));
         };
         let mut out = Reply::default();
         for block in blocks {

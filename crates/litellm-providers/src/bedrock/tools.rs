@@ -7,6 +7,7 @@ use litellm_core::{ErrorKind, JsonMap, KnownResponseFormat, LlmError, ResponseFo
 
 use super::wire::{self, CachePoint, InputSchema, Tool, ToolSpec};
 use super::{PROVIDER, RESPONSE_FORMAT_TOOL_NAME};
+use crate::request_common::{missing_function, unknown_tool_choice};
 
 /// A `toolSpec` (Converse requires a description: the name stands in, as LiteLLM does).
 pub(super) fn tool_spec(
@@ -48,10 +49,7 @@ pub(super) fn translate_tool(tool: litellm_core::Tool) -> Result<Vec<Tool>, LlmE
                 Tool::Raw(Value::Object(map))
             }
             None => {
-                return Err(LlmError::bad_param(
-                    "tools",
-                    "a function tool needs a `function` object",
-                ));
+                return Err(missing_function());
             }
         }
     } else {
@@ -90,10 +88,7 @@ pub(super) fn translate_tool_choice(
                 return Err(e.with_provider(PROVIDER));
             }
             other => {
-                return Err(LlmError::bad_param(
-                    "tool_choice",
-                    format!("tool_choice {other:?} is not one of none, auto, required"),
-                ));
+                return Err(unknown_tool_choice(other));
             }
         },
         ToolChoice::Named(named) => wire::ToolChoice::Tool {

@@ -1,15 +1,15 @@
 //! Cohere `/v2/embed`: the embeddings request and its answer.
 
-use http::Method;
 use serde_json::{json, Value};
 
-use litellm_core::{EmbeddingInput, EmbeddingRequest, EmbeddingResponse, LlmError};
+use litellm_core::{EmbeddingRequest, EmbeddingResponse, LlmError};
 
 use super::error::error_from_value;
 use super::{CohereAdapter, DEFAULT_INPUT_TYPE, PROVIDER};
 use crate::adapter_common::serialize_body;
+use crate::request_common::embedding_texts;
 use crate::response_common::float_embeddings;
-use crate::upstream::{invalid_upstream_body, UpstreamRequest};
+use crate::upstream::{upstream_json, UpstreamRequest};
 
 impl CohereAdapter {
     /// `POST {api_base}/v2/embed` for `req`.
@@ -19,26 +19,8 @@ impl CohereAdapter {
         extra_headers: &[(String, String)],
     ) -> Result<UpstreamRequest, LlmError> {
         let headers = self.request_headers(extra_headers)?;
-        let texts = match &req.input {
-            EmbeddingInput::Text(_) | EmbeddingInput::Texts(_) => req.input.texts(),
-            _ => {
-                return Err(LlmError::bad_param(
-                    "input",
-                    "cohere embeddings take text input, not token arrays",
-                )
-                .with_provider(PROVIDER));
-            }
-        };
-        if texts.is_empty() {
-            return Err(LlmError::bad_param("input", "input must not be empty"));
-        }
-        let setting = |key: &str| {
-            req.extra
-                .get(key)
-                .or_else(|| self.deployment.defaults.get(key))
-                .filter(|v| !v.is_null())
-                .cloned()
-        };
+        let texts = embedding_texts(req, PROVIDER)?;
+        let setting = |key| self.deployment.embedding_setting(req, key);
         let mut body = json!({
             "model": self.deployment.model,
             "texts": texts,
@@ -55,12 +37,11 @@ impl CohereAdapter {
         if let Some(t) = setting("truncate") {
             body["truncate"] = t;
         }
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url: format!("{}/v2/embed", self.deployment.api_base),
+        Ok(UpstreamRequest::post(
+            format!("{}/v2/embed", self.deployment.api_base),
             headers,
-            body: serialize_body(&body)?,
-        })
+            serialize_body(&body)?,
+        ))
     }
 
     /// Parses a v2 embed answer into OpenAI's shape (`base64` when the request asked).
@@ -69,8 +50,7 @@ impl CohereAdapter {
         body: &[u8],
         req: &EmbeddingRequest,
     ) -> Result<EmbeddingResponse, LlmError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| invalid_upstream_body(PROVIDER, "embeddings response", &e, body))?;
+        let value = upstream_json(PROVIDER, "embeddings response", body)?;
         let vectors = match value.get("embeddings") {
             Some(Value::Object(by_type)) => by_type.get("float").and_then(Value::as_array),
             // `embeddings_floats` (the v1 shape): a plain list.

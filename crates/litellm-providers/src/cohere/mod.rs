@@ -56,7 +56,7 @@
 
 use http::header::HeaderMap;
 
-use litellm_core::{ChatRequest, LlmError};
+use litellm_core::LlmError;
 
 use self::request::STRUCTURAL_KEYS;
 use crate::adapter_common::{
@@ -91,20 +91,7 @@ pub const DEFAULT_API_BASE: &str = "https://api.cohere.com";
 pub const DEFAULT_INPUT_TYPE: &str = "search_document";
 
 /// What the response side needs to know about the request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CallOptions {
-    /// The client asked for a final usage chunk (`stream_options.include_usage`).
-    pub include_usage: bool,
-}
-
-impl CallOptions {
-    /// The options implied by a request.
-    pub fn of(req: &ChatRequest) -> CallOptions {
-        CallOptions {
-            include_usage: req.wants_stream_usage(),
-        }
-    }
-}
+pub use crate::decoder::UsageOptions as CallOptions;
 
 /// One Cohere deployment's translation state, built once from its `litellm_params`.
 ///

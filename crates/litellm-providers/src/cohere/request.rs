@@ -1,7 +1,7 @@
 //! Cohere v2 chat request translation: OpenAI messages, tools and parameters to a `/v2/chat` body.
 
 use http::header::ACCEPT;
-use http::{HeaderValue, Method};
+use http::HeaderValue;
 use serde_json::{json, Value};
 
 use litellm_core::{
@@ -12,10 +12,10 @@ use litellm_core::{
 use super::wire::{CalledFunction, ChatMessage, ToolCall};
 use super::{CohereAdapter, PROVIDER};
 use crate::adapter_common::{
-    forward_unmodelled, refuse_or_drop, serialize_body, stop_sequences, unsupported_params,
-    Prepared, OPENAI_ONLY_FIELDS,
+    forward_unmodelled, function_tools, put_sampling, serialize_body, unsupported_params,
+    wire_value, Prepared, OPENAI_ONLY_FIELDS,
 };
-use crate::adapter_common::{function_tool, wire_value};
+use crate::request_common::{unknown_tool_choice, unsupported_response_format};
 use crate::upstream::UpstreamRequest;
 
 /// Typed OpenAI parameters Cohere has no equivalent for: a 400 unless dropped.
@@ -60,23 +60,19 @@ impl CohereAdapter {
         if stream {
             body.insert("stream".into(), Value::Bool(true));
         }
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url: format!("{}/v2/chat", self.deployment.api_base),
+        Ok(UpstreamRequest::post(
+            format!("{}/v2/chat", self.deployment.api_base),
             headers,
-            body: serialize_body(&Value::Object(body))?,
-        })
+            serialize_body(&Value::Object(body))?,
+        ))
     }
 
     /// The v2 chat body for `req` (without `stream`).
     pub fn translate_request(&self, req: ChatRequest) -> Result<JsonMap, LlmError> {
-        let Prepared(mut req, extra_body, drop) = self.deployment.prepare(req, &[])?;
-        refuse_or_drop(
+        let Prepared(mut req, extra_body, drop) = self.deployment.prepare(req, &[])?.refusing(
             PROVIDER,
-            &mut req,
             UNSUPPORTED_TYPED,
             UNSUPPORTED_EXTRA,
-            drop,
         )?;
         // Cohere has no `user` nor `metadata`: they are dropped silently.
         req.user = None;
@@ -89,28 +85,7 @@ impl CohereAdapter {
             wire_value(&translate_messages(std::mem::take(&mut req.messages))?)?,
         );
 
-        let mut tools = Vec::new();
-        let mut strict = false;
-        for tool in req.tools.take().into_iter().flatten() {
-            if tool.kind != "function" {
-                return Err(LlmError::bad_param(
-                    "tools",
-                    format!("cohere supports only function tools, not {:?}", tool.kind),
-                )
-                .with_provider(PROVIDER));
-            }
-            let Some(f) = tool.function else {
-                return Err(LlmError::bad_param(
-                    "tools",
-                    "a function tool needs a `function` object",
-                ));
-            };
-            strict |= f.strict == Some(true);
-            tools.push(function_tool(f.name, f.description, f.parameters));
-        }
-        for f in req.functions.take().into_iter().flatten() {
-            tools.push(function_tool(f.name, f.description, f.parameters));
-        }
+        let (tools, strict) = function_tools(&mut req, PROVIDER)?;
         if !tools.is_empty() {
             body.insert("tools".into(), wire_value(&tools)?);
             if strict {
@@ -132,21 +107,7 @@ impl CohereAdapter {
         if let Some(k) = req.extra.remove("top_k").filter(|v| !v.is_null()) {
             body.insert("k".into(), k);
         }
-        if let Some(n) = req.max_output_tokens() {
-            body.insert("max_tokens".into(), json!(n));
-        }
-        if let Some(seqs) = stop_sequences(&req) {
-            body.insert("stop_sequences".into(), seqs);
-        }
-        if let Some(seed) = req.seed {
-            body.insert("seed".into(), json!(seed));
-        }
-        if let Some(p) = req.frequency_penalty {
-            body.insert("frequency_penalty".into(), json!(p));
-        }
-        if let Some(p) = req.presence_penalty {
-            body.insert("presence_penalty".into(), json!(p));
-        }
+        put_sampling(&req, &mut body, "max_tokens", "stop_sequences");
         if let Some(format) = req.response_format.take() {
             match format {
                 ResponseFormat::Known(KnownResponseFormat::Text) => {}
@@ -161,12 +122,7 @@ impl CohereAdapter {
                     body.insert("response_format".into(), f);
                 }
                 ResponseFormat::Other(v) => {
-                    let kind = v.get("type").and_then(Value::as_str).unwrap_or("?");
-                    return Err(LlmError::bad_param(
-                        "response_format",
-                        format!("response_format type {kind:?} is not supported for cohere"),
-                    )
-                    .with_provider(PROVIDER));
+                    return Err(unsupported_response_format(&v, PROVIDER));
                 }
             }
         }
@@ -185,10 +141,7 @@ pub(super) fn tool_choice(
             "auto" => Ok(None),
             "required" | "any" => Ok(Some("REQUIRED")),
             "none" => Ok(Some("NONE")),
-            other => Err(LlmError::bad_param(
-                "tool_choice",
-                format!("tool_choice {other:?} is not one of none, auto, required"),
-            )),
+            other => Err(unknown_tool_choice(other)),
         },
         ToolChoice::Named(_) | ToolChoice::Other(_) if drop => Ok(None),
         ToolChoice::Named(_) | ToolChoice::Other(_) => {

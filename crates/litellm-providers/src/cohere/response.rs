@@ -9,13 +9,12 @@ use super::{CohereAdapter, PROVIDER};
 use crate::response_common::{
     assistant_message, chat_response, choice, openai_tool_call, upstream_chat_id,
 };
-use crate::upstream::invalid_upstream_body;
+use crate::upstream::upstream_json;
 
 impl CohereAdapter {
     /// Parses a successful v2 chat response.
     pub fn parse_chat_response(&self, body: &[u8]) -> Result<ChatResponse, LlmError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| invalid_upstream_body(PROVIDER, "response", &e, body))?;
+        let value = upstream_json(PROVIDER, "response", body)?;
         let Some(message) = value.get("message").filter(|m| m.is_object()) else {
             // `{"message": "<error text>"}`: an error body with a success status.
             return Err(error_from_value(None, &value, body));

@@ -1,16 +1,19 @@
 //! Gemini embeddings: `batchEmbedContents` (AI Studio) and `predict` (Vertex AI), and their answers.
 
-use http::Method;
 use secrecy::SecretString;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use litellm_core::{EmbeddingInput, EmbeddingRequest, EmbeddingResponse, LlmError};
+use litellm_core::{EmbeddingRequest, EmbeddingResponse, LlmError};
 
 use super::error::error_from_value;
 use super::{EmbeddingStyle, GeminiAdapter};
 use crate::adapter_common::serialize_body;
-use crate::response_common::{estimated_input_tokens, float_embeddings};
-use crate::upstream::{invalid_upstream_body, UpstreamRequest};
+use crate::request_common::embedding_texts;
+use crate::response_common::{
+    estimated_input_tokens, float_embeddings, present, read_object, Loose,
+};
+use crate::upstream::{upstream_json, UpstreamRequest};
 
 impl GeminiAdapter {
     /// The embeddings request: `:batchEmbedContents` (AI Studio) or `:predict` (Vertex).
@@ -21,22 +24,7 @@ impl GeminiAdapter {
         bearer: Option<&SecretString>,
     ) -> Result<UpstreamRequest, LlmError> {
         let headers = self.request_headers(extra_headers, bearer)?;
-        let texts = match &req.input {
-            EmbeddingInput::Text(_) | EmbeddingInput::Texts(_) => req.input.texts(),
-            _ => {
-                return Err(LlmError::bad_param(
-                    "input",
-                    format!(
-                        "{} embeddings take text input, not token arrays",
-                        self.provider
-                    ),
-                )
-                .with_provider(self.provider));
-            }
-        };
-        if texts.is_empty() {
-            return Err(LlmError::bad_param("input", "input must not be empty"));
-        }
+        let texts = embedding_texts(req, self.provider)?;
         let dimensions = req
             .dimensions
             .map(Value::from)
@@ -86,12 +74,7 @@ impl GeminiAdapter {
             }
         };
         let body = serialize_body(&body)?;
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url: self.url(method),
-            headers,
-            body,
-        })
+        Ok(UpstreamRequest::post(self.url(method), headers, body))
     }
 
     /// Parses an embeddings answer into OpenAI's shape (`base64` when the request asked).
@@ -100,44 +83,70 @@ impl GeminiAdapter {
         body: &[u8],
         req: &EmbeddingRequest,
     ) -> Result<EmbeddingResponse, LlmError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| invalid_upstream_body(self.provider, "embeddings response", &e, body))?;
+        let value = upstream_json(self.provider, "embeddings response", body)?;
         if value.get("error").is_some() {
             return Err(error_from_value(self.provider, None, &value, body));
         }
-        let vectors: Vec<&Value> = match self.embedding_style {
-            EmbeddingStyle::BatchEmbedContents => value
-                .get("embeddings")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|e| e.get("values")).collect())
-                .unwrap_or_default(),
-            EmbeddingStyle::Predict => value
-                .get("predictions")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|p| p.get("embeddings").and_then(|e| e.get("values")))
-                        .collect()
-                })
-                .unwrap_or_default(),
+        let answer: EmbedAnswer = read_object(&value);
+        let (embeddings, prompt_tokens) = match self.embedding_style {
+            EmbeddingStyle::BatchEmbedContents => (
+                answer.embeddings.0.unwrap_or_default(),
+                estimated_input_tokens(req),
+            ),
+            EmbeddingStyle::Predict => {
+                let embeddings: Vec<Embedding> = answer
+                    .predictions
+                    .0
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|p| p.embeddings.0)
+                    .collect();
+                let tokens = embeddings
+                    .iter()
+                    .filter_map(|e| e.statistics.0.as_ref()?.token_count.0)
+                    .map(|t| t as u64)
+                    .sum();
+                (embeddings, tokens)
+            }
         };
-        let prompt_tokens = match self.embedding_style {
-            EmbeddingStyle::Predict => value
-                .get("predictions")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|p| {
-                            p.pointer("/embeddings/statistics/token_count")
-                                .and_then(Value::as_f64)
-                        })
-                        .map(|t| t as u64)
-                        .sum()
-                })
-                .unwrap_or(0),
-            EmbeddingStyle::BatchEmbedContents => estimated_input_tokens(req),
-        };
+        let vectors = embeddings
+            .iter()
+            .filter_map(|e| e.values.as_ref())
+            .collect();
         let model = &self.deployment.model;
         float_embeddings(self.provider, vectors, req, model, prompt_tokens, body)
     }
+}
+
+/// What an embeddings answer is read for: the `embeddings` of `batchEmbedContents` or the
+/// `predictions` of `predict`. A part of another shape reads as missing.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EmbedAnswer {
+    embeddings: Loose<Vec<Embedding>>,
+    predictions: Loose<Vec<Prediction>>,
+}
+
+/// One `predict` prediction.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Prediction {
+    embeddings: Loose<Embedding>,
+}
+
+/// One embedding: its vector (checked later, see [`float_embeddings`]) and, from `predict`,
+/// its token count.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Embedding {
+    #[serde(deserialize_with = "present")]
+    values: Option<Value>,
+    statistics: Loose<Statistics>,
+}
+
+/// A `predict` embedding's statistics.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Statistics {
+    token_count: Loose<f64>,
 }

@@ -75,7 +75,7 @@ use http::header::HeaderMap;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use litellm_core::{ChatRequest, ErrorKind, LlmError};
+use litellm_core::{ErrorKind, LlmError};
 
 use self::request::STRUCTURAL_KEYS;
 use crate::adapter_common::{
@@ -86,6 +86,7 @@ use crate::adapter_common::{env_constructors, Env};
 use crate::deployment::{deployment_accessors, Deployment};
 use crate::params::ProviderParams;
 
+mod answer;
 mod backend;
 mod embed;
 mod error;
@@ -112,20 +113,7 @@ pub const VERTEX_PROVIDER: &str = "vertex_ai";
 pub const DEFAULT_API_BASE: &str = "https://generativelanguage.googleapis.com";
 
 /// What the response side needs to know about the request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CallOptions {
-    /// The client asked for a final usage chunk (`stream_options.include_usage`).
-    pub include_usage: bool,
-}
-
-impl CallOptions {
-    /// The options implied by a request.
-    pub fn of(req: &ChatRequest) -> CallOptions {
-        CallOptions {
-            include_usage: req.wants_stream_usage(),
-        }
-    }
-}
+pub use crate::decoder::UsageOptions as CallOptions;
 
 /// How embeddings are requested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

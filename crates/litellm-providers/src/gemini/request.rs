@@ -1,7 +1,6 @@
 //! Gemini `generateContent` request translation: contents, parts, system instruction, tools
 //! (schemas cleaned), tool config, generation and thinking config.
 
-use http::Method;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -19,7 +18,8 @@ use super::GeminiAdapter;
 use crate::adapter_common::{
     forward_unmodelled, refuse_or_drop, serialize_body, stop_sequences, wire_map, Prepared,
 };
-use crate::request_common::{parse_arguments, parse_data_url, push_turn, thinking_budget};
+use crate::request_common::{assistant_calls, missing_function, unknown_tool_choice};
+use crate::request_common::{parse_data_url, push_turn, thinking_budget};
 use crate::upstream::{truncate_chars, UpstreamRequest};
 
 /// OpenAI request fields Gemini has no equivalent for: a 400 unless dropped.
@@ -78,12 +78,7 @@ impl GeminiAdapter {
         } else {
             "generateContent"
         };
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url: self.url(method),
-            headers,
-            body,
-        })
+        Ok(UpstreamRequest::post(self.url(method), headers, body))
     }
 
     /// The `GenerateContentRequest` body for `req`.
@@ -150,10 +145,7 @@ impl GeminiAdapter {
         for tool in req.tools.take().into_iter().flatten() {
             if tool.kind == "function" {
                 let Some(f) = tool.function else {
-                    return Err(LlmError::bad_param(
-                        "tools",
-                        "a function tool needs a `function` object",
-                    ));
+                    return Err(missing_function());
                 };
                 declarations.push(function_declaration(f.name, f.description, f.parameters));
             } else {
@@ -307,10 +299,7 @@ pub(super) fn tool_config(choice: ToolChoice) -> Result<ToolConfig, LlmError> {
             "required" | "any" => mode("ANY"),
             "none" => mode("NONE"),
             other => {
-                return Err(LlmError::bad_param(
-                    "tool_choice",
-                    format!("tool_choice {other:?} is not one of none, auto, required"),
-                ));
+                return Err(unknown_tool_choice(other));
             }
         },
         ToolChoice::Named(named) => FunctionCallingConfig::Mode {
@@ -471,19 +460,13 @@ pub(super) fn translate_messages(
                     Some(c @ Content::Parts(_)) => text_parts(c),
                     _ => Vec::new(),
                 };
-                let calls = m
-                    .tool_calls
-                    .into_iter()
-                    .flatten()
-                    .map(|c| (c.id, c.function))
-                    .chain(m.function_call.map(|f| (f.name.clone(), f)));
-                for (id, function) in calls {
-                    let args = parse_arguments(&function.arguments, &id, &param)?;
+                for (id, name, args) in assistant_calls(m.tool_calls, m.function_call, "", &param)?
+                {
                     parts.push(Part::FunctionCall(FunctionCall {
-                        name: function.name.clone(),
+                        name: name.clone(),
                         args,
                     }));
-                    call_names.push((id, function.name));
+                    call_names.push((id, name));
                 }
                 ("model", parts)
             }

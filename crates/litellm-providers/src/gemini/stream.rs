@@ -4,14 +4,16 @@ use serde_json::Value;
 
 use litellm_core::{ChatChunk, Delta, Usage};
 
+use super::answer::{GenerateContentResponse, PartsRead};
 use super::error::error_from_value;
-use super::response::{candidate_parts, malformed_function_call, str_field};
+use super::response::malformed_function_call;
 use super::{map_finish_reason, usage_from_metadata, CallOptions, GeminiAdapter};
 use crate::adapter_common::new_call_id;
 use crate::decoder::{
     cut_stream, has_delta, open_choice, sse_value, tool_call_delta, ChunkMeta, Emit, EventDecoder,
     EventHandler, Sse,
 };
+use crate::response_common::read_object;
 use crate::sse::SseEvent;
 
 impl GeminiAdapter {
@@ -69,28 +71,21 @@ impl EventHandler for GeminiStream {
             let err = error_from_value(self.provider, None, &value, data.as_bytes());
             return out.fail(err);
         }
-        if let Some(m) = value.get("modelVersion").and_then(Value::as_str) {
-            self.meta.model = m.to_string();
+        let answer: GenerateContentResponse = read_object(&value);
+        if let Some(m) = &answer.model_version.0 {
+            self.meta.model = m.clone();
         }
-        if let Some(id) = value.get("responseId").and_then(Value::as_str) {
+        if let Some(id) = answer.response_id.as_ref().and_then(Value::as_str) {
             if !self.candidates.iter().any(|c| c.started) {
                 self.meta.id = format!("chatcmpl-{id}");
             }
         }
-        if let Some(m) = value.get("usageMetadata") {
+        if let Some(m) = &answer.usage_metadata {
             self.usage = Some(usage_from_metadata(m));
         }
-        let candidates = value
-            .get("candidates")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let candidates = answer.candidates();
         if candidates.is_empty() {
-            if value
-                .get("promptFeedback")
-                .and_then(|f| f.get("blockReason"))
-                .is_some()
-            {
+            if answer.blocked() {
                 self.saw_finish = true;
                 let delta = Delta {
                     role: Some("assistant".into()),
@@ -100,42 +95,29 @@ impl EventHandler for GeminiStream {
             }
             return;
         }
-        for (i, candidate) in candidates.iter().enumerate() {
-            let index = candidate
-                .get("index")
-                .and_then(Value::as_u64)
-                .unwrap_or(i as u64) as usize;
+        for (index, candidate) in candidates {
+            let index = index as usize;
             if self.candidates.len() <= index {
                 self.candidates.resize(index + 1, CandidateState::default());
             }
-            let reason = candidate.get("finishReason").and_then(Value::as_str);
+            let reason = candidate.finish_reason.0.as_deref();
             if reason == Some("MALFORMED_FUNCTION_CALL") {
-                let err = malformed_function_call(self.provider, candidate);
+                let err = malformed_function_call(self.provider, &candidate);
                 return out.fail(err);
             }
             let mut delta = Delta::default();
-            let mut text = String::new();
-            let mut reasoning = String::new();
+            let PartsRead {
+                text,
+                reasoning,
+                calls: read_calls,
+            } = candidate.read_parts();
             let mut calls = Vec::new();
-            for part in candidate_parts(candidate) {
-                if let Some(call) = part.get("functionCall") {
-                    let state = &mut self.candidates[index];
-                    let args = call
-                        .get("args")
-                        .filter(|a| !a.is_null())
-                        .map(Value::to_string)
-                        .unwrap_or_else(|| "{}".into());
-                    let name = Some(str_field(call, "name"));
-                    let delta = tool_call_delta(state.tool_calls, Some(new_call_id()), name, args);
-                    calls.extend(delta.tool_calls.into_iter().flatten());
-                    state.tool_calls += 1;
-                } else if let Some(t) = part.get("text").and_then(Value::as_str) {
-                    if part.get("thought").and_then(Value::as_bool) == Some(true) {
-                        reasoning.push_str(t);
-                    } else {
-                        text.push_str(t);
-                    }
-                }
+            for (name, args) in read_calls {
+                let state = &mut self.candidates[index];
+                let delta =
+                    tool_call_delta(state.tool_calls, Some(new_call_id()), Some(name), args);
+                calls.extend(delta.tool_calls.into_iter().flatten());
+                state.tool_calls += 1;
             }
             if !text.is_empty() {
                 delta.content = Some(text);

@@ -1,7 +1,6 @@
 //! Ollama request translation: `/api/chat` messages or an `/api/generate` prompt, images, tools
 //! and `options`.
 
-use http::Method;
 use serde_json::{json, Value};
 
 use litellm_core::{
@@ -12,11 +11,10 @@ use litellm_core::{
 use super::wire::{CalledFunction, ChatMessage, ToolCall};
 use super::{OllamaAdapter, OllamaMode};
 use crate::adapter_common::{
-    clear_unsupported, find_unsupported, forward_unmodelled, serialize_body, stop_sequences,
-    unsupported_params, Prepared, OPENAI_ONLY_FIELDS,
+    clear_unsupported, find_unsupported, forward_unmodelled, function_tools, put_sampling,
+    serialize_body, unsupported_params, wire_value as to_value, Prepared, OPENAI_ONLY_FIELDS,
 };
-use crate::adapter_common::{function_tool, wire_value as to_value};
-use crate::request_common::parse_arguments;
+use crate::request_common::{parse_arguments, unknown_tool_choice, unsupported_response_format};
 use crate::upstream::{truncate_chars, UpstreamRequest};
 
 /// Typed OpenAI parameters Ollama has no equivalent for: a 400 unless dropped.
@@ -108,12 +106,11 @@ impl OllamaAdapter {
             OllamaMode::Generate => "api/generate",
             OllamaMode::Chat => "api/chat",
         };
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url: format!("{}/{path}", self.deployment.api_base),
+        Ok(UpstreamRequest::post(
+            format!("{}/{path}", self.deployment.api_base),
             headers,
-            body: serialize_body(&Value::Object(body))?,
-        })
+            serialize_body(&Value::Object(body))?,
+        ))
     }
 
     /// The `/api/chat` or `/api/generate` body for `req` (without `stream`).
@@ -152,21 +149,7 @@ impl OllamaAdapter {
         if let Some(p) = req.top_p {
             options.insert("top_p".into(), json!(p));
         }
-        if let Some(n) = req.max_output_tokens() {
-            options.insert("num_predict".into(), json!(n));
-        }
-        if let Some(seqs) = stop_sequences(&req) {
-            options.insert("stop".into(), seqs);
-        }
-        if let Some(seed) = req.seed {
-            options.insert("seed".into(), json!(seed));
-        }
-        if let Some(p) = req.frequency_penalty {
-            options.insert("frequency_penalty".into(), json!(p));
-        }
-        if let Some(p) = req.presence_penalty {
-            options.insert("presence_penalty".into(), json!(p));
-        }
+        put_sampling(&req, &mut options, "num_predict", "stop");
         for key in OPTION_KEYS {
             if let Some(v) = req.extra.remove(*key).filter(|v| !v.is_null()) {
                 options.insert((*key).to_string(), v);
@@ -203,12 +186,7 @@ impl OllamaAdapter {
                     );
                 }
                 ResponseFormat::Other(v) => {
-                    let kind = v.get("type").and_then(Value::as_str).unwrap_or("?");
-                    return Err(LlmError::bad_param(
-                        "response_format",
-                        format!("response_format type {kind:?} is not supported for {provider}"),
-                    )
-                    .with_provider(provider));
+                    return Err(unsupported_response_format(&v, provider));
                 }
             }
         }
@@ -227,10 +205,7 @@ impl OllamaAdapter {
             Some(ToolChoice::Mode(m)) if m == "none" => false,
             Some(_) if drop => true,
             Some(ToolChoice::Mode(m)) if m != "required" && m != "any" => {
-                return Err(LlmError::bad_param(
-                    "tool_choice",
-                    format!("tool_choice {m:?} is not one of none, auto, required"),
-                ));
+                return Err(unknown_tool_choice(&m));
             }
             Some(_) => {
                 let mut e = unsupported_params(provider, &["tool_choice"]);
@@ -241,29 +216,7 @@ impl OllamaAdapter {
                 return Err(e);
             }
         };
-        let mut tools = Vec::new();
-        for tool in req.tools.take().into_iter().flatten() {
-            if tool.kind != "function" {
-                return Err(LlmError::bad_param(
-                    "tools",
-                    format!(
-                        "{provider} supports only function tools, not {:?}",
-                        tool.kind
-                    ),
-                )
-                .with_provider(provider));
-            }
-            let Some(f) = tool.function else {
-                return Err(LlmError::bad_param(
-                    "tools",
-                    "a function tool needs a `function` object",
-                ));
-            };
-            tools.push(function_tool(f.name, f.description, f.parameters));
-        }
-        for f in req.functions.take().into_iter().flatten() {
-            tools.push(function_tool(f.name, f.description, f.parameters));
-        }
+        let (tools, _) = function_tools(&mut req, provider)?;
         req.function_call = None;
         if !tools.is_empty() && send_tools {
             body.insert("tools".into(), to_value(&tools)?);

@@ -9,7 +9,7 @@ use litellm_core::{
 use super::error::error_from_value;
 use super::{CallOptions, OllamaAdapter, OllamaMode};
 use crate::response_common::openai_tool_call;
-use crate::upstream::invalid_upstream_body;
+use crate::upstream::upstream_json;
 
 impl OllamaAdapter {
     /// Parses a successful (non-streamed) answer; `options` gives the prompt estimate used when
@@ -19,8 +19,7 @@ impl OllamaAdapter {
         body: &[u8],
         options: CallOptions,
     ) -> Result<ChatResponse, LlmError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| invalid_upstream_body(self.provider(), "response", &e, body))?;
+        let value = upstream_json(self.provider(), "response", body)?;
         if value.get("error").is_some() {
             return Err(error_from_value(self.provider(), None, &value, body));
         }

@@ -2,7 +2,6 @@
 //! parameter rules of OpenAI-compatible providers.
 
 use bytes::Bytes;
-use http::Method;
 use serde_json::Value;
 
 use litellm_core::{ChatRequest, EmbeddingRequest, ErrorKind, JsonMap, LlmError};
@@ -52,12 +51,11 @@ impl OpenAiAdapter {
                 serde_json::to_vec(&value)
             }
             .map_err(serialize_error)?;
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url: self.chat_url.clone(),
-            headers: self.headers_with(extra_headers)?,
-            body: Bytes::from(body),
-        })
+        Ok(UpstreamRequest::post(
+            self.chat_url.clone(),
+            self.headers_with(extra_headers)?,
+            Bytes::from(body),
+        ))
     }
 
     /// Refuses or drops unsupported parameters and applies renames (OpenAI-compatible
@@ -139,12 +137,11 @@ impl OpenAiAdapter {
             ))
         }
         .map_err(serialize_error)?;
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url: self.embeddings_url.clone(),
-            headers: self.headers_with(extra_headers)?,
-            body: Bytes::from(body),
-        })
+        Ok(UpstreamRequest::post(
+            self.embeddings_url.clone(),
+            self.headers_with(extra_headers)?,
+            Bytes::from(body),
+        ))
     }
 }
 pub(super) fn serialize_error(e: serde_json::Error) -> LlmError {

@@ -227,8 +227,8 @@ fn namespaced_functions_are_flattened_and_hosted_search_is_left_out() {
         ]})),
         vec![],
     )
-    .unwrap();
-    let tools = serde_json::to_value(chat.tools.unwrap()).unwrap();
+    .expect("translates");
+    let tools = serde_json::to_value(chat.tools.expect("tools")).expect("serializes");
     assert_eq!(
         tools,
         json!([

@@ -49,6 +49,18 @@ fn types(events: &[Value]) -> Vec<&str> {
         .collect()
 }
 
+/// The stream opened (created, in progress, its first output item added), then went through
+/// these event types.
+fn assert_opened_then(events: &[Value], rest: &[&str]) {
+    let mut want = vec![
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+    ];
+    want.extend(rest);
+    assert_eq!(types(events), want);
+}
+
 fn assert_sequenced(events: &[Value]) {
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e["sequence_number"], json!(i), "{e}");
@@ -68,12 +80,9 @@ fn text_stream_emits_the_documented_event_sequence() {
             usage(9, 2),
         ],
     );
-    assert_eq!(
-        types(&events),
-        vec![
-            "response.created",
-            "response.in_progress",
-            "response.output_item.added",
+    assert_opened_then(
+        &events,
+        &[
             "response.content_part.added",
             "response.output_text.delta",
             "response.output_text.delta",
@@ -81,7 +90,7 @@ fn text_stream_emits_the_documented_event_sequence() {
             "response.content_part.done",
             "response.output_item.done",
             "response.completed",
-        ]
+        ],
     );
     assert_sequenced(&events);
     let msg_id = item_id("msg", "resp_s", 0);
@@ -157,12 +166,9 @@ fn tool_call_stream_emits_function_call_events() {
             usage(20, 8),
         ],
     );
-    assert_eq!(
-        types(&events),
-        vec![
-            "response.created",
-            "response.in_progress",
-            "response.output_item.added",
+    assert_opened_then(
+        &events,
+        &[
             "response.function_call_arguments.delta",
             "response.function_call_arguments.delta",
             "response.output_item.added",
@@ -172,7 +178,7 @@ fn tool_call_stream_emits_function_call_events() {
             "response.function_call_arguments.done",
             "response.output_item.done",
             "response.completed",
-        ]
+        ],
     );
     assert_sequenced(&events);
     let (fc_a, fc_b) = (item_id("fc", "resp_s", 0), item_id("fc", "resp_s", 1));
@@ -231,12 +237,9 @@ fn reasoning_then_text_and_length_is_incomplete() {
             finish("length"),
         ],
     );
-    assert_eq!(
-        types(&events),
-        vec![
-            "response.created",
-            "response.in_progress",
-            "response.output_item.added",
+    assert_opened_then(
+        &events,
+        &[
             "response.reasoning_summary_part.added",
             "response.reasoning_summary_text.delta",
             "response.reasoning_summary_text.done",
@@ -249,7 +252,7 @@ fn reasoning_then_text_and_length_is_incomplete() {
             "response.content_part.done",
             "response.output_item.done",
             "response.incomplete",
-        ]
+        ],
     );
     assert_sequenced(&events);
     let done = &events[14]["response"];

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
-use http::Method;
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -152,12 +151,11 @@ impl ServiceAccount {
             CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url: self.token_uri.clone(),
+        Ok(UpstreamRequest::post(
+            self.token_uri.clone(),
             headers,
-            body: Bytes::from(body),
-        })
+            Bytes::from(body),
+        ))
     }
 }
 

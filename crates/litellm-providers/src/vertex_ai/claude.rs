@@ -1,15 +1,14 @@
 //! Claude on Vertex AI: the Anthropic translation with Vertex's `rawPredict` /
 //! `streamRawPredict` URLs, body (`anthropic_version`, no `model`) and bearer token.
 
-use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
-use http::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use litellm_core::{ChatRequest, ChatResponse, ErrorKind, LlmError};
 
 use super::{VertexTarget, VERTEX_ANTHROPIC_VERSION};
+use crate::adapter_common::serialize_body;
 use crate::anthropic::{AnthropicAdapter, AnthropicStreamDecoder, CallOptions as AnthropicOptions};
 use crate::backend_common::{HttpAdapter, HttpBackend, NativeCall};
 use crate::gemini::VERTEX_PROVIDER;
@@ -128,9 +127,7 @@ impl VertexClaudeAdapter {
         extra_headers: &[(String, String)],
         bearer: &SecretString,
     ) -> Result<UpstreamRequest, LlmError> {
-        let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
-            LlmError::internal(format!("could not serialize the upstream request: {e}"))
-        })?;
+        let body = serialize_body(&Value::Object(body))?;
         let mut headers = self.headers.clone();
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", bearer.expose_secret()))
             .map_err(|_| {
@@ -146,12 +143,7 @@ impl VertexClaudeAdapter {
         for (name, value) in extra_headers {
             insert_header(&mut headers, name, value, "extra_headers")?;
         }
-        Ok(UpstreamRequest {
-            method: Method::POST,
-            url,
-            headers,
-            body: Bytes::from(body),
-        })
+        Ok(UpstreamRequest::post(url, headers, body))
     }
 
     /// Maps an error answer with the Anthropic rules, falling back to Google's error body.

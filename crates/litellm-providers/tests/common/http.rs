@@ -10,8 +10,9 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 use litellm_core::{
-    CallContext, ChatChunk, ChatRequest, ChatResponse, EmbeddingInput, EmbeddingRequest, JsonMap,
-    LlmError, Message, ModelBackend, StreamOptions,
+    CallContext, ChatChunk, ChatRequest, ChatResponse, EmbeddingInput, EmbeddingRequest,
+    EmbeddingResponse, ErrorKind, JsonMap, LlmError, Message, ModelBackend, StreamOptions,
+    ToolCall,
 };
 use litellm_providers::{build_backend, ProviderParams};
 
@@ -68,9 +69,34 @@ pub fn embedding(model: &str, input: EmbeddingInput) -> EmbeddingRequest {
     }
 }
 
+/// The response of a chat call that succeeds.
+pub async fn chat_ok(b: &Arc<dyn ModelBackend>, req: ChatRequest) -> ChatResponse {
+    b.chat(req, &CallContext::default()).await.unwrap().response
+}
+
+/// The response of an embeddings call that succeeds.
+pub async fn embed_ok(b: &Arc<dyn ModelBackend>, req: EmbeddingRequest) -> EmbeddingResponse {
+    b.embed(req, &CallContext::default())
+        .await
+        .unwrap()
+        .response
+}
+
+/// The error an embeddings call fails with.
+pub async fn embed_error(b: &Arc<dyn ModelBackend>, req: EmbeddingRequest) -> LlmError {
+    b.embed(req, &CallContext::default()).await.unwrap_err()
+}
+
 /// The error a chat call fails with.
 pub async fn chat_error(b: &Arc<dyn ModelBackend>, req: ChatRequest) -> LlmError {
     b.chat(req, &CallContext::default()).await.unwrap_err()
+}
+
+/// The error a one-word chat call fails with, which must be of this kind.
+pub async fn chat_fails_as(b: &Arc<dyn ModelBackend>, kind: ErrorKind) -> LlmError {
+    let e = chat_error(b, chat("x")).await;
+    assert_eq!(e.kind, kind, "{}", e.message);
+    e
 }
 
 /// The error a stream fails to start with.
@@ -112,6 +138,19 @@ pub fn finish_reasons(chunks: &[ChatChunk]) -> Vec<String> {
         .flat_map(|c| c.choices.iter())
         .filter_map(|c| c.finish_reason.clone())
         .collect()
+}
+
+/// The first tool call of the first choice.
+pub fn first_call(r: &ChatResponse) -> &ToolCall {
+    &r.choices[0].message.tool_calls.as_ref().unwrap()[0]
+}
+
+/// The stream opens the assistant's turn.
+pub fn assert_opens_turn(chunks: &[ChatChunk]) {
+    assert_eq!(
+        chunks[0].choices[0].delta.role.as_deref(),
+        Some("assistant")
+    );
 }
 
 /// The response is `reply`, finished with `stop`.
