@@ -73,11 +73,11 @@ mod request_common;
 mod response_common;
 /// The OpenAI Responses API (`POST /v1/responses`) served over Chat Completions.
 pub mod responses;
-/// OpenAI's legacy Completions API (`POST /v1/completions`) served over Chat Completions.
-pub mod text_completion;
 pub mod sse;
 #[cfg(test)]
 mod test_util;
+/// OpenAI's legacy Completions API (`POST /v1/completions`) served over Chat Completions.
+pub mod text_completion;
 pub mod transport;
 pub mod upstream;
 pub mod vertex_ai;
