@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{chat_response, config, req, router, text_chunk, Scripted, Step};
+use common::{
+    chat_response, config, req, router, single, test_backend, text_chunk, Scripted, Step,
+};
 use futures::StreamExt;
 use litellm_router::*;
 use tokio::sync::{mpsc, Notify};
@@ -39,55 +41,31 @@ struct Gated {
     release: Arc<Notify>,
 }
 
-impl ModelBackend for Gated {
-    fn provider(&self) -> &str {
-        "scripted"
-    }
-    fn api_base(&self) -> Option<&str> {
-        None
-    }
-    fn chat<'a>(
-        &'a self,
-        _req: ChatRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatOutput, LlmError>> {
-        Box::pin(async move {
-            self.entered.send(self.name).unwrap();
-            self.release.notified().await;
-            Ok(ChatOutput {
-                response: chat_response("chatcmpl-gated", self.name, self.name),
-                upstream_headers: vec![],
-            })
+test_backend!(Gated, |s| {
+    chat: {
+        s.entered.send(s.name).unwrap();
+        s.release.notified().await;
+        Ok(ChatOutput {
+            response: chat_response("chatcmpl-gated", s.name, s.name),
+            upstream_headers: vec![],
         })
-    }
-    fn chat_stream<'a>(
-        &'a self,
-        _req: ChatRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatStreamOutput, LlmError>> {
-        Box::pin(async move {
-            self.entered.send(self.name).unwrap();
-            let release = self.release.clone();
-            let name = self.name;
-            let first = futures::stream::once(async move { Ok(chunk(name)) });
-            let second = futures::stream::once(async move {
-                release.notified().await;
-                Ok(chunk("-end"))
-            });
-            Ok(ChatStreamOutput {
-                stream: Box::pin(first.chain(second)),
-                upstream_headers: vec![],
-            })
+    },
+    stream: {
+        s.entered.send(s.name).unwrap();
+        let release = s.release.clone();
+        let name = s.name;
+        let first = futures::stream::once(async move { Ok(chunk(name)) });
+        let second = futures::stream::once(async move {
+            release.notified().await;
+            Ok(chunk("-end"))
+        });
+        Ok(ChatStreamOutput {
+            stream: Box::pin(first.chain(second)),
+            upstream_headers: vec![],
         })
-    }
-    fn embed<'a>(
-        &'a self,
-        _req: EmbeddingRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>> {
-        Box::pin(async move { Err(LlmError::upstream(ErrorKind::BadRequest, "no embeddings")) })
-    }
-}
+    },
+    embed: Err(LlmError::upstream(ErrorKind::BadRequest, "no embeddings")),
+});
 
 fn gated(name: &'static str) -> (Arc<Gated>, mpsc::UnboundedReceiver<&'static str>) {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -140,8 +118,7 @@ async fn a_reload_swaps_the_model_groups() {
 
 #[tokio::test]
 async fn reload_applies_new_router_settings() {
-    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::InternalServer)]);
-    let r = router(vec![(config("g", "a", |_| {}), a.clone())], settings());
+    let (a, r) = single(vec![Step::Fail(ErrorKind::InternalServer)], settings());
     assert_eq!(r.settings().num_retries, 0);
     let err = r.completion(req("g")).await.unwrap_err();
     assert_eq!(err.error.kind, ErrorKind::InternalServer);
@@ -243,8 +220,7 @@ async fn in_flight_counts_of_an_unchanged_deployment_carry_over() {
 
 #[tokio::test]
 async fn a_bad_configuration_changes_nothing() {
-    let a = Scripted::new("a", vec![]);
-    let r = router(vec![(config("g", "a", |_| {}), a.clone())], settings());
+    let (_a, r) = single(vec![], settings());
 
     // An unknown routing strategy.
     let b = Scripted::new("b", vec![]);
@@ -388,8 +364,7 @@ impl RouterObserver for Count {
 
 #[tokio::test]
 async fn the_observer_and_the_unhealthy_set_survive_a_reload() {
-    let a = Scripted::new("a", vec![]);
-    let r = router(vec![(config("g", "a", |_| {}), a.clone())], settings());
+    let (_a, r) = single(vec![], settings());
     let count = Arc::new(Count::default());
     r.set_observer(count.clone());
     r.set_unhealthy(["a".to_string(), "gone".to_string()]);

@@ -61,11 +61,7 @@ async fn non_retryable_errors_are_returned_at_once() {
         ErrorKind::ContextWindowExceeded,
         ErrorKind::ContentPolicyViolation,
     ] {
-        let a = Scripted::new("a", vec![Step::Fail(kind)]);
-        let r = router(
-            vec![(config("g", "a", |_| {}), a.clone())],
-            RouterSettings::default(),
-        );
+        let (a, r) = single(vec![Step::Fail(kind)], RouterSettings::default());
         let err = r.completion(req("g")).await.unwrap_err();
         assert_eq!(err.error.kind, kind);
         assert_eq!(a.calls(), 1, "{kind:?} must not be retried");
@@ -725,9 +721,8 @@ async fn a_dead_single_deployment_fails_fast_and_goes_straight_to_its_fallback()
 
 #[tokio::test]
 async fn disabled_cooldowns_keep_every_deployment_in_rotation() {
-    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::RateLimited); 100]);
-    let r = router(
-        vec![(config("g", "a", |_| {}), a.clone())],
+    let (a, r) = single(
+        vec![Step::Fail(ErrorKind::RateLimited); 100],
         RouterSettings {
             disable_cooldowns: true,
             allowed_fails: 0,

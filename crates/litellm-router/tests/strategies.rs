@@ -247,9 +247,8 @@ fn policy(pairs: &[(&str, u32)]) -> std::collections::BTreeMap<String, u32> {
 #[tokio::test]
 async fn retry_policy_sets_retries_per_error_kind_and_per_group() {
     // RateLimitErrorRetries: 0 -> a 429 is not retried.
-    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::RateLimited); 5]);
-    let r = router(
-        vec![(config("g", "a", |_| {}), a.clone())],
+    let (a, r) = single(
+        vec![Step::Fail(ErrorKind::RateLimited); 5],
         RouterSettings {
             retry_policy: policy(&[("RateLimitErrorRetries", 0)]),
             ..Default::default()
@@ -295,36 +294,29 @@ async fn retry_policy_sets_retries_per_error_kind_and_per_group() {
 
 #[tokio::test]
 async fn a_misspelt_policy_key_is_rejected_at_start_up() {
-    let err = Router::from_deployments(
-        vec![],
-        RouterSettings {
-            retry_policy: policy(&[("RateLimitRetries", 1)]),
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
-    assert!(err.message.contains("retry_policy"), "{}", err.message);
-    assert!(err.message.contains("RateLimitRetries"), "{}", err.message);
-    let err = Router::from_deployments(
-        vec![],
-        RouterSettings {
-            allowed_fails_policy: policy(&[("TimeoutErrorRetries", 1)]),
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
-    assert!(
-        err.message.contains("TimeoutErrorAllowedFails"),
-        "{}",
-        err.message
-    );
+    /// The message of the error a router with no deployments and `settings` fails with.
+    fn start_up_error(settings: RouterSettings) -> String {
+        Router::from_deployments(vec![], settings)
+            .unwrap_err()
+            .message
+    }
+    let err = start_up_error(RouterSettings {
+        retry_policy: policy(&[("RateLimitRetries", 1)]),
+        ..Default::default()
+    });
+    assert!(err.contains("retry_policy"), "{err}");
+    assert!(err.contains("RateLimitRetries"), "{err}");
+    let err = start_up_error(RouterSettings {
+        allowed_fails_policy: policy(&[("TimeoutErrorRetries", 1)]),
+        ..Default::default()
+    });
+    assert!(err.contains("TimeoutErrorAllowedFails"), "{err}");
 }
 
 #[tokio::test]
 async fn per_request_num_retries_wins() {
-    let a = Scripted::new("a", vec![Step::Fail(ErrorKind::InternalServer); 5]);
-    let r = router(
-        vec![(config("g", "a", |_| {}), a.clone())],
+    let (a, r) = single(
+        vec![Step::Fail(ErrorKind::InternalServer); 5],
         RouterSettings {
             disable_cooldowns: true,
             ..Default::default()

@@ -10,15 +10,11 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
-use common::test_state;
+use common::{bearer, Proxy, Resp};
 
-use litellm_auth::{Ledger, SpendLogFilter};
-use litellm_server::{app, parse_config, AppState};
 use litellm_test_support::{FakeOpenAi, Scripted};
 
 const MASTER: &str = "sk-master-budgets";
@@ -96,24 +92,6 @@ impl Drop for Db {
     }
 }
 
-struct Proxy {
-    app: axum::Router,
-    state: AppState,
-    ledger: Ledger,
-    _db: Db,
-}
-
-struct Resp {
-    status: StatusCode,
-    text: String,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
-    }
-}
-
 async fn proxy(db: Db, fake: &FakeOpenAi, extra_general: &str, extra_litellm: &str) -> Proxy {
     let yaml = format!(
         "model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/gpt-4o\n      \
@@ -122,77 +100,34 @@ async fn proxy(db: Db, fake: &FakeOpenAi, extra_general: &str, extra_litellm: &s
          litellm_settings:\n  num_retries: 0\n{extra_litellm}",
         fake.base_url()
     );
-    let config = parse_config(&yaml)
-        .unwrap_or_else(|e| panic!("config: {e}"))
-        .config;
-    let (state, ledger) = test_state(&config, &db.url(), Duration::from_millis(20)).await;
-    Proxy {
-        app: app(state.clone()),
-        state,
-        ledger,
-        _db: db,
-    }
+    let url = db.url();
+    Proxy::on_db(&yaml, &url, Duration::from_millis(20), db).await
 }
 
 impl Proxy {
-    async fn send(&self, req: Request<Body>) -> Resp {
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        Resp {
-            status,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    async fn post(&self, path: &str, key: &str, body: Value, headers: &[(&str, &str)]) -> Resp {
-        let mut b = Request::post(path)
-            .header("content-type", "application/json")
-            .header("authorization", format!("Bearer {key}"));
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        self.send(b.body(Body::from(body.to_string())).unwrap())
-            .await
-    }
-
     async fn admin(&self, path: &str, body: Value) -> Value {
-        let r = self.post(path, MASTER, body, &[]).await;
+        let r = self.post_as(MASTER, path, body).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
         r.json()
     }
 
-    async fn get(&self, path: &str) -> Resp {
-        let b = Request::get(path).header("authorization", format!("Bearer {MASTER}"));
-        self.send(b.body(Body::empty()).unwrap()).await
-    }
-
-    async fn chat(&self, key: &str, extra: Value, headers: &[(&str, &str)]) -> Resp {
+    async fn chat_with(&self, key: &str, extra: Value, headers: &[(&str, &str)]) -> Resp {
         let mut body = json!({"model": "m", "max_tokens": 10,
             "messages": [{"role": "user", "content": "hi"}]});
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
         }
-        self.post("/v1/chat/completions", key, body, headers).await
+        let auth = bearer(key);
+        let mut all = vec![("authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        self.post_raw("/v1/chat/completions", body.to_string().into_bytes(), &all)
+            .await
     }
 
-    /// Waits until every queued spend record is written.
+    /// Waits until every queued spend record is written; their total spend.
     async fn total_logged(&self, n: usize) -> f64 {
-        for _ in 0..500 {
-            self.ledger.flush().await.unwrap();
-            let rows = self
-                .ledger
-                .spend_logs(SpendLogFilter::default())
-                .await
-                .unwrap();
-            if rows.len() >= n {
-                return rows.iter().map(|r| r.spend).sum();
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("fewer than {n} spend rows were written");
+        let rows = self.flushed_spend_logs(n).await;
+        rows.iter().map(|r| r.spend).sum()
     }
 }
 
@@ -206,32 +141,18 @@ async fn slow_fake() -> FakeOpenAi {
 /// Fires 200 calls at once at a key with a $0.01 budget.
 async fn two_hundred_concurrent_calls_cannot_overshoot(db: Db, extra_general: &str) {
     let fake = slow_fake().await;
-    let p = proxy(db, &fake, extra_general, "").await;
+    let on_postgres = matches!(db, Db::Postgres(_));
+    let p = std::sync::Arc::new(proxy(db, &fake, extra_general, "").await);
     let key = p
-        .admin(
-            "/key/generate",
-            json!({"key_alias": "tight", "max_budget": 0.01}),
-        )
+        .new_key_as(MASTER, json!({"key_alias": "tight", "max_budget": 0.01}))
         .await;
-    let key = key["key"].as_str().unwrap().to_string();
     let mut tasks = Vec::new();
     for _ in 0..200 {
-        let app = p.app.clone();
+        let p = p.clone();
         let key = key.clone();
         tasks.push(tokio::spawn(async move {
-            let body = json!({"model": "m", "max_tokens": 10,
-                "messages": [{"role": "user", "content": "hi"}]});
-            let req = Request::post("/v1/chat/completions")
-                .header("content-type", "application/json")
-                .header("authorization", format!("Bearer {key}"))
-                .body(Body::from(body.to_string()))
-                .unwrap();
-            let resp = app.oneshot(req).await.unwrap();
-            let status = resp.status();
-            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            (status, String::from_utf8_lossy(&bytes).into_owned())
+            let r = p.chat_with(&key, json!({}), &[]).await;
+            (r.status, r.text)
         }));
     }
     let mut ok = 0;
@@ -259,7 +180,7 @@ async fn two_hundred_concurrent_calls_cannot_overshoot(db: Db, extra_general: &s
     // Sequentially, calls go on while spend is below the budget, then stop.
     let mut sequential = 0;
     loop {
-        let r = p.chat(&key, json!({}), &[]).await;
+        let r = p.chat_with(&key, json!({}), &[]).await;
         if r.status == StatusCode::UNPROCESSABLE_ENTITY {
             break;
         }
@@ -283,7 +204,7 @@ async fn two_hundred_concurrent_calls_cannot_overshoot(db: Db, extra_general: &s
         .unwrap()
         .unwrap();
     assert!((spend - spent).abs() < 1e-9, "{spend} vs {spent}");
-    if extra_general.contains("database") || matches!(p._db, Db::Postgres(_)) {
+    if extra_general.contains("database") || on_postgres {
         assert!(reserved.abs() < 1e-9, "left reserved: {reserved}");
     }
 }
@@ -311,10 +232,7 @@ async fn concurrent_calls_on_postgres_cannot_overshoot() {
 async fn end_users_are_blocked_budgeted_limited_and_counted() {
     let fake = slow_fake().await;
     let p = proxy(Db::sqlite(), &fake, "", "").await;
-    let key = p.admin("/key/generate", json!({})).await["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key = p.new_key_as(MASTER, json!({})).await;
 
     // A customer with its own budget ($0.002: room for one call) and 1 request a minute.
     let c = p
@@ -329,24 +247,27 @@ async fn end_users_are_blocked_budgeted_limited_and_counted() {
     assert_eq!(c["litellm_budget_table"]["max_budget"], 0.002);
     assert_eq!(c["allowed_model_region"], "eu");
     let dup = p
-        .post("/customer/new", MASTER, json!({"user_id": "acme"}), &[])
+        .post_as(MASTER, "/customer/new", json!({"user_id": "acme"}))
         .await;
     assert_eq!(dup.status, StatusCode::BAD_REQUEST, "{}", dup.text);
 
     // First call admitted (spend 0 < 0.002), by the body's `user`.
-    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    let r = p.chat_with(&key, json!({"user": "acme"}), &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     p.total_logged(1).await;
     // Now spend 0.0015 < 0.002: one more, named by the header this time.
     let r = p
-        .chat(&key, json!({}), &[("x-litellm-end-user-id", "acme")])
+        .chat_with(&key, json!({}), &[("x-litellm-end-user-id", "acme")])
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     p.total_logged(2).await;
-    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    let r = p.chat_with(&key, json!({"user": "acme"}), &[]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.text.contains("End User=acme"), "{}", r.text);
-    let info = p.get("/customer/info?end_user_id=acme").await.json();
+    let info = p
+        .get_as(MASTER, "/customer/info?end_user_id=acme")
+        .await
+        .json();
     assert!(
         (info["spend"].as_f64().unwrap() - 2.0 * CALL_COST).abs() < 1e-9,
         "{info}"
@@ -358,16 +279,16 @@ async fn end_users_are_blocked_budgeted_limited_and_counted() {
         json!({"user_id": "acme", "max_budget": 1.0, "rpm_limit": 3}),
     )
     .await;
-    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    let r = p.chat_with(&key, json!({"user": "acme"}), &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    let r = p.chat_with(&key, json!({"user": "acme"}), &[]).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
     assert!(r.text.contains("end user acme"), "{}", r.text);
 
     // Blocked: 400, whoever's key; unblocked: served again (other end users unaffected).
     p.admin("/customer/block", json!({"user_ids": ["acme", "newco"]}))
         .await;
-    let r = p.chat(&key, json!({"user": "acme"}), &[]).await;
+    let r = p.chat_with(&key, json!({"user": "acme"}), &[]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert!(
         r.text
@@ -375,22 +296,24 @@ async fn end_users_are_blocked_budgeted_limited_and_counted() {
         "{}",
         r.text
     );
-    let r = p.chat(&key, json!({"user": "newco"}), &[]).await;
+    let r = p.chat_with(&key, json!({"user": "newco"}), &[]).await;
     assert_eq!(
         r.status,
         StatusCode::BAD_REQUEST,
         "block creates unknown end users blocked"
     );
-    let r = p.chat(&key, json!({"user": "someone-else"}), &[]).await;
+    let r = p
+        .chat_with(&key, json!({"user": "someone-else"}), &[])
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     p.admin("/customer/unblock", json!({"user_ids": ["newco"]}))
         .await;
-    let r = p.chat(&key, json!({"user": "newco"}), &[]).await;
+    let r = p.chat_with(&key, json!({"user": "newco"}), &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     // Unknown end users get a row from their spend (LiteLLM's upsert).
     p.total_logged(5).await;
-    let list = p.get("/customer/list").await.json();
+    let list = p.get_as(MASTER, "/customer/list").await.json();
     let ids: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -405,14 +328,13 @@ async fn end_users_are_blocked_budgeted_limited_and_counted() {
         .admin("/customer/delete", json!({"user_ids": ["newco"]}))
         .await;
     assert_eq!(gone["deleted_customers"], json!(["newco"]));
-    let r = p.get("/customer/info?end_user_id=newco").await;
+    let r = p.get_as(MASTER, "/customer/info?end_user_id=newco").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let bad = p
-        .post(
-            "/customer/new",
+        .post_as(
             MASTER,
+            "/customer/new",
             json!({"user_id": "x", "max_budget": -1}),
-            &[],
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
@@ -434,11 +356,10 @@ async fn budget_objects_are_managed_and_referenced_by_customers() {
         "{b}"
     );
     let unknown = p
-        .post(
-            "/customer/new",
+        .post_as(
             MASTER,
+            "/customer/new",
             json!({"user_id": "c1", "budget_id": "nope"}),
-            &[],
         )
         .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
@@ -447,11 +368,8 @@ async fn budget_objects_are_managed_and_referenced_by_customers() {
         json!({"user_id": "c1", "budget_id": "tiny"}),
     )
     .await;
-    let key = p.admin("/key/generate", json!({})).await["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = p.chat(&key, json!({"user": "c1"}), &[]).await;
+    let key = p.new_key_as(MASTER, json!({})).await;
+    let r = p.chat_with(&key, json!({"user": "c1"}), &[]).await;
     assert_eq!(
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -463,23 +381,23 @@ async fn budget_objects_are_managed_and_referenced_by_customers() {
         json!({"budget_id": "tiny", "max_budget": 5}),
     )
     .await;
-    let r = p.chat(&key, json!({"user": "c1"}), &[]).await;
+    let r = p.chat_with(&key, json!({"user": "c1"}), &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let info = p
         .admin("/budget/info", json!({"budgets": ["tiny", "nope"]}))
         .await;
     assert_eq!(info.as_array().unwrap().len(), 1);
     assert_eq!(info[0]["max_budget"], 5.0);
-    let list = p.get("/budget/list").await.json();
+    let list = p.get_as(MASTER, "/budget/list").await.json();
     assert_eq!(list.as_array().unwrap().len(), 1);
     let del = p.admin("/budget/delete", json!({"id": "tiny"})).await;
     assert_eq!(del["deleted_budgets"], json!(["tiny"]));
     let again = p
-        .post("/budget/delete", MASTER, json!({"id": "tiny"}), &[])
+        .post_as(MASTER, "/budget/delete", json!({"id": "tiny"}))
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     let bad = p
-        .post("/budget/new", MASTER, json!({"budget_duration": "1x"}), &[])
+        .post_as(MASTER, "/budget/new", json!({"budget_duration": "1x"}))
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
 }
@@ -488,19 +406,13 @@ async fn budget_objects_are_managed_and_referenced_by_customers() {
 async fn the_global_max_budget_stops_every_key() {
     let fake = slow_fake().await;
     let p = proxy(Db::sqlite(), &fake, "", "  max_budget: 0.002\n").await;
-    let a = p.admin("/key/generate", json!({})).await["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let b = p.admin("/key/generate", json!({})).await["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(p.chat(&a, json!({}), &[]).await.status, StatusCode::OK);
+    let a = p.new_key_as(MASTER, json!({})).await;
+    let b = p.new_key_as(MASTER, json!({})).await;
+    assert_eq!(p.chat_with(&a, json!({}), &[]).await.status, StatusCode::OK);
     p.total_logged(1).await;
-    assert_eq!(p.chat(&b, json!({}), &[]).await.status, StatusCode::OK);
+    assert_eq!(p.chat_with(&b, json!({}), &[]).await.status, StatusCode::OK);
     p.total_logged(2).await;
-    let r = p.chat(&a, json!({}), &[]).await;
+    let r = p.chat_with(&a, json!({}), &[]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.text.contains("Global Proxy"), "{}", r.text);
 }

@@ -154,21 +154,8 @@ async fn a_stream_is_served_from_a_cached_answer_as_sse() {
     let r = chat(&p, b).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(fake.request_count(), 1);
-    assert_eq!(r.header("content-type"), Some("text/event-stream"));
-    let events = sse_events(&r.text);
-    assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
-    let chunks: Vec<Value> = events[..events.len() - 1]
-        .iter()
-        .map(|e| serde_json::from_str(e).unwrap())
-        .collect();
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
-        .collect();
-    assert_eq!(text, "streamed from cache");
-    assert!(chunks
-        .iter()
-        .all(|c| c["object"] == "chat.completion.chunk"));
+    let chunks = chat_chunks(&r);
+    assert_eq!(streamed_text(&chunks), "streamed from cache");
     assert!(chunks
         .iter()
         .any(|c| c["choices"][0]["finish_reason"] == "stop"));

@@ -7,7 +7,6 @@
 mod common;
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 
-use common::{serve_local, Proxy};
+use common::{Proxy, Recorder};
 use litellm_test_support::FakeOpenAi;
 
 const MASTER: &str = "sk-master-hook-1234";
@@ -29,11 +28,8 @@ struct Hooked {
     statuses: VecDeque<u16>,
 }
 
-/// A webhook receiver on 127.0.0.1 recording every POST.
-struct Receiver {
-    addr: SocketAddr,
-    state: Arc<Mutex<Hooked>>,
-}
+/// A webhook receiver on 127.0.0.1 recording every POST to `/logs`.
+type Receiver = Recorder<Hooked>;
 
 async fn hook(State(s): State<Arc<Mutex<Hooked>>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let mut s = s.lock().unwrap();
@@ -43,19 +39,12 @@ async fn hook(State(s): State<Arc<Mutex<Hooked>>>, headers: HeaderMap, body: Byt
 }
 
 impl Receiver {
-    async fn start() -> Receiver {
-        let state = Arc::new(Mutex::new(Hooked::default()));
-        let app = axum::Router::new()
-            .route("/logs", axum::routing::post(hook))
-            .with_state(state.clone());
-        Receiver {
-            addr: serve_local(app).await,
-            state,
-        }
+    async fn listen() -> Receiver {
+        Recorder::start("/logs", hook).await
     }
 
     fn url(&self) -> String {
-        format!("http://{}/logs", self.addr)
+        format!("{}/logs", self.base_url())
     }
 
     fn posts(&self) -> Vec<(HeaderMap, String)> {
@@ -105,7 +94,7 @@ async fn post(p: &Proxy, path: &str, key: &str, body: Value) -> common::Resp {
 #[tokio::test]
 async fn every_request_sends_one_standard_logging_payload() {
     let fake = FakeOpenAi::start().await;
-    let hook = Receiver::start().await;
+    let hook = Receiver::listen().await;
     let p = Proxy::new(&config(&fake.base_url(), &hook.url(), "", "")).await;
     let key = new_key(&p, "hook-bot").await;
 
@@ -202,7 +191,7 @@ async fn every_request_sends_one_standard_logging_payload() {
 #[tokio::test]
 async fn turn_off_message_logging_keeps_contents_out_of_events() {
     let fake = FakeOpenAi::start().await;
-    let hook = Receiver::start().await;
+    let hook = Receiver::listen().await;
     let p = Proxy::new(&config(
         &fake.base_url(),
         &hook.url(),
@@ -227,7 +216,7 @@ async fn turn_off_message_logging_keeps_contents_out_of_events() {
 #[tokio::test]
 async fn failed_deliveries_are_retried_and_batches_respect_event_types() {
     let fake = FakeOpenAi::start().await;
-    let hook = Receiver::start().await;
+    let hook = Receiver::listen().await;
     hook.state.lock().unwrap().statuses.extend([503, 500]);
     let p = Proxy::new(&config(
         &fake.base_url(),
@@ -275,7 +264,7 @@ async fn failed_deliveries_are_retried_and_batches_respect_event_types() {
 #[tokio::test]
 async fn a_full_queue_drops_and_counts_and_shutdown_flushes_the_rest() {
     let fake = FakeOpenAi::start().await;
-    let hook = Receiver::start().await;
+    let hook = Receiver::listen().await;
     let p = Proxy::new(&config(
         &fake.base_url(),
         &hook.url(),
@@ -334,7 +323,7 @@ async fn the_json_access_log_has_one_line_per_request_and_no_secret() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let fake = FakeOpenAi::start().await;
-    let hook = Receiver::start().await;
+    let hook = Receiver::listen().await;
     let p = Proxy::new(&config(&fake.base_url(), &hook.url(), "", "")).await;
     let key = new_key(&p, "log-bot").await;
     let r = post(

@@ -7,7 +7,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use prost::Message as _;
 use serde_json::json;
 
-use common::{bearer, serve_local, Proxy};
+use common::{bearer, Proxy, Recorder};
 use litellm_test_support::{FakeOpenAi, Scripted};
 
 const MASTER: &str = "sk-master-otel-1234";
@@ -55,10 +54,7 @@ struct Received {
 }
 
 /// An OTLP/HTTP receiver on 127.0.0.1: `POST /v1/traces` with a protobuf body.
-struct Collector {
-    addr: SocketAddr,
-    received: Arc<Mutex<Received>>,
-}
+type Collector = Recorder<Received>;
 
 fn any_to_string(v: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
     match v.as_ref().and_then(|v| v.value.as_ref()) {
@@ -113,19 +109,8 @@ fn hex(b: &[u8]) -> String {
 }
 
 impl Collector {
-    async fn start() -> Collector {
-        let received = Arc::new(Mutex::new(Received::default()));
-        let app = axum::Router::new()
-            .route("/v1/traces", axum::routing::post(receive))
-            .with_state(received.clone());
-        Collector {
-            addr: serve_local(app).await,
-            received,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
+    async fn listen() -> Collector {
+        Recorder::start("/v1/traces", receive).await
     }
 
     /// Exports what the proxy has queued and returns the spans received so far, waiting (up
@@ -136,7 +121,7 @@ impl Collector {
             tokio::task::spawn_blocking(move || state.callbacks.flush_traces())
                 .await
                 .unwrap();
-            let spans = self.received.lock().unwrap().spans.clone();
+            let spans = self.state.lock().unwrap().spans.clone();
             if spans.len() >= n {
                 return spans;
             }
@@ -170,8 +155,8 @@ fn no_secret_in(spans: &[Span], secrets: &[&str]) {
 async fn a_request_is_one_span_with_a_child_per_attempt_in_the_callers_trace() {
     let fake = FakeOpenAi::start().await;
     fake.push(Scripted::error(500, "upstream broke", "server_error", None));
-    let collector = Collector::start().await;
-    let p = Proxy::new(&config(&fake.base_url(), &collector.url(), "")).await;
+    let collector = Collector::listen().await;
+    let p = Proxy::new(&config(&fake.base_url(), &collector.base_url(), "")).await;
     let key = new_key(&p, "team-bot").await;
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let parent_id = "00f067aa0ba902b7";
@@ -250,10 +235,10 @@ async fn a_request_is_one_span_with_a_child_per_attempt_in_the_callers_trace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_are_error_spans_and_export_headers_are_sent() {
     let fake = FakeOpenAi::start().await;
-    let collector = Collector::start().await;
+    let collector = Collector::listen().await;
     let p = Proxy::new(&config(
         &fake.base_url(),
-        &collector.url(),
+        &collector.base_url(),
         "  OTEL_HEADERS: Authorization=Bearer%20otel-token,x-tenant=t1\n",
     ))
     .await;
@@ -279,7 +264,7 @@ async fn failures_are_error_spans_and_export_headers_are_sent() {
         "a root span without traceparent"
     );
     no_secret_in(&spans, &["sk-not-a-real-key-9876", MASTER, UPSTREAM_KEY]);
-    let headers = collector.received.lock().unwrap().headers.clone();
+    let headers = collector.state.lock().unwrap().headers.clone();
     assert_eq!(headers[0]["authorization"], "Bearer otel-token");
     assert_eq!(headers[0]["x-tenant"], "t1");
     assert_eq!(headers[0]["content-type"], "application/x-protobuf");
@@ -288,8 +273,8 @@ async fn failures_are_error_spans_and_export_headers_are_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_is_traced_when_it_ends_without_messages_when_logging_is_off() {
     let fake = FakeOpenAi::start().await;
-    let collector = Collector::start().await;
-    let yaml = config(&fake.base_url(), &collector.url(), "").replace(
+    let collector = Collector::listen().await;
+    let yaml = config(&fake.base_url(), &collector.base_url(), "").replace(
         "  callbacks: [otel]\n",
         "  callbacks: [otel]\n  turn_off_message_logging: true\n",
     );

@@ -116,26 +116,13 @@ async fn streams_are_sse_with_done_and_usage_only_when_asked() {
         "messages": [{"role": "user", "content": "hi"}]});
     let r = p.post("/v1/chat/completions", body.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.header("content-type"), Some("text/event-stream"));
-    let events = sse_events(&r.text);
-    assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
-    let chunks: Vec<Value> = events[..events.len() - 1]
-        .iter()
-        .map(|e| serde_json::from_str(e).unwrap())
-        .collect();
-    assert!(chunks
-        .iter()
-        .all(|c| c["object"] == "chat.completion.chunk"));
+    let chunks = chat_chunks(&r);
     assert!(
         chunks.iter().all(|c| c.get("usage").is_none()),
         "usage must not leak into a stream that did not ask for it"
     );
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
-        .collect();
-    assert_eq!(text, "Hello from the mock");
+    assert_eq!(streamed_text(&chunks), "Hello from the mock");
     assert_eq!(
         chunks.last().unwrap()["choices"][0]["finish_reason"],
         "stop"

@@ -57,6 +57,23 @@ impl std::fmt::Display for Dialect {
 /// How long to wait for a pooled connection before reporting the database as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Awaits `open` (a dialect's pool) and applies `migrator` to the pool.
+async fn migrated<DB>(
+    open: impl std::future::Future<Output = Result<sqlx::Pool<DB>, sqlx::Error>>,
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<sqlx::Pool<DB>, AuthError>
+where
+    DB: sqlx::Database,
+    DB::Connection: sqlx::migrate::Migrate,
+{
+    let pool = open.await.map_err(|e| AuthError::Database(e.to_string()))?;
+    migrator
+        .run(&pool)
+        .await
+        .map_err(|e| AuthError::Migration(e.to_string()))?;
+    Ok(pool)
+}
+
 #[derive(Clone)]
 enum Backend {
     Sqlite(sqlx::SqlitePool),

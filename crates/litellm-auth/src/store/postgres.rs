@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row};
 
 use super::entity::{Binder, Reader};
-use super::{corrupt, ACQUIRE_TIMEOUT};
+use super::{corrupt, migrated, ACQUIRE_TIMEOUT};
 use crate::error::AuthError;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -30,14 +30,8 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, AuthError> {
     let pool = PgPoolOptions::new()
         .max_connections(POOL_SIZE)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options)
-        .await
-        .map_err(|e| AuthError::Database(e.to_string()))?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .map_err(|e| AuthError::Migration(e.to_string()))?;
-    Ok(pool)
+        .connect_with(options);
+    migrated(pool, &MIGRATOR).await
 }
 
 super::entity::dialect_types!(Postgres, PgPool, PgRow);

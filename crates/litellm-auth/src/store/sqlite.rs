@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, SqlitePool};
 
 use super::entity::{Binder, Reader};
-use super::{corrupt, ACQUIRE_TIMEOUT};
+use super::{corrupt, migrated, ACQUIRE_TIMEOUT};
 use crate::error::AuthError;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -85,15 +85,7 @@ async fn connect_once(url: &str) -> Result<SqlitePool, AuthError> {
             .idle_timeout(None)
             .max_lifetime(None);
     }
-    let pool = pool
-        .connect_with(options)
-        .await
-        .map_err(|e| AuthError::Database(e.to_string()))?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .map_err(|e| AuthError::Migration(e.to_string()))?;
-    Ok(pool)
+    migrated(pool.connect_with(options), &MIGRATOR).await
 }
 
 /// Formats a time the way this dialect stores it.

@@ -53,71 +53,97 @@ impl Scripted {
     }
 }
 
-impl ModelBackend for Scripted {
-    fn provider(&self) -> &str {
-        "scripted"
-    }
-    fn api_base(&self) -> Option<&str> {
-        None
-    }
-    fn chat<'a>(
-        &'a self,
-        _req: ChatRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatOutput, LlmError>> {
-        Box::pin(async move {
-            match self.next() {
-                Step::Ok(text) => Ok(ChatOutput {
-                    response: self.response(text),
-                    upstream_headers: vec![("x-ratelimit-remaining-requests".into(), "9".into())],
-                }),
-                Step::Fail(kind) | Step::StreamFailsFirst(kind) => Err(self.err(kind)),
-                Step::FailRetryAfter(kind, ra) => Err(self.err(kind).with_retry_after(Some(ra))),
-                Step::Sleep(d) => {
-                    tokio::time::sleep(d).await;
-                    Ok(ChatOutput {
-                        response: self.response("slow"),
-                        upstream_headers: vec![],
-                    })
-                }
+/// `impl ModelBackend for $ty` for a test backend: provider `scripted`, no API base, and the
+/// `chat`, `stream` and `embed` results as the bodies of async blocks in which `$s` is `&self`.
+macro_rules! test_backend {
+    ($ty:ty, |$s:ident| { chat: $chat:expr, stream: $stream:expr, embed: $embed:expr $(,)? }) => {
+        impl litellm_router::ModelBackend for $ty {
+            fn provider(&self) -> &str {
+                "scripted"
             }
-        })
-    }
-    fn chat_stream<'a>(
-        &'a self,
-        _req: ChatRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<ChatStreamOutput, LlmError>> {
-        Box::pin(async move {
-            let chunk = |t: &str| text_chunk(&self.name, t);
-            match self.next() {
-                Step::Ok(text) => Ok(ChatStreamOutput {
-                    stream: Box::pin(futures::stream::iter(vec![Ok(chunk(text)), Ok(chunk("!"))])),
-                    upstream_headers: vec![],
-                }),
-                Step::StreamFailsFirst(kind) => Ok(ChatStreamOutput {
-                    stream: Box::pin(futures::stream::iter(vec![Err(self.err(kind))])),
-                    upstream_headers: vec![],
-                }),
-                Step::Fail(kind) | Step::FailRetryAfter(kind, _) => Err(self.err(kind)),
-                Step::Sleep(d) => {
-                    tokio::time::sleep(d).await;
-                    Ok(ChatStreamOutput {
-                        stream: Box::pin(futures::stream::iter(vec![Ok(chunk("slow"))])),
-                        upstream_headers: vec![],
-                    })
-                }
+            fn api_base(&self) -> Option<&str> {
+                None
             }
-        })
-    }
-    fn embed<'a>(
-        &'a self,
-        _req: EmbeddingRequest,
-        _ctx: &'a CallContext,
-    ) -> BoxFuture<'a, Result<EmbeddingOutput, LlmError>> {
-        Box::pin(async move { Err(self.err(ErrorKind::BadRequest)) })
+            fn chat<'a>(
+                &'a self,
+                _req: litellm_router::ChatRequest,
+                _ctx: &'a litellm_router::CallContext,
+            ) -> litellm_router::BoxFuture<
+                'a,
+                Result<litellm_router::ChatOutput, litellm_router::LlmError>,
+            > {
+                #[allow(unused_variables)]
+                let $s = self;
+                Box::pin(async move { $chat })
+            }
+            fn chat_stream<'a>(
+                &'a self,
+                _req: litellm_router::ChatRequest,
+                _ctx: &'a litellm_router::CallContext,
+            ) -> litellm_router::BoxFuture<
+                'a,
+                Result<litellm_router::ChatStreamOutput, litellm_router::LlmError>,
+            > {
+                #[allow(unused_variables)]
+                let $s = self;
+                Box::pin(async move { $stream })
+            }
+            fn embed<'a>(
+                &'a self,
+                _req: litellm_router::EmbeddingRequest,
+                _ctx: &'a litellm_router::CallContext,
+            ) -> litellm_router::BoxFuture<
+                'a,
+                Result<litellm_router::EmbeddingOutput, litellm_router::LlmError>,
+            > {
+                #[allow(unused_variables)]
+                let $s = self;
+                Box::pin(async move { $embed })
+            }
+        }
+    };
+}
+#[allow(unused_imports)] // Only the files with a backend of their own use it.
+pub(crate) use test_backend;
+
+/// A stream of the given items.
+pub fn stream_of(items: Vec<Result<ChatChunk, LlmError>>) -> ChatStreamOutput {
+    ChatStreamOutput {
+        stream: Box::pin(futures::stream::iter(items)),
+        upstream_headers: vec![],
     }
 }
+
+test_backend!(Scripted, |s| {
+    chat: match s.next() {
+        Step::Ok(text) => Ok(ChatOutput {
+            response: s.response(text),
+            upstream_headers: vec![("x-ratelimit-remaining-requests".into(), "9".into())],
+        }),
+        Step::Fail(kind) | Step::StreamFailsFirst(kind) => Err(s.err(kind)),
+        Step::FailRetryAfter(kind, ra) => Err(s.err(kind).with_retry_after(Some(ra))),
+        Step::Sleep(d) => {
+            tokio::time::sleep(d).await;
+            Ok(ChatOutput {
+                response: s.response("slow"),
+                upstream_headers: vec![],
+            })
+        }
+    },
+    stream: {
+        let chunk = |t: &str| text_chunk(&s.name, t);
+        match s.next() {
+            Step::Ok(text) => Ok(stream_of(vec![Ok(chunk(text)), Ok(chunk("!"))])),
+            Step::StreamFailsFirst(kind) => Ok(stream_of(vec![Err(s.err(kind))])),
+            Step::Fail(kind) | Step::FailRetryAfter(kind, _) => Err(s.err(kind)),
+            Step::Sleep(d) => {
+                tokio::time::sleep(d).await;
+                Ok(stream_of(vec![Ok(chunk("slow"))]))
+            }
+        }
+    },
+    embed: Err(s.err(ErrorKind::BadRequest)),
+});
 
 /// A one-choice chat response answering `text`, with usage 3 + 1 tokens.
 pub fn chat_response(id: &str, model: &str, text: &str) -> ChatResponse {
@@ -187,6 +213,13 @@ pub fn router(deps: Vec<(DeploymentConfig, Arc<Scripted>)>, settings: RouterSett
             max: Duration::from_millis(5),
             jitter: Duration::ZERO,
         })
+}
+
+/// A router ([`router`]) of one deployment, `a` in group `g`, playing `steps`; and its backend.
+pub fn single(steps: Vec<Step>, settings: RouterSettings) -> (Arc<Scripted>, Router) {
+    let a = Scripted::new("a", steps);
+    let r = router(vec![(config("g", "a", |_| {}), a.clone())], settings);
+    (a, r)
 }
 
 pub fn req(model: &str) -> ChatRequest {

@@ -87,11 +87,7 @@ pub async fn new(
     JsonBody(raw): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let patch = parse(raw)?;
-    let id = patch
-        .user_id
-        .clone()
-        .filter(|u| !u.trim().is_empty())
-        .ok_or_else(|| ApiError::bad_request(Some("user_id"), "user_id is a required parameter"))?;
+    let id = required_user_id(patch.user_id.clone().filter(|u| !u.trim().is_empty()))?;
     let now = Utc::now();
     if db.store.end_user(&id).await.map_err(store_error)?.is_some() {
         return Err(ApiError::bad_request(
@@ -99,29 +95,40 @@ pub async fn new(
             format!("Customer already exists: user_id={id}"),
         ));
     }
-    let mut e = EndUserRecord::new(id.clone(), now);
-    patch.apply(&mut e, now).map_err(patch_error)?;
-    apply_budget(&db, &patch, &mut e).await?;
-    db.store.insert_end_user(&e).await.map_err(store_error)?;
-    set_spend_and_answer(&db, &id, patch.spend, e).await
+    save(&db, &patch, EndUserRecord::new(id, now), now, true).await
 }
 
-/// Writes the `spend` a patch sets (after the record), drops the cached end user and answers
-/// the record.
-async fn set_spend_and_answer(
+/// The `user_id` of a `/customer/new|update` body, which is required.
+fn required_user_id(id: Option<String>) -> Result<String, ApiError> {
+    id.ok_or_else(|| ApiError::bad_request(Some("user_id"), "user_id is a required parameter"))
+}
+
+/// Applies `patch` (with its budget fields) to `e` and stores it (`insert`: as a new end user);
+/// then writes the `spend` the patch sets (after the record), drops the cached end user and
+/// answers the record.
+async fn save(
     db: &KeyDb,
-    id: &str,
-    spend: Option<f64>,
+    patch: &CustomerPatch,
     mut e: EndUserRecord,
+    now: chrono::DateTime<Utc>,
+    insert: bool,
 ) -> Result<Json<Value>, ApiError> {
-    if let Some(s) = spend {
+    patch.apply(&mut e, now).map_err(patch_error)?;
+    apply_budget(db, patch, &mut e).await?;
+    if insert {
+        db.store.insert_end_user(&e).await
+    } else {
+        db.store.update_end_user(&e).await.map(drop)
+    }
+    .map_err(store_error)?;
+    if let Some(s) = patch.spend {
         db.store
-            .set_end_user_spend(id, s)
+            .set_end_user_spend(&e.user_id, s)
             .await
             .map_err(store_error)?;
         e.spend = s;
     }
-    db.cache.invalidate_end_user(id);
+    db.cache.invalidate_end_user(&e.user_id);
     render(db, &e).await.map(Json)
 }
 
@@ -164,16 +171,9 @@ pub async fn update(
     JsonBody(raw): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let patch = parse(raw)?;
-    let id = patch
-        .user_id
-        .clone()
-        .ok_or_else(|| ApiError::bad_request(Some("user_id"), "user_id is a required parameter"))?;
-    let mut e = load(&db, &id).await?;
-    let now = Utc::now();
-    patch.apply(&mut e, now).map_err(patch_error)?;
-    apply_budget(&db, &patch, &mut e).await?;
-    db.store.update_end_user(&e).await.map_err(store_error)?;
-    set_spend_and_answer(&db, &id, patch.spend, e).await
+    let id = required_user_id(patch.user_id.clone())?;
+    let e = load(&db, &id).await?;
+    save(&db, &patch, e, Utc::now(), false).await
 }
 
 /// The body of `/customer/delete`, `/customer/block` and `/customer/unblock`.

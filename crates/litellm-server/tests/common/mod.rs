@@ -36,30 +36,45 @@ pub struct Proxy {
     pub app: axum::Router,
     pub state: AppState,
     pub ledger: Ledger,
-    dir: PathBuf,
+    /// What holds the ledger's database (removes it on drop).
+    _db: Box<dyn std::any::Any + Send + Sync>,
 }
 
-impl Drop for Proxy {
+/// A temp directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
 impl Proxy {
     /// A proxy for a config.yaml text, with a fresh SQLite ledger and no retry backoff.
     pub async fn new(yaml: &str) -> Proxy {
-        let config = parse_config(yaml)
-            .unwrap_or_else(|e| panic!("config: {e}"))
-            .config;
         let dir = std::env::temp_dir().join(format!("litellm-rs-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("spend.db").display());
-        let (state, ledger) = test_state(&config, &url, Duration::from_secs(3600)).await;
+        Proxy::on_db(yaml, &url, Duration::from_secs(3600), TempDir(dir)).await
+    }
+
+    /// A proxy for a config.yaml text with its ledger on `db_url`, written every
+    /// `flush_interval`; `db` (what holds the database) is dropped with the proxy.
+    pub async fn on_db(
+        yaml: &str,
+        db_url: &str,
+        flush_interval: Duration,
+        db: impl std::any::Any + Send + Sync,
+    ) -> Proxy {
+        let config = parse_config(yaml)
+            .unwrap_or_else(|e| panic!("config: {e}"))
+            .config;
+        let (state, ledger) = test_state(&config, db_url, flush_interval).await;
         Proxy {
             app: app(state.clone()),
             state,
             ledger,
-            dir,
+            _db: Box::new(db),
         }
     }
 
@@ -128,7 +143,7 @@ impl Proxy {
     /// Flushes the ledger until at least `n` spend rows are stored (stream records are queued
     /// from a background task when the body ends), then returns them.
     pub async fn flushed_spend_logs(&self, n: usize) -> Vec<SpendLogRow> {
-        for _ in 0..200 {
+        for _ in 0..500 {
             self.ledger.flush().await.unwrap();
             let rows = self
                 .ledger
@@ -223,10 +238,64 @@ pub async fn serve_local(app: axum::Router) -> std::net::SocketAddr {
     addr
 }
 
+/// A local server (as [`serve_local`]) with one `POST` route whose handler records what it
+/// gets in a shared `T`.
+pub struct Recorder<T> {
+    pub addr: std::net::SocketAddr,
+    pub state: std::sync::Arc<std::sync::Mutex<T>>,
+}
+
+impl<T: Default + Send + 'static> Recorder<T> {
+    /// Serves `POST {path}` with `handler`, its state a fresh `T`.
+    pub async fn start<H, M>(path: &str, handler: H) -> Recorder<T>
+    where
+        H: axum::handler::Handler<M, std::sync::Arc<std::sync::Mutex<T>>>,
+        M: 'static,
+    {
+        let state = std::sync::Arc::new(std::sync::Mutex::new(T::default()));
+        let app = axum::Router::new()
+            .route(path, axum::routing::post(handler))
+            .with_state(state.clone());
+        Recorder {
+            addr: serve_local(app).await,
+            state,
+        }
+    }
+
+    /// `http://{addr}`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
 /// The `data:` payloads of an SSE body, in order.
 pub fn sse_events(text: &str) -> Vec<String> {
     text.split("\n\n")
         .filter_map(|e| e.trim().strip_prefix("data: ").map(str::to_string))
+        .collect()
+}
+
+/// The chunks of a chat stream response, checked: a `text/event-stream` whose last event is
+/// `[DONE]` and whose other events are `chat.completion.chunk` objects.
+pub fn chat_chunks(r: &Resp) -> Vec<Value> {
+    assert_eq!(r.header("content-type"), Some("text/event-stream"));
+    let events = sse_events(&r.text);
+    assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| serde_json::from_str(e).unwrap())
+        .collect();
+    assert!(chunks
+        .iter()
+        .all(|c| c["object"] == "chat.completion.chunk"));
+    chunks
+}
+
+/// The text a chat stream's chunks carry: their first choices' `delta.content`, joined.
+pub fn streamed_text(chunks: &[Value]) -> String {
+    chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
         .collect()
 }
 
