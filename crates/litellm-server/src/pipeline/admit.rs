@@ -58,6 +58,25 @@ pub trait Inference: serde::Serialize {
     }
 }
 
+/// The [`Inference`] methods an OpenAI-format request type gets from its `model`, `user` and
+/// `extra` fields; write `crate::pipeline::openai_fields!();` in its `impl Inference`.
+macro_rules! openai_fields {
+    () => {
+        fn model_mut(&mut self) -> &mut String {
+            &mut self.model
+        }
+
+        fn end_user(&self) -> Option<&str> {
+            self.user.as_deref()
+        }
+
+        fn extra_mut(&mut self) -> &mut litellm_core::JsonMap {
+            &mut self.extra
+        }
+    };
+}
+pub(crate) use openai_fields;
+
 /// An admitted call: everything settlement needs.
 pub struct Admission {
     pub caller: Caller,

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod endpoint;
 pub mod settle;
 
+pub(crate) use admit::openai_fields;
 pub use admit::{admit, Admission, Inference};
 pub use auth::{authenticate, Authed};
 pub use endpoint::{stream_reply, Endpoint, InferenceCall, RawBody};

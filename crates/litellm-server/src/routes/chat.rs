@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use serde_json::Value;
 
-use litellm_core::{ChatRequest, ChatResponse, JsonMap, StreamOptions};
+use litellm_core::{ChatRequest, ChatResponse, StreamOptions};
 
 use crate::error::ApiError;
 use crate::pipeline::{self, Admission, Done, Endpoint, Inference, InferenceCall, RawBody};
@@ -18,13 +18,7 @@ use crate::stream::{estimate_tokens, sse_body_limited};
 impl Inference for ChatRequest {
     const CALL_TYPE: &'static str = "acompletion";
 
-    fn model_mut(&mut self) -> &mut String {
-        &mut self.model
-    }
-
-    fn end_user(&self) -> Option<&str> {
-        self.user.as_deref()
-    }
+    crate::pipeline::openai_fields!();
 
     fn validate(&self) -> Result<(), ApiError> {
         if self.messages.is_empty() {
@@ -53,10 +47,6 @@ impl Inference for ChatRequest {
     }
 
     const CACHED: bool = true;
-
-    fn extra_mut(&mut self) -> &mut JsonMap {
-        &mut self.extra
-    }
 }
 
 /// OpenAI Chat Completions; SSE when `stream: true`.
@@ -68,11 +58,10 @@ impl Inference for ChatRequest {
     responses(
         (status = 200, description = "A chat completion, or an SSE stream of `chat.completion.chunk` events when `stream` is true", body = ChatResponse),
         (status = 400, description = "Malformed request, unknown model, or context window exceeded"),
-        (status = 401, description = "Missing, invalid or blocked key, or a model the key or team may not use"),
         (status = 408, description = "Upstream timeout (after retries)"),
         (status = 413, description = "Request body too large"),
-        (status = 422, description = "A key, team or user budget is exceeded (`budget_exceeded`)"),
         (status = 429, description = "Upstream rate limit (after retries)"),
+        crate::routes::KeyRefusals,
     ),
     security(("bearer" = []))
 )]

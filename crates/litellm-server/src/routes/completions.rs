@@ -10,7 +10,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use litellm_core::{ChatChunk, JsonMap};
+use litellm_core::ChatChunk;
 use litellm_providers::text_completion::{
     self as translate, CompletionRequest, TextCompletionStream,
 };
@@ -25,13 +25,7 @@ use super::event_stream::{self, ChunkTranslator};
 impl Inference for CompletionRequest {
     const CALL_TYPE: &'static str = "atext_completion";
 
-    fn model_mut(&mut self) -> &mut String {
-        &mut self.model
-    }
-
-    fn end_user(&self) -> Option<&str> {
-        self.user.as_deref()
-    }
+    crate::pipeline::openai_fields!();
 
     fn validate(&self) -> Result<(), ApiError> {
         self.prompt_text().map(|_| ()).map_err(ApiError::from)
@@ -48,10 +42,6 @@ impl Inference for CompletionRequest {
         let prompt = estimate_tokens(self.prompt_text().map_or(0, str::len));
         (prompt, self.max_tokens.map(u64::from))
     }
-
-    fn extra_mut(&mut self) -> &mut JsonMap {
-        &mut self.extra
-    }
 }
 
 /// OpenAI Completions (legacy); SSE when `stream: true`.
@@ -63,9 +53,8 @@ impl Inference for CompletionRequest {
     responses(
         (status = 200, description = "A `text_completion`, or an SSE stream of `text_completion` chunks ending in `data: [DONE]` when `stream` is true", body = Object),
         (status = 400, description = "Malformed request, unknown model, several prompts, token-id prompts, `suffix` or `best_of` > 1"),
-        (status = 401, description = "Missing, invalid or blocked key, or a model the key or team may not use"),
-        (status = 422, description = "A key, team or user budget is exceeded (`budget_exceeded`)"),
         (status = 429, description = "Upstream rate limit (after retries)"),
+        crate::routes::KeyRefusals,
     ),
     security(("bearer" = []))
 )]

@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use serde_json::Value;
 
-use litellm_core::{EmbeddingRequest, EmbeddingResponse, JsonMap, Usage};
+use litellm_core::{EmbeddingRequest, EmbeddingResponse, Usage};
 
 use crate::error::ApiError;
 use crate::pipeline::{self, Admission, Done, Endpoint, Inference, InferenceCall, RawBody};
@@ -16,13 +16,7 @@ use crate::state::AppState;
 impl Inference for EmbeddingRequest {
     const CALL_TYPE: &'static str = "aembedding";
 
-    fn model_mut(&mut self) -> &mut String {
-        &mut self.model
-    }
-
-    fn end_user(&self) -> Option<&str> {
-        self.user.as_deref()
-    }
+    crate::pipeline::openai_fields!();
 
     fn validate(&self) -> Result<(), ApiError> {
         if self.input.is_empty() {
@@ -57,10 +51,6 @@ impl Inference for EmbeddingRequest {
     }
 
     const CACHED: bool = true;
-
-    fn extra_mut(&mut self) -> &mut JsonMap {
-        &mut self.extra
-    }
 }
 
 /// OpenAI Embeddings (`encoding_format` `float` or `base64`).
@@ -72,8 +62,7 @@ impl Inference for EmbeddingRequest {
     responses(
         (status = 200, description = "Embeddings", body = EmbeddingResponse),
         (status = 400, description = "Malformed request or unknown model"),
-        (status = 401, description = "Missing, invalid or blocked key, or a model the key or team may not use"),
-        (status = 422, description = "A key, team or user budget is exceeded (`budget_exceeded`)"),
+        crate::routes::KeyRefusals,
     ),
     security(("bearer" = []))
 )]

@@ -29,3 +29,15 @@ pub fn require_model(model: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// The refusals every OpenAI-format inference route documents (`responses(...)` in its
+/// `#[utoipa::path]`).
+#[derive(utoipa::IntoResponses)]
+pub enum KeyRefusals {
+    /// Missing, invalid or blocked key, or a model the key or team may not use
+    #[response(status = 401)]
+    Unauthorized,
+    /// A key, team or user budget is exceeded (`budget_exceeded`)
+    #[response(status = 422)]
+    BudgetExceeded,
+}

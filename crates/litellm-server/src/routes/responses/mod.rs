@@ -20,7 +20,7 @@ use axum::Json;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use litellm_core::{JsonMap, Message};
+use litellm_core::Message;
 use litellm_providers::responses::{
     self as translate, item_id, ResponseEcho, ResponsesInput, ResponsesRequest,
     ResponsesStreamTranslator,
@@ -40,13 +40,7 @@ pub const CALL_TYPE: &str = "aresponses";
 impl Inference for ResponsesRequest {
     const CALL_TYPE: &'static str = CALL_TYPE;
 
-    fn model_mut(&mut self) -> &mut String {
-        &mut self.model
-    }
-
-    fn end_user(&self) -> Option<&str> {
-        self.user.as_deref()
-    }
+    crate::pipeline::openai_fields!();
 
     fn validate(&self) -> Result<(), ApiError> {
         if !self.has_input() && self.previous_response_id.is_none() {
@@ -71,10 +65,6 @@ impl Inference for ResponsesRequest {
             self.max_output_tokens.map(u64::from),
         )
     }
-
-    fn extra_mut(&mut self) -> &mut JsonMap {
-        &mut self.extra
-    }
 }
 
 /// Create a model response (OpenAI's Responses API).
@@ -86,10 +76,9 @@ impl Inference for ResponsesRequest {
     responses(
         (status = 200, description = "A `response` object, or an SSE stream of Responses events (`response.created`, `response.output_item.added`, `response.output_text.delta`, `response.function_call_arguments.delta`, ..., `response.completed`) when `stream` is true", body = Object),
         (status = 400, description = "Malformed request, unknown model, a built-in tool the serving provider cannot take"),
-        (status = 401, description = "Missing, invalid or blocked key, or a model the key or team may not use"),
         (status = 404, description = "`previous_response_id` names no response this key made"),
-        (status = 422, description = "A key, team or user budget is exceeded (`budget_exceeded`)"),
         (status = 429, description = "Upstream rate limit (after retries)"),
+        crate::routes::KeyRefusals,
     ),
     security(("bearer" = []))
 )]
