@@ -69,17 +69,7 @@ general_settings:
 "#
     );
     let p = ProxyProcess::start(&config, &[]).await;
-    let r: Value = reqwest::Client::new()
-        .post(p.url("/key/generate"))
-        .bearer_auth(MASTER)
-        .json(&json!({"key_alias": "claude-code"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = r["key"].as_str().expect("a key").to_string();
+    let key = p.new_key(MASTER, json!({"key_alias": "claude-code"})).await;
     (p, key)
 }
 
@@ -132,37 +122,13 @@ async fn run_claude(p: &ProxyProcess, key: &str, model: Option<&str>, work: &Tem
         .unwrap_or_else(|e| panic!("claude's output is not JSON ({e}):\n{stdout}"))
 }
 
-/// The key's spend-log rows, once `n` are written.
-async fn spend_rows(p: &ProxyProcess, key: &str, n: usize) -> Vec<Value> {
-    let c = reqwest::Client::new();
-    for _ in 0..400 {
-        let rows: Value = c
-            .get(p.url(&format!("/spend/logs?api_key={key}")))
-            .bearer_auth(MASTER)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if rows.as_array().is_some_and(|r| r.len() >= n) {
-            return rows.as_array().cloned().unwrap_or_default();
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!(
-        "the key's spend logs never reached {n} rows\nproxy log:\n{}",
-        p.stderr()
-    );
-}
-
 /// Asserts a run answered with the scripted reply after one tool round trip, and was billed.
 async fn assert_run(p: &ProxyProcess, key: &str, result: &Value, reply: &str) {
     assert_eq!(result["is_error"], false, "{result}");
     assert_eq!(result["subtype"], "success", "{result}");
     assert_eq!(result["result"], reply, "{result}");
     assert_eq!(result["num_turns"], 2, "{result}");
-    let rows = spend_rows(p, key, 2).await;
+    let rows = p.spend_rows(MASTER, key, 2).await;
     assert!(rows.iter().all(|r| r["status"] == "success"), "{rows:?}");
     assert!(
         rows.iter()

@@ -87,18 +87,7 @@ general_settings:
         upstream.base_url()
     );
     let p = ProxyProcess::start(&config, &[]).await;
-    let http = reqwest::Client::new();
-    let r: Value = http
-        .post(p.url("/key/generate"))
-        .bearer_auth(MASTER)
-        .json(&json!({"key_alias": "codex"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = r["key"].as_str().expect("a key").to_string();
+    let key = p.new_key(MASTER, json!({"key_alias": "codex"})).await;
 
     let work = TempDir::new();
     std::fs::write(
@@ -170,22 +159,7 @@ general_settings:
         tool_messages[0]
     );
 
-    let mut rows = Vec::new();
-    for _ in 0..400 {
-        rows = http
-            .get(p.url(&format!("/spend/logs?api_key={key}")))
-            .bearer_auth(MASTER)
-            .send()
-            .await
-            .unwrap()
-            .json::<Vec<Value>>()
-            .await
-            .unwrap();
-        if rows.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let rows = p.spend_rows(MASTER, &key, 2).await;
     assert_eq!(rows.len(), 2, "{rows:?}");
     for row in &rows {
         assert_eq!(row["call_type"], "aresponses", "{row}");

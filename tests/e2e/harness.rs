@@ -110,6 +110,45 @@ impl ProxyProcess {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
+    /// A new virtual key made by `master` through `/key/generate` with `body`.
+    pub async fn new_key(&self, master: &str, body: serde_json::Value) -> String {
+        let r: serde_json::Value = reqwest::Client::new()
+            .post(self.url("/key/generate"))
+            .bearer_auth(master)
+            .json(&body)
+            .send()
+            .await
+            .expect("/key/generate")
+            .json()
+            .await
+            .expect("/key/generate answers JSON");
+        r["key"].as_str().expect("a key").to_string()
+    }
+
+    /// The spend-log rows of `key` (read with `master`), once at least `n` are written.
+    pub async fn spend_rows(&self, master: &str, key: &str, n: usize) -> Vec<serde_json::Value> {
+        let c = reqwest::Client::new();
+        for _ in 0..400 {
+            let rows: serde_json::Value = c
+                .get(self.url(&format!("/spend/logs?api_key={key}")))
+                .bearer_auth(master)
+                .send()
+                .await
+                .expect("/spend/logs")
+                .json()
+                .await
+                .expect("/spend/logs answers JSON");
+            if rows.as_array().is_some_and(|r| r.len() >= n) {
+                return rows.as_array().cloned().unwrap_or_default();
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "the key's spend logs never reached {n} rows\nproxy log:\n{}",
+            self.stderr()
+        );
+    }
+
     /// What the proxy printed on stderr so far.
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
