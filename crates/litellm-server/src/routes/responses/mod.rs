@@ -185,8 +185,8 @@ fn unix_now() -> u64 {
 
 /// The request's input as the items `input_items` lists (a string is one user message), each
 /// with an id.
-fn input_item_values(req: &ResponsesRequest, response_id: &str) -> Vec<Value> {
-    let items: Vec<Value> = match &req.input {
+fn input_item_values(input: Option<&ResponsesInput>, response_id: &str) -> Vec<Value> {
+    let items: Vec<Value> = match input {
         None => Vec::new(),
         Some(ResponsesInput::Text(t)) => vec![json!({
             "type": "message",
@@ -214,7 +214,8 @@ fn input_item_values(req: &ResponsesRequest, response_id: &str) -> Vec<Value> {
 struct Keep {
     store: ResponseStore,
     owner: String,
-    request: ResponsesRequest,
+    /// The request's `input` (only this is kept of the request).
+    input: Option<ResponsesInput>,
     chat_messages: Vec<Message>,
     had_instructions: bool,
 }
@@ -223,7 +224,7 @@ impl Keep {
     fn save(self, id: &str, response: Value, reply: &litellm_core::ChatResponse) {
         let entry = StoredResponse {
             owner: self.owner,
-            input_items: input_item_values(&self.request, id),
+            input_items: input_item_values(self.input.as_ref(), id),
             history: translate::next_history(&self.chat_messages, self.had_instructions, reply),
             response,
         };
@@ -280,12 +281,12 @@ impl Endpoint for ResponsesRequest {
         let estimate = translate::estimate_input_tokens(&self);
         let stream = self.is_stream();
         let had_instructions = self.instructions.as_deref().is_some_and(|s| !s.is_empty());
-        let request = self.wants_store().then(|| self.clone());
+        let input = self.wants_store().then(|| self.input.clone());
         let chat = translate::to_chat_request(self, history).map_err(ApiError::from)?;
-        let keep = request.map(|request| Keep {
+        let keep = input.map(|input| Keep {
             store: state.responses.clone(),
             owner: adm.caller.key_hash.clone(),
-            request,
+            input,
             chat_messages: chat.messages.clone(),
             had_instructions,
         });
