@@ -52,13 +52,33 @@ impl BudgetDuration {
 
     /// `start` plus this duration (saturating at the far future).
     pub fn after(self, start: DateTime<Utc>) -> DateTime<Utc> {
+        self.shift(start, true).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// `end` minus this duration (saturating at the far past).
+    pub fn before(self, end: DateTime<Utc>) -> DateTime<Utc> {
+        self.shift(end, false).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// `t` moved by this duration, forward or back; `None` past the representable range.
+    fn shift(self, t: DateTime<Utc>, forward: bool) -> Option<DateTime<Utc>> {
         match self {
-            BudgetDuration::Seconds(s) => chrono::Duration::try_seconds(s)
-                .and_then(|d| start.checked_add_signed(d))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC),
-            BudgetDuration::Months(m) => start
-                .checked_add_months(Months::new(m))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            BudgetDuration::Seconds(s) => {
+                let d = chrono::Duration::try_seconds(s)?;
+                if forward {
+                    t.checked_add_signed(d)
+                } else {
+                    t.checked_sub_signed(d)
+                }
+            }
+            BudgetDuration::Months(m) => {
+                let m = Months::new(m);
+                if forward {
+                    t.checked_add_months(m)
+                } else {
+                    t.checked_sub_months(m)
+                }
+            }
         }
     }
 }
@@ -76,27 +96,16 @@ mod tests {
 
     #[test]
     fn parses_every_unit() {
-        assert_eq!(
-            BudgetDuration::parse("30s"),
-            Ok(BudgetDuration::Seconds(30))
-        );
-        assert_eq!(
-            BudgetDuration::parse("15m"),
-            Ok(BudgetDuration::Seconds(900))
-        );
-        assert_eq!(
-            BudgetDuration::parse("1h"),
-            Ok(BudgetDuration::Seconds(3600))
-        );
-        assert_eq!(
-            BudgetDuration::parse(" 7d "),
-            Ok(BudgetDuration::Seconds(604_800))
-        );
-        assert_eq!(
-            BudgetDuration::parse("2w"),
-            Ok(BudgetDuration::Seconds(1_209_600))
-        );
-        assert_eq!(BudgetDuration::parse("1mo"), Ok(BudgetDuration::Months(1)));
+        for (text, parsed) in [
+            ("30s", BudgetDuration::Seconds(30)),
+            ("15m", BudgetDuration::Seconds(900)),
+            ("1h", BudgetDuration::Seconds(3600)),
+            (" 7d ", BudgetDuration::Seconds(604_800)),
+            ("2w", BudgetDuration::Seconds(1_209_600)),
+            ("1mo", BudgetDuration::Months(1)),
+        ] {
+            assert_eq!(BudgetDuration::parse(text), Ok(parsed), "{text:?}");
+        }
     }
 
     #[test]

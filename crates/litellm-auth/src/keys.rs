@@ -154,6 +154,39 @@ fn store<T>(
     }
 }
 
+/// The methods of one cached entity (`what`) whose map in [`Maps`] and in [`Unwritten`] is
+/// `map`: `get` (the cached record, if fresh), `put` (caches a database read; `None`: no such
+/// row), `forget` (after an update, delete, block, unblock or regenerate) and, when named,
+/// `stale` (the cached record even past its TTL, for `allow_requests_on_db_unavailable`).
+macro_rules! cached_entity {
+    ($what:literal, $map:ident: $record:ty, $get:ident, $put:ident, $forget:ident $(, $stale:ident)?) => {
+        #[doc = concat!("The cached ", $what, ", if fresh.")]
+        pub fn $get(&self, id: &str) -> Option<Cached<$record>> {
+            let m = self.lock();
+            lookup(&m.$map, Some(&m.unwritten.$map), id, self.ttl)
+        }
+
+        $(
+            #[doc = concat!("The cached ", $what, " even past its TTL.")]
+            pub fn $stale(&self, id: &str) -> Option<Cached<$record>> {
+                let m = self.lock();
+                lookup(&m.$map, Some(&m.unwritten.$map), id, Duration::MAX)
+            }
+        )?
+
+        #[doc = concat!("Caches a ", $what, " read from the database (`None`: no such row).")]
+        pub fn $put(&self, id: &str, record: Option<$record>) -> Cached<$record> {
+            let m = &mut *self.lock();
+            store(&mut m.$map, Some(&m.unwritten.$map), id, record, |r| r.spend, self.ttl)
+        }
+
+        #[doc = concat!("Forgets a ", $what, ".")]
+        pub fn $forget(&self, id: &str) {
+            self.lock().$map.remove(id);
+        }
+    };
+}
+
 impl KeyCache {
     /// An empty cache whose entries live for `ttl`.
     pub fn new(ttl: Duration) -> KeyCache {
@@ -177,95 +210,10 @@ impl KeyCache {
         self.maps.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The cached key with hash `token`, if fresh.
-    pub fn key(&self, token: &str) -> Option<Cached<KeyRecord>> {
-        let m = self.lock();
-        lookup(&m.keys, Some(&m.unwritten.keys), token, self.ttl)
-    }
-
-    /// The cached key with hash `token` even past its TTL (for `allow_requests_on_db_unavailable`).
-    pub fn key_stale(&self, token: &str) -> Option<Cached<KeyRecord>> {
-        let m = self.lock();
-        lookup(&m.keys, Some(&m.unwritten.keys), token, Duration::MAX)
-    }
-
-    /// The cached user even past its TTL.
-    pub fn user_stale(&self, user_id: &str) -> Option<Cached<UserRecord>> {
-        let m = self.lock();
-        lookup(&m.users, Some(&m.unwritten.users), user_id, Duration::MAX)
-    }
-
-    /// The cached team even past its TTL.
-    pub fn team_stale(&self, team_id: &str) -> Option<Cached<TeamRecord>> {
-        let m = self.lock();
-        lookup(&m.teams, Some(&m.unwritten.teams), team_id, Duration::MAX)
-    }
-
-    /// Caches a key read from the database (`None`: no such key).
-    pub fn put_key(&self, token: &str, record: Option<KeyRecord>) -> Cached<KeyRecord> {
-        let m = &mut *self.lock();
-        store(
-            &mut m.keys,
-            Some(&m.unwritten.keys),
-            token,
-            record,
-            |r| r.spend,
-            self.ttl,
-        )
-    }
-
-    /// The cached user, if fresh.
-    pub fn user(&self, user_id: &str) -> Option<Cached<UserRecord>> {
-        let m = self.lock();
-        lookup(&m.users, Some(&m.unwritten.users), user_id, self.ttl)
-    }
-
-    /// Caches a user read from the database.
-    pub fn put_user(&self, user_id: &str, record: Option<UserRecord>) -> Cached<UserRecord> {
-        let m = &mut *self.lock();
-        store(
-            &mut m.users,
-            Some(&m.unwritten.users),
-            user_id,
-            record,
-            |r| r.spend,
-            self.ttl,
-        )
-    }
-
-    /// The cached team, if fresh.
-    pub fn team(&self, team_id: &str) -> Option<Cached<TeamRecord>> {
-        let m = self.lock();
-        lookup(&m.teams, Some(&m.unwritten.teams), team_id, self.ttl)
-    }
-
-    /// Caches a team read from the database.
-    pub fn put_team(&self, team_id: &str, record: Option<TeamRecord>) -> Cached<TeamRecord> {
-        let m = &mut *self.lock();
-        store(
-            &mut m.teams,
-            Some(&m.unwritten.teams),
-            team_id,
-            record,
-            |r| r.spend,
-            self.ttl,
-        )
-    }
-
-    /// Forgets a key (after update, delete, block, unblock or regenerate).
-    pub fn invalidate_key(&self, token: &str) {
-        self.lock().keys.remove(token);
-    }
-
-    /// Forgets a user.
-    pub fn invalidate_user(&self, user_id: &str) {
-        self.lock().users.remove(user_id);
-    }
-
-    /// Forgets a team.
-    pub fn invalidate_team(&self, team_id: &str) {
-        self.lock().teams.remove(team_id);
-    }
+    cached_entity!("key (by its hash)", keys: KeyRecord, key, put_key, invalidate_key, key_stale);
+    cached_entity!("user", users: UserRecord, user, put_user, invalidate_user, user_stale);
+    cached_entity!("team", teams: TeamRecord, team, put_team, invalidate_team, team_stale);
+    cached_entity!("end user", end_users: EndUserRecord, end_user, put_end_user, invalidate_end_user);
 
     /// Forgets everything.
     pub fn clear(&self) {
@@ -277,30 +225,6 @@ impl KeyCache {
         m.budgets.clear();
         m.global = None;
         m.unwritten = Unwritten::default();
-    }
-
-    /// The cached end user, if fresh.
-    pub fn end_user(&self, id: &str) -> Option<Cached<EndUserRecord>> {
-        let m = self.lock();
-        lookup(&m.end_users, Some(&m.unwritten.end_users), id, self.ttl)
-    }
-
-    /// Caches an end user read from the database (`None`: no such end user).
-    pub fn put_end_user(&self, id: &str, record: Option<EndUserRecord>) -> Cached<EndUserRecord> {
-        let m = &mut *self.lock();
-        store(
-            &mut m.end_users,
-            Some(&m.unwritten.end_users),
-            id,
-            record,
-            |r| r.spend,
-            self.ttl,
-        )
-    }
-
-    /// Forgets an end user.
-    pub fn invalidate_end_user(&self, id: &str) {
-        self.lock().end_users.remove(id);
     }
 
     /// The cached budget object, if fresh.

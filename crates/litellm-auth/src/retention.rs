@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Months, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::duration::BudgetDuration;
 use crate::error::AuthError;
@@ -63,14 +63,7 @@ impl Retention {
 
     /// The oldest start time kept at `now`.
     pub fn cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        match self.period {
-            BudgetDuration::Seconds(s) => chrono::Duration::try_seconds(s)
-                .and_then(|d| now.checked_sub_signed(d))
-                .unwrap_or(DateTime::<Utc>::MIN_UTC),
-            BudgetDuration::Months(m) => now
-                .checked_sub_months(Months::new(m))
-                .unwrap_or(DateTime::<Utc>::MIN_UTC),
-        }
+        self.period.before(now)
     }
 
     /// Deletes every spend log older than the cutoff at `now`, batch by batch. Returns how

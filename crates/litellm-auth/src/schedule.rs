@@ -132,72 +132,49 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// Asserts `next_reset_in(duration, now, tz)` for every `(duration, now, expected)` case.
+    fn assert_resets(tz: Tz, cases: &[(&str, &str, &str)]) {
+        for &(duration, now, expected) in cases {
+            assert_eq!(
+                next_reset_in(duration, at(now), tz),
+                Ok(at(expected)),
+                "{duration} after {now}"
+            );
+        }
+    }
+
     #[test]
     fn day_week_and_month_durations_land_on_midnights_like_litellm() {
-        let now = at("2023-05-15T10:30:00Z"); // a Monday
-        let utc = Tz::UTC;
-        assert_eq!(
-            next_reset_in("1d", now, utc),
-            Ok(at("2023-05-16T00:00:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("7d", now, utc),
-            Ok(at("2023-05-22T00:00:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("1w", now, utc),
-            Ok(at("2023-05-22T00:00:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("30d", now, utc),
-            Ok(at("2023-06-01T00:00:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("1mo", now, utc),
-            Ok(at("2023-06-01T00:00:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("3d", now, utc),
-            Ok(at("2023-05-18T00:00:00Z"))
-        );
-        let dec = at("2023-12-20T10:00:00Z");
-        assert_eq!(
-            next_reset_in("1mo", dec, utc),
-            Ok(at("2024-01-01T00:00:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("2mo", dec, utc),
-            Ok(at("2024-02-01T00:00:00Z"))
+        let now = "2023-05-15T10:30:00Z"; // a Monday
+        let dec = "2023-12-20T10:00:00Z";
+        assert_resets(
+            Tz::UTC,
+            &[
+                ("1d", now, "2023-05-16T00:00:00Z"),
+                ("7d", now, "2023-05-22T00:00:00Z"),
+                ("1w", now, "2023-05-22T00:00:00Z"),
+                ("30d", now, "2023-06-01T00:00:00Z"),
+                ("1mo", now, "2023-06-01T00:00:00Z"),
+                ("3d", now, "2023-05-18T00:00:00Z"),
+                ("1mo", dec, "2024-01-01T00:00:00Z"),
+                ("2mo", dec, "2024-02-01T00:00:00Z"),
+            ],
         );
     }
 
     #[test]
     fn clock_durations_align_to_multiples() {
-        let utc = Tz::UTC;
-        let now = at("2023-05-15T10:30:12.5Z");
-        assert_eq!(
-            next_reset_in("30s", now, utc),
-            Ok(at("2023-05-15T10:30:30Z"))
-        );
-        assert_eq!(
-            next_reset_in("15m", now, utc),
-            Ok(at("2023-05-15T10:45:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("1h", now, utc),
-            Ok(at("2023-05-15T11:00:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("5h", now, utc),
-            Ok(at("2023-05-15T15:00:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("1h", at("2023-05-15T23:10:00Z"), utc),
-            Ok(at("2023-05-16T00:00:00Z"))
-        );
-        assert_eq!(
-            next_reset_in("7s", now, utc),
-            Ok(at("2023-05-15T10:30:14Z"))
+        let now = "2023-05-15T10:30:12.5Z";
+        assert_resets(
+            Tz::UTC,
+            &[
+                ("30s", now, "2023-05-15T10:30:30Z"),
+                ("15m", now, "2023-05-15T10:45:00Z"),
+                ("1h", now, "2023-05-15T11:00:00Z"),
+                ("5h", now, "2023-05-15T15:00:00Z"),
+                ("1h", "2023-05-15T23:10:00Z", "2023-05-16T00:00:00Z"),
+                ("7s", now, "2023-05-15T10:30:14Z"),
+            ],
         );
     }
 

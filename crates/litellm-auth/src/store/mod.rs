@@ -30,6 +30,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::AuthError;
 use crate::records::{KeyRecord, TeamRecord, UserRecord};
 use crate::spend::{SpendLogFilter, SpendLogRow, SpendRecord};
+use entity::Entity;
 
 /// The SQL dialect behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,6 +95,46 @@ impl std::fmt::Debug for Store {
             .field("dialect", &self.dialect())
             .finish_non_exhaustive()
     }
+}
+
+/// The insert, lookup, update, delete and list methods of an entity that owns no keys (end
+/// users, budget objects): `(article, name, plural)` name it in the docs, `$id` is its id field.
+macro_rules! crud_methods {
+    (
+        $record:ty,
+        ($a:literal, $what:literal, $whats:literal),
+        $id:ident,
+        $insert:ident,
+        $get:ident,
+        $update:ident,
+        $delete:ident,
+        $list:ident
+    ) => {
+        #[doc = concat!("Stores ", $a, " new ", $what, "; an existing id is a [`AuthError::Conflict`].")]
+        pub async fn $insert(&self, r: &$record) -> Result<(), AuthError> {
+            on_backend!(self, insert(r))
+        }
+
+        #[doc = concat!("The ", $what, " with this id.")]
+        pub async fn $get(&self, id: &str) -> Result<Option<$record>, AuthError> {
+            self.by_id(id).await
+        }
+
+        #[doc = concat!("Rewrites ", $a, " ", $what, " (every field but its id, `spend` and `created_at`). Whether it existed.")]
+        pub async fn $update(&self, r: &$record) -> Result<bool, AuthError> {
+            on_backend!(self, update(&r.$id, r))
+        }
+
+        #[doc = concat!("Deletes ", $whats, "; returns the ids that existed.")]
+        pub async fn $delete(&self, ids: &[String]) -> Result<Vec<String>, AuthError> {
+            on_backend!(self, delete::<$record>(ids, None))
+        }
+
+        #[doc = concat!("Every ", $what, ", newest first.")]
+        pub async fn $list(&self) -> Result<Vec<$record>, AuthError> {
+            self.every().await
+        }
+    };
 }
 
 impl Store {
@@ -205,8 +246,7 @@ impl Store {
 
     /// The user with this id.
     pub async fn user(&self, user_id: &str) -> Result<Option<UserRecord>, AuthError> {
-        on_backend!(self, fetch::<UserRecord>("user_id", &[user_id.to_string()]))
-            .map(|mut v| v.pop())
+        self.by_id(user_id).await
     }
 
     /// The users with this email.
@@ -247,8 +287,7 @@ impl Store {
 
     /// The team with this id.
     pub async fn team(&self, team_id: &str) -> Result<Option<TeamRecord>, AuthError> {
-        on_backend!(self, fetch::<TeamRecord>("team_id", &[team_id.to_string()]))
-            .map(|mut v| v.pop())
+        self.by_id(team_id).await
     }
 
     /// Rewrites a team (every field but `spend` and `created_at`). Returns whether it existed.
@@ -263,7 +302,7 @@ impl Store {
 
     /// Every team, newest first.
     pub async fn list_teams(&self) -> Result<Vec<TeamRecord>, AuthError> {
-        on_backend!(self, list::<TeamRecord>(&[], None)).map(|(v, _)| v)
+        self.every().await
     }
 
     /// Sets the spend counter of a key, user or team (LiteLLM's `spend` on `/…/update`).
@@ -327,67 +366,41 @@ impl Store {
         on_backend!(self, reset_budgets(now))
     }
 
-    /// Stores a new end user; an existing `user_id` is a [`AuthError::Conflict`].
-    pub async fn insert_end_user(&self, e: &crate::EndUserRecord) -> Result<(), AuthError> {
-        on_backend!(self, insert(e))
-    }
-
-    /// The end user with this id.
-    pub async fn end_user(&self, id: &str) -> Result<Option<crate::EndUserRecord>, AuthError> {
-        on_backend!(
-            self,
-            fetch::<crate::EndUserRecord>("user_id", &[id.to_string()])
-        )
-        .map(|mut v| v.pop())
-    }
-
-    /// Rewrites an end user (every field but `spend` and `created_at`). Whether it existed.
-    pub async fn update_end_user(&self, e: &crate::EndUserRecord) -> Result<bool, AuthError> {
-        on_backend!(self, update(&e.user_id, e))
-    }
-
-    /// Deletes end users; returns the ids that existed.
-    pub async fn delete_end_users(&self, ids: &[String]) -> Result<Vec<String>, AuthError> {
-        on_backend!(self, delete::<crate::EndUserRecord>(ids, None))
-    }
-
-    /// Every end user, newest first.
-    pub async fn list_end_users(&self) -> Result<Vec<crate::EndUserRecord>, AuthError> {
-        on_backend!(self, list::<crate::EndUserRecord>(&[], None)).map(|(v, _)| v)
-    }
+    crud_methods!(
+        crate::EndUserRecord,
+        ("an", "end user", "end users"),
+        user_id,
+        insert_end_user,
+        end_user,
+        update_end_user,
+        delete_end_users,
+        list_end_users
+    );
 
     /// Sets an end user's spend counter. Whether it existed.
     pub async fn set_end_user_spend(&self, id: &str, spend: f64) -> Result<bool, AuthError> {
         on_backend!(self, set_spend::<crate::EndUserRecord>(id, spend))
     }
 
-    /// Stores a new budget; an existing `budget_id` is a [`AuthError::Conflict`].
-    pub async fn insert_budget(&self, b: &crate::BudgetRecord) -> Result<(), AuthError> {
-        on_backend!(self, insert(b))
+    crud_methods!(
+        crate::BudgetRecord,
+        ("a", "budget", "budgets"),
+        budget_id,
+        insert_budget,
+        budget,
+        update_budget,
+        delete_budgets,
+        list_budgets
+    );
+
+    /// The row of `E` whose id is `id`.
+    async fn by_id<E: Entity>(&self, id: &str) -> Result<Option<E>, AuthError> {
+        on_backend!(self, fetch::<E>(E::ID, &[id.to_string()])).map(|mut v| v.pop())
     }
 
-    /// The budget with this id.
-    pub async fn budget(&self, id: &str) -> Result<Option<crate::BudgetRecord>, AuthError> {
-        on_backend!(
-            self,
-            fetch::<crate::BudgetRecord>("budget_id", &[id.to_string()])
-        )
-        .map(|mut v| v.pop())
-    }
-
-    /// Rewrites a budget (every field but its id and `created_at`). Whether it existed.
-    pub async fn update_budget(&self, b: &crate::BudgetRecord) -> Result<bool, AuthError> {
-        on_backend!(self, update(&b.budget_id, b))
-    }
-
-    /// Deletes budgets; returns the ids that existed.
-    pub async fn delete_budgets(&self, ids: &[String]) -> Result<Vec<String>, AuthError> {
-        on_backend!(self, delete::<crate::BudgetRecord>(ids, None))
-    }
-
-    /// Every budget, newest first.
-    pub async fn list_budgets(&self) -> Result<Vec<crate::BudgetRecord>, AuthError> {
-        on_backend!(self, list::<crate::BudgetRecord>(&[], None)).map(|(v, _)| v)
+    /// Every row of `E`, newest first.
+    async fn every<E: Entity>(&self) -> Result<Vec<E>, AuthError> {
+        on_backend!(self, list::<E>(&[], None)).map(|(v, _)| v)
     }
 
     /// Closes the pool: waits for checked-out connections to return, then closes them all
