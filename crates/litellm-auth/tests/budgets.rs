@@ -7,7 +7,6 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::{SubsecRound, Utc};
 use serde_json::json;
 
 use common::*;
@@ -18,10 +17,6 @@ use litellm_auth::{
     LedgerOptions, SpendRecord,
 };
 
-fn now() -> chrono::DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
-
 fn key(max_budget: f64) -> KeyRecord {
     let mut k = KeyRecord::new(hash_token("sk-budget"), abbreviate_key("sk-budget"), now());
     k.max_budget = Some(max_budget);
@@ -30,16 +25,8 @@ fn key(max_budget: f64) -> KeyRecord {
 
 fn call(id: &str, token: &str, end_user: Option<&str>, spend: f64) -> SpendRecord {
     SpendRecord {
-        request_id: id.to_string(),
-        call_type: "acompletion".to_string(),
-        api_key_hash: token.to_string(),
-        spend,
-        start_time: now(),
-        end_time: now(),
         end_user: end_user.map(str::to_string),
-        metadata: json!({}),
-        status: "success".to_string(),
-        ..SpendRecord::default()
+        ..spend_log(id, now(), token, spend)
     }
 }
 

@@ -137,12 +137,9 @@ both_dialects! {
     async fn aggregates_equal_the_logs_across_batches_and_retries(db) {
         let store = db.store().await;
         let all = calls();
-        store.insert_spend_logs(&all[..3]).await.unwrap();
         // A retried batch (r3 again, with a different spend) plus new rows: r3 counts once.
-        let mut retry = vec![all[2].clone()];
-        retry[0].spend = 100.0;
-        retry.extend_from_slice(&all[3..]);
-        assert_eq!(store.insert_spend_logs(&retry).await.unwrap(), 2);
+        let inserted = insert_with_a_retry(&store, &all, 3, |r3| r3.spend = 100.0).await;
+        assert_eq!(inserted, 2);
 
         let (total, _) = store.daily_spend(&DailyQuery::default()).await.unwrap();
         assert_eq!(total.len(), 1);

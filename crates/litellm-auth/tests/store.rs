@@ -7,7 +7,6 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::{SubsecRound, Utc};
 use serde_json::json;
 
 use common::*;
@@ -17,28 +16,15 @@ use litellm_auth::{
     UserRecord,
 };
 
-fn now() -> chrono::DateTime<Utc> {
-    // Stored times keep microseconds; compare at that precision.
-    Utc::now().trunc_subsecs(6)
-}
-
 fn key_record(key: &str) -> KeyRecord {
     KeyRecord::new(hash_token(key), abbreviate_key(key), now())
 }
 
 fn call(id: &str, key: &str, user: Option<&str>, team: Option<&str>, spend: f64) -> SpendRecord {
     SpendRecord {
-        request_id: id.to_string(),
-        call_type: "acompletion".to_string(),
-        api_key_hash: hash_token(key),
-        spend,
-        start_time: now(),
-        end_time: now(),
         user_id: user.map(str::to_string),
         team_id: team.map(str::to_string),
-        metadata: json!({}),
-        status: "success".to_string(),
-        ..SpendRecord::default()
+        ..spend_log(id, now(), &hash_token(key), spend)
     }
 }
 

@@ -80,13 +80,13 @@ both_dialects! {
     async fn tag_aggregates_equal_the_tagged_logs(db) {
         let store = db.store().await;
         let all = calls();
-        store.insert_spend_logs(&all[..2]).await.unwrap();
         // A retried batch (r2 again, other spend and tags) plus new rows: r2 counts once.
-        let mut retry = vec![all[1].clone()];
-        retry[0].spend = 100.0;
-        retry[0].request_tags = vec!["retried".into()];
-        retry.extend_from_slice(&all[2..]);
-        assert_eq!(store.insert_spend_logs(&retry).await.unwrap(), 3);
+        let inserted = insert_with_a_retry(&store, &all, 2, |r2| {
+            r2.spend = 100.0;
+            r2.request_tags = vec!["retried".into()];
+        })
+        .await;
+        assert_eq!(inserted, 3);
 
         let tags = by_tag(&store, DailyFilter::default()).await;
         assert_eq!(tags, [

@@ -134,34 +134,24 @@ mod tests {
     use super::super::Scope;
     use super::*;
 
-    fn d(scope: Scope, id: &str, limits: Limits) -> Descriptor {
+    /// A descriptor of `scope` `id` limited to `rpm` requests a minute.
+    fn rpm_limited(scope: Scope, id: &str, rpm: u64) -> Descriptor {
         Descriptor {
             scope,
             id: id.into(),
             label: format!("{} {id}", scope.as_str()),
-            limits,
+            limits: Limits {
+                rpm: Some(rpm),
+                ..Limits::default()
+            },
         }
     }
 
     #[test]
     fn memory_counts_reserve_all_or_nothing() {
         let m = Memory::default();
-        let a = d(
-            Scope::Key,
-            "k",
-            Limits {
-                rpm: Some(2),
-                ..Limits::default()
-            },
-        );
-        let b = d(
-            Scope::Team,
-            "t",
-            Limits {
-                rpm: Some(1),
-                ..Limits::default()
-            },
-        );
+        let a = rpm_limited(Scope::Key, "k", 2);
+        let b = rpm_limited(Scope::Team, "t", 1);
         assert!(matches!(
             m.acquire(&[a.clone(), b.clone()], 0, 60_000),
             Outcome::Admitted { .. }

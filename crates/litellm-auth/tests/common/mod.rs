@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::json;
 use sqlx::Connection;
 
@@ -25,23 +25,50 @@ pub fn pg_base_url() -> String {
     std::env::var("LITELLM_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string())
 }
 
-/// A successful `acompletion` spend log by `key` at `when`, of 10 prompt and 5 completion
-/// tokens and empty metadata; tests fill in the rest with struct-update syntax.
-pub fn spend_call(id: &str, when: DateTime<Utc>, key: &str, spend: f64) -> SpendRecord {
+/// Now, at the microseconds stored times keep (so a read-back compares equal).
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A successful `acompletion` spend log by `key` (its hash) at `when`, of no tokens and empty
+/// metadata; tests fill in the rest with struct-update syntax.
+pub fn spend_log(id: &str, when: DateTime<Utc>, key: &str, spend: f64) -> SpendRecord {
     SpendRecord {
         request_id: id.to_string(),
         call_type: "acompletion".to_string(),
         api_key_hash: key.to_string(),
         spend,
-        prompt_tokens: 10,
-        completion_tokens: 5,
-        total_tokens: 15,
         start_time: when,
         end_time: when,
         metadata: json!({}),
         status: "success".to_string(),
         ..SpendRecord::default()
     }
+}
+
+/// A [`spend_log`] of 10 prompt and 5 completion tokens.
+pub fn spend_call(id: &str, when: DateTime<Utc>, key: &str, spend: f64) -> SpendRecord {
+    SpendRecord {
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        total_tokens: 15,
+        ..spend_log(id, when, key, spend)
+    }
+}
+
+/// Inserts `all[..split]`, then retries the last of them (changed by `change`) in one batch
+/// with the rest, `all[split..]`. Returns how many rows the retried batch inserted.
+pub async fn insert_with_a_retry(
+    store: &Store,
+    all: &[SpendRecord],
+    split: usize,
+    change: impl FnOnce(&mut SpendRecord),
+) -> usize {
+    store.insert_spend_logs(&all[..split]).await.unwrap();
+    let mut retry = vec![all[split - 1].clone()];
+    change(&mut retry[0]);
+    retry.extend_from_slice(&all[split..]);
+    store.insert_spend_logs(&retry).await.unwrap()
 }
 
 /// One test's private database: a SQLite file or a PostgreSQL schema.
@@ -67,21 +94,19 @@ impl TestDb {
 
     /// Runs SQL on a connection of its own, outside any ledger's pool.
     pub async fn exec(&self, sql: &str) {
+        /// Runs `sql` on a pool of type `$pool` of its own, then closes it.
+        macro_rules! on_own_pool {
+            ($pool:ty) => {{
+                let pool = <$pool>::connect(&self.url)
+                    .await
+                    .unwrap_or_else(|e| panic!("{} admin connection: {e}", self.dialect.as_str()));
+                sqlx::raw_sql(sql).execute(&pool).await.expect(sql);
+                pool.close().await;
+            }};
+        }
         match self.dialect {
-            Dialect::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.url)
-                    .await
-                    .expect("sqlite admin connection");
-                sqlx::raw_sql(sql).execute(&pool).await.expect(sql);
-                pool.close().await;
-            }
-            Dialect::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.url)
-                    .await
-                    .expect("postgres admin connection");
-                sqlx::raw_sql(sql).execute(&pool).await.expect(sql);
-                pool.close().await;
-            }
+            Dialect::Sqlite => on_own_pool!(sqlx::SqlitePool),
+            Dialect::Postgres => on_own_pool!(sqlx::PgPool),
         }
     }
 }
