@@ -12,21 +12,7 @@ use serde_json::{json, Value};
 use litellm_test_support::{FakeOpenAi, Scripted};
 
 async fn env() -> (FakeOpenAi, Proxy) {
-    let openai = FakeOpenAi::start().await;
-    let models = format!(
-        r#"  - model_name: gpt
-    litellm_params:
-      model: openai/upstream-model
-      api_base: {}
-      api_key: sk-test
-      input_cost_per_token: 0.5
-      output_cost_per_token: 1.0
-      num_retries: 0
-"#,
-        openai.base_url()
-    );
-    let proxy = Proxy::new(&config_yaml(&models, "", MASTER)).await;
-    (openai, proxy)
+    openai_proxy(PRICED_NO_RETRIES).await
 }
 
 #[tokio::test]

@@ -11,17 +11,12 @@ use common::*;
 use serde_json::{json, Value};
 
 fn config() -> String {
-    let models = format!(
-        "{MOCK_GPT}{}",
-        r#"  - model_name: other
-    litellm_params:
-      model: mock/other
-      mock_response: "other"
-  - model_name: mock-embedding
-    litellm_params:
-      model: mock/text-embedding
-"#
-    );
+    let models = [
+        MOCK_GPT,
+        &mock_entry("other", "other", "other", ""),
+        &mock_entry("mock-embedding", "text-embedding", "", ""),
+    ]
+    .concat();
     config_yaml(&models, "", MASTER)
 }
 

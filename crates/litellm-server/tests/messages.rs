@@ -10,48 +10,19 @@ use axum::http::StatusCode;
 use common::*;
 use serde_json::{json, Value};
 
-use litellm_test_support::{AnthropicScript, FakeAnthropic, FakeOpenAi, Scripted};
+use litellm_test_support::{AnthropicScript, FakeAnthropic, Scripted};
 
-fn config(openai_base: &str, anthropic_base: &str) -> String {
-    let models = format!(
-        r#"  - model_name: mock-claude
-    litellm_params:
-      model: mock/claude
-      mock_response: "Hello from the mock"
-  - model_name: gpt
-    litellm_params:
-      model: openai/upstream-model
-      api_base: {openai_base}
-      api_key: sk-test
-      input_cost_per_token: 0.5
-      output_cost_per_token: 1.0
-      num_retries: 0
-  - model_name: claude
-    litellm_params:
-      model: anthropic/claude-sonnet-4-20250514
-      api_base: {anthropic_base}
-      api_key: sk-ant-test
-      num_retries: 0
-"#
-    );
-    config_yaml(&models, "", MASTER)
-}
+type Env = Upstreams;
 
-struct Env {
-    openai: FakeOpenAi,
-    anthropic: FakeAnthropic,
-    proxy: Proxy,
-}
-
+/// The fakes and a proxy that also serves `mock-claude` from the mock provider.
 async fn env() -> Env {
-    let openai = FakeOpenAi::start().await;
-    let anthropic = FakeAnthropic::start().await;
-    let proxy = Proxy::new(&config(&openai.base_url(), &anthropic.base_url())).await;
-    Env {
-        openai,
-        anthropic,
-        proxy,
-    }
+    Upstreams::start(&mock_entry(
+        "mock-claude",
+        "claude",
+        "Hello from the mock",
+        "",
+    ))
+    .await
 }
 
 impl Env {

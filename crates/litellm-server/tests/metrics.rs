@@ -49,6 +49,21 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     found
 }
 
+/// A metric name, label pairs its samples must carry, and the expected sum of those samples.
+type SampleCase<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<f64>);
+
+/// Asserts each `(name, labels, expected)`: the sum of the samples of `name` whose labels
+/// include every `labels` pair ([`sample`]) is `expected`.
+fn assert_samples(text: &str, cases: &[SampleCase<'_>]) {
+    for &(name, labels, expected) in cases {
+        assert_eq!(
+            sample(text, name, labels),
+            expected,
+            "{name} {labels:?} in\n{text}"
+        );
+    }
+}
+
 async fn scrape(p: &Proxy) -> String {
     let (k, v) = bearer();
     let r = p.get("/metrics", &[(k, &v)]).await;
@@ -137,40 +152,28 @@ async fn a_successful_call_is_counted_with_litellm_labels() {
         ("user_agent", "test-agent/1"),
         ("model_id", "dep-1"),
     ];
-    assert_eq!(
-        sample(&text, "litellm_proxy_total_requests_metric_total", &ok),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "litellm_proxy_failed_requests_metric_total", &[]),
-        None
+    assert_samples(
+        &text,
+        &[
+            ("litellm_proxy_total_requests_metric_total", &ok, Some(1.0)),
+            ("litellm_proxy_failed_requests_metric_total", &[], None),
+        ],
     );
     let model = [("model", "upstream-model"), ("model_id", "dep-1")];
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_requests_metric_total",
-            &[("model", "upstream-model"), ("api_provider", "openai")]
-        ),
-        Some(1.0)
-    );
-    assert_eq!(
-        sample(&text, "litellm_input_tokens_metric_total", &model),
-        Some(10.0)
-    );
-    assert_eq!(
-        sample(&text, "litellm_output_tokens_metric_total", &model),
-        Some(5.0)
-    );
-    assert_eq!(
-        sample(&text, "litellm_total_tokens_metric_total", &model),
-        Some(15.0)
-    );
-    // 10 * 0.5 + 5 * 1.0
-    assert_eq!(
-        sample(&text, "litellm_spend_metric_total", &model),
-        Some(10.0)
+    assert_samples(
+        &text,
+        &[
+            (
+                "litellm_requests_metric_total",
+                &[("model", "upstream-model"), ("api_provider", "openai")],
+                Some(1.0),
+            ),
+            ("litellm_input_tokens_metric_total", &model, Some(10.0)),
+            ("litellm_output_tokens_metric_total", &model, Some(5.0)),
+            ("litellm_total_tokens_metric_total", &model, Some(15.0)),
+            // 10 * 0.5 + 5 * 1.0
+            ("litellm_spend_metric_total", &model, Some(10.0)),
+        ],
     );
     let dep = [
         ("litellm_model_name", "openai/upstream-model"),
@@ -178,41 +181,36 @@ async fn a_successful_call_is_counted_with_litellm_labels() {
         ("api_provider", "openai"),
         ("requested_model", "gpt"),
     ];
-    assert_eq!(
-        sample(&text, "litellm_deployment_success_responses_total", &dep),
-        Some(1.0)
-    );
-    assert_eq!(
-        sample(&text, "litellm_deployment_state", &[("model_id", "dep-1")]),
-        Some(0.0)
-    );
-    assert_eq!(
-        sample(&text, "litellm_llm_api_latency_metric_count", &model),
-        Some(1.0)
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_request_total_latency_metric_count",
-            &[("requested_model", "gpt")]
-        ),
-        Some(1.0)
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_overhead_latency_metric_count",
-            &[("model_group", "gpt")]
-        ),
-        Some(1.0)
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_llm_api_time_to_first_token_metric_count",
-            &[]
-        ),
-        None
+    assert_samples(
+        &text,
+        &[
+            (
+                "litellm_deployment_success_responses_total",
+                &dep,
+                Some(1.0),
+            ),
+            (
+                "litellm_deployment_state",
+                &[("model_id", "dep-1")],
+                Some(0.0),
+            ),
+            ("litellm_llm_api_latency_metric_count", &model, Some(1.0)),
+            (
+                "litellm_request_total_latency_metric_count",
+                &[("requested_model", "gpt")],
+                Some(1.0),
+            ),
+            (
+                "litellm_overhead_latency_metric_count",
+                &[("model_group", "gpt")],
+                Some(1.0),
+            ),
+            (
+                "litellm_llm_api_time_to_first_token_metric_count",
+                &[],
+                None,
+            ),
+        ],
     );
     // The master key's hash labels the call; the key itself never appears.
     assert!(!text.contains(MASTER));
@@ -238,34 +236,23 @@ async fn a_stream_records_time_to_first_token_and_its_usage() {
     assert!(r.text.contains("[DONE]"));
     let text = scrape(&p).await;
     let model = [("model", "upstream-model")];
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_llm_api_time_to_first_token_metric_count",
-            &model
-        ),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "litellm_llm_api_latency_metric_count", &model),
-        Some(1.0)
-    );
-    assert_eq!(
-        sample(&text, "litellm_input_tokens_metric_total", &model),
-        Some(7.0)
-    );
-    assert_eq!(
-        sample(&text, "litellm_output_tokens_metric_total", &model),
-        Some(3.0)
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_proxy_total_requests_metric_total",
-            &[("status_code", "200")]
-        ),
-        Some(1.0)
+    assert_samples(
+        &text,
+        &[
+            (
+                "litellm_llm_api_time_to_first_token_metric_count",
+                &model,
+                Some(1.0),
+            ),
+            ("litellm_llm_api_latency_metric_count", &model, Some(1.0)),
+            ("litellm_input_tokens_metric_total", &model, Some(7.0)),
+            ("litellm_output_tokens_metric_total", &model, Some(3.0)),
+            (
+                "litellm_proxy_total_requests_metric_total",
+                &[("status_code", "200")],
+                Some(1.0),
+            ),
+        ],
     );
 }
 
@@ -291,52 +278,50 @@ async fn failures_are_counted_per_proxy_request_and_per_deployment() {
     let r = p.post_raw("/v1/chat/completions", body, &[]).await;
     assert_eq!(r.status, 401);
     let text = scrape(&p).await;
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_proxy_failed_requests_metric_total",
-            &[
-                ("exception_status", "429"),
-                ("exception_class", "RateLimitError"),
-                ("requested_model", "gpt")
-            ]
-        ),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_proxy_failed_requests_metric_total",
-            &[
-                ("exception_status", "401"),
-                ("exception_class", "AuthenticationError")
-            ]
-        ),
-        Some(1.0)
-    );
-    assert_eq!(
-        sample(&text, "litellm_proxy_total_requests_metric_total", &[]),
-        Some(2.0)
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_deployment_failure_responses_total",
-            &[
-                ("model_id", "dep-1"),
-                ("exception_status", "429"),
-                ("exception_class", "Openai.RateLimitError")
-            ]
-        ),
-        Some(1.0)
+    assert_samples(
+        &text,
+        &[
+            (
+                "litellm_proxy_failed_requests_metric_total",
+                &[
+                    ("exception_status", "429"),
+                    ("exception_class", "RateLimitError"),
+                    ("requested_model", "gpt"),
+                ],
+                Some(1.0),
+            ),
+            (
+                "litellm_proxy_failed_requests_metric_total",
+                &[
+                    ("exception_status", "401"),
+                    ("exception_class", "AuthenticationError"),
+                ],
+                Some(1.0),
+            ),
+            ("litellm_proxy_total_requests_metric_total", &[], Some(2.0)),
+            (
+                "litellm_deployment_failure_responses_total",
+                &[
+                    ("model_id", "dep-1"),
+                    ("exception_status", "429"),
+                    ("exception_class", "Openai.RateLimitError"),
+                ],
+                Some(1.0),
+            ),
+        ],
     );
     // allowed_fails 0: the failure put the deployment in cooldown, a complete outage.
-    assert_eq!(
-        sample(&text, "litellm_deployment_state", &[("model_id", "dep-1")]),
-        Some(2.0)
+    assert_samples(
+        &text,
+        &[
+            (
+                "litellm_deployment_state",
+                &[("model_id", "dep-1")],
+                Some(2.0),
+            ),
+            ("litellm_requests_metric_total", &[], None),
+        ],
     );
-    assert_eq!(sample(&text, "litellm_requests_metric_total", &[]), None);
 }
 
 #[tokio::test]
@@ -408,20 +393,19 @@ async fn the_cache_counters_can_be_fed() {
     p.state.metrics.record_cache_hit("gpt", Some("dep-1"));
     p.state.metrics.record_cache_miss("gpt", None);
     let text = scrape(&p).await;
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_cache_hits_metric_total",
-            &[("model", "gpt"), ("model_id", "dep-1")]
-        ),
-        Some(2.0)
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "litellm_cache_misses_metric_total",
-            &[("model", "gpt"), ("model_id", "None")]
-        ),
-        Some(1.0)
+    assert_samples(
+        &text,
+        &[
+            (
+                "litellm_cache_hits_metric_total",
+                &[("model", "gpt"), ("model_id", "dep-1")],
+                Some(2.0),
+            ),
+            (
+                "litellm_cache_misses_metric_total",
+                &[("model", "gpt"), ("model_id", "None")],
+                Some(1.0),
+            ),
+        ],
     );
 }

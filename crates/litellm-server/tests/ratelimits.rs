@@ -74,6 +74,15 @@ fn message(r: &Resp) -> String {
     error_field(r, "message")
 }
 
+/// A chat by `key` with `model` that must be refused with 429, its message naming `limit`.
+async fn refused(p: &Proxy, key: &str, model: &str, limit: impl AsRef<str>) -> Resp {
+    let r = chat(p, key, model).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let limit = limit.as_ref();
+    assert!(message(&r).contains(limit), "{limit}: {}", message(&r));
+    r
+}
+
 #[tokio::test]
 async fn key_rpm_limit_answers_429_with_retry_after_and_headers() {
     let fake = FakeOpenAi::start().await;
@@ -153,13 +162,13 @@ async fn tpm_limit_counts_usage_and_refuses_once_reached() {
     assert_eq!(r.header("x-ratelimit-remaining-tokens"), Some("5"));
     let used = r.json()["usage"]["total_tokens"].as_u64().unwrap();
     assert!(used >= 5, "the mock's answer uses {used} tokens");
-    let r = chat(&p, &key, "mock-gpt").await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(
-        message(&r).contains(&format!("tpm_limit 5 (used {used} this window")),
-        "{}",
-        message(&r)
-    );
+    refused(
+        &p,
+        &key,
+        "mock-gpt",
+        format!("tpm_limit 5 (used {used} this window"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -177,13 +186,7 @@ async fn user_team_and_model_limits_are_enforced_and_named() {
     assert_eq!(chat(&p, &user_key, "mock-gpt").await.status, StatusCode::OK);
     // Another key of the same user shares the user's limit.
     let second = new_key(&p, json!({"user_id": "rl-alice"})).await;
-    let r = chat(&p, &second, "mock-gpt").await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(
-        message(&r).contains("for user rl-alice: rpm_limit 1"),
-        "{}",
-        message(&r)
-    );
+    refused(&p, &second, "mock-gpt", "for user rl-alice: rpm_limit 1").await;
 
     admin(
         &p,
@@ -194,13 +197,7 @@ async fn user_team_and_model_limits_are_enforced_and_named() {
     let t1 = new_key(&p, json!({"team_id": "rl-core"})).await;
     let t2 = new_key(&p, json!({"team_id": "rl-core"})).await;
     assert_eq!(chat(&p, &t1, "mock-gpt").await.status, StatusCode::OK);
-    let r = chat(&p, &t2, "mock-gpt").await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(
-        message(&r).contains("for team rl-core: rpm_limit 1"),
-        "{}",
-        message(&r)
-    );
+    refused(&p, &t2, "mock-gpt", "for team rl-core: rpm_limit 1").await;
 
     let info = admin(
         &p,
@@ -225,13 +222,13 @@ async fn user_team_and_model_limits_are_enforced_and_named() {
         r.header("x-ratelimit-model_per_key-remaining-requests"),
         Some("0")
     );
-    let r = chat(&p, &m, "mock-gpt").await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(
-        message(&r).contains("(key_alias per-model) for model mock-gpt: model_rpm_limit 1"),
-        "{}",
-        message(&r)
-    );
+    refused(
+        &p,
+        &m,
+        "mock-gpt",
+        "(key_alias per-model) for model mock-gpt: model_rpm_limit 1",
+    )
+    .await;
     assert_eq!(
         chat(&p, &m, "other").await.status,
         StatusCode::OK,
@@ -272,13 +269,7 @@ async fn a_stream_holds_its_parallel_slot_until_it_ends_or_the_client_leaves() {
         open.headers()["x-ratelimit-api_key-remaining-max_parallel_requests"],
         "0"
     );
-    let r = chat(&p, &key, "mock-gpt").await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(
-        message(&r).contains("max_parallel_requests 1"),
-        "{}",
-        message(&r)
-    );
+    let r = refused(&p, &key, "mock-gpt", "max_parallel_requests 1").await;
     assert_eq!(r.header("retry-after"), Some("1"));
 
     // Reading it to the end frees the slot and charges its tokens before [DONE].

@@ -12,16 +12,13 @@ use common::*;
 use serde_json::{json, Value};
 
 fn config() -> String {
-    let models = format!(
-        "{MOCK_GPT}{}",
-        r#"  - model_name: other
-    litellm_params:
-      model: mock/other
-      mock_response: "other answer"
-      input_cost_per_token: 0.01
-      output_cost_per_token: 0.02
-"#
+    let other = mock_entry(
+        "other",
+        "other",
+        "other answer",
+        "      input_cost_per_token: 0.01\n      output_cost_per_token: 0.02\n",
     );
+    let models = format!("{MOCK_GPT}{other}");
     config_yaml(&models, "litellm_settings:\n  max_budget: 100.0\n", MASTER)
 }
 

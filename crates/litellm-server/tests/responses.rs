@@ -10,42 +10,10 @@ use axum::http::StatusCode;
 use common::*;
 use serde_json::{json, Value};
 
-use litellm_test_support::{AnthropicScript, FakeAnthropic, FakeOpenAi, Scripted};
+use litellm_test_support::{AnthropicScript, FakeOpenAi, Scripted};
 
-struct Env {
-    openai: FakeOpenAi,
-    anthropic: FakeAnthropic,
-    proxy: Proxy,
-}
-
-async fn env() -> Env {
-    let openai = FakeOpenAi::start().await;
-    let anthropic = FakeAnthropic::start().await;
-    let models = format!(
-        r#"  - model_name: gpt
-    litellm_params:
-      model: openai/upstream-model
-      api_base: {}
-      api_key: sk-test
-      input_cost_per_token: 0.5
-      output_cost_per_token: 1.0
-      num_retries: 0
-  - model_name: claude
-    litellm_params:
-      model: anthropic/claude-sonnet-4-20250514
-      api_base: {}
-      api_key: sk-ant-test
-      num_retries: 0
-"#,
-        openai.base_url(),
-        anthropic.base_url()
-    );
-    let proxy = Proxy::new(&config_yaml(&models, "", MASTER)).await;
-    Env {
-        openai,
-        anthropic,
-        proxy,
-    }
+async fn env() -> Upstreams {
+    Upstreams::start("").await
 }
 
 /// The `data` JSON of each SSE event, with its `event:` name checked against its `type`.

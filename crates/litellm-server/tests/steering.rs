@@ -14,20 +14,7 @@ use serde_json::json;
 use litellm_test_support::{FakeOpenAi, Scripted};
 
 async fn env() -> (FakeOpenAi, Proxy) {
-    let openai = FakeOpenAi::start().await;
-    let models = format!(
-        r#"  - model_name: gpt
-    litellm_params:
-      model: openai/upstream-model
-      api_base: {}
-      api_key: sk-test
-      num_retries: 0
-      timeout: 30
-"#,
-        openai.base_url()
-    );
-    let proxy = Proxy::new(&config_yaml(&models, "", MASTER)).await;
-    (openai, proxy)
+    openai_proxy("      num_retries: 0\n      timeout: 30\n").await
 }
 
 async fn chat_with(proxy: &Proxy, headers: &[(&str, &str)]) -> Resp {

@@ -15,6 +15,10 @@ use litellm_auth::{Ledger, LedgerOptions, SpendLogFilter, SpendLogRow};
 use litellm_router::{Backoff, Router};
 use litellm_server::{app, parse_config, AppState, ProxyConfig};
 
+mod upstreams;
+#[allow(unused_imports)] // Only the tests over fake upstreams use these.
+pub use upstreams::*;
+
 /// A response with its body read.
 pub struct Resp {
     pub status: StatusCode,
