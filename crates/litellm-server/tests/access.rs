@@ -46,26 +46,26 @@ async fn new_key(p: &Proxy, body: Value) -> String {
     p.new_key_as(MASTER, body).await
 }
 
+/// What `GET /v1/models` (ids) and `GET /model/info` (model names) list for `key`, sorted.
 async fn listed(p: &Proxy, key: &str) -> (Vec<String>, Vec<String>) {
-    let r = call(p, key, "GET", "/v1/models", None).await;
+    (
+        sorted_field(p, key, "/v1/models", "id").await,
+        sorted_field(p, key, "/model/info", "model_name").await,
+    )
+}
+
+/// `field` of every item of the `data` array `GET path` answers `key`, sorted.
+async fn sorted_field(p: &Proxy, key: &str, path: &str, field: &str) -> Vec<String> {
+    let r = call(p, key, "GET", path, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let mut models: Vec<String> = r.json()["data"]
+    let mut values: Vec<String> = r.json()["data"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["id"].as_str().unwrap().to_string())
+        .map(|m| m[field].as_str().unwrap().to_string())
         .collect();
-    models.sort();
-    let r = call(p, key, "GET", "/model/info", None).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let mut info: Vec<String> = r.json()["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["model_name"].as_str().unwrap().to_string())
-        .collect();
-    info.sort();
-    (models, info)
+    values.sort();
+    values
 }
 
 #[tokio::test]

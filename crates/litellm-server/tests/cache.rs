@@ -36,15 +36,12 @@ litellm_settings:
     )
 }
 
+/// The master key of the test configs.
+const ADMIN: &str = "sk-admin";
 const AUTH: (&str, &str) = ("authorization", "Bearer sk-admin");
 
 async fn chat(p: &Proxy, body: Value) -> Resp {
-    p.post_raw(
-        "/v1/chat/completions",
-        serde_json::to_vec(&body).unwrap(),
-        &[AUTH],
-    )
-    .await
+    p.post_as(ADMIN, "/v1/chat/completions", body).await
 }
 
 fn msg(text: &str) -> Value {
@@ -168,13 +165,7 @@ async fn embeddings_are_cached_and_default_off_needs_use_cache() {
     let p = Proxy::new(&config(&fake.base_url(), "")).await;
     let body = json!({"model": "embed", "input": ["x", "y"]});
     for _ in 0..2 {
-        let r = p
-            .post_raw(
-                "/v1/embeddings",
-                serde_json::to_vec(&body).unwrap(),
-                &[AUTH],
-            )
-            .await;
+        let r = p.post_as(ADMIN, "/v1/embeddings", body.clone()).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.json()["data"].as_array().unwrap().len(), 2);
     }
@@ -215,11 +206,7 @@ async fn the_admin_routes_ping_and_delete() {
         .unwrap()
         .to_string();
     let r = p
-        .post_raw(
-            "/cache/delete",
-            serde_json::to_vec(&json!({"keys": [key]})).unwrap(),
-            &[AUTH],
-        )
+        .post_as(ADMIN, "/cache/delete", json!({"keys": [key]}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["deleted"], 1);
@@ -272,11 +259,7 @@ async fn a_redis_cache_is_shared_by_two_proxies() {
     let key = served.header("x-litellm-cache-key").unwrap().to_string();
     assert!(key.starts_with(&format!("{ns}:")));
     let r = b
-        .post_raw(
-            "/cache/delete",
-            serde_json::to_vec(&json!({"keys": [key]})).unwrap(),
-            &[AUTH],
-        )
+        .post_as(ADMIN, "/cache/delete", json!({"keys": [key]}))
         .await;
     assert_eq!(r.json()["deleted"], 1, "{}", r.text);
 }

@@ -63,12 +63,8 @@ async fn a_key_lives_through_generate_use_info_update_block_and_delete() {
     // The key works, and the response says what it has spent.
     let r = p.chat(&key, "mock-gpt").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let cost: f64 = r
-        .header("x-litellm-response-cost")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let spent: f64 = r.header("x-litellm-key-spend").unwrap().parse().unwrap();
+    let cost: f64 = r.parsed_header("x-litellm-response-cost");
+    let spent: f64 = r.parsed_header("x-litellm-key-spend");
     assert!(cost > 0.0);
     assert!((spent - cost).abs() < 1e-12, "{spent} vs {cost}");
     assert_eq!(r.header("x-litellm-key-max-budget"), Some("10.0"));

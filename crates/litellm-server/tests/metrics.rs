@@ -64,6 +64,14 @@ fn assert_samples(text: &str, cases: &[SampleCase<'_>]) {
     }
 }
 
+/// A fake OpenAI whose next answer is `reply` and a proxy over it ([`config`] with `extra`).
+async fn proxy_answering(reply: Scripted, extra: &str) -> (FakeOpenAi, Proxy) {
+    let fake = FakeOpenAi::start().await;
+    fake.push(reply);
+    let p = Proxy::new(&config(&fake.base_url(), extra)).await;
+    (fake, p)
+}
+
 async fn scrape(p: &Proxy) -> String {
     let (k, v) = bearer();
     let r = p.get("/metrics", &[(k, &v)]).await;
@@ -129,9 +137,7 @@ async fn the_auth_requirement_can_be_turned_off_in_either_section() {
 
 #[tokio::test]
 async fn a_successful_call_is_counted_with_litellm_labels() {
-    let fake = FakeOpenAi::start().await;
-    fake.push(Scripted::reply_with_usage("hello", 10, 5));
-    let p = Proxy::new(&config(&fake.base_url(), "")).await;
+    let (_fake, p) = proxy_answering(Scripted::reply_with_usage("hello", 10, 5), "").await;
     let (k, v) = bearer();
     let r = p
         .post_raw(
@@ -219,17 +225,13 @@ async fn a_successful_call_is_counted_with_litellm_labels() {
 
 #[tokio::test]
 async fn a_stream_records_time_to_first_token_and_its_usage() {
-    let fake = FakeOpenAi::start().await;
-    fake.push(Scripted::reply_with_usage("streamed words", 7, 3));
-    let p = Proxy::new(&config(&fake.base_url(), "")).await;
-    let (k, v) = bearer();
+    let (_fake, p) = proxy_answering(Scripted::reply_with_usage("streamed words", 7, 3), "").await;
     let r = p
-        .post_raw(
+        .post_as(
+            MASTER,
             "/v1/chat/completions",
-            serde_json::to_vec(&json!({"model": "gpt", "stream": true,
-                "messages": [{"role": "user", "content": "hi"}]}))
-            .unwrap(),
-            &[(k, &v)],
+            json!({"model": "gpt", "stream": true,
+                "messages": [{"role": "user", "content": "hi"}]}),
         )
         .await;
     assert_eq!(r.status, 200);
@@ -326,16 +328,12 @@ async fn failures_are_counted_per_proxy_request_and_per_deployment() {
 
 #[tokio::test]
 async fn a_failure_without_cooldown_is_a_partial_outage() {
-    let fake = FakeOpenAi::start().await;
-    fake.push(Scripted::error(500, "boom", "server_error", None));
-    let yaml = config(&fake.base_url(), "router_settings:\n  num_retries: 0\n");
-    let p = Proxy::new(&yaml).await;
-    let (k, v) = bearer();
-    let body = serde_json::to_vec(
-        &json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}),
+    let (_fake, p) = proxy_answering(
+        Scripted::error(500, "boom", "server_error", None),
+        "router_settings:\n  num_retries: 0\n",
     )
-    .unwrap();
-    let r = p.post_raw("/v1/chat/completions", body, &[(k, &v)]).await;
+    .await;
+    let r = p.chat(MASTER, "gpt").await;
     assert_eq!(r.status, 500, "{}", r.text);
     let text = scrape(&p).await;
     assert_eq!(
@@ -347,19 +345,13 @@ async fn a_failure_without_cooldown_is_a_partial_outage() {
 
 #[tokio::test]
 async fn a_virtual_key_reports_its_remaining_budget() {
-    let fake = FakeOpenAi::start().await;
-    fake.push(Scripted::reply_with_usage("hello", 2, 2));
-    let p = Proxy::new(&config(&fake.base_url(), "")).await;
-    let (k, v) = bearer();
-    let r = p
-        .post_raw(
-            "/key/generate",
-            serde_json::to_vec(&json!({"key_alias": "budgeted", "max_budget": 100.0})).unwrap(),
-            &[(k, &v)],
+    let (_fake, p) = proxy_answering(Scripted::reply_with_usage("hello", 2, 2), "").await;
+    let key = p
+        .new_key_as(
+            MASTER,
+            json!({"key_alias": "budgeted", "max_budget": 100.0}),
         )
         .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let key = r.json()["key"].as_str().unwrap().to_string();
     let r = p.chat(&key, "gpt").await;
     assert_eq!(r.status, 200, "{}", r.text);
     let text = scrape(&p).await;

@@ -40,18 +40,11 @@ fn config(base: &str, extra_params: &str) -> String {
 }
 
 async fn chat(p: &Proxy, model: &str) -> Resp {
-    p.post(
-        "/v1/chat/completions",
-        json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}),
-    )
-    .await
+    p.ask(model, "hi").await
 }
 
 fn response_cost(r: &Resp) -> f64 {
-    r.header("x-litellm-response-cost")
-        .unwrap()
-        .parse()
-        .unwrap()
+    r.parsed_header("x-litellm-response-cost")
 }
 
 fn assert_usd(actual: f64, expected: f64) {
@@ -230,12 +223,7 @@ async fn pre_call_checks_use_the_table_context_window() {
     let p = Proxy::new(yaml).await;
     let long = "hello ".repeat(20_000);
     for _ in 0..10 {
-        let r = p
-            .post(
-                "/v1/chat/completions",
-                json!({"model": "g", "messages": [{"role": "user", "content": long}]}),
-            )
-            .await;
+        let r = p.ask("g", long.as_str()).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.header("x-litellm-model-id"), Some("wide"));
     }

@@ -279,11 +279,7 @@ async fn a_stream_holds_its_parallel_slot_until_it_ends_or_the_client_leaves() {
     assert!(String::from_utf8_lossy(&text).ends_with("data: [DONE]\n\n"));
     let r = chat(&p, &key, "mock-gpt").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let remaining: u64 = r
-        .header("x-ratelimit-remaining-tokens")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let remaining: u64 = r.parsed_header("x-ratelimit-remaining-tokens");
     assert!(remaining < 100000, "the stream's tokens were charged");
 
     // A client that leaves mid-stream frees the slot too (from a background task).

@@ -37,6 +37,18 @@ impl World {
         self.p.get_as(key, path).await
     }
 
+    /// Asserts that `GET path` answers `key` with `metadata.total_spend` equal to `spend`.
+    async fn assert_total_spend(&self, key: &str, path: &str, spend: f64) {
+        let r = self.get(key, path).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let total = r.json()["metadata"]["total_spend"].as_f64().unwrap();
+        assert!(
+            close(total, spend),
+            "{path}: {total} vs {spend}: {}",
+            r.text
+        );
+    }
+
     async fn admin(&self, path: &str) -> Value {
         let r = self.get(MASTER, path).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
@@ -51,10 +63,7 @@ async fn post(p: &Proxy, key: &str, path: &str, body: Value) -> Resp {
 async fn chat(p: &Proxy, key: &str, model: &str) -> f64 {
     let r = p.chat(key, model).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.header("x-litellm-response-cost")
-        .unwrap()
-        .parse()
-        .unwrap()
+    r.parsed_header("x-litellm-response-cost")
 }
 
 async fn world() -> World {
@@ -285,25 +294,11 @@ async fn a_key_sees_only_its_own_spend() {
     let d = today();
     let range = format!("start_date={d}&end_date={d}");
 
-    let r = w
-        .get(&w.alice, &format!("/user/daily/activity?{range}"))
+    let user_activity = format!("/user/daily/activity?{range}");
+    w.assert_total_spend(&w.alice, &user_activity, w.alice_spend)
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert!(close(
-        r.json()["metadata"]["total_spend"].as_f64().unwrap(),
-        w.alice_spend
-    ));
-    let r = w
-        .get(&w.bob, &format!("/user/daily/activity?{range}"))
+    w.assert_total_spend(&w.bob, &user_activity, w.bob_spend)
         .await;
-    assert!(
-        close(
-            r.json()["metadata"]["total_spend"].as_f64().unwrap(),
-            w.bob_spend
-        ),
-        "{}",
-        r.text
-    );
 
     let r = w.get(&w.bob, "/global/spend").await;
     assert!(
@@ -319,17 +314,9 @@ async fn a_key_sees_only_its_own_spend() {
         .await;
     assert_eq!(r.json().as_array().unwrap().len(), 1, "{}", r.text);
 
-    let r = w
-        .get(&w.alice, &format!("/team/daily/activity?{range}"))
+    let team_activity = format!("/team/daily/activity?{range}");
+    w.assert_total_spend(&w.alice, &team_activity, w.alice_spend)
         .await;
-    assert!(
-        close(
-            r.json()["metadata"]["total_spend"].as_f64().unwrap(),
-            w.alice_spend
-        ),
-        "{}",
-        r.text
-    );
 
     for (key, path) in [
         (

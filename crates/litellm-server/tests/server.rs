@@ -33,12 +33,7 @@ model_list:
 #[tokio::test]
 async fn chat_through_the_mock_answers_with_litellm_headers() {
     let p = Proxy::new(MOCK_CONFIG).await;
-    let r = p
-        .post(
-            "/v1/chat/completions",
-            json!({"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}]}),
-        )
-        .await;
+    let r = p.ask("mock-gpt", "hi").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let body = r.json();
     assert_eq!(body["object"], "chat.completion");
@@ -65,11 +60,7 @@ async fn chat_through_the_mock_answers_with_litellm_headers() {
     // Cost from the configured per-token prices.
     let expected = usage["prompt_tokens"].as_f64().unwrap() * 0.001
         + usage["completion_tokens"].as_f64().unwrap() * 0.002;
-    let cost: f64 = r
-        .header("x-litellm-response-cost")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let cost: f64 = r.parsed_header("x-litellm-response-cost");
     assert!((cost - expected).abs() < 1e-9, "{cost} vs {expected}");
 }
 
@@ -96,12 +87,7 @@ async fn every_chat_path_alias_works() {
 #[tokio::test]
 async fn the_echo_mock_answers_with_the_prompt() {
     let p = Proxy::new(MOCK_CONFIG).await;
-    let r = p
-        .post(
-            "/v1/chat/completions",
-            json!({"model": "echo", "messages": [{"role": "user", "content": "what is 2+2?"}]}),
-        )
-        .await;
+    let r = p.ask("echo", "what is 2+2?").await;
     let content = r.json()["choices"][0]["message"]["content"]
         .as_str()
         .unwrap()
@@ -233,12 +219,7 @@ async fn bodies_over_the_limit_are_refused_with_413() {
     let config = format!("{MOCK_CONFIG}\ngeneral_settings:\n  max_request_size_mb: 0.001\n");
     let p = Proxy::new(&config).await;
     let big = "x".repeat(4000);
-    let r = p
-        .post(
-            "/v1/chat/completions",
-            json!({"model": "echo", "messages": [{"role": "user", "content": big}]}),
-        )
-        .await;
+    let r = p.ask("echo", big).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
     assert_eq!(r.json()["error"]["code"], "413");
 }

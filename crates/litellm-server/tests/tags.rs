@@ -71,6 +71,13 @@ fn ok(r: Resp) -> Value {
     r.json()
 }
 
+/// The `x-litellm-call-id` of an answer that must be 200.
+fn ok_call_id(r: Resp) -> String {
+    let id = r.header("x-litellm-call-id").unwrap().to_string();
+    ok(r);
+    id
+}
+
 fn set(v: &Value) -> BTreeSet<String> {
     v.as_array()
         .unwrap()
@@ -154,11 +161,7 @@ async fn tags_are_recorded_aggregated_and_never_forwarded() {
     )
     .await;
     let chat_id = chat.header("x-litellm-call-id").unwrap().to_string();
-    let chat_cost: f64 = chat
-        .header("x-litellm-response-cost")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let chat_cost: f64 = chat.parsed_header("x-litellm-response-cost");
     assert!(chat_cost > 0.0);
     ok(chat);
     // A stream with the header only.
@@ -172,39 +175,29 @@ async fn tags_are_recorded_aggregated_and_never_forwarded() {
     .await;
     assert_eq!(stream.status, StatusCode::OK, "{}", stream.text);
     let stream_id = stream.header("x-litellm-call-id").unwrap().to_string();
-    // Embeddings and /v1/messages with metadata.tags.
-    let emb = post(
-        &p,
-        &key,
-        "/v1/embeddings",
-        json!({"model": "embed", "input": "vec", "metadata": {"tags": ["emb-tag"]}}),
-        &[],
-    )
-    .await;
-    let emb_id = emb.header("x-litellm-call-id").unwrap().to_string();
-    ok(emb);
-    let msg = post(
-        &p,
-        &key,
-        "/v1/messages",
-        json!({"model": "gpt", "max_tokens": 16, "messages": [{"role": "user", "content": "m"}],
+    // Embeddings and /v1/messages with metadata.tags, and the untagged key: no tags at all.
+    let mut ids = Vec::new();
+    for (caller, path, body) in [
+        (
+            &key,
+            "/v1/embeddings",
+            json!({"model": "embed", "input": "vec", "metadata": {"tags": ["emb-tag"]}}),
+        ),
+        (
+            &key,
+            "/v1/messages",
+            json!({"model": "gpt", "max_tokens": 16, "messages": [{"role": "user", "content": "m"}],
                "metadata": {"user_id": "u-1", "tags": ["msg-tag"]}}),
-        &[],
-    )
-    .await;
-    let msg_id = msg.header("x-litellm-call-id").unwrap().to_string();
-    ok(msg);
-    // The untagged key: no tags at all.
-    let plain = post(
-        &p,
-        &other,
-        "/v1/chat/completions",
-        json!({"model": "gpt", "messages": [{"role": "user", "content": "plain"}]}),
-        &[],
-    )
-    .await;
-    let plain_id = plain.header("x-litellm-call-id").unwrap().to_string();
-    ok(plain);
+        ),
+        (
+            &other,
+            "/v1/chat/completions",
+            json!({"model": "gpt", "messages": [{"role": "user", "content": "plain"}]}),
+        ),
+    ] {
+        ids.push(ok_call_id(post(&p, caller, path, body, &[]).await));
+    }
+    let [emb_id, msg_id, plain_id]: [String; 3] = ids.try_into().unwrap();
 
     // Bad client tags: a 400 naming the field, nothing sent upstream.
     let sent = fake.requests().len();

@@ -33,6 +33,14 @@ impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+    /// The header `name` parsed as a `T`; panics when it is missing or does not parse.
+    pub fn parsed_header<T: std::str::FromStr>(&self, name: &str) -> T {
+        let v = self
+            .header(name)
+            .unwrap_or_else(|| panic!("no {name} header"));
+        v.parse()
+            .unwrap_or_else(|_| panic!("{name}: {v:?} does not parse"))
+    }
 }
 
 /// An in-process proxy.
@@ -132,6 +140,12 @@ impl Proxy {
         self.get(path, &[("authorization", &bearer(key))]).await
     }
 
+    /// A chat of one user message, `content`, to `model`, with no key.
+    pub async fn ask(&self, model: &str, content: impl Into<Value>) -> Resp {
+        self.post("/v1/chat/completions", user_says(model, content))
+            .await
+    }
+
     /// A one-message chat ([`hi`]) with `model`, `key` as the bearer token.
     pub async fn chat(&self, key: &str, model: &str) -> Resp {
         self.post_as(key, "/v1/chat/completions", hi(model)).await
@@ -220,7 +234,12 @@ pub fn bearer(key: &str) -> String {
 
 /// The chat body of one user message, `hi`, to `model`.
 pub fn hi(model: &str) -> Value {
-    json!({"model": model, "messages": [{"role": "user", "content": "hi"}]})
+    user_says(model, "hi")
+}
+
+/// The chat body of one user message, `content`, to `model`.
+pub fn user_says(model: &str, content: impl Into<Value>) -> Value {
+    json!({"model": model, "messages": [{"role": "user", "content": content.into()}]})
 }
 
 /// `error.<field>` of an OpenAI-shaped error body as a string, empty without one.
