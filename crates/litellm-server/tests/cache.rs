@@ -264,6 +264,22 @@ async fn a_redis_cache_is_shared_by_two_proxies() {
     assert_eq!(r.json()["deleted"], 1, "{}", r.text);
 }
 
+/// The Redis handle of the router's state; panics without one.
+fn router_redis(p: &Proxy) -> litellm_router::RedisHandle {
+    p.state
+        .router
+        .redis_handle()
+        .expect("router state on Redis")
+}
+
+/// The Redis handle of the response cache, if it has one.
+fn cache_redis(p: &Proxy) -> Option<litellm_router::RedisHandle> {
+    p.state
+        .cache
+        .as_ref()
+        .and_then(|c| c.redis_handle().cloned())
+}
+
 #[tokio::test]
 async fn the_router_state_rate_limiter_and_cache_share_one_redis_handle_per_server() {
     let fake = FakeOpenAi::start().await;
@@ -273,21 +289,13 @@ async fn the_router_state_rate_limiter_and_cache_share_one_redis_handle_per_serv
     };
     // The cache names no Redis of its own: it runs on the router's handle, as the limiter does.
     let p = Proxy::new(&with("  cache_params:\n    type: redis\n")).await;
-    let router = p
-        .state
-        .router
-        .redis_handle()
-        .expect("router state on Redis");
+    let router = router_redis(&p);
     let limiter = p
         .state
         .limiter
         .redis_handle()
         .expect("rate limits on Redis");
-    let cache = p
-        .state
-        .cache
-        .as_ref()
-        .and_then(|c| c.redis_handle().cloned());
+    let cache = cache_redis(&p);
     assert!(
         router.same_as(limiter),
         "one pool and breaker for router state and rate limits"
@@ -304,16 +312,8 @@ async fn the_router_state_rate_limiter_and_cache_share_one_redis_handle_per_serv
     // A cache on another Redis server gets a handle of its own.
     let other = "  cache_params:\n    type: redis\n    host: localhost\n    port: 6379\n";
     let p = Proxy::new(&with(other)).await;
-    let router = p
-        .state
-        .router
-        .redis_handle()
-        .expect("router state on Redis");
-    let cache = p
-        .state
-        .cache
-        .as_ref()
-        .and_then(|c| c.redis_handle().cloned());
+    let router = router_redis(&p);
+    let cache = cache_redis(&p);
     assert!(!router.same_as(&cache.expect("cache on Redis")));
     assert!(router.same_as(
         p.state

@@ -87,15 +87,28 @@ async fn new_key(p: &Proxy, alias: &str) -> String {
         .await
 }
 
+/// A fake upstream, a hook receiver and a proxy over both: [`config`] with `extra_settings`
+/// and `hook_settings`.
+async fn start(extra_settings: &str, hook_settings: &str) -> (FakeOpenAi, Receiver, Proxy) {
+    let fake = FakeOpenAi::start().await;
+    let hook = Receiver::listen().await;
+    let p = Proxy::new(&config(
+        &fake.base_url(),
+        &hook.url(),
+        extra_settings,
+        hook_settings,
+    ))
+    .await;
+    (fake, hook, p)
+}
+
 async fn post(p: &Proxy, path: &str, key: &str, body: Value) -> common::Resp {
     p.post_as(key, path, body).await
 }
 
 #[tokio::test]
 async fn every_request_sends_one_standard_logging_payload() {
-    let fake = FakeOpenAi::start().await;
-    let hook = Receiver::listen().await;
-    let p = Proxy::new(&config(&fake.base_url(), &hook.url(), "", "")).await;
+    let (fake, hook, p) = start("", "").await;
     let key = new_key(&p, "hook-bot").await;
 
     let ok = post(
@@ -190,15 +203,7 @@ async fn every_request_sends_one_standard_logging_payload() {
 
 #[tokio::test]
 async fn turn_off_message_logging_keeps_contents_out_of_events() {
-    let fake = FakeOpenAi::start().await;
-    let hook = Receiver::listen().await;
-    let p = Proxy::new(&config(
-        &fake.base_url(),
-        &hook.url(),
-        "  turn_off_message_logging: true\n",
-        "",
-    ))
-    .await;
+    let (_fake, hook, p) = start("  turn_off_message_logging: true\n", "").await;
     let r = post(
         &p,
         "/v1/chat/completions",
@@ -215,16 +220,12 @@ async fn turn_off_message_logging_keeps_contents_out_of_events() {
 
 #[tokio::test]
 async fn failed_deliveries_are_retried_and_batches_respect_event_types() {
-    let fake = FakeOpenAi::start().await;
-    let hook = Receiver::listen().await;
-    hook.state.lock().unwrap().statuses.extend([503, 500]);
-    let p = Proxy::new(&config(
-        &fake.base_url(),
-        &hook.url(),
+    let (_fake, hook, p) = start(
         "",
         "    event_types: [llm_api_success]\n    batch_size: 2\n    flush_interval: 3600\n",
-    ))
+    )
     .await;
+    hook.state.lock().unwrap().statuses.extend([503, 500]);
     for _ in 0..2 {
         let r = post(
             &p,
@@ -263,15 +264,7 @@ async fn failed_deliveries_are_retried_and_batches_respect_event_types() {
 
 #[tokio::test]
 async fn a_full_queue_drops_and_counts_and_shutdown_flushes_the_rest() {
-    let fake = FakeOpenAi::start().await;
-    let hook = Receiver::listen().await;
-    let p = Proxy::new(&config(
-        &fake.base_url(),
-        &hook.url(),
-        "",
-        "    max_queue_size: 2\n    flush_interval: 3600\n",
-    ))
-    .await;
+    let (_fake, hook, p) = start("", "    max_queue_size: 2\n    flush_interval: 3600\n").await;
     // Emitted back to back on this (single-threaded) runtime: the sender task cannot run in
     // between, so the queue of two overflows by three.
     for i in 0..5 {
@@ -322,9 +315,7 @@ async fn the_json_access_log_has_one_line_per_request_and_no_secret() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let fake = FakeOpenAi::start().await;
-    let hook = Receiver::listen().await;
-    let p = Proxy::new(&config(&fake.base_url(), &hook.url(), "", "")).await;
+    let (_fake, _hook, p) = start("", "").await;
     let key = new_key(&p, "log-bot").await;
     let r = post(
         &p,

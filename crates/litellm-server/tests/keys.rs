@@ -29,6 +29,14 @@ impl Proxy {
         self.get_as(MASTER, path).await
     }
 
+    /// Asserts the status of a chat by each `(key, model, status)`.
+    async fn assert_chats(&self, cases: &[(&str, &str, StatusCode)]) {
+        for &(key, model, status) in cases {
+            let r = self.chat(key, model).await;
+            assert_eq!(r.status, status, "{model}: {}", r.text);
+        }
+    }
+
     async fn new_key(&self, body: Value) -> String {
         self.new_key_as(MASTER, body).await
     }
@@ -106,11 +114,11 @@ async fn a_key_lives_through_generate_use_info_update_block_and_delete() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["models"], json!(["other"]));
     assert!(r.json()["max_budget"].is_null());
-    assert_eq!(
-        p.chat(&key, "mock-gpt").await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(p.chat(&key, "other").await.status, StatusCode::OK);
+    p.assert_chats(&[
+        (&key, "mock-gpt", StatusCode::UNAUTHORIZED),
+        (&key, "other", StatusCode::OK),
+    ])
+    .await;
 
     // Block and unblock take effect at once on this replica.
     let r = p.admin_post("/key/block", json!({"key": key})).await;
@@ -637,19 +645,19 @@ async fn a_regenerated_key_replaces_the_old_one_and_keeps_its_spend() {
         r.json()["spend"].as_f64().unwrap() > 0.0,
         "spend follows the key"
     );
-    assert_eq!(
-        p.chat(&old, "mock-gpt").await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(p.chat(&new, "mock-gpt").await.status, StatusCode::OK);
+    p.assert_chats(&[
+        (&old, "mock-gpt", StatusCode::UNAUTHORIZED),
+        (&new, "mock-gpt", StatusCode::OK),
+    ])
+    .await;
     let r = p.admin_post("/key/regenerate", json!({"key": new})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let newer = r.json()["key"].as_str().unwrap().to_string();
-    assert_eq!(
-        p.chat(&new, "mock-gpt").await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(p.chat(&newer, "mock-gpt").await.status, StatusCode::OK);
+    p.assert_chats(&[
+        (&new, "mock-gpt", StatusCode::UNAUTHORIZED),
+        (&newer, "mock-gpt", StatusCode::OK),
+    ])
+    .await;
 }
 
 #[tokio::test]

@@ -16,6 +16,13 @@ async fn env() -> Upstreams {
     Upstreams::start("").await
 }
 
+impl Upstreams {
+    /// `POST /v1/responses` with `body`, by the master key.
+    async fn respond(&self, body: Value) -> Resp {
+        self.proxy.post_as(MASTER, "/v1/responses", body).await
+    }
+}
+
 /// The `data` JSON of each SSE event, with its `event:` name checked against its `type`.
 fn events(text: &str) -> Vec<Value> {
     text.split("\n\n")
@@ -41,10 +48,7 @@ async fn a_text_answer_is_a_response_object_and_is_billed() {
         usage: Some((12, 3)),
     });
     let r = e
-        .proxy
-        .post_as(
-            MASTER,
-            "/v1/responses",
+        .respond(
             json!({"model": "gpt", "input": "Say hi", "instructions": "Be brief.",
                    "max_output_tokens": 50, "metadata": {"trace": "t1"}}),
         )
@@ -108,10 +112,7 @@ async fn tool_calls_round_trip_and_previous_response_id_continues_the_conversati
     let tools = json!([{"type": "function", "name": "get_weather", "description": "Weather",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]);
     let first = e
-        .proxy
-        .post_as(
-            MASTER,
-            "/v1/responses",
+        .respond(
             json!({"model": "gpt", "input": "Weather in Paris?", "tools": tools,
                    "tool_choice": "required"}),
         )
@@ -129,15 +130,8 @@ async fn tool_calls_round_trip_and_previous_response_id_continues_the_conversati
     assert_eq!(sent.body["tool_choice"], "required");
 
     // The follow-up sends only the tool's output; the stored turns come first.
-    let r = e
-        .proxy
-        .post_as(
-            MASTER,
-            "/v1/responses",
-            json!({"model": "gpt", "previous_response_id": b["id"], "tools": tools,
-                   "input": [{"type": "function_call_output", "call_id": "call_7", "output": "Sunny"}]}),
-        )
-        .await;
+    let r = e.respond(json!({"model": "gpt", "previous_response_id": b["id"], "tools": tools,
+                   "input": [{"type": "function_call_output", "call_id": "call_7", "output": "Sunny"}]})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let sent = &e.openai.requests()[1];
     let messages = sent.body["messages"].as_array().unwrap();
@@ -158,12 +152,7 @@ async fn tool_calls_round_trip_and_previous_response_id_continues_the_conversati
 async fn a_stream_is_responses_events_ending_in_the_full_response() {
     let e = env().await;
     let r = e
-        .proxy
-        .post_as(
-            MASTER,
-            "/v1/responses",
-            json!({"model": "gpt", "input": "Say hi", "stream": true}),
-        )
+        .respond(json!({"model": "gpt", "input": "Say hi", "stream": true}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("content-type"), Some("text/event-stream"));
@@ -211,15 +200,8 @@ async fn an_anthropic_deployment_serves_responses_by_translation() {
         text: "Bonjour.".into(),
         usage: Some((9, 2)),
     });
-    let r = e
-        .proxy
-        .post_as(
-            MASTER,
-            "/v1/responses",
-            json!({"model": "claude", "input": [{"role": "user", "content": [{"type": "input_text", "text": "Hello"}]}],
-                   "instructions": "Answer in French."}),
-        )
-        .await;
+    let r = e.respond(json!({"model": "claude", "input": [{"role": "user", "content": [{"type": "input_text", "text": "Hello"}]}],
+                   "instructions": "Answer in French."})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let b = r.json();
     assert_eq!(b["output"][0]["content"][0]["text"], "Bonjour.");
