@@ -3,10 +3,12 @@
 //! answers, and the `block_handlers!` macro (the block/unblock route pair of an area).
 
 use axum::http::StatusCode;
-use serde_json::Value;
+use axum::Json;
+use serde_json::{json, Value};
 
 use litellm_auth::{hash_token, AuthError, PatchError};
 
+use crate::auth::KeyDb;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -35,6 +37,45 @@ pub async fn write_queued_spend(state: &AppState) {
             tracing::warn!(error = %e, "could not write queued spend before a spend reset");
         }
     }
+}
+
+/// What owns keys that go with it when it is deleted.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyOwner {
+    User,
+    Team,
+}
+
+/// `/user/delete` and `/team/delete`: deletes the users or teams `ids` (the body's
+/// `user_ids` / `team_ids`) and their keys, and answers `{"deleted_users"|"deleted_teams":
+/// [...]}`; 400 for an empty list, 404 when none of them existed.
+pub async fn delete_owners(
+    db: &KeyDb,
+    owner: KeyOwner,
+    ids: &[String],
+) -> Result<Json<Value>, ApiError> {
+    let what = match owner {
+        KeyOwner::User => "user",
+        KeyOwner::Team => "team",
+    };
+    let field = format!("{what}_ids");
+    if ids.is_empty() {
+        return Err(ApiError::bad_request(
+            Some(&field),
+            format!("{field} must list at least one {what}"),
+        ));
+    }
+    let deleted = match owner {
+        KeyOwner::User => db.store.delete_users(ids).await,
+        KeyOwner::Team => db.store.delete_teams(ids).await,
+    }
+    .map_err(store_error)?;
+    // Their keys went with them; which keys were cached is not known here.
+    db.cache.clear();
+    if deleted.is_empty() {
+        return Err(not_found(&field, format!("No {what}s found to delete")));
+    }
+    Ok(Json(json!({ format!("deleted_{what}s"): deleted })))
 }
 
 /// 404 naming what was not found.
@@ -92,28 +133,25 @@ macro_rules! block_handlers {
         #[doc = $unblock_doc:literal]
         unblock = $unblock_path:literal $(,)?
     ) => {
-        #[doc = $block_doc]
-        #[utoipa::path(post, path = $block_path, tag = $tag,
+        $crate::management::respond::block_handlers!(@handler block, true, $block_doc,
+            $block_path, $tag, $body, $request, ($($responses)*));
+        $crate::management::respond::block_handlers!(@handler unblock, false, $unblock_doc,
+            $unblock_path, $tag, $body, $request, ($($responses)*));
+    };
+    (
+        @handler $name:ident, $blocked:literal, $doc:literal, $path:literal, $tag:literal,
+        $body:ty, $request:literal, ($($responses:tt)*)
+    ) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = $tag,
             request_body(content = Object, description = $request),
             responses($($responses)*),
             security(("bearer" = [])))]
-        pub async fn block(
+        pub async fn $name(
             $crate::management::Admin { db, .. }: $crate::management::Admin,
             $crate::body::JsonBody(body): $crate::body::JsonBody<$body>,
         ) -> Result<axum::Json<serde_json::Value>, $crate::error::ApiError> {
-            set_blocked(db, body, true).await
-        }
-
-        #[doc = $unblock_doc]
-        #[utoipa::path(post, path = $unblock_path, tag = $tag,
-            request_body(content = Object, description = $request),
-            responses($($responses)*),
-            security(("bearer" = [])))]
-        pub async fn unblock(
-            $crate::management::Admin { db, .. }: $crate::management::Admin,
-            $crate::body::JsonBody(body): $crate::body::JsonBody<$body>,
-        ) -> Result<axum::Json<serde_json::Value>, $crate::error::ApiError> {
-            set_blocked(db, body, false).await
+            set_blocked(db, body, $blocked).await
         }
     };
 }

@@ -16,7 +16,8 @@ use litellm_auth::{
 
 use super::extract::{param, Admin, QueryParams};
 use super::respond::{
-    merged, not_found, patch_error, required, store_error, to_json, write_queued_spend,
+    delete_owners, merged, not_found, patch_error, required, store_error, to_json,
+    write_queued_spend, KeyOwner,
 };
 use crate::auth::KeyDb;
 use crate::body::JsonBody;
@@ -226,23 +227,7 @@ pub async fn delete(
     Admin { db, .. }: Admin,
     JsonBody(req): JsonBody<TeamIds>,
 ) -> Result<Json<Value>, ApiError> {
-    if req.team_ids.is_empty() {
-        return Err(ApiError::bad_request(
-            Some("team_ids"),
-            "team_ids must list at least one team",
-        ));
-    }
-    let deleted = db
-        .store
-        .delete_teams(&req.team_ids)
-        .await
-        .map_err(store_error)?;
-    // The teams' keys went with them; which keys were cached is not known here.
-    db.cache.clear();
-    if deleted.is_empty() {
-        return Err(not_found("team_ids", "No teams found to delete"));
-    }
-    Ok(Json(json!({ "deleted_teams": deleted })))
+    delete_owners(&db, KeyOwner::Team, &req.team_ids).await
 }
 
 /// Every team (newest first); `user_id` keeps the teams that user is a member of.

@@ -16,7 +16,8 @@ use litellm_auth::{
 
 use super::extract::{paging, param, Admin, QueryParams};
 use super::respond::{
-    merged, not_found, pages, patch_error, store_error, to_json, write_queued_spend,
+    delete_owners, merged, not_found, pages, patch_error, store_error, to_json, write_queued_spend,
+    KeyOwner,
 };
 use crate::auth::KeyDb;
 use crate::body::JsonBody;
@@ -193,23 +194,7 @@ pub async fn delete(
     Admin { db, .. }: Admin,
     JsonBody(req): JsonBody<UserIds>,
 ) -> Result<Json<Value>, ApiError> {
-    if req.user_ids.is_empty() {
-        return Err(ApiError::bad_request(
-            Some("user_ids"),
-            "user_ids must list at least one user",
-        ));
-    }
-    let deleted = db
-        .store
-        .delete_users(&req.user_ids)
-        .await
-        .map_err(store_error)?;
-    // Their keys went with them; which keys were cached is not known here.
-    db.cache.clear();
-    if deleted.is_empty() {
-        return Err(not_found("user_ids", "No users found to delete"));
-    }
-    Ok(Json(json!({ "deleted_users": deleted })))
+    delete_owners(&db, KeyOwner::User, &req.user_ids).await
 }
 
 /// Users page by page (newest first).
