@@ -258,10 +258,16 @@ fn run_check(path: &Path) -> (Result<(), String>, String) {
     (result, String::from_utf8(out).unwrap())
 }
 
+/// [`run_check`] on `yaml`, written to `name` in a fresh temp directory tagged `tag`.
+fn check_yaml(tag: &str, name: &str, yaml: &str) -> (Result<(), String>, String) {
+    let dir = TempDir::new(tag);
+    run_check(&dir.write(name, yaml))
+}
+
 #[test]
 fn check_prints_groups_and_warnings_but_no_secrets() {
-    let dir = TempDir::new("check");
-    let path = dir.write(
+    let (result, out) = check_yaml(
+        "check",
         "c.yaml",
         "\
 model_list:
@@ -289,7 +295,6 @@ general_settings:
   database_url: postgresql://u:db-password-0004@db:5432/x
 ",
     );
-    let (result, out) = run_check(&path);
     assert_eq!(result, Ok(()), "{out}");
     assert!(out.contains("Model groups: 2 (3 deployments)"), "{out}");
     assert!(out.contains("\n  gpt-4o\n    - openai/gpt-4o "), "{out}");
@@ -324,12 +329,11 @@ general_settings:
 
 #[test]
 fn check_reports_a_bad_config_with_its_path() {
-    let dir = TempDir::new("check-bad");
-    let path = dir.write(
+    let (result, out) = check_yaml(
+        "check-bad",
         "bad.yaml",
         "model_list:\n  - model_name: x\n    litellm_params:\n      rpm: fast\n",
     );
-    let (result, out) = run_check(&path);
     let err = result.unwrap_err();
     assert!(
         err.contains("model_list[0].litellm_params.rpm: invalid type"),
@@ -337,14 +341,15 @@ fn check_reports_a_bad_config_with_its_path() {
     );
     assert!(err.contains("bad.yaml"), "{err}");
     assert!(out.is_empty(), "{out}");
+    let dir = TempDir::new("check-missing");
     let (result, _) = run_check(&dir.0.join("missing.yaml"));
     assert!(result.unwrap_err().starts_with("cannot read config file"));
 }
 
 #[test]
 fn check_lists_every_deployment_the_proxy_cannot_build() {
-    let dir = TempDir::new("check-unbuildable");
-    let path = dir.write(
+    let (result, out) = check_yaml(
+        "check-unbuildable",
         "c.yaml",
         "\
 model_list:
@@ -356,7 +361,6 @@ model_list:
     litellm_params: {model: alsonotaprovider/y}
 ",
     );
-    let (result, out) = run_check(&path);
     let err = result.unwrap_err();
     assert!(
         err.starts_with("the proxy would not start with this config: model_list[0]: "),
@@ -371,9 +375,7 @@ model_list:
 
 #[test]
 fn check_without_models_says_so() {
-    let dir = TempDir::new("check-empty");
-    let path = dir.write("empty.yaml", "# nothing yet\n");
-    let (result, out) = run_check(&path);
+    let (result, out) = check_yaml("check-empty", "empty.yaml", "# nothing yet\n");
     assert_eq!(result, Ok(()));
     assert!(out.contains("Model groups: 0 (0 deployments)"), "{out}");
     assert!(out.contains("Master key: not set"), "{out}");
