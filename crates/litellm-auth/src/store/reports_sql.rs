@@ -209,9 +209,7 @@ macro_rules! reports_sql {
                     __rep_where(&mut qb, q);
                     qb.push(&group);
                     qb.push(") AS g");
-                    let row = qb.build().fetch_one(pool).await.map_err(__db_error)?;
-                    let n: i64 = row.try_get(0).map_err(__db_error)?;
-                    u64::try_from(n).unwrap_or(0)
+                    __count_rows(pool, qb).await?
                 }
             };
             Ok((out, total))

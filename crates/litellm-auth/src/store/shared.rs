@@ -121,6 +121,26 @@ macro_rules! shared_sql {
             qb.push(")");
         }
 
+        /// Runs a `SELECT COUNT(*)` query: its count.
+        async fn __count_rows(pool: &DbPool, mut qb: __Qb<'_, Db>) -> Result<u64, __AuthError> {
+            let row = qb.build().fetch_one(pool).await.map_err(__db_error)?;
+            let n: i64 = row.try_get(0).map_err(__db_error)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        }
+
+        /// Ends an UPDATE of `E` with `WHERE {id column} = id` and runs it. Whether the row
+        /// existed.
+        async fn __update_where_id<E: __Entity>(
+            pool: &DbPool,
+            mut qb: __Qb<'_, Db>,
+            id: &str,
+        ) -> Result<bool, __AuthError> {
+            qb.push(format!(" WHERE {} = ", E::ID));
+            qb.push_bind(id.to_string());
+            let res = qb.build().execute(pool).await.map_err(__db_error)?;
+            Ok(res.rows_affected() > 0)
+        }
+
         /// Inserts one row; a duplicate primary key or unique column is a conflict.
         pub(crate) async fn insert<E: __Entity>(pool: &DbPool, rec: &E) -> Result<(), __AuthError> {
             let mut qb: __Qb<Db> = __Qb::new(format!(
@@ -173,10 +193,8 @@ macro_rules! shared_sql {
                     left: n,
                 });
             }
-            qb.push(format!(") WHERE {} = ", E::ID));
-            qb.push_bind(old_id.to_string());
-            let res = qb.build().execute(pool).await.map_err(__db_error)?;
-            Ok(res.rows_affected() > 0)
+            qb.push(")");
+            __update_where_id::<E>(pool, qb, old_id).await
         }
 
         /// Sets the spend counter of one row. Returns whether the row existed.
@@ -187,10 +205,7 @@ macro_rules! shared_sql {
         ) -> Result<bool, __AuthError> {
             let mut qb: __Qb<Db> = __Qb::new(format!("UPDATE {} SET spend = ", E::TABLE));
             qb.push_bind(spend);
-            qb.push(format!(" WHERE {} = ", E::ID));
-            qb.push_bind(id.to_string());
-            let res = qb.build().execute(pool).await.map_err(__db_error)?;
-            Ok(res.rows_affected() > 0)
+            __update_where_id::<E>(pool, qb, id).await
         }
 
         /// Deletes the rows with these ids (and, with `keys_of`, in the same transaction every
@@ -253,9 +268,7 @@ macro_rules! shared_sql {
                 Some(_) => {
                     let mut qb: __Qb<Db> = __Qb::new(format!("SELECT COUNT(*) FROM {}", E::TABLE));
                     push_where(&mut qb);
-                    let row = qb.build().fetch_one(pool).await.map_err(__db_error)?;
-                    let n: i64 = row.try_get(0).map_err(__db_error)?;
-                    u64::try_from(n).unwrap_or(0)
+                    __count_rows(pool, qb).await?
                 }
             };
             Ok((items, total))
