@@ -8,22 +8,18 @@ use serde_json::{json, Value};
 
 use litellm_auth::{BudgetPatch, BudgetRecord};
 
-use super::extract::Admin;
+use super::extract::{Admin, PatchBody};
 use super::respond::{not_found, patch_error, store_error, to_json};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 
+/// The body of `/budget/new` and `/budget/update`.
 #[derive(serde::Deserialize)]
-struct BudgetBody {
+pub struct BudgetBody {
     #[serde(default)]
     budget_id: Option<String>,
     #[serde(flatten)]
     patch: BudgetPatch,
-}
-
-fn parse(raw: Value) -> Result<BudgetBody, ApiError> {
-    serde_json::from_value(raw)
-        .map_err(|e| ApiError::bad_request(None, format!("Invalid request body: {e}")))
 }
 
 /// Create a budget (LiteLLM's `BudgetNewRequest`; `budget_id` defaults to a UUID).
@@ -33,9 +29,8 @@ fn parse(raw: Value) -> Result<BudgetBody, ApiError> {
     security(("bearer" = [])))]
 pub async fn new(
     Admin { db, .. }: Admin,
-    JsonBody(raw): JsonBody<Value>,
+    PatchBody(body): PatchBody<BudgetBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body = parse(raw)?;
     let now = Utc::now();
     let id = body
         .budget_id
@@ -61,9 +56,8 @@ pub async fn new(
     security(("bearer" = [])))]
 pub async fn update(
     Admin { db, .. }: Admin,
-    JsonBody(raw): JsonBody<Value>,
+    PatchBody(body): PatchBody<BudgetBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body = parse(raw)?;
     let id = body.budget_id.ok_or_else(|| {
         ApiError::bad_request(Some("budget_id"), "budget_id is a required parameter")
     })?;

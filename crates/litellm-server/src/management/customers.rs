@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use litellm_auth::{BudgetRecord, CustomerPatch, EndUserRecord};
 
-use super::extract::{param, Admin, QueryParams};
+use super::extract::{param, Admin, PatchBody, QueryParams};
 use super::respond::{not_found, patch_error, store_error};
 use crate::auth::KeyDb;
 use crate::body::JsonBody;
@@ -32,11 +32,6 @@ async fn render(db: &KeyDb, e: &EndUserRecord) -> Result<Value, ApiError> {
         "blocked": e.blocked,
         "litellm_budget_table": budget,
     }))
-}
-
-fn parse(raw: Value) -> Result<CustomerPatch, ApiError> {
-    serde_json::from_value(raw)
-        .map_err(|e| ApiError::bad_request(None, format!("Invalid request body: {e}")))
 }
 
 /// Applies a patch's budget fields: to the named `budget_id` (which must exist) or to the end
@@ -84,9 +79,8 @@ async fn apply_budget(
     security(("bearer" = [])))]
 pub async fn new(
     Admin { db, .. }: Admin,
-    JsonBody(raw): JsonBody<Value>,
+    PatchBody(patch): PatchBody<CustomerPatch>,
 ) -> Result<Json<Value>, ApiError> {
-    let patch = parse(raw)?;
     let id = required_user_id(patch.user_id.clone().filter(|u| !u.trim().is_empty()))?;
     let now = Utc::now();
     if db.store.end_user(&id).await.map_err(store_error)?.is_some() {
@@ -168,9 +162,8 @@ async fn load(db: &KeyDb, id: &str) -> Result<EndUserRecord, ApiError> {
     security(("bearer" = [])))]
 pub async fn update(
     Admin { db, .. }: Admin,
-    JsonBody(raw): JsonBody<Value>,
+    PatchBody(patch): PatchBody<CustomerPatch>,
 ) -> Result<Json<Value>, ApiError> {
-    let patch = parse(raw)?;
     let id = required_user_id(patch.user_id.clone())?;
     let e = load(&db, &id).await?;
     save(&db, &patch, e, Utc::now(), false).await

@@ -6,6 +6,7 @@
 //!   `proxy_admin` user; anyone when no master key is set).
 //! - [`Admin`]: the same plus the key database (503 without one): keys, users, teams,
 //!   customers, budgets.
+//! - [`PatchBody`]: a JSON body as a `T`, refused as "Invalid request body" when it does not fit.
 //! - [`QueryParams`]: the query string by name (400 when it does not parse), with [`param`]
 //!   and [`num_param`] to read it.
 //!
@@ -17,11 +18,14 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::auth::{Caller, KeyDb};
+use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -112,6 +116,23 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
             .await
             .map(|Query(p)| QueryParams(p))
             .map_err(|e| ApiError::bad_request(None, format!("Invalid query string: {e}")))
+    }
+}
+
+/// A JSON body read as [`JsonBody`]`<Value>` (its refusals for what is not JSON), then as a
+/// `T`: a value that does not fit is a 400 "Invalid request body: ..." naming no parameter
+/// (the `/budget/*` and `/customer/*` bodies).
+#[derive(Debug, Clone)]
+pub struct PatchBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PatchBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let JsonBody(raw) = JsonBody::<Value>::from_request(req, state).await?;
+        serde_json::from_value(raw)
+            .map(PatchBody)
+            .map_err(|e| ApiError::bad_request(None, format!("Invalid request body: {e}")))
     }
 }
 
