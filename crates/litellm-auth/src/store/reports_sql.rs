@@ -101,18 +101,16 @@ macro_rules! reports_sql {
                 qb.push(" AND date <= ");
                 qb.push_bind(day(d));
             }
-            for (col, v) in [
-                ("api_key_hash", &f.api_key_hash),
-                ("user_id", &f.user_id),
-                ("team_id", &f.team_id),
-                ("end_user", &f.end_user),
-                ("custom_llm_provider", &f.provider),
-            ] {
-                if let Some(v) = v {
-                    qb.push(format!(" AND {col} = "));
-                    qb.push_bind(v.clone());
-                }
-            }
+            __push_equal(
+                qb,
+                &[
+                    ("api_key_hash", &f.api_key_hash),
+                    ("user_id", &f.user_id),
+                    ("team_id", &f.team_id),
+                    ("end_user", &f.end_user),
+                    ("custom_llm_provider", &f.provider),
+                ],
+            );
             if let Some(m) = &f.model {
                 qb.push(" AND (model = ");
                 qb.push_bind(m.clone());

@@ -121,6 +121,16 @@ macro_rules! shared_sql {
             qb.push(")");
         }
 
+        /// Appends ` AND {column} = value` for each `(column, value)` that has a value.
+        fn __push_equal(qb: &mut __Qb<'_, Db>, filters: &[(&str, &Option<String>)]) {
+            for (col, v) in filters {
+                if let Some(v) = v {
+                    qb.push(format!(" AND {col} = "));
+                    qb.push_bind(v.clone());
+                }
+            }
+        }
+
         /// Runs a `SELECT COUNT(*)` query: its count.
         async fn __count_rows(pool: &DbPool, mut qb: __Qb<'_, Db>) -> Result<u64, __AuthError> {
             let row = qb.build().fetch_one(pool).await.map_err(__db_error)?;
@@ -326,18 +336,16 @@ macro_rules! shared_sql {
                 "SELECT {} FROM spend_logs WHERE 1 = 1",
                 __select_list::<__SpendRecord>(JSON_AS_TEXT)
             ));
-            for (col, v) in [
-                ("api_key_hash", &filter.api_key_hash),
-                ("model_group", &filter.model_group),
-                ("request_id", &filter.request_id),
-                ("user_id", &filter.user_id),
-                ("team_id", &filter.team_id),
-            ] {
-                if let Some(v) = v {
-                    qb.push(format!(" AND {col} = "));
-                    qb.push_bind(v.clone());
-                }
-            }
+            __push_equal(
+                &mut qb,
+                &[
+                    ("api_key_hash", &filter.api_key_hash),
+                    ("model_group", &filter.model_group),
+                    ("request_id", &filter.request_id),
+                    ("user_id", &filter.user_id),
+                    ("team_id", &filter.team_id),
+                ],
+            );
             for (op, t) in [(">=", filter.start_time), ("<", filter.end_time)] {
                 if let Some(t) = t {
                     qb.push(format!(" AND start_time {op} "));
