@@ -31,6 +31,19 @@ fn parse_err(yaml: &str) -> String {
     }
 }
 
+/// Asserts that each `(yaml, error)` fails to load with exactly `error`.
+fn assert_parse_errors(cases: &[(&str, &str)]) {
+    for &(yaml, error) in cases {
+        assert_eq!(parse_err(yaml), error, "{yaml}");
+    }
+}
+
+/// Asserts that `yaml` fails to load with an error that starts with `prefix`.
+fn assert_parse_err_starts(yaml: &str, prefix: &str) {
+    let err = parse_err(yaml);
+    assert!(err.starts_with(prefix), "{err}");
+}
+
 /// The loaded master key (which must be set).
 fn master_key(loaded: &LoadedConfig) -> &str {
     loaded
@@ -197,22 +210,23 @@ model_list:
 
 #[test]
 fn a_wrong_type_names_the_path_and_the_expected_type() {
-    assert_eq!(
-        parse_err("router_settings:\n  num_retries: x\n"),
-        "router_settings.num_retries: invalid type: string \"x\", expected u32"
-    );
-    let err = parse_err("model_list:\n  - model_name: x\n    litellm_params:\n      rpm: fast\n");
-    assert!(
-        err.starts_with("model_list[0].litellm_params.rpm: invalid type: string \"fast\""),
-        "{err}"
-    );
-    assert_eq!(
-        parse_err("model_list:\n  - litellm_params: {model: openai/x}\n"),
-        "model_list[0].model_name: missing field `model_name`"
-    );
-    assert_eq!(
-        parse_err("model_list:\n  gpt: {}\n"),
-        "model_list: invalid type: map, expected a sequence"
+    assert_parse_errors(&[
+        (
+            "router_settings:\n  num_retries: x\n",
+            "router_settings.num_retries: invalid type: string \"x\", expected u32",
+        ),
+        (
+            "model_list:\n  - litellm_params: {model: openai/x}\n",
+            "model_list[0].model_name: missing field `model_name`",
+        ),
+        (
+            "model_list:\n  gpt: {}\n",
+            "model_list: invalid type: map, expected a sequence",
+        ),
+    ]);
+    assert_parse_err_starts(
+        "model_list:\n  - model_name: x\n    litellm_params:\n      rpm: fast\n",
+        "model_list[0].litellm_params.rpm: invalid type: string \"fast\"",
     );
 }
 
@@ -403,14 +417,16 @@ fn without_either_setting_the_router_defaults_apply() {
 
 #[test]
 fn a_non_positive_timeout_is_an_error() {
-    assert_eq!(
-        parse_err("litellm_settings:\n  request_timeout: 0\n"),
-        "litellm_settings.request_timeout: must be a positive number of seconds"
-    );
-    assert_eq!(
-        parse_err("router_settings:\n  timeout: -1\n"),
-        "router_settings.timeout: must be a positive number of seconds"
-    );
+    assert_parse_errors(&[
+        (
+            "litellm_settings:\n  request_timeout: 0\n",
+            "litellm_settings.request_timeout: must be a positive number of seconds",
+        ),
+        (
+            "router_settings:\n  timeout: -1\n",
+            "router_settings.timeout: must be a positive number of seconds",
+        ),
+    ]);
 }
 
 #[test]
@@ -566,14 +582,13 @@ fn url_passwords_are_masked() {
 
 #[test]
 fn empty_names_are_errors() {
-    assert_eq!(
-        parse_err("model_list:\n  - model_name: \"\"\n    litellm_params: {model: openai/x}\n"),
-        "model_list[0].model_name: must not be empty"
-    );
-    let err = parse_err("model_list:\n  - model_name: a\n    litellm_params: {model: \" \"}\n");
-    assert!(
-        err.starts_with("model_list[0].litellm_params.model: must not be empty"),
-        "{err}"
+    assert_parse_errors(&[(
+        "model_list:\n  - model_name: \"\"\n    litellm_params: {model: openai/x}\n",
+        "model_list[0].model_name: must not be empty",
+    )]);
+    assert_parse_err_starts(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: \" \"}\n",
+        "model_list[0].litellm_params.model: must not be empty",
     );
 }
 

@@ -55,6 +55,16 @@ fn event_names(events: &[(String, Value)]) -> Vec<&str> {
 }
 
 /// The SSE events of an Anthropic stream as (event name, data).
+/// The events of a stream answer that must be 200, checked: their names are `names` and the
+/// message id in `message_start` is `id`.
+fn stream_events(r: &Resp, names: &[&str], id: &str) -> Vec<(String, Value)> {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let ev = events(&r.text);
+    assert_eq!(event_names(&ev), names);
+    assert_eq!(ev[0].1["message"]["id"], id);
+    ev
+}
+
 fn events(text: &str) -> Vec<(String, Value)> {
     text.split("\n\n")
         .filter(|e| !e.trim().is_empty())
@@ -220,22 +230,20 @@ async fn a_stream_from_an_openai_upstream_is_anthropic_events_and_billed_once() 
                "choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": 2, "total_tokens": 13}}),
     ]));
     let r = e.ask_stream("gpt", 50, "hi").await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.header("content-type"), Some("text/event-stream"));
-    let ev = events(&r.text);
-    assert_eq!(
-        event_names(&ev),
-        [
+    let ev = stream_events(
+        &r,
+        &[
             "message_start",
             "content_block_start",
             "content_block_delta",
             "content_block_delta",
             "content_block_stop",
             "message_delta",
-            "message_stop"
-        ]
+            "message_stop",
+        ],
+        "msg_s",
     );
-    assert_eq!(ev[0].1["message"]["id"], "msg_s");
+    assert_eq!(r.header("content-type"), Some("text/event-stream"));
     assert_eq!(
         ev[2].1["delta"],
         json!({"type": "text_delta", "text": "Hel"})
@@ -347,20 +355,18 @@ async fn an_anthropic_stream_comes_back_event_for_event() {
             &[],
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let ev = events(&r.text);
-    assert_eq!(
-        event_names(&ev),
-        [
+    let ev = stream_events(
+        &r,
+        &[
             "message_start",
             "content_block_start",
             "content_block_delta",
             "content_block_stop",
             "message_delta",
-            "message_stop"
-        ]
+            "message_stop",
+        ],
+        "msg_S",
     );
-    assert_eq!(ev[0].1["message"]["id"], "msg_S");
     assert_eq!(
         ev[1].1["content_block"],
         json!({"type": "tool_use", "id": "toolu_x", "name": "t", "input": {}})
