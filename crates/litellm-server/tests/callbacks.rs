@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 
-use common::{Proxy, Recorder};
+use common::{user_says, Proxy, Recorder};
 use litellm_test_support::FakeOpenAi;
 
 const MASTER: &str = "sk-master-hook-1234";
@@ -106,19 +106,19 @@ async fn post(p: &Proxy, path: &str, key: &str, body: Value) -> common::Resp {
     p.post_as(key, path, body).await
 }
 
+/// A chat of one user message, `content`, to `gpt` by `key`, which must be answered (200).
+async fn answered(p: &Proxy, key: &str, content: &str) -> common::Resp {
+    let r = post(p, "/v1/chat/completions", key, user_says("gpt", content)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r
+}
+
 #[tokio::test]
 async fn every_request_sends_one_standard_logging_payload() {
     let (fake, hook, p) = start("", "").await;
     let key = new_key(&p, "hook-bot").await;
 
-    let ok = post(
-        &p,
-        "/v1/chat/completions",
-        &key,
-        json!({"model": "gpt", "messages": [{"role": "user", "content": "hello hook"}]}),
-    )
-    .await;
-    assert_eq!(ok.status, 200, "{}", ok.text);
+    let ok = answered(&p, &key, "hello hook").await;
     let call_id = ok.header("x-litellm-call-id").unwrap().to_string();
     let streamed = post(
         &p,
@@ -204,14 +204,7 @@ async fn every_request_sends_one_standard_logging_payload() {
 #[tokio::test]
 async fn turn_off_message_logging_keeps_contents_out_of_events() {
     let (_fake, hook, p) = start("  turn_off_message_logging: true\n", "").await;
-    let r = post(
-        &p,
-        "/v1/chat/completions",
-        MASTER,
-        json!({"model": "gpt", "messages": [{"role": "user", "content": "confidential words"}]}),
-    )
-    .await;
-    assert_eq!(r.status, 200);
+    answered(&p, MASTER, "confidential words").await;
     let events = hook.events(1).await;
     assert!(events[0]["messages"].is_null());
     assert!(events[0]["response"].is_null());
@@ -227,14 +220,7 @@ async fn failed_deliveries_are_retried_and_batches_respect_event_types() {
     .await;
     hook.state.lock().unwrap().statuses.extend([503, 500]);
     for _ in 0..2 {
-        let r = post(
-            &p,
-            "/v1/chat/completions",
-            MASTER,
-            json!({"model": "gpt", "messages": [{"role": "user", "content": "x"}]}),
-        )
-        .await;
-        assert_eq!(r.status, 200);
+        answered(&p, MASTER, "x").await;
     }
     // A failure is not an llm_api_success event: never sent.
     let r = post(
@@ -317,14 +303,7 @@ async fn the_json_access_log_has_one_line_per_request_and_no_secret() {
 
     let (_fake, _hook, p) = start("", "").await;
     let key = new_key(&p, "log-bot").await;
-    let r = post(
-        &p,
-        "/v1/chat/completions",
-        &key,
-        json!({"model": "gpt", "messages": [{"role": "user", "content": "log-me-not"}]}),
-    )
-    .await;
-    assert_eq!(r.status, 200);
+    let r = answered(&p, &key, "log-me-not").await;
     let call_id = r.header("x-litellm-call-id").unwrap().to_string();
     let r = post(
         &p,
