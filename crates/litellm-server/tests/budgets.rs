@@ -105,10 +105,16 @@ async fn proxy(db: Db, fake: &FakeOpenAi, extra_general: &str, extra_litellm: &s
 }
 
 impl Proxy {
+    /// POSTs `body` to `path` with the master key; asserts the answer is 200 and returns it.
     async fn admin(&self, path: &str, body: Value) -> Value {
+        self.admin_expect(path, body, StatusCode::OK).await.json()
+    }
+
+    /// POSTs `body` to `path` with the master key; asserts the answer's status is `status`.
+    async fn admin_expect(&self, path: &str, body: Value, status: StatusCode) -> Resp {
         let r = self.post_as(MASTER, path, body).await;
-        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
-        r.json()
+        assert_eq!(r.status, status, "{path}: {}", r.text);
+        r
     }
 
     async fn chat_with(&self, key: &str, extra: Value, headers: &[(&str, &str)]) -> Resp {
@@ -246,10 +252,12 @@ async fn end_users_are_blocked_budgeted_limited_and_counted() {
     assert_eq!(c["budget_id"], "budget-acme");
     assert_eq!(c["litellm_budget_table"]["max_budget"], 0.002);
     assert_eq!(c["allowed_model_region"], "eu");
-    let dup = p
-        .post_as(MASTER, "/customer/new", json!({"user_id": "acme"}))
-        .await;
-    assert_eq!(dup.status, StatusCode::BAD_REQUEST, "{}", dup.text);
+    p.admin_expect(
+        "/customer/new",
+        json!({"user_id": "acme"}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 
     // First call admitted (spend 0 < 0.002), by the body's `user`.
     let r = p.chat_with(&key, json!({"user": "acme"}), &[]).await;
@@ -330,14 +338,12 @@ async fn end_users_are_blocked_budgeted_limited_and_counted() {
     assert_eq!(gone["deleted_customers"], json!(["newco"]));
     let r = p.get_as(MASTER, "/customer/info?end_user_id=newco").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let bad = p
-        .post_as(
-            MASTER,
-            "/customer/new",
-            json!({"user_id": "x", "max_budget": -1}),
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    p.admin_expect(
+        "/customer/new",
+        json!({"user_id": "x", "max_budget": -1}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,14 +361,12 @@ async fn budget_objects_are_managed_and_referenced_by_customers() {
         b["budget_reset_at"].as_str().unwrap().contains("T00:00:00"),
         "{b}"
     );
-    let unknown = p
-        .post_as(
-            MASTER,
-            "/customer/new",
-            json!({"user_id": "c1", "budget_id": "nope"}),
-        )
-        .await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    p.admin_expect(
+        "/customer/new",
+        json!({"user_id": "c1", "budget_id": "nope"}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     p.admin(
         "/customer/new",
         json!({"user_id": "c1", "budget_id": "tiny"}),
@@ -392,14 +396,18 @@ async fn budget_objects_are_managed_and_referenced_by_customers() {
     assert_eq!(list.as_array().unwrap().len(), 1);
     let del = p.admin("/budget/delete", json!({"id": "tiny"})).await;
     assert_eq!(del["deleted_budgets"], json!(["tiny"]));
-    let again = p
-        .post_as(MASTER, "/budget/delete", json!({"id": "tiny"}))
-        .await;
-    assert_eq!(again.status, StatusCode::NOT_FOUND);
-    let bad = p
-        .post_as(MASTER, "/budget/new", json!({"budget_duration": "1x"}))
-        .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    p.admin_expect(
+        "/budget/delete",
+        json!({"id": "tiny"}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    p.admin_expect(
+        "/budget/new",
+        json!({"budget_duration": "1x"}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
