@@ -25,6 +25,13 @@ impl Proxy {
         self.post_as(MASTER, path, body).await
     }
 
+    /// [`Proxy::admin_post`] that must answer 200.
+    async fn admin_ok(&self, path: &str, body: Value) -> Resp {
+        let r = self.admin_post(path, body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r
+    }
+
     async fn admin_get(&self, path: &str) -> Resp {
         self.get_as(MASTER, path).await
     }
@@ -50,13 +57,12 @@ fn error_type(r: &Resp) -> String {
 async fn a_key_lives_through_generate_use_info_update_block_and_delete() {
     let p = Proxy::new(&config()).await;
     let r = p
-        .admin_post(
+        .admin_ok(
             "/key/generate",
             json!({"key_alias": "ci", "models": ["mock-gpt"], "max_budget": 10.0,
                    "metadata": {"app": "ci"}, "duration": "30d"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let gen = r.json();
     let key = gen["key"].as_str().unwrap().to_string();
     assert!(key.starts_with("sk-") && key.len() >= 40, "{key}");
@@ -106,12 +112,11 @@ async fn a_key_lives_through_generate_use_info_update_block_and_delete() {
 
     // Update: a new model list and alias; null clears the budget.
     let r = p
-        .admin_post(
+        .admin_ok(
             "/key/update",
             json!({"key": key, "models": ["other"], "key_alias": "ci-2", "max_budget": null}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["models"], json!(["other"]));
     assert!(r.json()["max_budget"].is_null());
     p.assert_chats(&[
@@ -121,8 +126,7 @@ async fn a_key_lives_through_generate_use_info_update_block_and_delete() {
     .await;
 
     // Block and unblock take effect at once on this replica.
-    let r = p.admin_post("/key/block", json!({"key": key})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = p.admin_ok("/key/block", json!({"key": key})).await;
     assert_eq!(r.json()["blocked"], true);
     let r = p.chat(&key, "other").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -134,8 +138,7 @@ async fn a_key_lives_through_generate_use_info_update_block_and_delete() {
     assert_eq!(p.chat(&key, "other").await.status, StatusCode::OK);
 
     // Delete: the key stops working and is gone.
-    let r = p.admin_post("/key/delete", json!({"keys": [key]})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = p.admin_ok("/key/delete", json!({"keys": [key]})).await;
     assert_eq!(r.json()["deleted_keys"], json!([key]));
     let r = p.chat(&key, "other").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -168,10 +171,8 @@ async fn keys_are_deleted_by_alias_and_aliases_are_unique() {
         .as_str()
         .unwrap()
         .contains("one"));
-    let r = p
-        .admin_post("/key/delete", json!({"key_aliases": ["one"]}))
+    p.admin_ok("/key/delete", json!({"key_aliases": ["one"]}))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
         p.chat(&key, "mock-gpt").await.status,
         StatusCode::UNAUTHORIZED
@@ -266,13 +267,11 @@ async fn an_unknown_key_is_refused_and_the_master_key_still_works() {
 #[tokio::test]
 async fn key_and_team_model_lists_restrict_models_and_aliases_map_them() {
     let p = Proxy::new(&config()).await;
-    let r = p
-        .admin_post(
-            "/team/new",
-            json!({"team_id": "t1", "models": ["mock-gpt"]}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    p.admin_ok(
+        "/team/new",
+        json!({"team_id": "t1", "models": ["mock-gpt"]}),
+    )
+    .await;
     let team_key = p.new_key(json!({"team_id": "t1"})).await;
     assert_eq!(p.chat(&team_key, "mock-gpt").await.status, StatusCode::OK);
     let r = p.chat(&team_key, "other").await;
@@ -380,12 +379,11 @@ async fn team_and_user_budgets_apply_to_their_keys() {
     );
 
     let r = p
-        .admin_post(
+        .admin_ok(
             "/user/new",
             json!({"user_id": "alice", "user_email": "a@example.com", "max_budget": 0.000001}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let user = r.json();
     assert_eq!(user["user_id"], "alice");
     assert_eq!(user["user_role"], "internal_user");
@@ -449,12 +447,11 @@ async fn an_expired_key_is_refused() {
 async fn a_blocked_team_blocks_its_keys() {
     let p = Proxy::new(&config()).await;
     let r = p
-        .admin_post(
+        .admin_ok(
             "/team/new",
             json!({"team_alias": "Core", "members_with_roles": [{"role": "admin", "user_id": "bob"}]}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let team = r.json();
     let team_id = team["team_id"].as_str().unwrap().to_string();
     assert_eq!(team["team_alias"], "Core");
@@ -481,12 +478,11 @@ async fn a_blocked_team_blocks_its_keys() {
 
     // Members: add by email (a user is created), refuse duplicates, remove.
     let r = p
-        .admin_post(
+        .admin_ok(
             "/team/member_add",
             json!({"team_id": team_id, "member": {"role": "user", "user_email": "c@example.com"}}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["members_with_roles"].as_array().unwrap().len(), 2);
     let new_user = r.json()["updated_users"][0]["user_id"]
         .as_str()
@@ -500,12 +496,11 @@ async fn a_blocked_team_blocks_its_keys() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = p
-        .admin_post(
+        .admin_ok(
             "/team/member_delete",
             json!({"team_id": team_id, "user_id": "bob"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["members_with_roles"][0]["user_id"], new_user);
     assert_eq!(
         p.admin_get("/user/info?user_id=bob").await.json()["user_info"]["teams"],
@@ -525,10 +520,8 @@ async fn a_blocked_team_blocks_its_keys() {
         )
         .await;
     assert_eq!(r.json()["data"]["max_budget"], 5.0);
-    let r = p
-        .admin_post("/team/delete", json!({"team_ids": [team_id]}))
+    p.admin_ok("/team/delete", json!({"team_ids": [team_id]}))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
         p.chat(&key, "mock-gpt").await.status,
         StatusCode::UNAUTHORIZED
@@ -631,12 +624,11 @@ async fn a_regenerated_key_replaces_the_old_one_and_keeps_its_spend() {
     assert_eq!(p.chat(&old, "mock-gpt").await.status, StatusCode::OK);
     p.ledger.flush().await.unwrap();
     let r = p
-        .admin_post(
+        .admin_ok(
             &format!("/key/{old}/regenerate"),
             json!({"max_budget": 3.0}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let new = r.json()["key"].as_str().unwrap().to_string();
     assert_ne!(new, old);
     assert_eq!(r.json()["key_alias"], "rot");
@@ -650,8 +642,7 @@ async fn a_regenerated_key_replaces_the_old_one_and_keeps_its_spend() {
         (&new, "mock-gpt", StatusCode::OK),
     ])
     .await;
-    let r = p.admin_post("/key/regenerate", json!({"key": new})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = p.admin_ok("/key/regenerate", json!({"key": new})).await;
     let newer = r.json()["key"].as_str().unwrap().to_string();
     p.assert_chats(&[
         (&new, "mock-gpt", StatusCode::UNAUTHORIZED),
