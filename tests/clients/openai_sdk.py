@@ -97,7 +97,8 @@ def _():
 @check("models list")
 def _():
     ids = [m.id for m in client.models.list()]
-    assert ids == ["mock-gpt", "echo", "mock-embedding", "limited", "tools-gpt"], ids
+    assert ids == ["mock-gpt", "echo", "mock-embedding", "mock-moderation", "mock-image", "limited",
+                   "tools-gpt"], ids
 
 
 @check("tools: a tool call, then the tool result round trip")
@@ -185,6 +186,24 @@ def _():
         input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": "18C, sunny"}],
     )
     assert r2.status == "completed" and r2.previous_response_id == r.id, r2
+
+
+@check("moderations")
+def _():
+    r = client.moderations.create(model="mock-moderation", input=["hello", "world"])
+    assert len(r.results) == 2 and r.results[0].flagged is False, r
+    assert r.results[0].categories.violence is False, r.results[0]
+
+
+@check("images: b64_json and url")
+def _():
+    r = client.images.generate(model="mock-image", prompt="a lighthouse", n=2, size="256x256",
+                               response_format="b64_json")
+    assert len(r.data) == 2, r
+    png = base64.b64decode(r.data[0].b64_json)
+    assert png.startswith(b"\x89PNG"), png[:8]
+    r = client.images.generate(model="mock-image", prompt="a lighthouse", response_format="url")
+    assert r.data[0].url.startswith("data:image/png;base64,"), r.data[0].url[:40]
 
 
 @check("unknown model is BadRequestError")

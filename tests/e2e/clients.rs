@@ -1,6 +1,7 @@
 //! Real clients against the real binary, unchanged: the official OpenAI Python SDK, the LiteLLM
 //! Python SDK (`litellm_proxy/<model>`), the Anthropic Python SDK (`/v1/messages`) and the
-//! official OpenAI Node SDK, and the OpenAI Agents SDK on `/v1/responses` (`tests/clients/`).
+//! official OpenAI Node SDK, the OpenAI Agents SDK on `/v1/responses`, and the Cohere Python
+//! SDK on `/v2/rerank` (`tests/clients/`).
 //! The Python clients are installed from PyPI into `target/clients-venv` and the Node SDK from
 //! npm into `target/clients-node` on first use (rebuilt when `tests/clients/requirements.txt` or
 //! `tests/clients/node/package.json` changes). A missing Python, Node or registry fails the
@@ -32,6 +33,12 @@ model_list:
   - model_name: mock-embedding
     litellm_params:
       model: mock/text-embedding
+  - model_name: mock-moderation
+    litellm_params:
+      model: mock/omni-moderation-latest
+  - model_name: mock-image
+    litellm_params:
+      model: mock/dall-e-3
   - model_name: limited
     litellm_params:
       model: mock/x
@@ -293,5 +300,57 @@ router_settings:
     assert!(
         second.contains("tool_result") && second.contains("18C and sunny in Paris"),
         "{second}"
+    );
+}
+
+/// The Cohere Python SDK's v2 client reranks through `/v2/rerank` on a Cohere deployment (behind
+/// its fake, which speaks v2 and refuses v1-only fields); the call is billed per search unit.
+#[tokio::test]
+async fn the_cohere_python_sdk_reranks_on_v2_rerank() {
+    use litellm_test_support::FakeCohere;
+    let python = tokio::task::spawn_blocking(client_python)
+        .await
+        .expect("venv setup");
+    let cohere = FakeCohere::start().await;
+    let config = format!(
+        r#"
+model_list:
+  - model_name: rerank
+    litellm_params:
+      model: cohere/rerank-v3.5
+      api_key: co-fake
+      api_base: {}
+general_settings:
+  master_key: {MASTER_KEY}
+router_settings:
+  num_retries: 0
+"#,
+        cohere.base_url()
+    );
+    let p = ProxyProcess::start(&config, &[]).await;
+    let key = p.new_key(MASTER_KEY, json!({})).await;
+    let out = tokio::process::Command::new(python)
+        .arg(repo().join("tests/clients/cohere_sdk.py"))
+        .env("PROXY_URL", format!("http://127.0.0.1:{}", p.port))
+        .env("PROXY_KEY", &key)
+        .output()
+        .await
+        .expect("run the Cohere SDK");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("2 passed, 0 failed"),
+        "Cohere SDK checks failed:\n{stdout}\n{}\nproxy log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        p.stderr()
+    );
+    let reqs = cohere.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!(reqs[0].path, "/v2/rerank");
+    assert_eq!(reqs[0].body["model"], "rerank-v3.5");
+    let rows = p.spend_rows(MASTER_KEY, &key, 1).await;
+    assert_eq!(rows[0]["call_type"], "arerank", "{rows:?}");
+    assert!(
+        (rows[0]["spend"].as_f64().unwrap_or(0.0) - 0.002).abs() < 1e-12,
+        "{rows:?}"
     );
 }

@@ -11,6 +11,7 @@ use futures_core::Stream;
 use crate::chat::{ChatChunk, ChatRequest, ChatResponse};
 use crate::embeddings::{EmbeddingRequest, EmbeddingResponse};
 use crate::error::{ErrorKind, LlmError};
+use crate::family::{Family, FamilyOutput, FamilyRequest};
 use crate::messages::{NativeMessagesOutput, NativeMessagesRequest, NativeMessagesStreamOutput};
 
 /// A boxed, sendable future.
@@ -126,6 +127,34 @@ pub trait ModelBackend: Send + Sync {
     ) -> BoxFuture<'a, Result<u64, LlmError>> {
         Box::pin(async move { Err(no_native(self.provider())) })
     }
+
+    /// Whether this backend serves `family` (rerank, moderations, image generation).
+    fn serves(&self, _family: Family) -> bool {
+        false
+    }
+
+    /// A family call: the client's body, with the deployment's model; the upstream's answer in
+    /// the family's shape.
+    fn family<'a>(
+        &'a self,
+        req: FamilyRequest,
+        _ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<FamilyOutput, LlmError>> {
+        Box::pin(async move { Err(not_served(self.provider(), req.family)) })
+    }
+}
+
+/// The refusal of a family call by a backend that does not serve it: a 400 naming the provider
+/// and the family.
+pub fn not_served(provider: &str, family: Family) -> LlmError {
+    LlmError::client(
+        ErrorKind::BadRequest,
+        format!(
+            "{provider} deployments do not serve {} (see docs/endpoints.md for the providers that do)",
+            family.label()
+        ),
+    )
+    .with_provider(provider.to_string())
 }
 
 /// The refusal of a native call by a backend that has none.

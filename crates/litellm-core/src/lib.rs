@@ -9,6 +9,7 @@ pub mod backend;
 pub mod chat;
 pub mod embeddings;
 pub mod error;
+pub mod family;
 pub mod messages;
 pub mod models;
 pub mod usage;
@@ -20,6 +21,7 @@ pub use backend::{
 pub use chat::*;
 pub use embeddings::*;
 pub use error::{ErrorKind, ErrorSource, LlmError};
+pub use family::{Family, FamilyOutput, FamilyRequest, Units};
 pub use messages::{
     NativeEventStream, NativeMessagesOutput, NativeMessagesRequest, NativeMessagesStreamOutput,
     NativeStreamPiece,

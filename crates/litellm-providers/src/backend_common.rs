@@ -23,8 +23,9 @@ use secrecy::SecretString;
 
 use litellm_core::{
     BoxFuture, CallContext, ChatChunk, ChatOutput, ChatRequest, ChatResponse, ChatStreamOutput,
-    EmbeddingOutput, EmbeddingRequest, EmbeddingResponse, ErrorKind, JsonMap, LlmError,
-    ModelBackend, NativeMessagesOutput, NativeMessagesRequest, NativeMessagesStreamOutput,
+    EmbeddingOutput, EmbeddingRequest, EmbeddingResponse, ErrorKind, Family, FamilyOutput,
+    FamilyRequest, JsonMap, LlmError, ModelBackend, NativeMessagesOutput, NativeMessagesRequest,
+    NativeMessagesStreamOutput,
 };
 
 use crate::backend_calls::boxed_backend_calls;
@@ -134,6 +135,29 @@ pub trait HttpAdapter: fmt::Debug + Send + Sync + 'static {
     /// Whether [`HttpAdapter::native_request`] is implemented.
     fn speaks_native_messages(&self) -> bool {
         false
+    }
+
+    /// Whether the adapter serves a JSON endpoint family (see `families.rs`).
+    fn serves_family(&self, _family: Family) -> bool {
+        false
+    }
+
+    /// The upstream request of a family call (only for the families it serves).
+    fn family_request(
+        &self,
+        req: &FamilyRequest,
+        _extra_headers: &[(String, String)],
+        _bearer: Option<&SecretString>,
+    ) -> Result<UpstreamRequest, LlmError> {
+        Err(litellm_core::backend::not_served(
+            self.provider_name(),
+            req.family,
+        ))
+    }
+
+    /// Reads a family call's successful answer.
+    fn family_response(&self, req: &FamilyRequest, body: &[u8]) -> Result<FamilyOutput, LlmError> {
+        crate::families::answer(req, body, self.provider_name())
     }
 
     /// Parses the successful answers of [`HttpAdapter::embedding_requests`], in order.
@@ -598,6 +622,32 @@ impl<A: HttpAdapter> HttpBackend<A> {
     }
 }
 
+/// JSON family calls (`families.rs`).
+impl<A: HttpAdapter> HttpBackend<A> {
+    async fn family_impl(
+        &self,
+        req: FamilyRequest,
+        ctx: &CallContext,
+    ) -> Result<FamilyOutput, LlmError> {
+        let adapter = self.adapter();
+        if !adapter.serves_family(req.family) {
+            let e = litellm_core::backend::not_served(adapter.provider_name(), req.family);
+            return Err(e);
+        }
+        let bearer = self.bearer(ctx).await?;
+        let upstream = self
+            .adapter()
+            .family_request(&req, &ctx.extra_headers, bearer.as_ref())?;
+        let (headers, body) = self.send(upstream, ctx).await?;
+        let mut out = self
+            .adapter()
+            .family_response(&req, &body)
+            .map_err(|e| self.adapter().scrub_error(e))?;
+        out.upstream_headers = capture_headers(&headers);
+        Ok(out)
+    }
+}
+
 impl<A: HttpAdapter> ModelBackend for HttpBackend<A> {
     fn provider(&self) -> &str {
         self.adapter.provider_name()
@@ -611,6 +661,10 @@ impl<A: HttpAdapter> ModelBackend for HttpBackend<A> {
         self.adapter.speaks_native_messages()
     }
 
+    fn serves(&self, family: Family) -> bool {
+        self.adapter.serves_family(family)
+    }
+
     boxed_backend_calls! {
         async chat(ChatRequest) -> ChatOutput = chat_impl;
         async chat_stream(ChatRequest) -> ChatStreamOutput = chat_stream_impl;
@@ -619,6 +673,7 @@ impl<A: HttpAdapter> ModelBackend for HttpBackend<A> {
         async native_messages_stream(NativeMessagesRequest) -> NativeMessagesStreamOutput
             = native_stream_impl;
         async native_count_tokens(NativeMessagesRequest) -> u64 = native_count_impl;
+        async family(FamilyRequest) -> FamilyOutput = family_impl;
     }
 }
 

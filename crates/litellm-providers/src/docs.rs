@@ -21,7 +21,8 @@ fn native(kind: ProviderKind) -> Option<Native> {
     Some(match kind {
         ProviderKind::OpenAI => Native {
             prefix: "openai",
-            endpoints: "`{api_base}/chat/completions`, `{api_base}/embeddings`",
+            endpoints: "`{api_base}/chat/completions`, `{api_base}/embeddings`, \
+                        `{api_base}/moderations`, `{api_base}/images/generations`",
             auth: "`Authorization: Bearer`",
             env: "`OPENAI_API_KEY`, `OPENAI_BASE_URL` / `OPENAI_API_BASE`, `OPENAI_ORGANIZATION`",
             example: "model: openai/gpt-4o<br>api_key: os.environ/OPENAI_API_KEY",
@@ -41,7 +42,8 @@ fn native(kind: ProviderKind) -> Option<Native> {
         ProviderKind::Azure => Native {
             prefix: "azure",
             endpoints: "`{api_base}/openai/deployments/{model}/chat/completions?api-version=`, \
-                        `.../embeddings?api-version=`",
+                        `.../embeddings?api-version=`, `.../moderations?api-version=`, \
+                        `.../images/generations?api-version=`",
             auth: "`api-key`, or `Authorization: Bearer` with `azure_ad_token`",
             env: "`AZURE_API_BASE`, `AZURE_OPENAI_API_KEY` / `AZURE_API_KEY`, \
                   `AZURE_API_VERSION` (default `2025-02-01-preview`), `AZURE_AD_TOKEN`",
@@ -106,7 +108,7 @@ fn native(kind: ProviderKind) -> Option<Native> {
         },
         ProviderKind::Cohere => Native {
             prefix: "cohere",
-            endpoints: "`{api_base}/v2/chat` (chat, SSE streaming), `{api_base}/v2/embed`",
+            endpoints: "`{api_base}/v2/chat` (chat, SSE streaming), `{api_base}/v2/embed`, `{api_base}/v2/rerank` (rerank)",
             auth: "`Authorization: Bearer`",
             env: "`COHERE_API_KEY` / `CO_API_KEY`, `COHERE_API_BASE` (default \
                   `https://api.cohere.com`)",
@@ -184,11 +186,18 @@ fn compat_row(p: &CompatProvider) -> String {
     } else {
         "`Authorization: Bearer`"
     };
-    let endpoints = if p.embeddings {
-        "`/chat/completions`, `/embeddings`"
-    } else {
-        "`/chat/completions`"
-    };
+    let mut endpoints = vec!["`/chat/completions`".to_string()];
+    if p.embeddings {
+        endpoints.push("`/embeddings`".into());
+    }
+    for family in p
+        .families
+        .iter()
+        .filter_map(|m| litellm_core::Family::from_mode(m))
+    {
+        endpoints.push(format!("`/{}`", family.openai_path()));
+    }
+    let endpoints = endpoints.join(", ");
     format!(
         "| `{prefix}/` | {name} | {base} | {endpoints} | {auth} | key: {keys}; base: {bases} | {params} | `model: {prefix}/<model>` |\n",
         prefix = p.prefix,
@@ -295,7 +304,7 @@ pub enum Support {
 }
 
 /// The capabilities of the matrix, in column order.
-pub const CAPABILITIES: [&str; 12] = [
+pub const CAPABILITIES: [&str; 15] = [
     "chat",
     "stream",
     "tools",
@@ -308,6 +317,9 @@ pub const CAPABILITIES: [&str; 12] = [
     "429",
     "500",
     "context window",
+    "rerank",
+    "moderations",
+    "images",
 ];
 
 /// The providers of the matrix: every native provider, then the OpenAI-compatible table (one
@@ -328,19 +340,36 @@ pub const MATRIX_PROVIDERS: [&str; 11] = [
 
 /// The declared support of `provider` (a name of [`MATRIX_PROVIDERS`]) for each of
 /// [`CAPABILITIES`], in order.
-pub fn capabilities(provider: &str) -> Option<[Support; 12]> {
+pub fn capabilities(provider: &str) -> Option<[Support; 15]> {
     use Support::{Refused, Supported as S, Unsupported};
-    const ALL: [Support; 12] = [S; 12];
+    // Chat and embeddings everywhere; the JSON families where the provider has them.
+    const fn with(rerank: Support, moderations: Support, images: Support) -> [Support; 15] {
+        let mut c = [S; 15];
+        c[12] = rerank;
+        c[13] = moderations;
+        c[14] = images;
+        c
+    }
+    const NO_RERANK: Support = Refused("no rerank API");
+    const NO_MODERATIONS: Support = Refused("no moderations API");
+    const NO_IMAGES: Support = Refused("image generation not served (yet) for this provider");
+    const CHAT_ONLY: [Support; 15] = with(NO_RERANK, NO_MODERATIONS, NO_IMAGES);
     Some(match provider {
-        "openai" | "azure" | "gemini" | "vertex_ai" | "bedrock" | "cohere" | "ollama_chat"
-        | "openai-compatible" => ALL,
+        "openai" | "azure" => with(NO_RERANK, S, S),
+        "gemini" | "vertex_ai" | "bedrock" | "ollama_chat" => CHAT_ONLY,
+        "cohere" => with(S, NO_MODERATIONS, NO_IMAGES),
+        "openai-compatible" => with(
+            S,
+            Refused("per provider: the table's `families` (e.g. together_ai: rerank, images)"),
+            S,
+        ),
         "anthropic" => {
-            let mut c = ALL;
+            let mut c = CHAT_ONLY;
             c[6] = Refused("Anthropic has no embeddings API");
             c
         }
         "ollama" => {
-            let mut c = ALL;
+            let mut c = CHAT_ONLY;
             c[2] = Refused("/api/generate has no tools: use ollama_chat/");
             c
         }
@@ -357,6 +386,9 @@ pub fn capabilities(provider: &str) -> Option<[Support; 12]> {
             Unsupported("no upstream: use mock_response: litellm.RateLimitError"),
             Unsupported("no upstream: use mock_response: litellm.InternalServerError"),
             Unsupported("no upstream: use mock_response: litellm.ContextWindowExceededError"),
+            S,
+            S,
+            S,
         ],
         _ => return None,
     })
@@ -368,9 +400,10 @@ fn capability_matrix() -> String {
         "\n## Capability matrix\n\n\
          Declared in `src/docs.rs` and verified by `tests/conformance.rs` against each \
          provider's fake upstream: ✓ works (chat, streaming, tool calls, tool results, \
-         image input, JSON mode, embeddings, usage, and the mapping of upstream 401 / 429 / 500 \
-         / context-window errors); ✗ refused with a 400 naming the parameter; – not \
-         applicable. Notes give the reason.\n\n| provider |",
+         image input, JSON mode, embeddings, usage, the mapping of upstream 401 / 429 / 500 \
+         / context-window errors, and the JSON families: rerank, moderations, image \
+         generation); ✗ refused with a 400 naming the parameter or the family, before anything \
+         is sent; – not applicable. Notes give the reason.\n\n| provider |",
     );
     for c in CAPABILITIES {
         let _ = write!(out, " {c} |");

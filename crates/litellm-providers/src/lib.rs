@@ -62,6 +62,7 @@ pub mod decoder;
 mod deployment;
 pub mod docs;
 mod errors;
+pub mod families;
 pub mod gemini;
 pub mod mock;
 pub mod ollama;

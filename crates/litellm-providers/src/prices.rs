@@ -17,6 +17,10 @@
 //!   `converse/`/`invoke/` route and the `us.`/`eu.`/`apac.`/`global.`/... inference-profile
 //!   prefix. Azure deployment names are the user's own, so Azure is priced only via
 //!   `base_model`. Every lookup borrows: no allocation on the request path.
+//! - Per-unit prices for the other families: `input_cost_per_query` (rerank),
+//!   `output_cost_per_image` and `input_cost_per_pixel`/`output_cost_per_pixel` (image
+//!   generation; LiteLLM keys DALL·E entries by size and quality, `hd/1024-x-1024/dall-e-3`, see
+//!   [`PriceTable::image_entry`]), billed by [`TokenPrices::unit_cost`].
 //! - Cost ([`TokenPrices::cost`]): uncached prompt tokens at the input price, cache reads and
 //!   cache writes at their prices (the input price when the model has none), completion tokens
 //!   at the output price, of which the reasoning tokens (counted inside `completion_tokens`, as
@@ -29,7 +33,7 @@ use std::sync::{LazyLock, RwLock};
 use serde::Serialize;
 use serde_json::Value;
 
-use litellm_core::{JsonMap, Usage};
+use litellm_core::{JsonMap, Units, Usage};
 
 /// The embedded table.
 pub const EMBEDDED_TABLE: &str = include_str!("../data/model_prices.json");
@@ -45,70 +49,87 @@ const BEDROCK_REGION_PREFIXES: &[&str] = &[
 /// Bedrock route segments LiteLLM accepts before the model id (`bedrock/converse/...`).
 const BEDROCK_ROUTES: &[&str] = &["converse/", "invoke/", "converse_like/"];
 
-/// Per-token prices in USD; `None` where the model has no such price.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct TokenPrices {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input_cost_per_token: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output_cost_per_token: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_read_input_token_cost: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_creation_input_token_cost: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output_cost_per_reasoning_token: Option<f64>,
+/// Writes [`TokenPrices`] from its list of LiteLLM price keys: the struct, [`TokenPrices::KEYS`],
+/// the field-wise [`TokenPrices::or`], and [`TokenPrices::set`] (by key), so a new price key is
+/// one line.
+macro_rules! token_prices {
+    ($($(#[$doc:meta])* $field:ident,)*) => {
+        /// Prices in USD (per token, and for the other families per query, image or pixel);
+        /// `None` where the model has no such price.
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+        pub struct TokenPrices {
+            $($(#[$doc])*
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub $field: Option<f64>,)*
+        }
+
+        impl TokenPrices {
+            /// The price keys, in LiteLLM's spelling.
+            pub const KEYS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// These prices, each missing one taken from `fallback`.
+            pub fn or(self, fallback: TokenPrices) -> TokenPrices {
+                TokenPrices {
+                    $($field: self.$field.or(fallback.$field),)*
+                }
+            }
+
+            /// Sets the price named `key`; false when `key` is not a price key.
+            pub fn set(&mut self, key: &str, value: f64) -> bool {
+                match key {
+                    $(stringify!($field) => self.$field = Some(value),)*
+                    _ => return false,
+                }
+                true
+            }
+        }
+    };
+}
+
+token_prices! {
+    input_cost_per_token,
+    output_cost_per_token,
+    cache_read_input_token_cost,
+    cache_creation_input_token_cost,
+    output_cost_per_reasoning_token,
+    /// Rerank: per query (Cohere's search unit).
+    input_cost_per_query,
+    /// Image generation: per image.
+    output_cost_per_image,
+    /// Image generation: per pixel of the images made (LiteLLM prices DALL·E so, by size and
+    /// quality).
+    input_cost_per_pixel,
+    output_cost_per_pixel,
 }
 
 impl TokenPrices {
-    /// The price keys, in LiteLLM's spelling.
-    pub const KEYS: [&'static str; 5] = [
-        "input_cost_per_token",
-        "output_cost_per_token",
-        "cache_read_input_token_cost",
-        "cache_creation_input_token_cost",
-        "output_cost_per_reasoning_token",
-    ];
-
     /// No price set at all.
     pub fn is_empty(&self) -> bool {
         *self == TokenPrices::default()
     }
 
-    /// These prices, each missing one taken from `fallback`.
-    pub fn or(self, fallback: TokenPrices) -> TokenPrices {
-        TokenPrices {
-            input_cost_per_token: self.input_cost_per_token.or(fallback.input_cost_per_token),
-            output_cost_per_token: self
-                .output_cost_per_token
-                .or(fallback.output_cost_per_token),
-            cache_read_input_token_cost: self
-                .cache_read_input_token_cost
-                .or(fallback.cache_read_input_token_cost),
-            cache_creation_input_token_cost: self
-                .cache_creation_input_token_cost
-                .or(fallback.cache_creation_input_token_cost),
-            output_cost_per_reasoning_token: self
-                .output_cost_per_reasoning_token
-                .or(fallback.output_cost_per_reasoning_token),
-        }
-    }
-
     /// The price keys found in a free-form map (a deployment's `litellm_params` extras or
     /// `model_info`); values that are not non-negative numbers are ignored.
     pub fn from_map(map: &JsonMap) -> TokenPrices {
-        let get = |k: &str| {
-            map.get(k)
-                .and_then(Value::as_f64)
-                .filter(|v| v.is_finite() && *v >= 0.0)
-        };
-        TokenPrices {
-            input_cost_per_token: get("input_cost_per_token"),
-            output_cost_per_token: get("output_cost_per_token"),
-            cache_read_input_token_cost: get("cache_read_input_token_cost"),
-            cache_creation_input_token_cost: get("cache_creation_input_token_cost"),
-            output_cost_per_reasoning_token: get("output_cost_per_reasoning_token"),
+        let mut prices = TokenPrices::default();
+        for key in Self::KEYS {
+            let value = map.get(*key).and_then(Value::as_f64);
+            if let Some(v) = value.filter(|v| v.is_finite() && *v >= 0.0) {
+                prices.set(key, v);
+            }
         }
+        prices
+    }
+
+    /// USD cost of what a family call bills beyond tokens: queries × `input_cost_per_query`,
+    /// images × `output_cost_per_image`, pixels × (`input_cost_per_pixel` +
+    /// `output_cost_per_pixel`).
+    pub fn unit_cost(&self, units: &Units) -> f64 {
+        let price = |p: Option<f64>| p.unwrap_or(0.0);
+        units.queries as f64 * price(self.input_cost_per_query)
+            + units.images as f64 * price(self.output_cost_per_image)
+            + units.pixels as f64
+                * (price(self.input_cost_per_pixel) + price(self.output_cost_per_pixel))
     }
 
     /// Input plus output price per token (for cost-based routing), `None` when either is unset.
@@ -338,6 +359,29 @@ impl PriceTable {
         self.lookup(provider, model, true)
     }
 
+    /// The entry pricing images of `size` (`1024x1024`) and `quality` made by `model` (bare or
+    /// provider-prefixed) of `provider`, as LiteLLM keys them: `{quality}/{W}-x-{H}/{model}`,
+    /// then `{W}-x-{H}/{model}`, then (DALL·E 3's default quality) `standard/{W}-x-{H}/{model}`,
+    /// each with the provider's prefix where the table has one.
+    pub fn image_entry(
+        &self,
+        provider: &str,
+        model: &str,
+        size: &str,
+        quality: Option<&str>,
+    ) -> Option<&ModelPrice> {
+        let bare = model
+            .strip_prefix(provider)
+            .and_then(|m| m.strip_prefix('/'))
+            .unwrap_or(model);
+        let size = size.replace('x', "-x-");
+        let sized = format!("{size}/{bare}");
+        quality
+            .and_then(|q| self.lookup(provider, &format!("{q}/{sized}"), false))
+            .or_else(|| self.lookup(provider, &sized, false))
+            .or_else(|| self.lookup(provider, &format!("standard/{sized}"), false))
+    }
+
     /// The entry for `model` served by `provider`. With `check_provider`, an entry found by
     /// its bare name must belong to the provider (a `groq/...` model is never priced as
     /// OpenAI's model of the same name).
@@ -437,16 +481,8 @@ fn parse_entry(key: &str, fields: serde_json::Map<String, Value>) -> Result<Mode
                 .ok_or_else(|| bad("a string"))
         };
         match name.as_str() {
-            "input_cost_per_token" => entry.prices.input_cost_per_token = Some(price()?),
-            "output_cost_per_token" => entry.prices.output_cost_per_token = Some(price()?),
-            "cache_read_input_token_cost" => {
-                entry.prices.cache_read_input_token_cost = Some(price()?)
-            }
-            "cache_creation_input_token_cost" => {
-                entry.prices.cache_creation_input_token_cost = Some(price()?)
-            }
-            "output_cost_per_reasoning_token" => {
-                entry.prices.output_cost_per_reasoning_token = Some(price()?)
+            key if TokenPrices::KEYS.contains(&key) => {
+                entry.prices.set(key, price()?);
             }
             "max_tokens" => entry.max_tokens = Some(tokens()?),
             "max_input_tokens" => entry.max_input_tokens = Some(tokens()?),

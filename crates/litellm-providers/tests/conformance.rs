@@ -3,8 +3,8 @@
 //! capability declared `Supported` is exercised through `build_backend` against that provider's
 //! fake upstream (which speaks its wire format), and every one declared `Refused` must fail with a
 //! clear 400 before anything is sent. Capabilities: chat, stream, tools, tool result, image
-//! input, JSON mode, embeddings, usage, and the mapping of upstream 401 / 429 / 500 /
-//! context-window errors.
+//! input, JSON mode, embeddings, usage, the mapping of upstream 401 / 429 / 500 /
+//! context-window errors, and the JSON families (rerank, moderations, image generation).
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
 use std::sync::Arc;
@@ -13,8 +13,8 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 
 use litellm_core::{
-    CallContext, ChatChunk, ChatRequest, EmbeddingInput, EmbeddingRequest, ErrorKind, JsonMap,
-    LlmError, ModelBackend,
+    CallContext, ChatChunk, ChatRequest, EmbeddingInput, EmbeddingRequest, ErrorKind, Family,
+    FamilyRequest, JsonMap, LlmError, ModelBackend,
 };
 use litellm_providers::docs::{capabilities, Support, CAPABILITIES, MATRIX_PROVIDERS};
 use litellm_providers::{build_backend, ProviderParams};
@@ -324,6 +324,42 @@ impl Fixture {
     }
 }
 
+/// The family of a family capability, with a request of it and what its answer must hold.
+fn family_case(cap: &str) -> Option<(Family, Value, &'static str)> {
+    Some(match cap {
+        "rerank" => (
+            Family::Rerank,
+            json!({"model": "r", "query": "red apple", "documents": ["a pear", "one red apple"],
+                   "top_n": 1}),
+            "results",
+        ),
+        "moderations" => (
+            Family::Moderation,
+            json!({"model": "m", "input": "hi"}),
+            "results",
+        ),
+        "images" => (
+            Family::ImageGeneration,
+            json!({"model": "i", "prompt": "a cat"}),
+            "data",
+        ),
+        _ => return None,
+    })
+}
+
+/// A family call of `family` with `body` on the provider's chat deployment.
+async fn family_call(
+    fx: &Fixture,
+    family: Family,
+    body: &Value,
+) -> Result<litellm_core::FamilyOutput, LlmError> {
+    let req = FamilyRequest {
+        family,
+        body: body.as_object().cloned().unwrap_or_default(),
+    };
+    fx.backend(false).family(req, &CallContext::default()).await
+}
+
 fn request(v: Value) -> ChatRequest {
     serde_json::from_value(v).unwrap()
 }
@@ -501,6 +537,27 @@ async fn check(fx: &Fixture, cap: &str) -> Result<(), String> {
                     ))
                 })
         }
+        "rerank" | "moderations" | "images" => {
+            let Some((family, body, holds)) = family_case(cap) else {
+                return Err(ctx("no case"));
+            };
+            if let Fake::Azure(f) = &fx.fake {
+                f.push(HttpScript::ok(match family {
+                    Family::ImageGeneration => json!({"created": 1, "data": [{"url": "u"}]}),
+                    _ => json!({"id": "modr-1", "model": "m", "results": [{"flagged": false}]}),
+                }));
+            }
+            let out = family_call(fx, family, &body)
+                .await
+                .map_err(|e| ctx(&e.to_string()))?;
+            let path = fx.requests().last().map(|r| r.path.clone());
+            let sent_to = path.unwrap_or_default();
+            let answered = out.body.get(holds).and_then(Value::as_array);
+            let ok = answered.is_some_and(|a| !a.is_empty())
+                && (fx.provider == "mock" || sent_to.contains(family.openai_path()));
+            ok.then_some(())
+                .ok_or_else(|| ctx(&format!("sent to {sent_to:?}, answered {:?}", out.body)))
+        }
         other => Err(format!("unknown capability {other}")),
     }
 }
@@ -519,6 +576,18 @@ async fn check_refused(fx: &Fixture, cap: &str) -> Result<(), String> {
             .chat(tools_request(), &CallContext::default())
             .await
             .map(|_| ()),
+        "rerank" | "moderations" | "images" => {
+            let Some((family, body, _)) = family_case(cap) else {
+                return Err(format!("{}: no case for {cap}", fx.provider));
+            };
+            if fx.backend(false).serves(family) {
+                return Err(format!(
+                    "{} {cap}: declared refused, but served",
+                    fx.provider
+                ));
+            }
+            family_call(fx, family, &body).await.map(|_| ())
+        }
         other => return Err(format!("{}: no refusal check for {other}", fx.provider)),
     };
     match result {

@@ -53,20 +53,31 @@ fn builtin_table_covers_every_provider_with_complete_entries() {
     let table = builtin();
     assert!((80..=200).contains(&table.len()), "{} entries", table.len());
     for (key, p) in table.entries() {
-        assert!(
-            p.prices.input_cost_per_token.is_some(),
-            "{key}: no input price"
-        );
-        assert!(
-            p.prices.output_cost_per_token.is_some(),
-            "{key}: no output price"
-        );
-        assert!(p.max_input_tokens.is_some(), "{key}: no context window");
         let mode = p.mode.as_deref().unwrap_or_default();
-        assert!(
-            mode == "chat" || mode == "embedding",
-            "{key}: mode {mode:?}"
-        );
+        if mode == "image_generation" {
+            // Priced per pixel (DALL·E by size and quality), per image, or per token.
+            let prices = &p.prices;
+            assert!(
+                prices.input_cost_per_pixel.is_some()
+                    || prices.output_cost_per_image.is_some()
+                    || prices.input_cost_per_token.is_some(),
+                "{key}: no image price"
+            );
+        } else {
+            assert!(
+                p.prices.input_cost_per_token.is_some(),
+                "{key}: no input price"
+            );
+            assert!(
+                p.prices.output_cost_per_token.is_some(),
+                "{key}: no output price"
+            );
+            assert!(p.max_input_tokens.is_some(), "{key}: no context window");
+            assert!(
+                ["chat", "embedding", "rerank", "moderation"].contains(&mode),
+                "{key}: mode {mode:?}"
+            );
+        }
         assert!(p.litellm_provider.is_some(), "{key}: no provider");
     }
     for provider in [
@@ -435,4 +446,64 @@ fn deployment_overrides_win_field_by_field() {
     assert_eq!(merged.input_cost_per_token, Some(2.5e-6));
     assert_eq!(merged.per_token(), Some(2.5e-6 + 1e-5));
     assert!(TokenPrices::default().is_empty());
+}
+
+#[test]
+fn family_prices_bill_queries_images_and_pixels() {
+    let t = PriceTable::builtin();
+    // Per-pixel prices are rounded to 12 digits in the table.
+    let assert_usd = |actual: f64, expected: f64| {
+        assert!(
+            (actual - expected).abs() <= expected * 1e-9,
+            "cost {actual} != {expected}"
+        );
+    };
+    // DALL·E 3 is priced per pixel by quality and size, standard when the request names none.
+    let hd = t
+        .image_entry("openai", "openai/dall-e-3", "1024x1792", Some("hd"))
+        .expect("hd entry");
+    let units = litellm_core::Units {
+        images: 2,
+        pixels: 2 * 1024 * 1792,
+        ..Default::default()
+    };
+    assert_usd(hd.prices.unit_cost(&units), 2.0 * 0.12);
+    let standard = t
+        .image_entry("openai", "dall-e-3", "1024x1024", None)
+        .expect("standard entry");
+    let one = litellm_core::Units {
+        images: 1,
+        pixels: 1024 * 1024,
+        ..Default::default()
+    };
+    assert_usd(standard.prices.unit_cost(&one), 0.04);
+    let small = t
+        .image_entry("openai", "dall-e-2", "256x256", None)
+        .expect("dall-e-2 entry");
+    assert_usd(
+        small.prices.unit_cost(&litellm_core::Units {
+            images: 1,
+            pixels: 256 * 256,
+            ..Default::default()
+        }),
+        0.016,
+    );
+    assert!(t.image_entry("openai", "dall-e-3", "7x7", None).is_none());
+    // Cohere rerank: per search unit.
+    let rerank = t
+        .for_deployment("cohere", "cohere/rerank-v3.5", None)
+        .expect("rerank entry");
+    assert_eq!(rerank.mode.as_deref(), Some("rerank"));
+    let queries = litellm_core::Units {
+        queries: 3,
+        ..Default::default()
+    };
+    assert_usd(rerank.prices.unit_cost(&queries), 0.006);
+    // Per-image prices from a deployment's own keys.
+    let mut own = litellm_core::JsonMap::new();
+    own.insert("output_cost_per_image".into(), serde_json::json!(0.05));
+    own.insert("input_cost_per_query".into(), serde_json::json!(-1));
+    let p = TokenPrices::from_map(&own);
+    assert_eq!(p.output_cost_per_image, Some(0.05));
+    assert_eq!(p.input_cost_per_query, None);
 }

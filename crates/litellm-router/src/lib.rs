@@ -37,8 +37,8 @@ pub use observer::{AttemptKind, RouterObserver};
 pub use options::RequestOptions;
 pub use redis::{RedisError, RedisHandle, RedisUse};
 pub use router::{
-    Backoff, Completion, CompletionStream, Embeddings, NativeCompletion, NativeCompletionStream,
-    RouteError, RouteInfo, Router,
+    Backoff, Completion, CompletionStream, Embeddings, FamilyCompletion, NativeCompletion,
+    NativeCompletionStream, RouteError, RouteInfo, Router,
 };
 pub use state::{MemoryStore, RouterState, StateError, StateStore};
 pub use strategy::{RoutingStrategy, SimpleShuffle, Stats, Strategy};

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use litellm_core::LlmError;
+use litellm_core::{Family, LlmError};
 
 use crate::deployment::Deployment;
 
@@ -22,6 +22,8 @@ pub enum AttemptKind {
     Stream,
     /// An embeddings call.
     Embedding,
+    /// A JSON family call (rerank, moderations, image generation).
+    Family(Family),
 }
 
 /// Watches the router's attempts. Every method has an empty default.

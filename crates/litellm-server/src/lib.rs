@@ -133,6 +133,23 @@ pub fn app(state: AppState) -> axum::Router {
             "/responses/{response_id}/input_items",
             get(routes::responses::input_items),
         )
+        .route("/rerank", post(routes::families::rerank))
+        .route("/v1/rerank", post(routes::families::rerank))
+        .route("/v2/rerank", post(routes::families::rerank))
+        .route("/moderations", post(routes::families::moderations))
+        .route("/v1/moderations", post(routes::families::moderations))
+        .route(
+            "/images/generations",
+            post(routes::families::image_generations),
+        )
+        .route(
+            "/v1/images/generations",
+            post(routes::families::image_generations),
+        )
+        .route(
+            "/openai/deployments/{model}/images/generations",
+            post(routes::families::image_generations_for_model),
+        )
         .route("/config/reload", post(reload::reload_config))
         .route("/metrics", get(metrics::metrics_endpoint))
         // Models, health, docs, cache admin: `service/`; keys, users, teams, spend: `management/`.

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Utc};
 
 use litellm_auth::SpendRecord;
-use litellm_core::Usage;
+use litellm_core::{Units, Usage};
 use litellm_router::RouteInfo;
 
 /// USD cost of `usage` at the deployment's effective prices (its own `litellm_params` /
@@ -25,6 +25,20 @@ pub fn cost(route: &RouteInfo, usage: Option<&Usage>) -> f64 {
             }
             0.0
         }
+    }
+}
+
+/// USD cost of what a family call bills beyond tokens ([`Units`]: rerank queries, images and
+/// their pixels). Images of a `size` (and `quality`) the price table keys separately
+/// (`hd/1024-x-1792/dall-e-3`, as LiteLLM's map does) are priced by that entry alone; otherwise
+/// by the deployment's effective prices (`input_cost_per_query`, `output_cost_per_image`, ...).
+pub fn unit_cost(route: &RouteInfo, units: &Units, image: Option<(&str, Option<&str>)>) -> f64 {
+    let sized = image.and_then(|(size, quality)| {
+        litellm_providers::prices::table().image_entry(&route.provider, &route.model, size, quality)
+    });
+    match sized.map(|e| e.prices).or(route.prices) {
+        Some(prices) => prices.unit_cost(units),
+        None => 0.0,
     }
 }
 

@@ -1,5 +1,6 @@
 //! `FakeCohere`: an in-process HTTP server on `127.0.0.1:0` speaking Cohere's v2 wire format
-//! (`POST /v2/chat`, JSON or its SSE event stream, and `POST /v2/embed`), for tests. It records
+//! (`POST /v2/chat`, JSON or its SSE event stream, `POST /v2/embed` and `POST /v2/rerank`), for
+//! tests. It records
 //! what it receives and can be scripted to answer any JSON, any event stream, or an error.
 //!
 //! Like the real API it answers errors as `{"id", "message"}`: a missing or non-Bearer
@@ -124,7 +125,7 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     let parsed = shared.record(&req);
     let (method, uri, headers) = (&req.method, &req.uri, &req.headers);
     let path = uri.path();
-    if method != Method::POST || (path != "/v2/chat" && path != "/v2/embed") {
+    if method != Method::POST || !["/v2/chat", "/v2/embed", "/v2/rerank"].contains(&path) {
         return HEADERS.json(404, &error_body(&format!("Not found: {path}")), &[]);
     }
     let authorized = headers
@@ -143,6 +144,15 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     };
     if path == "/v2/embed" {
         return embed(&shared, &body);
+    }
+    if path == "/v2/rerank" {
+        return match crate::fake_families::cohere_rerank(&body) {
+            Err(problem) => HEADERS.json(400, &error_body(&problem), &[]),
+            Ok(answer) => match shared.pop().map(|s| s.answer().fixed(&HEADERS)) {
+                Some(Ok(scripted)) => scripted,
+                _ => HEADERS.json(200, &answer, &[]),
+            },
+        };
     }
     if let Some(problem) = validate_chat(&body) {
         return HEADERS.json(400, &error_body(&problem), &[]);

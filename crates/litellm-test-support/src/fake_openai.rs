@@ -10,6 +10,10 @@
 //!   on every other chunk).
 //! - `POST /v1/embeddings`: deterministic unit vectors (8 dimensions unless `dimensions` is set),
 //!   as floats or as base64 when `encoding_format` is `base64`.
+//! - `POST /v1/moderations` and `POST /v1/images/generations`: OpenAI's shapes, and
+//!   `POST /v1/rerank` as the OpenAI-compatible hosts that have one answer it (Jina, Together)
+//!   (`fake_families.rs`); a field those endpoints do not take is a 400
+//!   `Unrecognized request argument supplied`.
 //! - `GET /v1/models`: a fixed list.
 //! - Anything else: OpenAI's 404 body.
 //!
@@ -252,6 +256,9 @@ enum Endpoint {
     Chat,
     Embeddings,
     Models,
+    Moderations,
+    Images,
+    Rerank,
 }
 
 /// What the answer needs from the request.
@@ -324,6 +331,9 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         ("POST", "/chat/completions") => Some(Endpoint::Chat),
         ("POST", "/embeddings") => Some(Endpoint::Embeddings),
         ("GET", "/models") => Some(Endpoint::Models),
+        ("POST", "/moderations") => Some(Endpoint::Moderations),
+        ("POST", "/images/generations") => Some(Endpoint::Images),
+        ("POST", "/rerank") => Some(Endpoint::Rerank),
         _ => None,
     };
     let parsed = if req.body.is_empty() {
@@ -333,9 +343,19 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
     };
     let facts = parsed.as_ref().map(RequestFacts::from_body).ok();
     let refused = match (&parsed, endpoint) {
-        (Ok(body), Some(Endpoint::Chat)) => history::openai(body).err(),
+        (Ok(body), Some(Endpoint::Chat)) => history::openai(body).err().map(|r| r.body()),
+        (Ok(body), Some(Endpoint::Moderations)) => crate::fake_families::moderation(body)
+            .err()
+            .map(|m| openai_error(&m, "invalid_request_error")),
+        (Ok(body), Some(Endpoint::Images)) => crate::fake_families::image_generation(body)
+            .err()
+            .map(|m| openai_error(&m, "invalid_request_error")),
+        (Ok(body), Some(Endpoint::Rerank)) => crate::fake_families::compat_rerank(body)
+            .err()
+            .map(|m| openai_error(&m, "invalid_request_error")),
         _ => None,
     };
+    let family_body = parsed.as_ref().ok().cloned();
     if shared.extra.record.load(Ordering::Relaxed) {
         let body = match parsed {
             Ok(v) => v,
@@ -352,13 +372,13 @@ async fn handle(shared: Arc<Shared>, req: Incoming) -> Response {
         return json_response(n, 400, &openai_error(msg, "invalid_request_error"), &[]);
     };
     if let Some(refusal) = refused {
-        return json_response(n, 400, &refusal.body(), &[]);
+        return json_response(n, 400, &refusal, &[]);
     }
     let script = match shared.pop() {
         Some(s) => s,
         None => lock(&shared.extra.default).clone(),
     };
-    answer(script, endpoint, &facts, n).await
+    answer(script, endpoint, &facts, family_body.as_ref(), n).await
 }
 
 fn openai_error(message: &str, kind: &str) -> Value {
@@ -369,6 +389,7 @@ async fn answer(
     mut script: Scripted,
     endpoint: Endpoint,
     facts: &RequestFacts,
+    body: Option<&Value>,
     n: u64,
 ) -> Response {
     while let Scripted::Delay(d, inner) = script {
@@ -428,8 +449,12 @@ async fn answer(
             steps.push(Step::Frame(sse_frame(&json!({ "error": error }))));
             sse_response(n, steps)
         }
-        Scripted::Reply { content, usage } => default_answer(endpoint, facts, &content, usage, n),
-        Scripted::Default => default_answer(endpoint, facts, FakeOpenAi::DEFAULT_REPLY, None, n),
+        Scripted::Reply { content, usage } => {
+            default_answer(endpoint, facts, body, &content, usage, n)
+        }
+        Scripted::Default => {
+            default_answer(endpoint, facts, body, FakeOpenAi::DEFAULT_REPLY, None, n)
+        }
     }
 }
 
@@ -450,6 +475,7 @@ fn unreachable_delay(n: u64) -> Response {
 fn default_answer(
     endpoint: Endpoint,
     facts: &RequestFacts,
+    body: Option<&Value>,
     content: &str,
     usage: Option<(u64, u64)>,
     n: u64,
@@ -466,6 +492,18 @@ fn default_answer(
         Endpoint::Chat => json_response(n, 200, &chat_completion(facts, content, usage, n), &[]),
         Endpoint::Embeddings => json_response(n, 200, &embeddings(facts), &[]),
         Endpoint::Models => json_response(n, 200, &models(), &[]),
+        Endpoint::Moderations | Endpoint::Images | Endpoint::Rerank => {
+            let body = body.unwrap_or(&Value::Null);
+            let answer = match endpoint {
+                Endpoint::Moderations => crate::fake_families::moderation(body),
+                Endpoint::Rerank => crate::fake_families::compat_rerank(body),
+                _ => crate::fake_families::image_generation(body),
+            };
+            match answer {
+                Ok(answer) => json_response(n, 200, &answer, &[]),
+                Err(m) => json_response(n, 400, &openai_error(&m, "invalid_request_error"), &[]),
+            }
+        }
     }
 }
 

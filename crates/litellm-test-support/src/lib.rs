@@ -10,6 +10,7 @@
 pub mod fake_anthropic;
 pub mod fake_bedrock;
 pub mod fake_cohere;
+mod fake_families;
 pub mod fake_gemini;
 pub mod fake_http;
 pub mod fake_ollama;

@@ -74,7 +74,7 @@ check("tools", async () => {
 check("models list", async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert(JSON.stringify(ids) === JSON.stringify(["mock-gpt", "echo", "mock-embedding", "limited", "tools-gpt"]), ids);
+  assert(JSON.stringify(ids) === JSON.stringify(["mock-gpt", "echo", "mock-embedding", "mock-moderation", "mock-image", "limited", "tools-gpt"]), ids);
 });
 
 check("responses: create, stream, retrieve", async () => {

@@ -4,7 +4,8 @@
 //! Upstream reference: <https://learn.microsoft.com/en-us/azure/ai-foundry/openai/reference>.
 //! Following LiteLLM (`litellm/llms/azure/`):
 //! - Chat `POST {api_base}/openai/deployments/{deployment}/chat/completions?api-version={v}`,
-//!   embeddings `.../embeddings?api-version={v}`. `api_base` from the deployment, then
+//!   embeddings `.../embeddings?api-version={v}`, moderations and image generation
+//!   `.../moderations` and `.../images/generations` with the same `api-version`. `api_base` from the deployment, then
 //!   `AZURE_API_BASE` (required). A base already ending in `/openai` is not doubled.
 //! - `api_version` from the deployment, then `AZURE_API_VERSION`, then
 //!   [`DEFAULT_API_VERSION`] (LiteLLM's default).
@@ -119,6 +120,20 @@ pub fn adapter(
         Some((auth.0, auth.1)),
         Some(secret),
     )?;
+    adapter.set_family_urls(
+        [
+            litellm_core::Family::Moderation,
+            litellm_core::Family::ImageGeneration,
+        ]
+        .into_iter()
+        .map(|f| {
+            (
+                f,
+                format!("{prefix}/{}?api-version={api_version}", f.openai_path()),
+            )
+        })
+        .collect(),
+    );
     Ok(adapter)
 }
 

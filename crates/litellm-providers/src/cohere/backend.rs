@@ -1,6 +1,7 @@
 //! The Cohere `ModelBackend` (`cohere/`): the sans-IO [`CohereAdapter`] served by the shared
 //! [`HttpBackend`]. Chat and embeddings are one request each; streams are fed through the
-//! [`CohereStreamDecoder`] piece by piece as the network delivers them.
+//! [`CohereStreamDecoder`] piece by piece as the network delivers them. Rerank goes to
+//! `/v2/rerank` in Cohere's own format (`families.rs`).
 //!
 //! [`HttpBackend`]: crate::backend_common::HttpBackend
 
@@ -21,5 +22,25 @@ http_backend_type! {
             e.with_provider(PROVIDER)
         }
         single_embedding_methods!();
+        fn serves_family(&self, family: litellm_core::Family) -> bool {
+            family == litellm_core::Family::Rerank
+        }
+        fn family_request(
+            &self,
+            req: &litellm_core::FamilyRequest,
+            extra_headers: &[(String, String)],
+            _bearer: Option<&secrecy::SecretString>,
+        ) -> Result<crate::upstream::UpstreamRequest, LlmError> {
+            self.build_rerank_request(req, extra_headers)
+        }
+        fn family_response(
+            &self,
+            req: &litellm_core::FamilyRequest,
+            body: &[u8],
+        ) -> Result<litellm_core::FamilyOutput, LlmError> {
+            let mut out = crate::families::answer(req, body, PROVIDER)?;
+            crate::families::cohere_rerank_answer(req, &mut out);
+            Ok(out)
+        }
     }
 }

@@ -52,7 +52,10 @@
 //! - Errors `{"message": ...}` map by status: 400/422 BadRequest (ContextWindowExceeded for
 //!   "too many tokens"), 401 and 498 Authentication, 403 PermissionDenied, 404 NotFound, 429
 //!   RateLimited, 499 ApiConnection, 500 InternalServer, 503 ServiceUnavailable, 504 Timeout.
-//!   `/v2/rerank` is not exposed (the proxy has no rerank route).
+//! - Rerank: `POST {api_base}/v2/rerank` with `query`, `documents` (strings: an object
+//!   document's `text`), `top_n`, `max_tokens_per_doc`; v2 has no `return_documents`, so the
+//!   documents are added back to the results when the client asked for them (as LiteLLM does).
+//!   `meta.billed_units.search_units` is what the call bills (`input_cost_per_query`).
 
 use http::header::HeaderMap;
 
@@ -110,7 +113,14 @@ impl CohereAdapter {
     fn from_env(params: &ProviderParams, model: &str, env: &Env<'_>) -> Result<Self, LlmError> {
         let api_base = strip_first_suffix(
             resolve_api_base(params, &env, &["COHERE_API_BASE"], DEFAULT_API_BASE),
-            &["/v2/chat", "/v1/chat", "/v2/embed", "/v2", "/v1"],
+            &[
+                "/v2/chat",
+                "/v1/chat",
+                "/v2/embed",
+                "/v2/rerank",
+                "/v2",
+                "/v1",
+            ],
         );
         let api_key = resolve_api_key(params, &env, &["COHERE_API_KEY", "CO_API_KEY"]);
         let headers = deployment_headers(
@@ -146,6 +156,20 @@ impl CohereAdapter {
             ));
         }
         self.deployment.call_headers(extra_headers)
+    }
+
+    /// The `/v2/rerank` request of a rerank call.
+    pub fn build_rerank_request(
+        &self,
+        req: &litellm_core::FamilyRequest,
+        extra_headers: &[(String, String)],
+    ) -> Result<crate::upstream::UpstreamRequest, LlmError> {
+        let body = crate::families::cohere_rerank_body(req, self.model());
+        Ok(crate::upstream::UpstreamRequest::post(
+            format!("{}/v2/rerank", self.api_base()),
+            self.request_headers(extra_headers)?,
+            crate::families::to_bytes(&body)?,
+        ))
     }
 }
 

@@ -18,16 +18,20 @@
 //!   `stream_options.include_usage` a final chunk has `choices: []` and the usage.
 //! - Embeddings are deterministic unit vectors seeded by a hash of each input text: 16
 //!   dimensions unless the request sets `dimensions`; `encoding_format` `base64` is honoured.
+//! - Rerank, moderations and image generation answer locally (`families.rs`).
 //! - `provider()` reports the provider named by the model prefix (`openai` for
 //!   `openai/gpt-4o` with `mock_response`, as LiteLLM does), `mock` for `mock/...`.
 
 use litellm_core::{
     unix_now, ChatChunk, ChatOutput, ChatRequest, ChatResponse, ChatStreamOutput, Choice,
     ChunkChoice, Delta, Embedding, EmbeddingOutput, EmbeddingRequest, EmbeddingResponse,
-    EmbeddingVector, ErrorKind, JsonMap, LlmError, Message, ModelBackend, ResponseMessage, Usage,
+    EmbeddingVector, ErrorKind, Family, FamilyOutput, FamilyRequest, JsonMap, LlmError, Message,
+    ModelBackend, ResponseMessage, Usage,
 };
 
 use crate::backend_calls::boxed_backend_calls;
+
+mod families;
 use crate::response_common::embedding_list;
 
 /// Embedding size when the request does not set `dimensions`.
@@ -294,10 +298,15 @@ impl ModelBackend for MockBackend {
         self.api_base.as_deref()
     }
 
+    fn serves(&self, _family: Family) -> bool {
+        true
+    }
+
     boxed_backend_calls! {
         ready chat(ChatRequest) -> ChatOutput = chat_now;
         ready chat_stream(ChatRequest) -> ChatStreamOutput = chat_stream_now;
         ready embed(EmbeddingRequest) -> EmbeddingOutput = embed_now;
+        ready family(FamilyRequest) -> FamilyOutput = family_now;
     }
 }
 
@@ -320,17 +329,27 @@ impl MockBackend {
         })
     }
 
-    fn embed_now(&self, req: EmbeddingRequest) -> Result<EmbeddingOutput, LlmError> {
-        match self
-            .response
+    /// The deployment's `mock_response` when it names an error.
+    fn configured_error(&self) -> Option<LlmError> {
+        self.response
             .as_deref()
             .and_then(|r| mock_error(r, &self.provider))
-        {
+    }
+
+    fn embed_now(&self, req: EmbeddingRequest) -> Result<EmbeddingOutput, LlmError> {
+        match self.configured_error() {
             Some(err) => Err(err),
             None => mock_embedding_response(&req, &self.model).map(|response| EmbeddingOutput {
                 response,
                 upstream_headers: Vec::new(),
             }),
+        }
+    }
+
+    fn family_now(&self, req: FamilyRequest) -> Result<FamilyOutput, LlmError> {
+        match self.configured_error() {
+            Some(err) => Err(err),
+            None => families::answer(&req, &self.model),
         }
     }
 }

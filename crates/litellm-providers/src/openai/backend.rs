@@ -1,13 +1,16 @@
 //! The OpenAI `ModelBackend` (also Azure and every OpenAI-compatible provider): the sans-IO
 //! [`OpenAiAdapter`] served by the shared [`HttpBackend`], which builds the request, sends it,
 //! maps a non-success status through the adapter, and for streams feeds the body through the
-//! [`ChatStreamDecoder`] piece by piece as the network delivers it.
+//! [`ChatStreamDecoder`] piece by piece as the network delivers it. Moderations, image
+//! generation and (for the compatible hosts that have it) rerank go to the adapter's family URLs.
 
 use bytes::Bytes;
 use http::HeaderMap;
 use secrecy::SecretString;
 
-use litellm_core::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, LlmError};
+use litellm_core::{
+    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Family, FamilyRequest, LlmError,
+};
 
 use crate::backend_common::{inherent_adapter_methods, single_answer, HttpAdapter, HttpBackend};
 use crate::openai::{ChatStreamDecoder, OpenAiAdapter};
@@ -58,5 +61,24 @@ impl HttpAdapter for OpenAiAdapter {
         wants_base64: bool,
     ) -> Result<EmbeddingResponse, LlmError> {
         self.parse_embedding_response(single_answer(answers), wants_base64)
+    }
+    fn serves_family(&self, family: Family) -> bool {
+        self.family_url(family).is_some()
+    }
+    fn family_request(
+        &self,
+        req: &FamilyRequest,
+        extra_headers: &[(String, String)],
+        _bearer: Option<&SecretString>,
+    ) -> Result<UpstreamRequest, LlmError> {
+        let url = self
+            .family_url(req.family)
+            .ok_or_else(|| litellm_core::backend::not_served(self.provider(), req.family))?;
+        let body = crate::families::upstream_body(req, self.model());
+        Ok(UpstreamRequest::post(
+            url.to_string(),
+            self.headers_with(extra_headers)?,
+            crate::families::to_bytes(&body)?,
+        ))
     }
 }

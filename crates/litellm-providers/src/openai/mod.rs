@@ -35,7 +35,7 @@ use http::HeaderValue;
 use request::{EMBEDDING_DEFAULT_KEYS, STRUCTURAL_KEYS};
 use secrecy::{ExposeSecret, SecretString};
 
-use litellm_core::{JsonMap, LlmError};
+use litellm_core::{Family, JsonMap, LlmError};
 
 use crate::adapter_common::{env_constructors, extra_defaults, non_empty, resolve_api_base, Env};
 use crate::params::ProviderParams;
@@ -84,6 +84,8 @@ pub struct OpenAiAdapter {
     provider: &'static str,
     /// Parameter rules of an OpenAI-compatible provider (none for OpenAI itself).
     rules: Option<ParamRules>,
+    /// The JSON families served, and where (OpenAI: moderations and image generation).
+    family_urls: Vec<(Family, String)>,
 }
 
 /// What an OpenAI-compatible provider does not accept, or names differently.
@@ -140,7 +142,12 @@ impl OpenAiAdapter {
             !structural(key) && EMBEDDING_DEFAULT_KEYS.contains(&key)
         })?;
 
+        let family_urls = [Family::Moderation, Family::ImageGeneration]
+            .into_iter()
+            .map(|f| (f, format!("{api_base}/{}", f.openai_path())))
+            .collect();
         Ok(OpenAiAdapter {
+            family_urls,
             chat_url: format!("{api_base}/chat/completions"),
             embeddings_url: format!("{api_base}/embeddings"),
             api_base,
@@ -178,6 +185,19 @@ impl OpenAiAdapter {
         }
         self.api_key = secret;
         Ok(())
+    }
+
+    /// Replaces the JSON families served and their URLs.
+    pub(crate) fn set_family_urls(&mut self, urls: Vec<(Family, String)>) {
+        self.family_urls = urls;
+    }
+
+    /// Where the deployment serves `family`, if it does.
+    pub fn family_url(&self, family: Family) -> Option<&str> {
+        self.family_urls
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map(|(_, url)| url.as_str())
     }
 
     /// The provider name reported in errors and spend records.

@@ -61,6 +61,10 @@ pub struct CompatProvider {
     /// Whether the provider serves `/embeddings`.
     #[serde(default)]
     pub embeddings: bool,
+    /// The JSON families it serves below its base (`rerank` in Cohere's format at `{base}/rerank`,
+    /// `image_generation`, `moderation` in OpenAI's), by LiteLLM's `mode` names.
+    #[serde(default)]
+    pub families: Vec<String>,
 }
 
 impl CompatProvider {
@@ -119,6 +123,16 @@ pub fn parse_table(text: &str) -> Result<Vec<CompatProvider>, String> {
     for p in &table {
         if p.prefix.trim().is_empty() || p.prefix.contains('/') {
             return Err(format!("invalid provider prefix {:?}", p.prefix));
+        }
+        if let Some(bad) = p
+            .families
+            .iter()
+            .find(|m| litellm_core::Family::from_mode(m).is_none())
+        {
+            return Err(format!(
+                "provider {:?}: unknown family {bad:?} (rerank, moderation, image_generation)",
+                p.prefix
+            ));
         }
     }
     Ok(table)
@@ -195,8 +209,18 @@ pub fn adapter(
         drop_params: params.drop_params.unwrap_or(false),
         no_embeddings: !provider.embeddings,
     };
-    Ok(OpenAiAdapter::with_env(&resolved, model, |_| None)?
-        .with_provider(provider.prefix.as_str(), rules))
+    let mut adapter = OpenAiAdapter::with_env(&resolved, model, |_| None)?
+        .with_provider(provider.prefix.as_str(), rules);
+    let base = adapter.api_base().to_string();
+    adapter.set_family_urls(
+        provider
+            .families
+            .iter()
+            .filter_map(|m| litellm_core::Family::from_mode(m))
+            .map(|f| (f, format!("{base}/{}", f.openai_path())))
+            .collect(),
+    );
+    Ok(adapter)
 }
 
 #[cfg(test)]
@@ -238,5 +262,9 @@ mod tests {
     fn bad_tables_are_refused() {
         assert!(parse_table("{").is_err());
         assert!(parse_table(r#"[{"prefix": "a/b", "name": "x"}]"#).is_err());
+        let err = parse_table(r#"[{"prefix": "a", "name": "x", "families": ["audio"]}]"#);
+        assert!(err
+            .expect_err("unknown family")
+            .contains("unknown family \"audio\""));
     }
 }

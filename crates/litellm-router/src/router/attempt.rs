@@ -10,8 +10,8 @@ use futures::{Stream, StreamExt};
 
 use litellm_core::{
     CallContext, ChatRequest, ChatResponse, ChunkStream, EmbeddingRequest, EmbeddingResponse,
-    ErrorKind, LlmError, NativeEventStream, NativeMessagesOutput, NativeMessagesRequest,
-    UpstreamHeaders,
+    ErrorKind, FamilyOutput, FamilyRequest, LlmError, NativeEventStream, NativeMessagesOutput,
+    NativeMessagesRequest, UpstreamHeaders,
 };
 
 use super::registry::InFlight;
@@ -27,6 +27,8 @@ pub(super) enum Call {
     Embed(EmbeddingRequest),
     /// A native Anthropic Messages call (non-streaming or streaming, by its body).
     Native(NativeMessagesRequest),
+    /// A JSON family call (rerank, moderations, image generation).
+    Family(FamilyRequest),
 }
 
 impl Call {
@@ -45,6 +47,7 @@ impl Call {
             Call::Native(r) if r.is_stream() => AttemptKind::Stream,
             Call::Native(_) => AttemptKind::Chat,
             Call::Embed(_) => AttemptKind::Embedding,
+            Call::Family(r) => AttemptKind::Family(r.family),
         }
     }
 
@@ -58,6 +61,8 @@ impl Call {
             Call::Chat(r) | Call::Stream(r) => crate::tokens::chat_prompt_tokens(r),
             Call::Embed(r) => crate::tokens::embedding_input_tokens(&r.input),
             Call::Native(r) => r.input_tokens,
+            // Family calls are not fitted to a context window.
+            Call::Family(_) => 0,
         }
     }
 }
@@ -68,6 +73,7 @@ pub(super) enum Output {
     Embed(Box<EmbeddingResponse>),
     Native(Box<NativeMessagesOutput>),
     NativeStream(NativeEventStream),
+    Family(Box<FamilyOutput>),
 }
 
 impl Routing {
@@ -118,6 +124,13 @@ impl Routing {
                 let out = within(timeout, fut, &timed_out).await?;
                 drop(slot);
                 Ok((Output::Embed(Box::new(out.response)), out.upstream_headers))
+            }
+            Call::Family(req) => {
+                let fut = deployment.backend.family(req.clone(), &ctx);
+                let out = within(timeout, fut, &timed_out).await?;
+                drop(slot);
+                let headers = out.upstream_headers.clone();
+                Ok((Output::Family(Box::new(out)), headers))
             }
             Call::Native(req) if !req.is_stream() => {
                 let fut = deployment.backend.native_messages(req.clone(), &ctx);

@@ -1,17 +1,19 @@
-//! The router's public calls: chat completions (plain and streamed), embeddings and native
-//! Anthropic Messages, each with or without typed per-call options; they hand the call to the
-//! retry and fallback loop (`retry.rs`).
+//! The router's public calls: chat completions (plain and streamed), embeddings, native
+//! Anthropic Messages and the JSON families (rerank, moderations, image generation), each with
+//! or without typed per-call options; they hand the call to the retry and fallback loop
+//! (`retry.rs`).
 
 use std::time::Duration;
 
 use litellm_core::{
-    CallContext, ChatRequest, EmbeddingRequest, ErrorKind, LlmError, NativeMessagesRequest,
+    CallContext, ChatRequest, EmbeddingRequest, ErrorKind, Family, FamilyRequest, LlmError,
+    NativeMessagesRequest,
 };
 
 use super::attempt::{Call, Output};
 use super::{
-    Completion, CompletionStream, Embeddings, NativeCompletion, NativeCompletionStream, RouteError,
-    Router,
+    Completion, CompletionStream, Embeddings, FamilyCompletion, NativeCompletion,
+    NativeCompletionStream, RouteError, Router,
 };
 use crate::options::RequestOptions;
 
@@ -185,6 +187,77 @@ impl Router {
         }
     }
 }
+
+impl Router {
+    /// A JSON family call (rerank, moderations, image generation) for `model`. Refused with a
+    /// 400 naming the provider and the family, before anything is sent, when a deployment of
+    /// the group cannot serve the family (its provider has no such endpoint, or its
+    /// `model_info.mode` says it is another kind of model).
+    pub async fn family(
+        &self,
+        model: &str,
+        req: FamilyRequest,
+        options: RequestOptions,
+    ) -> Result<FamilyCompletion, RouteError> {
+        if let Ok(group) = self.routing().group_for(model) {
+            for d in &group.deployments {
+                refuse_unserved(d, req.family)?;
+            }
+        }
+        match self
+            .routing()
+            .run(model, Call::Family(req), options)
+            .await?
+        {
+            (Output::Family(output), route) => Ok(FamilyCompletion {
+                output: *output,
+                route,
+            }),
+            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    }
+}
+
+/// A 400 when deployment `d` cannot serve `family`.
+fn refuse_unserved(d: &crate::Deployment, family: Family) -> Result<(), LlmError> {
+    if !d.backend.serves(family) {
+        return Err(litellm_core::backend::not_served(
+            d.backend.provider(),
+            family,
+        ));
+    }
+    let declared = d.config.model_info.mode.as_deref();
+    let declared = declared.or_else(|| crate::strategy::price_entry(d)?.mode.as_deref());
+    match declared {
+        Some(mode) if KNOWN_MODES.contains(&mode) && mode != family.mode() => {
+            Err(LlmError::bad_param(
+                "model",
+                format!(
+                    "{} ({}) is a {mode} model (model_info.mode), not {}: it cannot serve {}",
+                    d.model_name,
+                    d.model(),
+                    family.mode(),
+                    family.label()
+                ),
+            )
+            .with_provider(d.backend.provider().to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The `model_info.mode` values that name one kind of model (LiteLLM's).
+const KNOWN_MODES: &[&str] = &[
+    "chat",
+    "completion",
+    "embedding",
+    "image_generation",
+    "audio_transcription",
+    "audio_speech",
+    "rerank",
+    "moderation",
+    "responses",
+];
 
 /// The `model` of a native Messages body.
 fn native_model(req: &NativeMessagesRequest) -> Result<String, LlmError> {

@@ -119,6 +119,13 @@ pub struct Embeddings {
     pub route: RouteInfo,
 }
 
+/// A routed family call (rerank, moderations, image generation).
+#[derive(Debug, Clone)]
+pub struct FamilyCompletion {
+    pub output: litellm_core::FamilyOutput,
+    pub route: RouteInfo,
+}
+
 /// A routed failure: the last error and how far routing got.
 #[derive(Debug, Clone)]
 pub struct RouteError {

@@ -45,6 +45,13 @@ impl Routing {
                 }
                 Output::Embed(response)
             }
+            Output::Family(output) => {
+                self.record_latency(group, index, false, secs);
+                if let (Some(key), Some(u)) = (tokens_key, output.usage.as_ref()) {
+                    self.spawn_tokens(key, u.total_tokens);
+                }
+                Output::Family(output)
+            }
             Output::Native(output) => {
                 let completion = output.usage.completion_tokens;
                 self.record_latency(group, index, false, per_token(secs, completion));

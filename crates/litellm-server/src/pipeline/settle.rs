@@ -27,6 +27,9 @@ pub struct Done<'a, C> {
     pub model: String,
     /// The answer to store in the response cache (when the call has a cache plan).
     pub cached: Option<&'a C>,
+    /// USD billed beyond tokens (rerank queries, images: see `spend::unit_cost`); 0 for the
+    /// token-billed families.
+    pub unit_cost: f64,
 }
 
 /// Settles a finished non-streaming call and answers `body` as JSON with the settlement's
@@ -51,6 +54,7 @@ pub async fn settle<C: serde::Serialize>(
         usage,
         model: response_model,
         cached,
+        unit_cost,
     } = done;
     let Admission {
         caller,
@@ -61,7 +65,7 @@ pub async fn settle<C: serde::Serialize>(
         started,
         ..
     } = adm;
-    let cost = spend::cost(route, usage);
+    let cost = spend::cost(route, usage) + unit_cost;
     limits.finish(usage.map_or(0, |u| u.total_tokens)).await;
     state.metrics.record_success(
         &crate::metrics::current_labels(),

@@ -128,6 +128,7 @@ impl Endpoint for ChatRequest {
             .map_err(|e| ApiError::from(e.error))?;
         let r = routed.response;
         let done = Done {
+            unit_cost: 0.0,
             route: &routed.route,
             usage: r.usage.as_ref(),
             model: r.model.clone(),

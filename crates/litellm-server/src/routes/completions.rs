@@ -16,11 +16,11 @@ use litellm_providers::text_completion::{
 };
 
 use crate::error::ApiError;
-use crate::pipeline::{self, Admission, Done, Endpoint, Inference, InferenceCall, RawBody};
+use crate::pipeline::{Admission, Endpoint, Inference, InferenceCall, RawBody};
 use crate::state::AppState;
 use crate::stream::estimate_tokens;
 
-use super::event_stream::{self, ChunkTranslator};
+use super::event_stream::ChunkTranslator;
 
 impl Inference for CompletionRequest {
     const CALL_TYPE: &'static str = "atext_completion";
@@ -44,22 +44,14 @@ impl Inference for CompletionRequest {
     }
 }
 
-/// OpenAI Completions (legacy); SSE when `stream: true`.
-#[utoipa::path(
-    post,
-    path = "/v1/completions",
-    tag = "inference",
-    request_body(content = Object, description = "A Completions request: `model`, `prompt` (a string or a list of one string), `max_tokens`, `temperature`, `top_p`, `n`, `stop`, `presence_penalty`, `frequency_penalty`, `logit_bias`, `seed`, `logprobs`, `echo`, `user`, `stream`, `stream_options`"),
-    responses(
-        (status = 200, description = "A `text_completion`, or an SSE stream of `text_completion` chunks ending in `data: [DONE]` when `stream` is true", body = Object),
-        (status = 400, description = "Malformed request, unknown model, several prompts, token-id prompts, `suffix` or `best_of` > 1"),
-        (status = 429, description = "Upstream rate limit (after retries)"),
-        crate::routes::KeyRefusals,
-    ),
-    security(("bearer" = []))
-)]
-pub async fn completions(call: InferenceCall) -> Response {
-    call.serve::<CompletionRequest>(None).await
+crate::routes::inference_route! {
+    /// OpenAI Completions (legacy); SSE when `stream: true`.
+    completions: CompletionRequest,
+    "/v1/completions",
+    request: "A Completions request: `model`, `prompt` (a string or a list of one string), `max_tokens`, `temperature`, `top_p`, `n`, `stop`, `presence_penalty`, `frequency_penalty`, `logit_bias`, `seed`, `logprobs`, `echo`, `user`, `stream`, `stream_options`",
+    ok: "A `text_completion`, or an SSE stream of `text_completion` chunks ending in `data: [DONE]` when `stream` is true",
+    refused: "Malformed request, unknown model, several prompts, token-id prompts, `suffix` or `best_of` > 1",
+    (status = 429, description = "Upstream rate limit (after retries)"),
 }
 
 /// Azure- and engines-style paths: the model comes from the path.
@@ -117,33 +109,15 @@ impl Endpoint for CompletionRequest {
         let echoed = self.echoed();
         if self.is_stream() {
             let estimate = estimate_tokens(self.prompt_text().map_or(0, str::len));
-            let routed = state
-                .router
-                .completion_stream_with(chat, adm.options.clone())
-                .await
-                .map_err(|e| ApiError::from(e.error))?;
-            let (headers, call, limits) =
-                pipeline::stream_start(&state, adm, routed.route, estimate, true);
             let chunks = Chunks {
                 inner: TextCompletionStream::new(echoed, self.wants_stream_usage()),
                 done: false,
             };
-            let body = event_stream::translated(routed.stream, call, limits, chunks);
-            return Ok(pipeline::stream_reply(headers, body));
+            return super::translated::stream(&state, adm, chat, estimate, |_| chunks).await;
         }
-        let routed = state
-            .router
-            .completion_with(chat, adm.options.clone())
-            .await
-            .map_err(|e| ApiError::from(e.error))?;
-        let r = routed.response;
-        let body = translate::to_text_completion(&r, echoed.as_deref());
-        let done = Done {
-            route: &routed.route,
-            usage: r.usage.as_ref(),
-            model: r.model.clone(),
-            cached: None::<&()>,
-        };
-        Ok(pipeline::reply(&state, adm, done, body).await)
+        super::translated::answer(&state, adm, chat, |r, _| {
+            translate::to_text_completion(r, echoed.as_deref())
+        })
+        .await
     }
 }

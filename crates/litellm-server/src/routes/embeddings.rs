@@ -100,6 +100,7 @@ impl Endpoint for EmbeddingRequest {
         // Embeddings bill their input only.
         let usage = r.usage.as_ref().map(|u| Usage::new(u.prompt_tokens, 0));
         let done = Done {
+            unit_cost: 0.0,
             route: &routed.route,
             usage: usage.as_ref(),
             model: r.model.clone(),

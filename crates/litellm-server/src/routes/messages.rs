@@ -324,6 +324,7 @@ async fn serve_native(
         out.model
     };
     let done = Done {
+        unit_cost: 0.0,
         route: &routed.route,
         usage: Some(&out.usage),
         model,
@@ -351,31 +352,10 @@ async fn serve_translated(
         chat.stream_options
             .get_or_insert_with(StreamOptions::default)
             .include_usage = Some(true);
-        let routed = state
-            .router
-            .completion_stream_with(chat, adm.options.clone())
-            .await
-            .map_err(|e| ApiError::from(e.error))?;
-        let (headers, call, limits) =
-            pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
         let translator = StreamTranslator::new(&model_for_events, prompt_estimate);
-        let body = event_stream::translated(routed.stream, call, limits, translator);
-        return Ok(pipeline::stream_reply(headers, body));
+        return super::translated::stream(&state, adm, chat, prompt_estimate, |_| translator).await;
     }
-    let routed = state
-        .router
-        .completion_with(chat, adm.options.clone())
-        .await
-        .map_err(|e| ApiError::from(e.error))?;
-    let r = routed.response;
-    let message = ingress::to_messages_response(&r);
-    let done = Done {
-        route: &routed.route,
-        usage: r.usage.as_ref(),
-        model: r.model.clone(),
-        cached: None::<&()>,
-    };
-    Ok(pipeline::reply(&state, adm, done, message).await)
+    super::translated::answer(&state, adm, chat, |r, _| ingress::to_messages_response(r)).await
 }
 
 async fn run_count(

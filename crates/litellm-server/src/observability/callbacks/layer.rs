@@ -88,6 +88,7 @@ impl RouterObserver for CallbackObserver {
                 AttemptKind::Chat => "acompletion",
                 AttemptKind::Stream => "acompletion_stream",
                 AttemptKind::Embedding => "aembedding",
+                AttemptKind::Family(family) => family.call_type(),
             },
             start: end.checked_sub(took).unwrap_or(end),
             end,
@@ -132,6 +133,12 @@ pub(super) fn call_type_for(path: &str) -> &'static str {
         "anthropic_messages"
     } else if path.ends_with("/responses") {
         "aresponses"
+    } else if path.ends_with("/rerank") {
+        "arerank"
+    } else if path.ends_with("/moderations") {
+        "amoderation"
+    } else if path.ends_with("/images/generations") {
+        "aimage_generation"
     } else if path.ends_with("/completions") && !path.ends_with("/chat/completions") {
         "atext_completion"
     } else {

@@ -101,12 +101,15 @@ pub fn note_caller(caller: &Caller, requested_model: &str, end_user: Option<&str
 
 /// Whether `path` is an LLM API route, counted in the proxy request metrics.
 pub fn is_llm_route(path: &str) -> bool {
-    const SUFFIXES: [&str; 5] = [
+    const SUFFIXES: [&str; 8] = [
         "/chat/completions",
         "/embeddings",
         "/completions",
         "/messages",
         "/responses",
+        "/rerank",
+        "/moderations",
+        "/images/generations",
     ];
     SUFFIXES.iter().any(|s| path.ends_with(s))
 }

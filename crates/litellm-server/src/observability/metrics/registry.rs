@@ -297,7 +297,7 @@ impl Metrics {
                     AttemptKind::Stream => {
                         self.time_to_first_token.get_or_create(&api).observe(secs)
                     }
-                    AttemptKind::Chat | AttemptKind::Embedding => {
+                    AttemptKind::Chat | AttemptKind::Embedding | AttemptKind::Family(_) => {
                         self.llm_api_latency.get_or_create(&api).observe(secs)
                     }
                 }

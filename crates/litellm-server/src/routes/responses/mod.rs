@@ -28,10 +28,10 @@ use litellm_providers::responses::{
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::pipeline::{self, Admission, Authed, Done, Endpoint, Inference, InferenceCall, RawBody};
+use crate::pipeline::{Admission, Authed, Endpoint, Inference, RawBody};
 use crate::state::AppState;
 
-use super::event_stream::{self, ChunkTranslator};
+use super::event_stream::ChunkTranslator;
 use store::{ResponseStore, StoredResponse};
 
 /// The spend-log `call_type` of `/v1/responses` calls (LiteLLM's).
@@ -67,23 +67,15 @@ impl Inference for ResponsesRequest {
     }
 }
 
-/// Create a model response (OpenAI's Responses API).
-#[utoipa::path(
-    post,
-    path = "/v1/responses",
-    tag = "inference",
-    request_body(content = Object, description = "A Responses request: `model`, `input` (a string, or items: messages with `input_text`/`input_image`/`input_file` parts, `function_call`, `function_call_output`), `instructions`, `tools` (function tools), `tool_choice`, `parallel_tool_calls`, `max_output_tokens`, `temperature`, `top_p`, `text.format`, `reasoning.effort`, `previous_response_id`, `store`, `metadata`, `user`, `stream`"),
-    responses(
-        (status = 200, description = "A `response` object, or an SSE stream of Responses events (`response.created`, `response.output_item.added`, `response.output_text.delta`, `response.function_call_arguments.delta`, ..., `response.completed`) when `stream` is true", body = Object),
-        (status = 400, description = "Malformed request, unknown model, a built-in tool the serving provider cannot take"),
-        (status = 404, description = "`previous_response_id` names no response this key made"),
-        (status = 429, description = "Upstream rate limit (after retries)"),
-        crate::routes::KeyRefusals,
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create(call: InferenceCall) -> Response {
-    call.serve::<ResponsesRequest>(None).await
+crate::routes::inference_route! {
+    /// Create a model response (OpenAI's Responses API).
+    create: ResponsesRequest,
+    "/v1/responses",
+    request: "A Responses request: `model`, `input` (a string, or items: messages with `input_text`/`input_image`/`input_file` parts, `function_call`, `function_call_output`), `instructions`, `tools` (function tools), `tool_choice`, `parallel_tool_calls`, `max_output_tokens`, `temperature`, `top_p`, `text.format`, `reasoning.effort`, `previous_response_id`, `store`, `metadata`, `user`, `stream`",
+    ok: "A `response` object, or an SSE stream of Responses events (`response.created`, `response.output_item.added`, `response.output_text.delta`, `response.function_call_arguments.delta`, ..., `response.completed`) when `stream` is true",
+    refused: "Malformed request, unknown model, a built-in tool the serving provider cannot take",
+    (status = 404, description = "`previous_response_id` names no response this key made"),
+    (status = 429, description = "Upstream rate limit (after retries)"),
 }
 
 /// Retrieve a stored response.
@@ -292,39 +284,24 @@ impl Endpoint for ResponsesRequest {
         });
         let created_at = unix_now();
         if stream {
-            let routed = state
-                .router
-                .completion_stream_with(chat, adm.options.clone())
-                .await
-                .map_err(|e| ApiError::from(e.error))?;
-            let id = translate::encode_response_id(&routed.route.deployment_id);
-            let translator = Storing {
-                inner: ResponsesStreamTranslator::new(echo, id.clone(), created_at, estimate),
-                id,
-                keep,
+            let make = |route: &litellm_router::RouteInfo| {
+                let id = translate::encode_response_id(&route.deployment_id);
+                Storing {
+                    inner: ResponsesStreamTranslator::new(echo, id.clone(), created_at, estimate),
+                    id,
+                    keep,
+                }
             };
-            let (headers, call, limits) =
-                pipeline::stream_start(&state, adm, routed.route, estimate, true);
-            let body = event_stream::translated(routed.stream, call, limits, translator);
-            return Ok(pipeline::stream_reply(headers, body));
+            return super::translated::stream(&state, adm, chat, estimate, make).await;
         }
-        let routed = state
-            .router
-            .completion_with(chat, adm.options.clone())
-            .await
-            .map_err(|e| ApiError::from(e.error))?;
-        let r = routed.response;
-        let id = translate::encode_response_id(&routed.route.deployment_id);
-        let body = translate::to_response(&r, &echo, &id, created_at);
-        if let Some(keep) = keep {
-            keep.save(&id, body.clone(), &r);
-        }
-        let done = Done {
-            route: &routed.route,
-            usage: r.usage.as_ref(),
-            model: r.model.clone(),
-            cached: None::<&()>,
-        };
-        Ok(pipeline::reply(&state, adm, done, body).await)
+        super::translated::answer(&state, adm, chat, |r, route| {
+            let id = translate::encode_response_id(&route.deployment_id);
+            let body = translate::to_response(r, &echo, &id, created_at);
+            if let Some(keep) = keep {
+                keep.save(&id, body.clone(), r);
+            }
+            body
+        })
+        .await
     }
 }
