@@ -166,13 +166,12 @@ async fn keys_are_checked_and_errors_have_anthropics_shape() {
 #[tokio::test]
 async fn an_openai_upstream_is_translated_both_ways() {
     let e = env().await;
-    e.openai.push(Scripted::Json(json!({
-        "id": "chatcmpl-up1", "object": "chat.completion", "created": 1, "model": "upstream-model",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant",
-            "content": "Checking.", "tool_calls": [{"id": "call_1", "type": "function",
-            "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}}],
-        "usage": {"prompt_tokens": 30, "completion_tokens": 9, "total_tokens": 39}
-    })));
+    e.openai.push(weather_tool_call(
+        "chatcmpl-up1",
+        Some("Checking."),
+        "call_1",
+        (30, 9),
+    ));
     let r = e
         .messages(
             json!({

@@ -102,13 +102,8 @@ async fn a_text_answer_is_a_response_object_and_is_billed() {
 #[tokio::test]
 async fn tool_calls_round_trip_and_previous_response_id_continues_the_conversation() {
     let e = env().await;
-    e.openai.push(Scripted::Json(json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "upstream-model",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant",
-            "content": null, "tool_calls": [{"id": "call_7", "type": "function",
-            "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}}],
-        "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}
-    })));
+    e.openai
+        .push(weather_tool_call("chatcmpl-1", None, "call_7", (20, 5)));
     let tools = json!([{"type": "function", "name": "get_weather", "description": "Weather",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]);
     let first = e

@@ -1,7 +1,9 @@
 //! Fake upstreams behind a test proxy: the `model_list` entries that route to a fake OpenAI
 //! or a fake Anthropic (or to the mock provider), and proxies started over them.
 
-use litellm_test_support::{FakeAnthropic, FakeOpenAi};
+use serde_json::json;
+
+use litellm_test_support::{FakeAnthropic, FakeOpenAi, Scripted};
 
 use super::{config_yaml, Proxy, MASTER};
 
@@ -40,6 +42,25 @@ pub fn mock_entry(name: &str, model: &str, response: &str, params: &str) -> Stri
     format!(
         "  - model_name: {name}\n    litellm_params:\n      model: mock/{model}\n{answer}{params}"
     )
+}
+
+/// An OpenAI chat completion `id` (model `upstream-model`) whose one choice says `content`
+/// and calls `get_weather` for Paris as tool call `call_id`, with `usage` (prompt and
+/// completion tokens).
+pub fn weather_tool_call(
+    id: &str,
+    content: Option<&str>,
+    call_id: &str,
+    (prompt, completion): (u64, u64),
+) -> Scripted {
+    Scripted::Json(json!({
+        "id": id, "object": "chat.completion", "created": 1, "model": "upstream-model",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant",
+            "content": content, "tool_calls": [{"id": call_id, "type": "function",
+            "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                  "total_tokens": prompt + completion}
+    }))
 }
 
 /// A fake OpenAI and a proxy (master key [`MASTER`]) whose only model is [`gpt_entry`] on
