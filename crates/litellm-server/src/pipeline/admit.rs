@@ -32,8 +32,18 @@ pub trait Inference: serde::Serialize {
     /// The endpoint's own checks of the body (a 400 naming the field).
     fn validate(&self) -> Result<(), ApiError>;
 
+    /// The body's fields beyond the typed ones, read-only.
+    fn extra(&self) -> &JsonMap;
+
+    /// The body's `metadata.tags` (from `extra` unless the type has a `metadata` field).
+    fn metadata_tags(&self) -> Option<&Value> {
+        self.extra().get("metadata")?.get("tags")
+    }
+
     /// The body's `metadata.tags` and `tags`.
-    fn tag_sources(&self) -> (Option<&Value>, Option<&Value>);
+    fn tag_sources(&self) -> (Option<&Value>, Option<&Value>) {
+        (self.metadata_tags(), self.extra().get("tags"))
+    }
 
     /// The prompt tokens and the most output tokens, for the budget hold (called only when a
     /// budget applies).
@@ -73,6 +83,10 @@ macro_rules! openai_fields {
         fn extra_mut(&mut self) -> &mut litellm_core::JsonMap {
             &mut self.extra
         }
+
+        fn extra(&self) -> &litellm_core::JsonMap {
+            &self.extra
+        }
     };
 }
 pub(crate) use openai_fields;
@@ -90,6 +104,8 @@ pub struct Admission {
     /// The router's per-call options.
     pub options: RequestOptions,
     pub started: Instant,
+    /// The request's headers (for families that forward some upstream).
+    pub headers: HeaderMap,
 }
 
 /// LiteLLM's request headers that steer a call, where the body did not: `x-litellm-timeout`
@@ -111,7 +127,7 @@ fn steer(headers: &HeaderMap, options: &mut RequestOptions) {
 pub async fn admit<R: Inference>(
     state: &AppState,
     mut caller: Caller,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     req: &mut R,
     started: Instant,
 ) -> Result<Admission, ApiError> {
@@ -120,13 +136,13 @@ pub async fn admit<R: Inference>(
     crate::routes::require_model(&model)?;
     crate::metrics::note_caller(&caller, &model, req.end_user());
     state.auth.authorize(&caller, &model)?;
-    crate::budget_reserve::load_end_user(state, &mut caller, headers, req.end_user()).await?;
+    crate::budget_reserve::load_end_user(state, &mut caller, &headers, req.end_user()).await?;
     if let Some(target) = caller.model_alias(&model) {
         *req.model_mut() = target;
     }
     req.validate()?;
     let (metadata_tags, body_tags) = req.tag_sources();
-    let tags = crate::routes::tags::of_request(headers, metadata_tags, body_tags, &caller)?;
+    let tags = crate::routes::tags::of_request(&headers, metadata_tags, body_tags, &caller)?;
     let target = req.model_mut().clone();
     // Budgets before rate limits (LiteLLM's order); a refused call holds nothing.
     let budget =
@@ -139,7 +155,7 @@ pub async fn admit<R: Inference>(
     facts.budget = budget;
     facts.tags = tags;
     let mut options = req.take_options();
-    steer(headers, &mut options);
+    steer(&headers, &mut options);
     let cache = match req.take_cache_control() {
         Some(control) => crate::routes::cache::plan(state, R::CALL_TYPE, &target, &*req, control)?,
         None => None,
@@ -153,5 +169,6 @@ pub async fn admit<R: Inference>(
         cache,
         options,
         started,
+        headers,
     })
 }

@@ -32,7 +32,6 @@ pub trait Endpoint: Inference + Sized + Send {
         self,
         state: AppState,
         adm: Admission,
-        headers: HeaderMap,
     ) -> impl Future<Output = Result<Response, ApiError>> + Send;
 
     /// The family's error shape (OpenAI's unless overridden).
@@ -88,8 +87,8 @@ impl InferenceCall {
         } = self;
         let Authed(caller) = caller?;
         let mut req = E::parse(body, path_model.as_deref())?;
-        let adm = admit(&state, caller, &headers, &mut req, started).await?;
-        req.serve(state, adm, headers).await
+        let adm = admit(&state, caller, headers, &mut req, started).await?;
+        req.serve(state, adm).await
     }
 }
 

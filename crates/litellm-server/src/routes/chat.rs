@@ -3,7 +3,6 @@
 //! (`pipeline/`): parse, admit, answer from the cache or route, and answer as JSON or SSE.
 
 use axum::extract::Path;
-use axum::http::HeaderMap;
 use axum::response::Response;
 
 use serde_json::Value;
@@ -30,11 +29,8 @@ impl Inference for ChatRequest {
         Ok(())
     }
 
-    fn tag_sources(&self) -> (Option<&Value>, Option<&Value>) {
-        (
-            self.metadata.as_ref().and_then(|m| m.get("tags")),
-            self.extra.get("tags"),
-        )
+    fn metadata_tags(&self) -> Option<&Value> {
+        self.metadata.as_ref()?.get("tags")
     }
 
     fn budget_tokens(&self) -> (u64, Option<u64>) {
@@ -49,24 +45,16 @@ impl Inference for ChatRequest {
     const CACHED: bool = true;
 }
 
-/// OpenAI Chat Completions; SSE when `stream: true`.
-#[utoipa::path(
-    post,
-    path = "/v1/chat/completions",
-    tag = "inference",
-    request_body = ChatRequest,
-    responses(
-        (status = 200, description = "A chat completion, or an SSE stream of `chat.completion.chunk` events when `stream` is true", body = ChatResponse),
-        (status = 400, description = "Malformed request, unknown model, or context window exceeded"),
-        (status = 408, description = "Upstream timeout (after retries)"),
-        (status = 413, description = "Request body too large"),
-        (status = 429, description = "Upstream rate limit (after retries)"),
-        crate::routes::KeyRefusals,
-    ),
-    security(("bearer" = []))
-)]
-pub async fn chat_completions(call: InferenceCall) -> Response {
-    call.serve::<ChatRequest>(None).await
+crate::routes::inference_route! {
+    /// OpenAI Chat Completions; SSE when `stream: true`.
+    chat_completions: ChatRequest,
+    "/v1/chat/completions",
+    typed: ChatRequest => ChatResponse,
+    ok: "A chat completion, or an SSE stream of `chat.completion.chunk` events when `stream` is true",
+    refused: "Malformed request, unknown model, or context window exceeded",
+    (status = 408, description = "Upstream timeout (after retries)"),
+    (status = 413, description = "Request body too large"),
+    (status = 429, description = "Upstream rate limit (after retries)"),
 }
 
 /// Azure- and engines-style paths: the model comes from the path.
@@ -87,12 +75,7 @@ impl Endpoint for ChatRequest {
         crate::routes::parse_body(body, path_model)
     }
 
-    async fn serve(
-        mut self,
-        state: AppState,
-        adm: Admission,
-        _headers: HeaderMap,
-    ) -> Result<Response, ApiError> {
+    async fn serve(mut self, state: AppState, adm: Admission) -> Result<Response, ApiError> {
         let client_wants_usage =
             self.wants_stream_usage() || state.settings.always_include_stream_usage;
         if let Some((hit, answer)) = crate::routes::cache::hit::<ChatResponse>(&state, &adm).await {

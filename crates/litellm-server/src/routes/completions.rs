@@ -5,7 +5,6 @@
 //! `text_completion` chunks and `data: [DONE]`). Spend logs name it `atext_completion`.
 
 use axum::extract::Path;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -29,13 +28,6 @@ impl Inference for CompletionRequest {
 
     fn validate(&self) -> Result<(), ApiError> {
         self.prompt_text().map(|_| ()).map_err(ApiError::from)
-    }
-
-    fn tag_sources(&self) -> (Option<&Value>, Option<&Value>) {
-        (
-            self.extra.get("metadata").and_then(|m| m.get("tags")),
-            self.extra.get("tags"),
-        )
     }
 
     fn budget_tokens(&self) -> (u64, Option<u64>) {
@@ -99,12 +91,7 @@ impl Endpoint for CompletionRequest {
         crate::routes::parse_body(body, path_model)
     }
 
-    async fn serve(
-        self,
-        state: AppState,
-        adm: Admission,
-        _headers: HeaderMap,
-    ) -> Result<Response, ApiError> {
+    async fn serve(self, state: AppState, adm: Admission) -> Result<Response, ApiError> {
         let chat = translate::to_chat_request(&self).map_err(ApiError::from)?;
         let echoed = self.echoed();
         if self.is_stream() {

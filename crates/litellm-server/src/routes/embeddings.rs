@@ -2,10 +2,7 @@
 //! `/openai/deployments/{model}/embeddings`).
 
 use axum::extract::Path;
-use axum::http::HeaderMap;
 use axum::response::Response;
-
-use serde_json::Value;
 
 use litellm_core::{EmbeddingRequest, EmbeddingResponse, Usage};
 
@@ -36,13 +33,6 @@ impl Inference for EmbeddingRequest {
         Ok(())
     }
 
-    fn tag_sources(&self) -> (Option<&Value>, Option<&Value>) {
-        (
-            self.extra.get("metadata").and_then(|m| m.get("tags")),
-            self.extra.get("tags"),
-        )
-    }
-
     fn budget_tokens(&self) -> (u64, Option<u64>) {
         (
             litellm_router::tokens::embedding_input_tokens(&self.input),
@@ -53,21 +43,13 @@ impl Inference for EmbeddingRequest {
     const CACHED: bool = true;
 }
 
-/// OpenAI Embeddings (`encoding_format` `float` or `base64`).
-#[utoipa::path(
-    post,
-    path = "/v1/embeddings",
-    tag = "inference",
-    request_body = EmbeddingRequest,
-    responses(
-        (status = 200, description = "Embeddings", body = EmbeddingResponse),
-        (status = 400, description = "Malformed request or unknown model"),
-        crate::routes::KeyRefusals,
-    ),
-    security(("bearer" = []))
-)]
-pub async fn embeddings(call: InferenceCall) -> Response {
-    call.serve::<EmbeddingRequest>(None).await
+crate::routes::inference_route! {
+    /// OpenAI Embeddings (`encoding_format` `float` or `base64`).
+    embeddings: EmbeddingRequest,
+    "/v1/embeddings",
+    typed: EmbeddingRequest => EmbeddingResponse,
+    ok: "Embeddings",
+    refused: "Malformed request or unknown model",
 }
 
 /// Azure- and engines-style paths: the model comes from the path.
@@ -80,12 +62,7 @@ impl Endpoint for EmbeddingRequest {
         crate::routes::parse_body(body, path_model)
     }
 
-    async fn serve(
-        self,
-        state: AppState,
-        adm: Admission,
-        _headers: HeaderMap,
-    ) -> Result<Response, ApiError> {
+    async fn serve(self, state: AppState, adm: Admission) -> Result<Response, ApiError> {
         if let Some((hit, answer)) =
             crate::routes::cache::hit::<EmbeddingResponse>(&state, &adm).await
         {

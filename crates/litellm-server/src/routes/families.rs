@@ -9,7 +9,6 @@
 use std::marker::PhantomData;
 
 use axum::extract::Path;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -151,13 +150,6 @@ impl<K: FamilyKind> Inference for FamilyBody<K> {
         K::validate(&self.extra)
     }
 
-    fn tag_sources(&self) -> (Option<&Value>, Option<&Value>) {
-        (
-            self.extra.get("metadata").and_then(|m| m.get("tags")),
-            self.extra.get("tags"),
-        )
-    }
-
     fn budget_tokens(&self) -> (u64, Option<u64>) {
         (estimate_tokens(K::input_chars(&self.extra)), Some(0))
     }
@@ -174,12 +166,7 @@ impl<K: FamilyKind> Endpoint for FamilyBody<K> {
         Ok(req)
     }
 
-    async fn serve(
-        self,
-        state: AppState,
-        adm: Admission,
-        _headers: HeaderMap,
-    ) -> Result<Response, ApiError> {
+    async fn serve(self, state: AppState, adm: Admission) -> Result<Response, ApiError> {
         let FamilyBody {
             model, user, extra, ..
         } = self;

@@ -30,7 +30,7 @@ use litellm_router::{RequestOptions, Router};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::pipeline::{self, Admission, Authed, Done, Endpoint, Inference, InferenceCall, RawBody};
+use crate::pipeline::{self, Admission, Authed, Done, Endpoint, Inference, RawBody};
 use crate::state::AppState;
 
 use super::event_stream;
@@ -41,25 +41,20 @@ const COUNT_TOKENS_TIMEOUT: Duration = Duration::from_secs(10);
 /// The spend-log `call_type` of `/v1/messages` calls (LiteLLM's `anthropic_messages`).
 pub const CALL_TYPE: &str = "anthropic_messages";
 
-/// Anthropic Messages API: a `message`, or Anthropic SSE events when `stream` is true.
-#[utoipa::path(
-    post,
-    path = "/v1/messages",
-    tag = "inference",
-    request_body(content = Object, description = "An Anthropic Messages request: `model`, `messages` (roles user, assistant and, mid-conversation, system; text, image, document, tool_use, tool_result, thinking blocks and, for Anthropic-family deployments, every other block type), `max_tokens`, `system`, `stop_sequences`, `temperature`, `top_p`, `top_k`, `tools` (`input_schema`), `tool_choice`, `metadata.user_id`, `thinking`, `context_management`, `output_config`, `stream`"),
-    responses(
-        (status = 200, description = "An Anthropic `message`, or an SSE stream of `message_start`, `content_block_start`/`content_block_delta`/`content_block_stop`, `message_delta`, `message_stop` events when `stream` is true", body = Object),
+crate::routes::inference_route! {
+    /// Anthropic Messages API: a `message`, or Anthropic SSE events when `stream` is true.
+    messages: MessagesCall,
+    "/v1/messages",
+    request: "An Anthropic Messages request: `model`, `messages` (roles user, assistant and, mid-conversation, system; text, image, document, tool_use, tool_result, thinking blocks and, for Anthropic-family deployments, every other block type), `max_tokens`, `system`, `stop_sequences`, `temperature`, `top_p`, `top_k`, `tools` (`input_schema`), `tool_choice`, `metadata.user_id`, `thinking`, `context_management`, `output_config`, `stream`",
+    ok: "An Anthropic `message`, or an SSE stream of `message_start`, `content_block_start`/`content_block_delta`/`content_block_stop`, `message_delta`, `message_stop` events when `stream` is true",
+    responses: [
         (status = 400, description = "`invalid_request_error`: malformed request, unknown model, or a block the serving provider cannot take"),
         (status = 401, description = "`authentication_error`: missing, invalid or blocked key (`x-api-key` or `Authorization`), or a model the key or team may not use"),
         (status = 413, description = "`request_too_large`"),
         (status = 422, description = "A key, team or user budget is exceeded"),
         (status = 429, description = "`rate_limit_error`: upstream rate limit (after retries)"),
         (status = 529, description = "`overloaded_error`: the upstream is overloaded (after retries)"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn messages(call: InferenceCall) -> Response {
-    call.serve::<MessagesCall>(None).await
+    ],
 }
 
 /// Anthropic's token counting: `{"input_tokens": n}`: the upstream's own count for a group
@@ -242,11 +237,12 @@ impl Inference for MessagesCall {
         Ok(())
     }
 
-    fn tag_sources(&self) -> (Option<&serde_json::Value>, Option<&serde_json::Value>) {
-        (
-            self.req.metadata.as_ref().and_then(|m| m.get("tags")),
-            self.req.extra.get("tags"),
-        )
+    fn extra(&self) -> &JsonMap {
+        &self.req.extra
+    }
+
+    fn metadata_tags(&self) -> Option<&serde_json::Value> {
+        self.req.metadata.as_ref()?.get("tags")
     }
 
     fn budget_tokens(&self) -> (u64, Option<u64>) {
@@ -278,84 +274,76 @@ impl Endpoint for MessagesCall {
         anthropic_error(e)
     }
 
-    async fn serve(
-        self,
-        state: AppState,
-        adm: Admission,
-        headers: HeaderMap,
-    ) -> Result<Response, ApiError> {
+    async fn serve(self, state: AppState, adm: Admission) -> Result<Response, ApiError> {
         if state.router.serves_natively(&self.req.model) {
-            serve_native(self, state, adm, headers).await
+            self.serve_native(state, adm).await
         } else {
-            serve_translated(self, state, adm).await
+            self.serve_translated(state, adm).await
         }
     }
 }
 
-/// Native mode: the body goes upstream as it is; the answer or events come back as they are.
-async fn serve_native(
-    call: MessagesCall,
-    state: AppState,
-    adm: Admission,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let prompt_estimate = ingress::estimate_input_tokens(&call.req);
-    let native = call.native(&headers, prompt_estimate);
-    if call.req.is_stream() {
+/// The two ways a `/v1/messages` call is served.
+impl MessagesCall {
+    /// Native mode: the body goes upstream as it is; the answer or events come back as they are.
+    async fn serve_native(self, state: AppState, adm: Admission) -> Result<Response, ApiError> {
+        let call = self;
+        let prompt_estimate = ingress::estimate_input_tokens(&call.req);
+        let native = call.native(&adm.headers, prompt_estimate);
+        if call.req.is_stream() {
+            let routed = state
+                .router
+                .native_messages_stream(native, adm.options.clone())
+                .await
+                .map_err(|e| ApiError::from(e.error))?;
+            let (headers, call, limits) =
+                pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
+            let body = event_stream::native(routed.stream, call, limits);
+            return Ok(pipeline::stream_reply(headers, body));
+        }
         let routed = state
             .router
-            .native_messages_stream(native, adm.options.clone())
+            .native_messages(native, adm.options.clone())
             .await
             .map_err(|e| ApiError::from(e.error))?;
-        let (headers, call, limits) =
-            pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
-        let body = event_stream::native(routed.stream, call, limits);
-        return Ok(pipeline::stream_reply(headers, body));
+        let out = routed.output;
+        let model = if out.model.is_empty() {
+            routed.route.model.clone()
+        } else {
+            out.model
+        };
+        let done = Done {
+            unit_cost: 0.0,
+            route: &routed.route,
+            usage: Some(&out.usage),
+            model,
+            cached: None::<&()>,
+        };
+        Ok(pipeline::reply(&state, adm, done, out.body).await)
     }
-    let routed = state
-        .router
-        .native_messages(native, adm.options.clone())
-        .await
-        .map_err(|e| ApiError::from(e.error))?;
-    let out = routed.output;
-    let model = if out.model.is_empty() {
-        routed.route.model.clone()
-    } else {
-        out.model
-    };
-    let done = Done {
-        unit_cost: 0.0,
-        route: &routed.route,
-        usage: Some(&out.usage),
-        model,
-        cached: None::<&()>,
-    };
-    Ok(pipeline::reply(&state, adm, done, out.body).await)
-}
 
-/// Translated mode: the request becomes an OpenAI chat request, the answer a `message` or
-/// Anthropic events.
-async fn serve_translated(
-    call: MessagesCall,
-    state: AppState,
-    adm: Admission,
-) -> Result<Response, ApiError> {
-    let prompt_estimate = ingress::estimate_input_tokens(&call.req);
-    let stream = call.req.is_stream();
-    let opts = IngressOptions {
-        claude_target: claude_target(&state.router, &call.req.model),
-    };
-    let model_for_events = call.req.model.clone();
-    let mut chat = ingress::to_chat_request(call.req, &opts).map_err(ApiError::from)?;
-    if stream {
-        // Always ask the upstream for usage so streamed calls are billed exactly.
-        chat.stream_options
-            .get_or_insert_with(StreamOptions::default)
-            .include_usage = Some(true);
-        let translator = StreamTranslator::new(&model_for_events, prompt_estimate);
-        return super::translated::stream(&state, adm, chat, prompt_estimate, |_| translator).await;
+    /// Translated mode: the request becomes an OpenAI chat request, the answer a `message` or
+    /// Anthropic events.
+    async fn serve_translated(self, state: AppState, adm: Admission) -> Result<Response, ApiError> {
+        let call = self;
+        let prompt_estimate = ingress::estimate_input_tokens(&call.req);
+        let stream = call.req.is_stream();
+        let opts = IngressOptions {
+            claude_target: claude_target(&state.router, &call.req.model),
+        };
+        let model_for_events = call.req.model.clone();
+        let mut chat = ingress::to_chat_request(call.req, &opts).map_err(ApiError::from)?;
+        if stream {
+            // Always ask the upstream for usage so streamed calls are billed exactly.
+            chat.stream_options
+                .get_or_insert_with(StreamOptions::default)
+                .include_usage = Some(true);
+            let translator = StreamTranslator::new(&model_for_events, prompt_estimate);
+            return super::translated::stream(&state, adm, chat, prompt_estimate, |_| translator)
+                .await;
+        }
+        super::translated::answer(&state, adm, chat, |r, _| ingress::to_messages_response(r)).await
     }
-    super::translated::answer(&state, adm, chat, |r, _| ingress::to_messages_response(r)).await
 }
 
 async fn run_count(

@@ -33,21 +33,45 @@ pub fn require_model(model: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// An inference route whose body is documented as a JSON object: its `#[utoipa::path]` (POST,
-/// tag `inference`, bearer auth; 200 with the answer, 400 refused, any further responses, and
-/// [`KeyRefusals`]) and its one-line handler serving family `$ty`. Doc comments become the
-/// route's summary.
+/// An inference route: its `#[utoipa::path]` (POST, tag `inference`, bearer auth) and its
+/// one-line handler serving family `$ty`. The request and the 200 answer are documented as JSON
+/// objects with a description (`request: "...", ok: "..."`) or as schema types
+/// (`typed: Request => Answer, ok: "..."`); then come the 400 (`refused`), any further
+/// responses, and [`KeyRefusals`]; or, with `responses: [...]`, exactly the responses given (for
+/// `/v1/messages`, whose refusals are Anthropic's). Doc comments become the route's summary.
 macro_rules! inference_route {
     ($(#[doc = $doc:tt])* $name:ident: $ty:ty, $path:tt, request: $request:tt, ok: $ok:tt,
      refused: $refused:tt $(, $extra:tt)* $(,)?) => {
+        $crate::routes::inference_route! {
+            $(#[doc = $doc])* $name: $ty, $path, request: $request, ok: $ok,
+            responses: [(status = 400, description = $refused), $($extra,)* crate::routes::KeyRefusals]
+        }
+    };
+    ($(#[doc = $doc:tt])* $name:ident: $ty:ty, $path:tt, request: $request:tt, ok: $ok:tt,
+     responses: [$($response:tt)*] $(,)?) => {
         $(#[doc = $doc])*
         #[utoipa::path(
             post,
             path = $path,
             tag = "inference",
             request_body(content = Object, description = $request),
+            responses((status = 200, description = $ok, body = Object), $($response)*),
+            security(("bearer" = []))
+        )]
+        pub async fn $name(call: $crate::pipeline::InferenceCall) -> axum::response::Response {
+            call.serve::<$ty>(None).await
+        }
+    };
+    ($(#[doc = $doc:tt])* $name:ident: $ty:ty, $path:tt, typed: $request:ident => $answer:ident,
+     ok: $ok:tt, refused: $refused:tt $(, $extra:tt)* $(,)?) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "inference",
+            request_body = $request,
             responses(
-                (status = 200, description = $ok, body = Object),
+                (status = 200, description = $ok, body = $answer),
                 (status = 400, description = $refused),
                 $($extra,)*
                 crate::routes::KeyRefusals,

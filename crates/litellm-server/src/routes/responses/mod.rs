@@ -14,7 +14,7 @@ pub mod store;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use bytes::Bytes;
@@ -52,11 +52,8 @@ impl Inference for ResponsesRequest {
         Ok(())
     }
 
-    fn tag_sources(&self) -> (Option<&Value>, Option<&Value>) {
-        (
-            self.metadata.as_ref().and_then(|m| m.get("tags")),
-            self.extra.get("tags"),
-        )
+    fn metadata_tags(&self) -> Option<&Value> {
+        self.metadata.as_ref()?.get("tags")
     }
 
     fn budget_tokens(&self) -> (u64, Option<u64>) {
@@ -259,12 +256,7 @@ impl Endpoint for ResponsesRequest {
         crate::routes::parse_body(body, path_model)
     }
 
-    async fn serve(
-        self,
-        state: AppState,
-        adm: Admission,
-        _headers: HeaderMap,
-    ) -> Result<Response, ApiError> {
+    async fn serve(self, state: AppState, adm: Admission) -> Result<Response, ApiError> {
         let history = match &self.previous_response_id {
             Some(id) => stored(&state.responses, id, &adm.caller)?.history.clone(),
             None => Vec::new(),
