@@ -83,7 +83,8 @@ async fn chat_is_translated_to_the_messages_api_and_back() {
                 {"type": "image", "source": {"type": "base64", "media_type": "image/png",
                     "data": "iVBORw0KGgo="}}
             ]}],
-            "max_tokens": 4096,
+            // No max_tokens asked: Claude Sonnet 4.5's maximum output (price table).
+            "max_tokens": 64000,
             "temperature": 0.2,
             "stop_sequences": ["END"],
             "tools": [{"name": "lookup", "input_schema": {"type": "object",

@@ -37,7 +37,8 @@ fn native(kind: ProviderKind) -> Option<Native> {
             example: "model: anthropic/claude-sonnet-4-5<br>api_key: os.environ/ANTHROPIC_API_KEY",
             notes: "Native translation: system, tools, tool results, images (data and http URLs), \
                     JSON mode (`json_tool_call`), `reasoning_effort` to thinking, `cache_control`, \
-                    cache usage; `max_tokens` defaults to 4096.",
+                    cache usage; `max_tokens` defaults to the model's `max_output_tokens` from the \
+                    price table (4096 for a model it does not know).",
         },
         ProviderKind::Azure => Native {
             prefix: "azure",

@@ -167,3 +167,43 @@ async fn titan_embeds_one_request_per_input_and_cohere_in_one() {
     .await;
     assert_eq!(e.kind, ErrorKind::BadRequest);
 }
+
+/// Claude without `max_tokens` gets its maximum output from the price table (LiteLLM's
+/// cost-map default), through a regional inference profile too; other models get Bedrock's
+/// own default (no `maxTokens`); a request's own limit always wins.
+#[tokio::test]
+async fn claude_without_max_tokens_gets_its_maximum_output() {
+    let fake = FakeBedrock::start().await;
+    for (model, expected) in [
+        (
+            "bedrock/us.anthropic.claude-sonnet-4-20250514-v1:0",
+            json!(64000),
+        ),
+        (
+            "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+            json!(4096),
+        ),
+        ("bedrock/amazon.nova-pro-v1:0", serde_json::Value::Null),
+    ] {
+        chat_ok(&backend(&fake, model), chat("hello")).await;
+        let sent = fake.requests().pop().unwrap();
+        assert_eq!(
+            sent.body
+                .pointer("/inferenceConfig/maxTokens")
+                .cloned()
+                .unwrap_or_default(),
+            expected,
+            "{model}: {}",
+            sent.body
+        );
+    }
+    let mut limited = chat("hello");
+    limited.max_tokens = Some(100);
+    chat_ok(
+        &backend(&fake, "bedrock/anthropic.claude-sonnet-4-20250514-v1:0"),
+        limited,
+    )
+    .await;
+    let sent = fake.requests().pop().unwrap();
+    assert_eq!(sent.body["inferenceConfig"]["maxTokens"], 100);
+}

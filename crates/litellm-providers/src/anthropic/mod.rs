@@ -24,8 +24,9 @@
 //!   `thinking_blocks` are sent back first. Images: `data:` URLs become base64 sources
 //!   (`application/pdf` a `document` block), http(s) URLs become URL sources. `cache_control` on
 //!   a part (or on a message: applied to its last block) is passed through.
-//! - `max_tokens` (or `max_completion_tokens`) defaults to 4096; with thinking on and no limit
-//!   set, to the thinking budget + 256. `stop` becomes `stop_sequences`, `user` becomes
+//! - `max_tokens` (or `max_completion_tokens`) defaults to the model's `max_output_tokens` from
+//!   the price table (LiteLLM sends its cost map's), 4096 for a model the table does not know;
+//!   with thinking on and no limit set, to the thinking budget + 256. `stop` becomes `stop_sequences`, `user` becomes
 //!   `metadata.user_id` (skipped when it looks like an e-mail or a phone number).
 //! - `tools` become `{name, description, input_schema}` (tools already in Anthropic's shape, and
 //!   non-function tools, are forwarded); `tool_choice` `auto`/`required`/`none`/named become
@@ -96,8 +97,19 @@ pub const DEFAULT_API_BASE: &str = "https://api.anthropic.com";
 /// The `anthropic-version` header sent with every request.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
-/// `max_tokens` when the request sets none (LiteLLM's `DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS`).
+/// `max_tokens` when the request sets none and the price table does not know the model's
+/// `max_output_tokens` (LiteLLM's `DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS`).
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
+
+/// The `max_tokens` a Claude model gets when the request sets none: its `max_output_tokens`
+/// in the price table (64000 for Claude Sonnet 4), as LiteLLM sends from its cost map, else
+/// [`DEFAULT_MAX_TOKENS`].
+pub fn default_max_tokens(provider: &str, model: &str) -> u64 {
+    crate::prices::table()
+        .lookup(provider, model, false)
+        .and_then(|p| p.max_output_tokens)
+        .unwrap_or(DEFAULT_MAX_TOKENS)
+}
 
 /// Added to the thinking budget for `max_tokens` when thinking is on and no limit is set
 /// (LiteLLM's `DEFAULT_MAX_TOKENS`).
@@ -138,6 +150,9 @@ impl CallOptions {
 pub struct AnthropicAdapter {
     deployment: Deployment,
     url: String,
+    /// `max_tokens` when the request sets none: the model's `max_output_tokens` from the price
+    /// table, else [`DEFAULT_MAX_TOKENS`].
+    default_max_tokens: u64,
 }
 
 impl AnthropicAdapter {
@@ -177,6 +192,7 @@ impl AnthropicAdapter {
                 &["max_tokens", "stop_sequences"],
             )?,
             url,
+            default_max_tokens: default_max_tokens(PROVIDER, model),
         })
     }
 

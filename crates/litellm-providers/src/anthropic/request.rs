@@ -12,7 +12,7 @@ use super::wire::{
     Block, MessageParam, MessagesRequest, Metadata, Source, ToolChoiceParam, ToolParam,
     ToolResultContent,
 };
-use super::{DEFAULT_MAX_TOKENS, PROVIDER, RESPONSE_FORMAT_TOOL_NAME, THINKING_MAX_TOKENS_MARGIN};
+use super::{PROVIDER, RESPONSE_FORMAT_TOOL_NAME, THINKING_MAX_TOKENS_MARGIN};
 use crate::adapter_common::{
     forward_unmodelled, missing_key, serialize_body, wire_map, with_call_headers, Prepared,
 };
@@ -107,7 +107,7 @@ impl AnthropicAdapter {
                 .filter(|_| thinking_on)
             {
                 Some(budget) => budget + THINKING_MAX_TOKENS_MARGIN,
-                None => DEFAULT_MAX_TOKENS,
+                None => self.default_max_tokens,
             },
         };
         let stop_sequences = req

@@ -131,6 +131,9 @@ pub struct BedrockAdapter {
     headers: HeaderMap,
     defaults: JsonMap,
     drop_params: bool,
+    /// Claude models: `maxTokens` when the request sets none (see
+    /// [`crate::anthropic::default_max_tokens`]); `None` for other models (Bedrock's default).
+    claude_max_tokens: Option<u64>,
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -260,7 +263,11 @@ impl BedrockAdapter {
             }
             defaults.insert(key.clone(), value.clone());
         }
+        let base = base_model(model);
+        let claude_max_tokens = (base.starts_with("anthropic.") || base.contains("claude"))
+            .then(|| crate::anthropic::default_max_tokens(PROVIDER, model));
         Ok(BedrockAdapter {
+            claude_max_tokens,
             model: model.to_string(),
             region,
             endpoint,

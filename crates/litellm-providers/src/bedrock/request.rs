@@ -184,6 +184,10 @@ impl BedrockAdapter {
                 .and_then(Value::as_u64);
             inference.max_tokens = budget.map(|b| b + THINKING_MAX_TOKENS_MARGIN);
         }
+        // Claude without a limit gets its maximum output (LiteLLM's cost-map default).
+        if inference.max_tokens.is_none() {
+            inference.max_tokens = self.claude_max_tokens;
+        }
         additional.thinking = thinking;
 
         let tool_config = translate_tools(&mut req, drop, thinking_on, has_tool_blocks)?;
