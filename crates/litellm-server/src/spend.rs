@@ -86,6 +86,8 @@ impl CallFacts {
             end_user: caller.end_user_id.clone(),
             budget: None,
             tags: Vec::new(),
+            session_id: None,
+            spend_logs_metadata: None,
         }
     }
 
@@ -121,6 +123,10 @@ pub struct CallFacts {
     pub budget: crate::budget_reserve::HoldRef,
     /// The request's tags (the spend log's `request_tags`).
     pub tags: Vec<String>,
+    /// `x-litellm-session-id`: groups the calls of one agent session (`metadata.session_id`).
+    pub session_id: Option<String>,
+    /// `x-litellm-spend-logs-metadata` (a JSON object), kept as `metadata.spend_logs_metadata`.
+    pub spend_logs_metadata: Option<serde_json::Value>,
 }
 
 /// The ledger record for a call routed to `route`, costing `spend` USD (from [`cost`], which
@@ -135,6 +141,7 @@ pub fn record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord {
 }
 
 fn build_record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord {
+    let metadata = metadata(route, &facts);
     let usage = facts.usage.clone().unwrap_or_default();
     SpendRecord {
         request_id: facts.request_id,
@@ -161,17 +168,30 @@ fn build_record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord 
         end_user: facts.end_user.clone().or_else(|| facts.user.clone()),
         team_id: facts.team_id.clone(),
         user_id: facts.user_id.clone(),
-        metadata: serde_json::json!({
-            "attempted_retries": route.attempted_retries,
-            "attempted_fallbacks": route.attempted_fallbacks,
-            "user_api_key_alias": facts.key_alias,
-            "user_api_key_user_id": facts.user_id,
-            "user_api_key_team_id": facts.team_id,
-        }),
+        metadata,
         request_tags: facts.tags,
         cache_hit: false,
         status: facts.status.to_string(),
     }
+}
+
+/// The spend log's `metadata`: retries, the key's alias, owner and team, and what the request
+/// added (`session_id`, `spend_logs_metadata`).
+fn metadata(route: &RouteInfo, facts: &CallFacts) -> serde_json::Value {
+    let mut m = serde_json::json!({
+        "attempted_retries": route.attempted_retries,
+        "attempted_fallbacks": route.attempted_fallbacks,
+        "user_api_key_alias": facts.key_alias,
+        "user_api_key_user_id": facts.user_id,
+        "user_api_key_team_id": facts.team_id,
+    });
+    if let Some(id) = &facts.session_id {
+        m["session_id"] = serde_json::Value::String(id.clone());
+    }
+    if let Some(extra) = &facts.spend_logs_metadata {
+        m["spend_logs_metadata"] = extra.clone();
+    }
+    m
 }
 
 /// Hands a finished call's record to the callbacks (access log, traces, webhooks; see

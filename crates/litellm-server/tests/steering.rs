@@ -1,6 +1,7 @@
 //! LiteLLM's request headers that steer one call, on the inference routes: `x-litellm-timeout`
 //! (seconds per attempt), `x-litellm-num-retries`, `x-litellm-customer-id` (the end user), and
-//! the body's `timeout`; none of them reaches the upstream.
+//! the body's `timeout`, and the spend-log annotations `x-litellm-session-id` and
+//! `x-litellm-spend-logs-metadata`; none of them reaches the upstream.
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
 mod common;
@@ -81,4 +82,43 @@ async fn x_litellm_customer_id_names_the_end_user() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let rows = proxy.flushed_spend_logs(1).await;
     assert_eq!(rows[0].end_user.as_deref(), Some("cust-42"));
+}
+
+#[tokio::test]
+async fn session_id_and_spend_logs_metadata_annotate_the_spend_log() {
+    let (openai, proxy) = env().await;
+    let r = chat_with(
+        &proxy,
+        &[
+            ("x-litellm-session-id", "sess-42"),
+            (
+                "x-litellm-spend-logs-metadata",
+                r#"{"team": "search", "run": 7}"#,
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let rows = proxy.flushed_spend_logs(1).await;
+    assert_eq!(rows[0].metadata["session_id"], "sess-42");
+    assert_eq!(
+        rows[0].metadata["spend_logs_metadata"],
+        json!({"team": "search", "run": 7})
+    );
+    let sent = &openai.requests()[0];
+    assert!(sent.header("x-litellm-session-id").is_none());
+    assert!(sent.body.get("metadata").is_none(), "{}", sent.body);
+
+    // A header that is not a JSON object is refused before anything is sent.
+    for bad in ["not json", "[1, 2]"] {
+        let r = chat_with(&proxy, &[("x-litellm-spend-logs-metadata", bad)]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.text);
+        assert!(
+            error_field(&r, "message")
+                .contains("x-litellm-spend-logs-metadata must be a JSON object"),
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(openai.requests().len(), 1);
 }

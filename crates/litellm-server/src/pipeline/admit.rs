@@ -110,7 +110,7 @@ pub struct Admission {
 
 /// LiteLLM's request headers that steer a call, where the body did not: `x-litellm-timeout`
 /// (seconds) and `x-litellm-num-retries`. (`x-litellm-tags` and the end-user headers are read
-/// with the tags and the end user.)
+/// with the tags and the end user, the spend-log headers by [`spend_log_headers`].)
 fn steer(headers: &HeaderMap, options: &mut RequestOptions) {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if options.timeout.is_none() {
@@ -120,6 +120,33 @@ fn steer(headers: &HeaderMap, options: &mut RequestOptions) {
     if options.num_retries.is_none() {
         options.num_retries = header("x-litellm-num-retries").and_then(|v| v.trim().parse().ok());
     }
+}
+
+/// LiteLLM's headers that annotate the spend log: `x-litellm-session-id` (a string, at most
+/// 256 characters) and `x-litellm-spend-logs-metadata` (a JSON object).
+fn spend_log_headers(headers: &HeaderMap) -> Result<(Option<String>, Option<Value>), ApiError> {
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().map(str::trim));
+    let session = match header("x-litellm-session-id") {
+        None => None,
+        Some(Ok(id)) if !id.is_empty() && id.len() <= 256 => Some(id.to_string()),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                None,
+                "x-litellm-session-id must be 1 to 256 visible ASCII characters",
+            ))
+        }
+    };
+    let metadata = match header("x-litellm-spend-logs-metadata") {
+        None => None,
+        Some(raw) => match raw.ok().and_then(|r| serde_json::from_str::<Value>(r).ok()) {
+            Some(v @ Value::Object(_)) => Some(v),
+            _ => return Err(ApiError::bad_request(
+                None,
+                "x-litellm-spend-logs-metadata must be a JSON object, e.g. {\"team\": \"search\"}",
+            )),
+        },
+    };
+    Ok((session, metadata))
 }
 
 /// Admits `req` for `caller` (see the module docs). On success the request's model is the
@@ -154,6 +181,7 @@ pub async fn admit<R: Inference>(
     let mut facts = CallFacts::start(call_id.clone(), R::CALL_TYPE, &caller, user, start);
     facts.budget = budget;
     facts.tags = tags;
+    (facts.session_id, facts.spend_logs_metadata) = spend_log_headers(&headers)?;
     let mut options = req.take_options();
     steer(&headers, &mut options);
     let cache = match req.take_cache_control() {
