@@ -161,6 +161,7 @@ struct SseState {
     inner: ChunkStream,
     acct: Accounting,
     client_wants_usage: bool,
+    client_model: String,
     phase: Phase,
 }
 
@@ -191,6 +192,9 @@ pub struct StreamCall {
     pub client_wants_usage: bool,
     /// Where to store the finished answer in the response cache, if anywhere.
     pub cache_plan: Option<crate::cache::CachePlan>,
+    /// The model name the client asked for: every chunk's `model` (the upstream's stays in the
+    /// spend log's `response_model`).
+    pub client_model: String,
 }
 
 /// The SSE body for a routed stream.
@@ -225,6 +229,7 @@ pub fn sse_body_limited(
             capture,
         },
         client_wants_usage: call.client_wants_usage,
+        client_model: call.client_model,
         phase: Phase::Streaming,
     };
     futures::stream::unfold(st, |mut st| async move {
@@ -233,6 +238,7 @@ pub fn sse_body_limited(
                 Phase::Streaming => match st.inner.next().await {
                     Some(Ok(mut chunk)) => {
                         st.acct.observe(&chunk);
+                        chunk.model.clone_from(&st.client_model);
                         if let Some(c) = st.acct.capture.as_mut() {
                             if !c.observe(&chunk) {
                                 st.acct.capture = None;

@@ -123,6 +123,7 @@ pub fn stream_start(
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     let call = StreamCall {
+        client_model: adm.requested_model.clone(),
         state: state.clone(),
         route,
         facts: adm.facts,

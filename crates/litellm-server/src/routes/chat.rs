@@ -109,12 +109,14 @@ impl Endpoint for ChatRequest {
             .completion_with(self, adm.options.clone())
             .await
             .map_err(|e| ApiError::from(e.error))?;
-        let r = routed.response;
+        let mut r = routed.response;
+        // The answer names the model the client asked for; the spend log keeps the upstream's.
+        let upstream_model = std::mem::replace(&mut r.model, adm.requested_model.clone());
         let done = Done {
             unit_cost: 0.0,
             route: &routed.route,
             usage: r.usage.as_ref(),
-            model: r.model.clone(),
+            model: upstream_model,
             cached: Some(&r),
         };
         Ok(pipeline::reply(&state, adm, done, &r).await)

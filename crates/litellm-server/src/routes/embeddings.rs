@@ -73,14 +73,15 @@ impl Endpoint for EmbeddingRequest {
             .embedding_with(self, adm.options.clone())
             .await
             .map_err(|e| ApiError::from(e.error))?;
-        let r = routed.response;
+        let mut r = routed.response;
+        let upstream_model = std::mem::replace(&mut r.model, adm.requested_model.clone());
         // Embeddings bill their input only.
         let usage = r.usage.as_ref().map(|u| Usage::new(u.prompt_tokens, 0));
         let done = Done {
             unit_cost: 0.0,
             route: &routed.route,
             usage: usage.as_ref(),
-            model: r.model.clone(),
+            model: upstream_model,
             cached: Some(&r),
         };
         Ok(pipeline::reply(&state, adm, done, &r).await)

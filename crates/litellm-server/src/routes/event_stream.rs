@@ -194,8 +194,14 @@ pub fn translated<T: ChunkTranslator>(
 ) -> impl Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static {
     let seen = Arc::new(Mutex::new(VecDeque::new()));
     let tap = seen.clone();
+    // The translator sees the model the client asked for; the accounting, the upstream's.
+    let client_model = call.client_model.clone();
     let tapped: ChunkStream = Box::pin(stream.map(move |item| {
-        lock(&tap).push_back(item.clone());
+        let mut shown = item.clone();
+        if let Ok(chunk) = shown.as_mut() {
+            chunk.model.clone_from(&client_model);
+        }
+        lock(&tap).push_back(shown);
         item
     }));
     client_body(

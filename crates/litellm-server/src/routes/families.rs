@@ -192,7 +192,11 @@ impl<K: FamilyKind> Endpoint for FamilyBody<K> {
             .family(&model, req, adm.options.clone())
             .await
             .map_err(|e| ApiError::from(e.error))?;
-        let out = routed.output;
+        let mut out = routed.output;
+        // The answer names the model the client asked for; the spend log keeps the upstream's.
+        if let Some(m) = out.body.get_mut("model") {
+            *m = Value::String(adm.requested_model.clone());
+        }
         let image = image.as_ref().map(|(s, q)| (s.as_str(), q.as_deref()));
         let done = Done {
             unit_cost: crate::spend::unit_cost(&routed.route, &out.units, image),

@@ -331,7 +331,7 @@ impl MessagesCall {
         let opts = IngressOptions {
             claude_target: claude_target(&state.router, &call.req.model),
         };
-        let model_for_events = call.req.model.clone();
+        let model_for_events = adm.requested_model.clone();
         let mut chat = ingress::to_chat_request(call.req, &opts).map_err(ApiError::from)?;
         if stream {
             // Always ask the upstream for usage so streamed calls are billed exactly.

@@ -2,7 +2,7 @@
 //! translated mode, `/v1/responses`, `/v1/completions`): the chat request is routed, and the
 //! answer goes back in the family's shape: a stream as the events a [`ChunkTranslator`] makes
 //! from the chunks ([`stream`]), or one JSON body made from the chat answer ([`answer`]),
-//! settled by the pipeline.
+//! settled by the pipeline. Both name the model the client asked for.
 
 use axum::response::Response;
 
@@ -48,13 +48,15 @@ pub async fn answer<B: serde::Serialize>(
         .completion_with(chat, adm.options.clone())
         .await
         .map_err(|e| ApiError::from(e.error))?;
-    let r = routed.response;
+    let mut r = routed.response;
+    // The answer names the model the client asked for; the spend log keeps the upstream's.
+    let upstream_model = std::mem::replace(&mut r.model, adm.requested_model.clone());
     let body = make(&r, &routed.route);
     let done = Done {
         unit_cost: 0.0,
         route: &routed.route,
         usage: r.usage.as_ref(),
-        model: r.model.clone(),
+        model: upstream_model,
         cached: None::<&()>,
     };
     Ok(pipeline::reply(state, adm, done, body).await)

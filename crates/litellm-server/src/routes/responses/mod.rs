@@ -261,7 +261,8 @@ impl Endpoint for ResponsesRequest {
             Some(id) => stored(&state.responses, id, &adm.caller)?.history.clone(),
             None => Vec::new(),
         };
-        let echo = ResponseEcho::from_request(&self);
+        let mut echo = ResponseEcho::from_request(&self);
+        echo.model.clone_from(&adm.requested_model);
         let estimate = translate::estimate_input_tokens(&self);
         let stream = self.is_stream();
         let had_instructions = self.instructions.as_deref().is_some_and(|s| !s.is_empty());
