@@ -11,69 +11,48 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::usage::Usage;
-use crate::JsonMap;
+use crate::{wire_struct, JsonMap};
 
-/// `POST /v1/chat/completions` request body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ChatRequest {
-    /// The model group (on the proxy) or provider-prefixed model (in the SDK).
-    pub model: String,
-    pub messages: Vec<Message>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<StreamOptions>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop: Option<Stop>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_completion_tokens: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub presence_penalty: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency_penalty: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub logit_bias: Option<JsonMap>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logprobs: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_logprobs: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<Tool>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<ToolChoice>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parallel_tool_calls: Option<bool>,
-    /// Legacy function calling.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub functions: Option<Vec<FunctionDefinition>>,
-    /// Legacy function calling: `"none"`, `"auto"` or `{"name": ...}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub function_call: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<ResponseFormat>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<JsonMap>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_effort: Option<String>,
-    /// Every field we do not model, forwarded to the upstream as is.
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `POST /v1/chat/completions` request body.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct ChatRequest {
+        /// The model group (on the proxy) or provider-prefixed model (in the SDK).
+        pub model: String,
+        pub messages: Vec<Message>,
+        pub stream?: bool,
+        pub stream_options?: StreamOptions,
+        pub temperature?: f64,
+        pub top_p?: f64,
+        pub n?: u32,
+        pub stop?: Stop,
+        pub max_tokens?: u32,
+        pub max_completion_tokens?: u32,
+        pub presence_penalty?: f64,
+        pub frequency_penalty?: f64,
+        #[schema(value_type = Option<Object>)]
+        pub logit_bias?: JsonMap,
+        pub logprobs?: bool,
+        pub top_logprobs?: u32,
+        pub user?: String,
+        pub seed?: i64,
+        pub tools?: Vec<Tool>,
+        pub tool_choice?: ToolChoice,
+        pub parallel_tool_calls?: bool,
+        /// Legacy function calling.
+        pub functions?: Vec<FunctionDefinition>,
+        /// Legacy function calling: `"none"`, `"auto"` or `{"name": ...}`.
+        #[schema(value_type = Option<Object>)]
+        pub function_call?: Value,
+        pub response_format?: ResponseFormat,
+        #[schema(value_type = Option<Object>)]
+        pub metadata?: JsonMap,
+        pub reasoning_effort?: String,
+        /// Every field we do not model, forwarded to the upstream as is.
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 impl ChatRequest {
@@ -96,14 +75,15 @@ impl ChatRequest {
     }
 }
 
-/// `stream_options`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct StreamOptions {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include_usage: Option<bool>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `stream_options`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct StreamOptions {
+        pub include_usage?: bool,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 /// `stop`: one sequence or several.
@@ -181,47 +161,45 @@ impl Message {
     }
 }
 
-/// A `system` or `developer` message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct SystemMessage {
-    pub content: Content,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// A `system` or `developer` message.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct SystemMessage {
+        pub content: Content,
+        pub name?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
-/// A `user` message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct UserMessage {
-    pub content: Content,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// A `user` message.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct UserMessage {
+        pub content: Content,
+        pub name?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
-/// An `assistant` message in the conversation history.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AssistantMessage {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<Content>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Vec<ToolCall>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function_call: Option<FunctionCall>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<String>,
-    /// LiteLLM's field for a reasoning model's thinking text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_content: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// An `assistant` message in the conversation history.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct AssistantMessage {
+        pub content?: Content,
+        pub name?: String,
+        pub tool_calls?: Vec<ToolCall>,
+        pub function_call?: FunctionCall,
+        pub refusal?: String,
+        /// LiteLLM's field for a reasoning model's thinking text.
+        pub reasoning_content?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 /// A `tool` message: the result of one tool call.
@@ -308,15 +286,16 @@ pub struct ImageUrlPart {
     pub extra: JsonMap,
 }
 
-/// An image by http(s) URL or `data:` URL.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ImageUrl {
-    pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// An image by http(s) URL or `data:` URL.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct ImageUrl {
+        pub url: String,
+        pub detail?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 /// `{"type": "input_audio", "input_audio": {"data", "format"}}`.
@@ -344,47 +323,46 @@ pub struct FilePart {
     pub extra: JsonMap,
 }
 
-/// A file by inline data or id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct FileRef {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filename: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// A file by inline data or id.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct FileRef {
+        pub file_data?: String,
+        pub file_id?: String,
+        pub filename?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
-/// A tool the model may call. `type` is `"function"` for function tools; other tool types
-/// (built-in tools of some providers) are forwarded with their fields in `extra`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Tool {
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function: Option<FunctionDefinition>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// A tool the model may call. `type` is `"function"` for function tools; other tool types
+    /// (built-in tools of some providers) are forwarded with their fields in `extra`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct Tool {
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub function?: FunctionDefinition,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
-/// A function's name, description and JSON Schema parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct FunctionDefinition {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub parameters: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// A function's name, description and JSON Schema parameters.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct FunctionDefinition {
+        pub name: String,
+        pub description?: String,
+        #[schema(value_type = Option<Object>)]
+        pub parameters?: Value,
+        pub strict?: bool,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 /// `tool_choice`: `"none" | "auto" | "required"`, a named function, or another shape (forwarded).
@@ -429,17 +407,16 @@ pub enum KnownResponseFormat {
     JsonSchema { json_schema: JsonSchemaFormat },
 }
 
-/// A named JSON schema for structured output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct JsonSchemaFormat {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub schema: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
+wire_struct! {
+    /// A named JSON schema for structured output.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct JsonSchemaFormat {
+        pub name: String,
+        pub description?: String,
+        #[schema(value_type = Option<Object>)]
+        pub schema?: Value,
+        pub strict?: bool,
+    }
 }
 
 /// A tool call made by the model.
@@ -462,64 +439,62 @@ pub struct FunctionCall {
     pub arguments: String,
 }
 
-/// `chat.completion` response body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ChatResponse {
-    pub id: String,
-    #[serde(default = "chat_completion_object")]
-    pub object: String,
-    pub created: u64,
-    pub model: String,
-    pub choices: Vec<Choice>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Usage>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_fingerprint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `chat.completion` response body.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct ChatResponse {
+        pub id: String,
+        #[serde(default = "chat_completion_object")]
+        pub object: String,
+        pub created: u64,
+        pub model: String,
+        pub choices: Vec<Choice>,
+        pub usage?: Usage,
+        pub system_fingerprint?: String,
+        pub service_tier?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 fn chat_completion_object() -> String {
     "chat.completion".to_string()
 }
 
-/// One choice of a response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Choice {
-    pub index: u32,
-    pub message: ResponseMessage,
-    /// `stop`, `length`, `tool_calls`, `content_filter` or `function_call`; null while unknown.
-    pub finish_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub logprobs: Option<Value>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// One choice of a response.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct Choice {
+        pub index: u32,
+        pub message: ResponseMessage,
+        /// `stop`, `length`, `tool_calls`, `content_filter` or `function_call`; null while unknown.
+        pub finish_reason: Option<String>,
+        #[schema(value_type = Option<Object>)]
+        pub logprobs?: Value,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
-/// The assistant message in a response. `content` is always written (null when absent), as
-/// OpenAI does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ResponseMessage {
-    #[serde(default = "assistant_role")]
-    pub role: String,
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Vec<ToolCall>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function_call: Option<FunctionCall>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_content: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// The assistant message in a response. `content` is always written (null when absent), as
+    /// OpenAI does.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct ResponseMessage {
+        #[serde(default = "assistant_role")]
+        pub role: String,
+        #[serde(default)]
+        pub content: Option<String>,
+        pub tool_calls?: Vec<ToolCall>,
+        pub function_call?: FunctionCall,
+        pub refusal?: String,
+        pub reasoning_content?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 fn assistant_role() -> String {
@@ -541,23 +516,23 @@ impl ResponseMessage {
     }
 }
 
-/// `chat.completion.chunk`: one streamed event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ChatChunk {
-    pub id: String,
-    #[serde(default = "chunk_object")]
-    pub object: String,
-    pub created: u64,
-    pub model: String,
-    #[serde(default)]
-    pub choices: Vec<ChunkChoice>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Usage>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_fingerprint: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `chat.completion.chunk`: one streamed event.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct ChatChunk {
+        pub id: String,
+        #[serde(default = "chunk_object")]
+        pub object: String,
+        pub created: u64,
+        pub model: String,
+        #[serde(default)]
+        pub choices: Vec<ChunkChoice>,
+        pub usage?: Usage,
+        pub system_fingerprint?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 fn chunk_object() -> String {
@@ -580,60 +555,57 @@ impl ChatChunk {
     }
 }
 
-/// One choice's delta in a chunk. `finish_reason` is always written (null until the end), as
-/// OpenAI does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ChunkChoice {
-    pub index: u32,
-    #[serde(default)]
-    pub delta: Delta,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub logprobs: Option<Value>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// One choice's delta in a chunk. `finish_reason` is always written (null until the end), as
+    /// OpenAI does.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct ChunkChoice {
+        pub index: u32,
+        #[serde(default)]
+        pub delta: Delta,
+        #[serde(default)]
+        pub finish_reason: Option<String>,
+        #[schema(value_type = Option<Object>)]
+        pub logprobs?: Value,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
-/// What a chunk adds to the message.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Delta {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Vec<ToolCallDelta>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function_call: Option<FunctionCallDelta>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// What a chunk adds to the message.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct Delta {
+        pub role?: String,
+        pub content?: String,
+        pub reasoning_content?: String,
+        pub tool_calls?: Vec<ToolCallDelta>,
+        pub function_call?: FunctionCallDelta,
+        pub refusal?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
-/// A fragment of a tool call in a stream; fragments with the same `index` concatenate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ToolCallDelta {
-    pub index: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function: Option<FunctionCallDelta>,
+wire_struct! {
+    /// A fragment of a tool call in a stream; fragments with the same `index` concatenate.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct ToolCallDelta {
+        pub index: u32,
+        pub id?: String,
+        #[serde(rename = "type")]
+        pub kind?: String,
+        pub function?: FunctionCallDelta,
+    }
 }
 
-/// A fragment of a function call.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct FunctionCallDelta {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arguments: Option<String>,
+wire_struct! {
+    /// A fragment of a function call.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct FunctionCallDelta {
+        pub name?: String,
+        pub arguments?: String,
+    }
 }

@@ -4,23 +4,22 @@ use base64_lite::encode_f32_le;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::JsonMap;
+use crate::{wire_struct, JsonMap};
 
-/// `POST /v1/embeddings` request body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct EmbeddingRequest {
-    pub model: String,
-    pub input: EmbeddingInput,
-    /// `float` (the default) or `base64`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encoding_format: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dimensions: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `POST /v1/embeddings` request body.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct EmbeddingRequest {
+        pub model: String,
+        pub input: EmbeddingInput,
+        /// `float` (the default) or `base64`.
+        pub encoding_format?: String,
+        pub dimensions?: u32,
+        pub user?: String,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 impl EmbeddingRequest {
@@ -70,18 +69,19 @@ fn join_tokens(t: &[u32]) -> String {
     t.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
 }
 
-/// The embeddings response: `{"object": "list", "data": [...], "model", "usage"}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct EmbeddingResponse {
-    #[serde(default = "list_object")]
-    pub object: String,
-    pub data: Vec<Embedding>,
-    pub model: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<EmbeddingUsage>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// The embeddings response: `{"object": "list", "data": [...], "model", "usage"}`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct EmbeddingResponse {
+        #[serde(default = "list_object")]
+        pub object: String,
+        pub data: Vec<Embedding>,
+        pub model: String,
+        pub usage?: EmbeddingUsage,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 fn list_object() -> String {

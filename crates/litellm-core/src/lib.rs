@@ -13,6 +13,7 @@ pub mod family;
 pub mod messages;
 pub mod models;
 pub mod usage;
+mod wire_struct;
 
 pub use backend::{
     BoxFuture, CallContext, ChatOutput, ChatStreamOutput, ChunkStream, EmbeddingOutput,

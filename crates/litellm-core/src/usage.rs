@@ -5,57 +5,54 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::JsonMap;
+use crate::{wire_struct, JsonMap};
 
-/// Token counts for one call. `prompt_tokens` includes cached tokens, as OpenAI counts them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Usage {
-    #[serde(default)]
-    pub prompt_tokens: u64,
-    #[serde(default)]
-    pub completion_tokens: u64,
-    #[serde(default)]
-    pub total_tokens: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt_tokens_details: Option<PromptTokensDetails>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completion_tokens_details: Option<CompletionTokensDetails>,
-    /// Fields we do not model (provider extras such as `cache_read_input_tokens`), forwarded.
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// Token counts for one call. `prompt_tokens` includes cached tokens, as OpenAI counts them.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct Usage {
+        #[serde(default)]
+        pub prompt_tokens: u64,
+        #[serde(default)]
+        pub completion_tokens: u64,
+        #[serde(default)]
+        pub total_tokens: u64,
+        pub prompt_tokens_details?: PromptTokensDetails,
+        pub completion_tokens_details?: CompletionTokensDetails,
+        /// Fields we do not model (provider extras such as `cache_read_input_tokens`), forwarded.
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
-/// Breakdown of the prompt side.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct PromptTokensDetails {
-    /// Tokens read from the provider's prompt cache.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cached_tokens: Option<u64>,
-    /// Tokens written to the provider's prompt cache (Anthropic cache creation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_creation_tokens: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio_tokens: Option<u64>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// Breakdown of the prompt side.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct PromptTokensDetails {
+        /// Tokens read from the provider's prompt cache.
+        pub cached_tokens?: u64,
+        /// Tokens written to the provider's prompt cache (Anthropic cache creation).
+        pub cache_creation_tokens?: u64,
+        pub audio_tokens?: u64,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
-/// Breakdown of the completion side.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CompletionTokensDetails {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_tokens: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio_tokens: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepted_prediction_tokens: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rejected_prediction_tokens: Option<u64>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// Breakdown of the completion side.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct CompletionTokensDetails {
+        pub reasoning_tokens?: u64,
+        pub audio_tokens?: u64,
+        pub accepted_prediction_tokens?: u64,
+        pub rejected_prediction_tokens?: u64,
+        #[serde(flatten)]
+        #[schema(value_type = Object)]
+        pub extra: JsonMap,
+    }
 }
 
 impl Usage {
