@@ -23,4 +23,4 @@ pub(crate) use admit::openai_fields;
 pub use admit::{admit, Admission, Inference};
 pub use auth::{authenticate, Authed};
 pub use endpoint::{stream_reply, Endpoint, InferenceCall, RawBody};
-pub use settle::{reply, settle, stream_start, Done};
+pub use settle::{answer_as_requested, reply, routed, settle, stream_start, Done};

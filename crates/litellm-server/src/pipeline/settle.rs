@@ -32,6 +32,44 @@ pub struct Done<'a, C> {
     pub unit_cost: f64,
 }
 
+impl<'a> Done<'a, ()> {
+    /// A call billed by its tokens alone (`model`: the upstream's), with nothing for the cache.
+    pub fn tokens(route: &'a RouteInfo, usage: Option<&'a Usage>, model: String) -> Self {
+        Done {
+            route,
+            usage,
+            model,
+            cached: None,
+            unit_cost: 0.0,
+        }
+    }
+
+    /// The same call, storing `answer` in the response cache (when it has a cache plan).
+    pub fn caching<C>(self, answer: &'a C) -> Done<'a, C> {
+        Done {
+            route: self.route,
+            usage: self.usage,
+            model: self.model,
+            cached: Some(answer),
+            unit_cost: self.unit_cost,
+        }
+    }
+}
+
+/// The router's answer to a call, or its failure as the client's error.
+pub async fn routed<T>(
+    call: impl std::future::Future<Output = Result<T, litellm_router::RouteError>>,
+) -> Result<T, crate::error::ApiError> {
+    call.await
+        .map_err(|e| crate::error::ApiError::from(e.error))
+}
+
+/// Names the answer's `model` after what the client asked for (LiteLLM answers with the model
+/// group or alias); returns the upstream's, for the spend log.
+pub fn answer_as_requested(model: &mut String, adm: &Admission) -> String {
+    std::mem::replace(model, adm.requested_model.clone())
+}
+
 /// Settles a finished non-streaming call and answers `body` as JSON with the settlement's
 /// headers.
 pub async fn reply<C: serde::Serialize, B: serde::Serialize>(

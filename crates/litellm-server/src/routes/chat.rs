@@ -16,17 +16,13 @@ use crate::stream::{estimate_tokens, sse_body_limited};
 
 impl Inference for ChatRequest {
     const CALL_TYPE: &'static str = "acompletion";
+    const CACHED: bool = true;
 
     crate::pipeline::openai_fields!();
 
     fn validate(&self) -> Result<(), ApiError> {
-        if self.messages.is_empty() {
-            return Err(ApiError::bad_request(
-                Some("messages"),
-                "messages must contain at least one message",
-            ));
-        }
-        Ok(())
+        let message = "messages must contain at least one message";
+        crate::routes::check(!self.messages.is_empty(), "messages", message)
     }
 
     fn metadata_tags(&self) -> Option<&Value> {
@@ -42,13 +38,11 @@ impl Inference for ChatRequest {
         (prompt, max_out)
     }
 
-    const CACHED: bool = true;
 }
 
 crate::routes::inference_route! {
     /// OpenAI Chat Completions; SSE when `stream: true`.
-    chat_completions: ChatRequest,
-    "/v1/chat/completions",
+    chat_completions: ChatRequest, "/v1/chat/completions",
     typed: ChatRequest => ChatResponse,
     ok: "A chat completion, or an SSE stream of `chat.completion.chunk` events when `stream` is true",
     refused: "Malformed request, unknown model, or context window exceeded",
@@ -87,11 +81,12 @@ impl Endpoint for ChatRequest {
                 .get_or_insert_with(StreamOptions::default)
                 .include_usage = Some(true);
             let prompt_estimate = estimate_tokens(prompt_chars(&self));
-            let routed = state
-                .router
-                .completion_stream_with(self, adm.options.clone())
-                .await
-                .map_err(|e| ApiError::from(e.error))?;
+            let routed = pipeline::routed(
+                state
+                    .router
+                    .completion_stream_with(self, adm.options.clone()),
+            )
+            .await?;
             let (headers, call, limits) = pipeline::stream_start(
                 &state,
                 adm,
@@ -104,21 +99,11 @@ impl Endpoint for ChatRequest {
                 sse_body_limited(routed.stream, call, limits),
             ));
         }
-        let routed = state
-            .router
-            .completion_with(self, adm.options.clone())
-            .await
-            .map_err(|e| ApiError::from(e.error))?;
+        let routed =
+            pipeline::routed(state.router.completion_with(self, adm.options.clone())).await?;
         let mut r = routed.response;
-        // The answer names the model the client asked for; the spend log keeps the upstream's.
-        let upstream_model = std::mem::replace(&mut r.model, adm.requested_model.clone());
-        let done = Done {
-            unit_cost: 0.0,
-            route: &routed.route,
-            usage: r.usage.as_ref(),
-            model: upstream_model,
-            cached: Some(&r),
-        };
+        let upstream_model = pipeline::answer_as_requested(&mut r.model, &adm);
+        let done = Done::tokens(&routed.route, r.usage.as_ref(), upstream_model).caching(&r);
         Ok(pipeline::reply(&state, adm, done, &r).await)
     }
 }

@@ -38,8 +38,7 @@ impl Inference for CompletionRequest {
 
 crate::routes::inference_route! {
     /// OpenAI Completions (legacy); SSE when `stream: true`.
-    completions: CompletionRequest,
-    "/v1/completions",
+    completions: CompletionRequest, "/v1/completions",
     request: "A Completions request: `model`, `prompt` (a string or a list of one string), `max_tokens`, `temperature`, `top_p`, `n`, `stop`, `presence_penalty`, `frequency_penalty`, `logit_bias`, `seed`, `logprobs`, `echo`, `user`, `stream`, `stream_options`",
     ok: "A `text_completion`, or an SSE stream of `text_completion` chunks ending in `data: [DONE]` when `stream` is true",
     refused: "Malformed request, unknown model, several prompts, token-id prompts, `suffix` or `best_of` > 1",

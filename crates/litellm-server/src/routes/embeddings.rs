@@ -12,16 +12,12 @@ use crate::state::AppState;
 
 impl Inference for EmbeddingRequest {
     const CALL_TYPE: &'static str = "aembedding";
+    const CACHED: bool = true;
 
     crate::pipeline::openai_fields!();
 
     fn validate(&self) -> Result<(), ApiError> {
-        if self.input.is_empty() {
-            return Err(ApiError::bad_request(
-                Some("input"),
-                "input must not be empty",
-            ));
-        }
+        crate::routes::check(!self.input.is_empty(), "input", "input must not be empty")?;
         if let Some(f) = self.encoding_format.as_deref() {
             if f != "float" && f != "base64" {
                 return Err(ApiError::bad_request(
@@ -40,13 +36,11 @@ impl Inference for EmbeddingRequest {
         )
     }
 
-    const CACHED: bool = true;
 }
 
 crate::routes::inference_route! {
     /// OpenAI Embeddings (`encoding_format` `float` or `base64`).
-    embeddings: EmbeddingRequest,
-    "/v1/embeddings",
+    embeddings: EmbeddingRequest, "/v1/embeddings",
     typed: EmbeddingRequest => EmbeddingResponse,
     ok: "Embeddings",
     refused: "Malformed request or unknown model",
@@ -68,22 +62,13 @@ impl Endpoint for EmbeddingRequest {
         {
             return Ok(answer.embeddings(hit).await);
         }
-        let routed = state
-            .router
-            .embedding_with(self, adm.options.clone())
-            .await
-            .map_err(|e| ApiError::from(e.error))?;
+        let routed =
+            pipeline::routed(state.router.embedding_with(self, adm.options.clone())).await?;
         let mut r = routed.response;
-        let upstream_model = std::mem::replace(&mut r.model, adm.requested_model.clone());
+        let upstream_model = pipeline::answer_as_requested(&mut r.model, &adm);
         // Embeddings bill their input only.
         let usage = r.usage.as_ref().map(|u| Usage::new(u.prompt_tokens, 0));
-        let done = Done {
-            unit_cost: 0.0,
-            route: &routed.route,
-            usage: usage.as_ref(),
-            model: upstream_model,
-            cached: Some(&r),
-        };
+        let done = Done::tokens(&routed.route, usage.as_ref(), upstream_model).caching(&r);
         Ok(pipeline::reply(&state, adm, done, &r).await)
     }
 }

@@ -187,35 +187,28 @@ impl<K: FamilyKind> Endpoint for FamilyBody<K> {
             family: K::FAMILY,
             body,
         };
-        let routed = state
-            .router
-            .family(&model, req, adm.options.clone())
-            .await
-            .map_err(|e| ApiError::from(e.error))?;
+        let routed =
+            pipeline::routed(state.router.family(&model, req, adm.options.clone())).await?;
         let mut out = routed.output;
         // The answer names the model the client asked for; the spend log keeps the upstream's.
         if let Some(m) = out.body.get_mut("model") {
             *m = Value::String(adm.requested_model.clone());
         }
         let image = image.as_ref().map(|(s, q)| (s.as_str(), q.as_deref()));
-        let done = Done {
-            unit_cost: crate::spend::unit_cost(&routed.route, &out.units, image),
-            route: &routed.route,
-            usage: out.usage.as_ref(),
-            model: out
-                .model
-                .clone()
-                .unwrap_or_else(|| routed.route.model.clone()),
-            cached: None::<&()>,
-        };
+        let upstream_model = out.model.clone();
+        let mut done = Done::tokens(
+            &routed.route,
+            out.usage.as_ref(),
+            upstream_model.unwrap_or_else(|| routed.route.model.clone()),
+        );
+        done.unit_cost = crate::spend::unit_cost(&routed.route, &out.units, image);
         Ok(pipeline::reply(&state, adm, done, &out.body).await)
     }
 }
 
 crate::routes::inference_route! {
     /// Cohere-format rerank: documents ordered by relevance to the query.
-    rerank: FamilyBody<Rerank>,
-    "/v1/rerank",
+    rerank: FamilyBody<Rerank>, "/v1/rerank",
     request: "A rerank request in Cohere's format: `model`, `query`, `documents` (strings, or objects with `text`), `top_n`, `return_documents`, `max_tokens_per_doc`",
     ok: "`{id, results: [{index, relevance_score, document?}], meta}` (Cohere's shape), results most relevant first",
     refused: "Malformed request, unknown model, or a deployment whose provider has no rerank",
@@ -223,8 +216,7 @@ crate::routes::inference_route! {
 
 crate::routes::inference_route! {
     /// OpenAI Moderations (`model` defaults to `omni-moderation-latest`).
-    moderations: FamilyBody<Moderation>,
-    "/v1/moderations",
+    moderations: FamilyBody<Moderation>, "/v1/moderations",
     request: "A moderations request: `input` (a string, a list of strings, or text/image_url parts) and `model`",
     ok: "`{id, model, results: [{flagged, categories, category_scores}]}`",
     refused: "Malformed request, unknown model, or a deployment whose provider has no moderations",
@@ -232,8 +224,7 @@ crate::routes::inference_route! {
 
 crate::routes::inference_route! {
     /// OpenAI Images: generation.
-    image_generations: FamilyBody<ImageGeneration>,
-    "/v1/images/generations",
+    image_generations: FamilyBody<ImageGeneration>, "/v1/images/generations",
     request: "An image generation request: `model`, `prompt`, `n` (1-10), `size`, `quality`, `style`, `response_format` (`url` or `b64_json`), `user`, and the provider's other fields",
     ok: "`{created, data: [{url | b64_json, revised_prompt?}], usage?}`",
     refused: "Malformed request, unknown model, or a deployment that cannot generate images",

@@ -43,8 +43,7 @@ pub const CALL_TYPE: &str = "anthropic_messages";
 
 crate::routes::inference_route! {
     /// Anthropic Messages API: a `message`, or Anthropic SSE events when `stream` is true.
-    messages: MessagesCall,
-    "/v1/messages",
+    messages: MessagesCall, "/v1/messages",
     request: "An Anthropic Messages request: `model`, `messages` (roles user, assistant and, mid-conversation, system; text, image, document, tool_use, tool_result, thinking blocks and, for Anthropic-family deployments, every other block type), `max_tokens`, `system`, `stop_sequences`, `temperature`, `top_p`, `top_k`, `tools` (`input_schema`), `tool_choice`, `metadata.user_id`, `thinking`, `context_management`, `output_config`, `stream`",
     ok: "An Anthropic `message`, or an SSE stream of `message_start`, `content_block_start`/`content_block_delta`/`content_block_stop`, `message_delta`, `message_stop` events when `stream` is true",
     responses: [
@@ -291,34 +290,26 @@ impl MessagesCall {
         let prompt_estimate = ingress::estimate_input_tokens(&call.req);
         let native = call.native(&adm.headers, prompt_estimate);
         if call.req.is_stream() {
-            let routed = state
-                .router
-                .native_messages_stream(native, adm.options.clone())
-                .await
-                .map_err(|e| ApiError::from(e.error))?;
+            let routed = pipeline::routed(
+                state
+                    .router
+                    .native_messages_stream(native, adm.options.clone()),
+            )
+            .await?;
             let (headers, call, limits) =
                 pipeline::stream_start(&state, adm, routed.route, prompt_estimate, true);
             let body = event_stream::native(routed.stream, call, limits);
             return Ok(pipeline::stream_reply(headers, body));
         }
-        let routed = state
-            .router
-            .native_messages(native, adm.options.clone())
-            .await
-            .map_err(|e| ApiError::from(e.error))?;
+        let routed =
+            pipeline::routed(state.router.native_messages(native, adm.options.clone())).await?;
         let out = routed.output;
         let model = if out.model.is_empty() {
             routed.route.model.clone()
         } else {
             out.model
         };
-        let done = Done {
-            unit_cost: 0.0,
-            route: &routed.route,
-            usage: Some(&out.usage),
-            model,
-            cached: None::<&()>,
-        };
+        let done = Done::tokens(&routed.route, Some(&out.usage), model);
         Ok(pipeline::reply(&state, adm, done, out.body).await)
     }
 

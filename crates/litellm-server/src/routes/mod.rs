@@ -22,6 +22,15 @@ use crate::error::ApiError;
 /// The shared body parser, re-exported for the handlers that name it here.
 pub use crate::body::parse_body;
 
+/// A 400 naming `field` with `message` unless `ok` (a request family's own checks).
+pub fn check(ok: bool, field: &str, message: &str) -> Result<(), ApiError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(Some(field), message))
+    }
+}
+
 /// A 400 naming `model` when the request's model is empty.
 pub fn require_model(model: &str) -> Result<(), ApiError> {
     if model.trim().is_empty() {

@@ -24,11 +24,12 @@ pub async fn stream<T: ChunkTranslator>(
     estimate: u64,
     make: impl FnOnce(&RouteInfo) -> T,
 ) -> Result<Response, ApiError> {
-    let routed = state
-        .router
-        .completion_stream_with(chat, adm.options.clone())
-        .await
-        .map_err(|e| ApiError::from(e.error))?;
+    let routed = pipeline::routed(
+        state
+            .router
+            .completion_stream_with(chat, adm.options.clone()),
+    )
+    .await?;
     let translator = make(&routed.route);
     let (headers, call, limits) = pipeline::stream_start(state, adm, routed.route, estimate, true);
     let body = event_stream::translated(routed.stream, call, limits, translator);
@@ -43,21 +44,10 @@ pub async fn answer<B: serde::Serialize>(
     chat: ChatRequest,
     make: impl FnOnce(&ChatResponse, &RouteInfo) -> B,
 ) -> Result<Response, ApiError> {
-    let routed = state
-        .router
-        .completion_with(chat, adm.options.clone())
-        .await
-        .map_err(|e| ApiError::from(e.error))?;
+    let routed = pipeline::routed(state.router.completion_with(chat, adm.options.clone())).await?;
     let mut r = routed.response;
-    // The answer names the model the client asked for; the spend log keeps the upstream's.
-    let upstream_model = std::mem::replace(&mut r.model, adm.requested_model.clone());
+    let upstream_model = pipeline::answer_as_requested(&mut r.model, &adm);
     let body = make(&r, &routed.route);
-    let done = Done {
-        unit_cost: 0.0,
-        route: &routed.route,
-        usage: r.usage.as_ref(),
-        model: upstream_model,
-        cached: None::<&()>,
-    };
+    let done = Done::tokens(&routed.route, r.usage.as_ref(), upstream_model);
     Ok(pipeline::reply(state, adm, done, body).await)
 }

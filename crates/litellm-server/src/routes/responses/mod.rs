@@ -43,13 +43,9 @@ impl Inference for ResponsesRequest {
     crate::pipeline::openai_fields!();
 
     fn validate(&self) -> Result<(), ApiError> {
-        if !self.has_input() && self.previous_response_id.is_none() {
-            return Err(ApiError::bad_request(
-                Some("input"),
-                "input is required: a string or a list of input items",
-            ));
-        }
-        Ok(())
+        let given = self.has_input() || self.previous_response_id.is_some();
+        let message = "input is required: a string or a list of input items";
+        crate::routes::check(given, "input", message)
     }
 
     fn metadata_tags(&self) -> Option<&Value> {
@@ -66,8 +62,7 @@ impl Inference for ResponsesRequest {
 
 crate::routes::inference_route! {
     /// Create a model response (OpenAI's Responses API).
-    create: ResponsesRequest,
-    "/v1/responses",
+    create: ResponsesRequest, "/v1/responses",
     request: "A Responses request: `model`, `input` (a string, or items: messages with `input_text`/`input_image`/`input_file` parts, `function_call`, `function_call_output`), `instructions`, `tools` (function tools), `tool_choice`, `parallel_tool_calls`, `max_output_tokens`, `temperature`, `top_p`, `text.format`, `reasoning.effort`, `previous_response_id`, `store`, `metadata`, `user`, `stream`",
     ok: "A `response` object, or an SSE stream of Responses events (`response.created`, `response.output_item.added`, `response.output_text.delta`, `response.function_call_arguments.delta`, ..., `response.completed`) when `stream` is true",
     refused: "Malformed request, unknown model, a built-in tool the serving provider cannot take",
