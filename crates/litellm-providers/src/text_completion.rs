@@ -8,35 +8,29 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use litellm_core::{ChatChunk, ChatRequest, ChatResponse, JsonMap, LlmError};
+use litellm_core::{wire_struct, ChatChunk, ChatRequest, ChatResponse, JsonMap, LlmError};
 
-/// `POST /v1/completions` request body; fields we do not model stay in `extra` (LiteLLM's own
-/// keys among them reach the chat request).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CompletionRequest {
-    pub model: String,
-    /// A string, or a list of one string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suffix: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<Value>,
-    /// Echo the prompt before the completion.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub echo: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub best_of: Option<u32>,
-    /// `temperature`, `top_p`, `n`, `stop`, `presence_penalty`, `frequency_penalty`,
-    /// `logit_bias`, `seed`, `logprobs`, and everything else.
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `POST /v1/completions` request body; fields we do not model stay in `extra` (LiteLLM's own
+    /// keys among them reach the chat request).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct CompletionRequest {
+        pub model: String,
+        /// A string, or a list of one string.
+        pub prompt?: Value,
+        pub suffix?: String,
+        pub max_tokens?: u32,
+        pub stream?: bool,
+        pub stream_options?: Value,
+        /// Echo the prompt before the completion.
+        pub echo?: bool,
+        pub user?: String,
+        pub best_of?: u32,
+        /// `temperature`, `top_p`, `n`, `stop`, `presence_penalty`, `frequency_penalty`,
+        /// `logit_bias`, `seed`, `logprobs`, and everything else.
+        #[serde(flatten)]
+        pub extra: JsonMap,
+    }
 }
 
 /// Chat parameters a completion request shares with a chat request, forwarded as they are.

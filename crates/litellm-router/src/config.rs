@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use litellm_core::JsonMap;
+use litellm_core::{wire_struct, JsonMap};
 use litellm_providers::ProviderParams;
 
 /// One entry of `model_list`.
@@ -20,79 +20,60 @@ pub struct DeploymentConfig {
     pub model_info: ModelInfo,
 }
 
-/// `litellm_params`: the router's fields here, the provider's flattened in.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct LitellmParams {
-    /// Requests per minute: a weight for simple-shuffle (enforced only by usage-based routing).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rpm: Option<u64>,
-    /// Tokens per minute: a weight for simple-shuffle when no `weight`/`rpm` is set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tpm: Option<u64>,
-    /// Explicit weight for simple-shuffle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Priority tier: lower is tried first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<u32>,
-    /// Concurrency cap for this deployment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_parallel_requests: Option<u32>,
-    /// Seconds allowed for a whole non-streaming call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<f64>,
-    /// Seconds allowed until the first chunk of a stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_timeout: Option<f64>,
-    /// Retries for calls to this deployment's group (overrides `router_settings.num_retries`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub num_retries: Option<u32>,
-    /// Accepted for LiteLLM compatibility (the SDK client's own retries); we use `num_retries`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_retries: Option<u32>,
-    /// Per-deployment cooldown in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cooldown_time: Option<f64>,
-    /// Tags for tag routing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region_name: Option<String>,
-    /// The model to price and size this deployment as.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_model: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_cost_per_token: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_cost_per_token: Option<f64>,
-    #[serde(flatten)]
-    pub provider: ProviderParams,
+wire_struct! {
+    /// `litellm_params`: the router's fields here, the provider's flattened in.
+    #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+    pub struct LitellmParams {
+        /// Requests per minute: a weight for simple-shuffle (enforced only by usage-based routing).
+        pub rpm?: u64,
+        /// Tokens per minute: a weight for simple-shuffle when no `weight`/`rpm` is set.
+        pub tpm?: u64,
+        /// Explicit weight for simple-shuffle.
+        pub weight?: f64,
+        /// Priority tier: lower is tried first.
+        pub order?: u32,
+        /// Concurrency cap for this deployment.
+        pub max_parallel_requests?: u32,
+        /// Seconds allowed for a whole non-streaming call.
+        pub timeout?: f64,
+        /// Seconds allowed until the first chunk of a stream.
+        pub stream_timeout?: f64,
+        /// Retries for calls to this deployment's group (overrides `router_settings.num_retries`).
+        pub num_retries?: u32,
+        /// Accepted for LiteLLM compatibility (the SDK client's own retries); we use `num_retries`.
+        pub max_retries?: u32,
+        /// Per-deployment cooldown in seconds.
+        pub cooldown_time?: f64,
+        /// Tags for tag routing.
+        pub tags?: Vec<String>,
+        pub region_name?: String,
+        /// The model to price and size this deployment as.
+        pub base_model?: String,
+        pub input_cost_per_token?: f64,
+        pub output_cost_per_token?: f64,
+        #[serde(flatten)]
+        pub provider: ProviderParams,
+    }
 }
 
-/// `model_info`: the deployment's id and descriptive fields.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct ModelInfo {
-    /// Deployment id; when absent, a stable hash of `model_name` and `litellm_params`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `chat`, `embedding`, ...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_model: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_input_tokens: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_cost_per_token: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_cost_per_token: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_groups: Option<Vec<String>>,
-    /// Free-form keys (`supports_vision`, ...), kept.
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `model_info`: the deployment's id and descriptive fields.
+    #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+    pub struct ModelInfo {
+        /// Deployment id; when absent, a stable hash of `model_name` and `litellm_params`.
+        pub id?: String,
+        /// `chat`, `embedding`, ...
+        pub mode?: String,
+        pub base_model?: String,
+        pub max_tokens?: u64,
+        pub max_input_tokens?: u64,
+        pub input_cost_per_token?: f64,
+        pub output_cost_per_token?: f64,
+        pub access_groups?: Vec<String>,
+        /// Free-form keys (`supports_vision`, ...), kept.
+        #[serde(flatten)]
+        pub extra: JsonMap,
+    }
 }
 
 /// `router_settings` (the subset this release acts on; the loader warns about the rest).

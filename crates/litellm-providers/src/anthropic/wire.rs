@@ -6,31 +6,30 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// A `/v1/messages` body (before the client's extra fields are merged in).
-#[derive(Debug, Serialize)]
-pub(super) struct MessagesRequest {
-    pub(super) model: String,
-    pub(super) messages: Vec<MessageParam>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) system: Vec<Block>,
-    pub(super) max_tokens: u64,
-    /// `{"type": "enabled", "budget_tokens": n}`, or the client's own `thinking` object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) thinking: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) top_p: Option<f64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) stop_sequences: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) metadata: Option<Metadata>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub(super) stream: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) tools: Vec<ToolParam>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tool_choice: Option<ToolChoiceParam>,
+use litellm_core::wire_struct;
+
+wire_struct! {
+    /// A `/v1/messages` body (before the client's extra fields are merged in).
+    #[derive(Debug, Serialize)]
+    pub(super) struct MessagesRequest {
+        pub(super) model: String,
+        pub(super) messages: Vec<MessageParam>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub(super) system: Vec<Block>,
+        pub(super) max_tokens: u64,
+        /// `{"type": "enabled", "budget_tokens": n}`, or the client's own `thinking` object.
+        pub(super) thinking?: Value,
+        pub(super) temperature?: f64,
+        pub(super) top_p?: f64,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub(super) stop_sequences: Vec<String>,
+        pub(super) metadata?: Metadata,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        pub(super) stream: bool,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub(super) tools: Vec<ToolParam>,
+        pub(super) tool_choice?: ToolChoiceParam,
+    }
 }
 
 /// The request `metadata`.

@@ -6,26 +6,27 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use litellm_core::JsonMap;
+use litellm_core::{wire_struct, JsonMap};
 
-/// A `Converse` body (before the client's `extra_body` is merged in).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ConverseRequest {
-    pub(super) messages: Vec<Message>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) system: Vec<ContentBlock>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tool_config: Option<ToolConfig>,
-    /// Top-level Converse fields the client sent (`guardrailConfig`, ...), in its order.
-    #[serde(flatten)]
-    pub(super) top_level: JsonMap,
-    /// [`InferenceConfig`] with the client's `inferenceConfig` merged in.
-    #[serde(skip_serializing_if = "JsonMap::is_empty")]
-    pub(super) inference_config: JsonMap,
-    /// [`AdditionalFields`] with the client's model-specific fields merged in.
-    #[serde(skip_serializing_if = "JsonMap::is_empty")]
-    pub(super) additional_model_request_fields: JsonMap,
+wire_struct! {
+    /// A `Converse` body (before the client's `extra_body` is merged in).
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct ConverseRequest {
+        pub(super) messages: Vec<Message>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub(super) system: Vec<ContentBlock>,
+        pub(super) tool_config?: ToolConfig,
+        /// Top-level Converse fields the client sent (`guardrailConfig`, ...), in its order.
+        #[serde(flatten)]
+        pub(super) top_level: JsonMap,
+        /// [`InferenceConfig`] with the client's `inferenceConfig` merged in.
+        #[serde(skip_serializing_if = "JsonMap::is_empty")]
+        pub(super) inference_config: JsonMap,
+        /// [`AdditionalFields`] with the client's model-specific fields merged in.
+        #[serde(skip_serializing_if = "JsonMap::is_empty")]
+        pub(super) additional_model_request_fields: JsonMap,
+    }
 }
 
 /// One message: a role and its content blocks.
@@ -117,13 +118,14 @@ impl CachePoint {
     pub(super) const DEFAULT: CachePoint = CachePoint { kind: "default" };
 }
 
-/// The `toolConfig`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ToolConfig {
-    pub(super) tools: Vec<Tool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tool_choice: Option<ToolChoice>,
+wire_struct! {
+    /// The `toolConfig`.
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct ToolConfig {
+        pub(super) tools: Vec<Tool>,
+        pub(super) tool_choice?: ToolChoice,
+    }
 }
 
 /// One entry of `tools`.
@@ -166,31 +168,28 @@ pub(super) enum ToolChoice {
     Raw(Value),
 }
 
-/// The typed part of `inferenceConfig` (the client's fields are merged in afterwards).
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct InferenceConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) max_tokens: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) top_p: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) stop_sequences: Option<Value>,
-    /// Nova models take `topK` here.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) top_k: Option<Value>,
+wire_struct! {
+    /// The typed part of `inferenceConfig` (the client's fields are merged in afterwards).
+    #[derive(Debug, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct InferenceConfig {
+        pub(super) max_tokens?: u64,
+        pub(super) temperature?: f64,
+        pub(super) top_p?: f64,
+        pub(super) stop_sequences?: Value,
+        /// Nova models take `topK` here.
+        pub(super) top_k?: Value,
+    }
 }
 
-/// The typed part of `additionalModelRequestFields` (the client's fields are merged in
-/// afterwards).
-#[derive(Debug, Default, Serialize)]
-pub(super) struct AdditionalFields {
-    /// Non-Nova models take `top_k` here.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) top_k: Option<Value>,
-    /// `{"type": "enabled", "budget_tokens": n}`, or the client's own `thinking` object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) thinking: Option<Value>,
+wire_struct! {
+    /// The typed part of `additionalModelRequestFields` (the client's fields are merged in
+    /// afterwards).
+    #[derive(Debug, Default, Serialize)]
+    pub(super) struct AdditionalFields {
+        /// Non-Nova models take `top_k` here.
+        pub(super) top_k?: Value,
+        /// `{"type": "enabled", "budget_tokens": n}`, or the client's own `thinking` object.
+        pub(super) thinking?: Value,
+    }
 }

@@ -5,17 +5,19 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// One v2 chat message.
-#[derive(Debug, Serialize)]
-pub(super) struct ChatMessage {
-    pub(super) role: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tool_call_id: Option<String>,
-    /// Text, or (user messages) an array of content parts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) content: Option<Value>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) tool_calls: Vec<ToolCall>,
+use litellm_core::wire_struct;
+
+wire_struct! {
+    /// One v2 chat message.
+    #[derive(Debug, Serialize)]
+    pub(super) struct ChatMessage {
+        pub(super) role: &'static str,
+        pub(super) tool_call_id?: String,
+        /// Text, or (user messages) an array of content parts.
+        pub(super) content?: Value,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub(super) tool_calls: Vec<ToolCall>,
+    }
 }
 
 impl ChatMessage {

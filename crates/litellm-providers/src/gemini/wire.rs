@@ -6,22 +6,22 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use litellm_core::JsonMap;
+use litellm_core::{wire_struct, JsonMap};
 
-/// A `GenerateContentRequest` (before the client's extra fields are merged in).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct GenerateContentRequest {
-    pub(super) contents: Vec<Turn>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) system_instruction: Option<SystemInstruction>,
-    /// [`GenerationConfig`] with the client's generation fields merged in.
-    #[serde(skip_serializing_if = "JsonMap::is_empty")]
-    pub(super) generation_config: JsonMap,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) tools: Vec<Tool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tool_config: Option<ToolConfig>,
+wire_struct! {
+    /// A `GenerateContentRequest` (before the client's extra fields are merged in).
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct GenerateContentRequest {
+        pub(super) contents: Vec<Turn>,
+        pub(super) system_instruction?: SystemInstruction,
+        /// [`GenerationConfig`] with the client's generation fields merged in.
+        #[serde(skip_serializing_if = "JsonMap::is_empty")]
+        pub(super) generation_config: JsonMap,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub(super) tools: Vec<Tool>,
+        pub(super) tool_config?: ToolConfig,
+    }
 }
 
 /// One turn of `contents`.
@@ -81,45 +81,35 @@ pub(super) struct FunctionResponse {
     pub(super) response: Value,
 }
 
-/// The typed part of `generationConfig` (client fields are merged in afterwards).
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct GenerationConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) top_p: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) max_output_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) stop_sequences: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) candidate_count: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) presence_penalty: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) frequency_penalty: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) seed: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) response_logprobs: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) logprobs: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) response_mime_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) response_schema: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) thinking_config: Option<ThinkingConfig>,
+wire_struct! {
+    /// The typed part of `generationConfig` (client fields are merged in afterwards).
+    #[derive(Debug, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct GenerationConfig {
+        pub(super) temperature?: f64,
+        pub(super) top_p?: f64,
+        pub(super) max_output_tokens?: u32,
+        pub(super) stop_sequences?: Value,
+        pub(super) candidate_count?: u32,
+        pub(super) presence_penalty?: f64,
+        pub(super) frequency_penalty?: f64,
+        pub(super) seed?: i64,
+        pub(super) response_logprobs?: bool,
+        pub(super) logprobs?: u32,
+        pub(super) response_mime_type?: &'static str,
+        pub(super) response_schema?: Value,
+        pub(super) thinking_config?: ThinkingConfig,
+    }
 }
 
-/// The `thinkingConfig` of `generationConfig`.
-#[derive(Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ThinkingConfig {
-    pub(super) thinking_budget: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) include_thoughts: Option<bool>,
+wire_struct! {
+    /// The `thinkingConfig` of `generationConfig`.
+    #[derive(Debug, PartialEq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct ThinkingConfig {
+        pub(super) thinking_budget: u32,
+        pub(super) include_thoughts?: bool,
+    }
 }
 
 /// One entry of `tools`.
@@ -132,14 +122,14 @@ pub(super) enum Tool {
     Raw(Value),
 }
 
-/// A function the model may call.
-#[derive(Debug, Serialize)]
-pub(super) struct FunctionDeclaration {
-    pub(super) name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) parameters: Option<Value>,
+wire_struct! {
+    /// A function the model may call.
+    #[derive(Debug, Serialize)]
+    pub(super) struct FunctionDeclaration {
+        pub(super) name: String,
+        pub(super) description?: String,
+        pub(super) parameters?: Value,
+    }
 }
 
 /// The `toolConfig`.

@@ -4,19 +4,21 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// One `/api/chat` message.
-#[derive(Debug, Serialize)]
-pub(super) struct ChatMessage {
-    pub(super) role: &'static str,
-    pub(super) content: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) thinking: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) images: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) tool_calls: Vec<ToolCall>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tool_name: Option<String>,
+use litellm_core::wire_struct;
+
+wire_struct! {
+    /// One `/api/chat` message.
+    #[derive(Debug, Serialize)]
+    pub(super) struct ChatMessage {
+        pub(super) role: &'static str,
+        pub(super) content: String,
+        pub(super) thinking?: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub(super) images: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub(super) tool_calls: Vec<ToolCall>,
+        pub(super) tool_name?: String,
+    }
 }
 
 impl ChatMessage {

@@ -45,7 +45,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use litellm_core::JsonMap;
+use litellm_core::{wire_struct, JsonMap};
 
 mod count;
 mod ids;
@@ -67,53 +67,38 @@ pub use response::{
 };
 pub use stream::ResponsesStreamTranslator;
 
-/// `POST /v1/responses` request body. Fields we do not model are kept in `extra`; of those, only
-/// LiteLLM's own keys (`mock_response`, `tags`, `fallbacks`, ...) and a few chat parameters
-/// (`seed`, `stop`, `top_k`, the penalties, `service_tier`) reach the chat request, the rest
-/// being Responses-only settings (`background`, `prompt`, ...).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ResponsesRequest {
-    pub model: String,
-    /// A string (one user message) or a list of input items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input: Option<ResponsesInput>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instructions: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<ResponsesTool>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<ResponsesToolChoice>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parallel_tool_calls: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_output_tokens: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<JsonMap>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_response_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<TextConfig>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning: Option<ReasoningConfig>,
-    /// `"auto"` or `"disabled"`; echoed only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub truncation: Option<String>,
-    /// Extra output to include (`reasoning.encrypted_content`, ...); accepted and ignored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include: Option<Vec<String>>,
-    /// Every other field (`background`, `service_tier`, `prompt`, ...).
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `POST /v1/responses` request body. Fields we do not model are kept in `extra`; of those,
+    /// only LiteLLM's own keys (`mock_response`, `tags`, `fallbacks`, ...) and a few chat
+    /// parameters (`seed`, `stop`, `top_k`, the penalties, `service_tier`) reach the chat
+    /// request, the rest being Responses-only settings (`background`, `prompt`, ...).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct ResponsesRequest {
+        pub model: String,
+        /// A string (one user message) or a list of input items.
+        pub input?: ResponsesInput,
+        pub instructions?: String,
+        pub tools?: Vec<ResponsesTool>,
+        pub tool_choice?: ResponsesToolChoice,
+        pub parallel_tool_calls?: bool,
+        pub max_output_tokens?: u32,
+        pub temperature?: f64,
+        pub top_p?: f64,
+        pub stream?: bool,
+        pub user?: String,
+        pub metadata?: JsonMap,
+        pub store?: bool,
+        pub previous_response_id?: String,
+        pub text?: TextConfig,
+        pub reasoning?: ReasoningConfig,
+        /// `"auto"` or `"disabled"`; echoed only.
+        pub truncation?: String,
+        /// Extra output to include (`reasoning.encrypted_content`, ...); accepted and ignored.
+        pub include?: Vec<String>,
+        /// Every other field (`background`, `service_tier`, `prompt`, ...).
+        #[serde(flatten)]
+        pub extra: JsonMap,
+    }
 }
 
 impl ResponsesRequest {
@@ -159,22 +144,20 @@ impl<'de> Deserialize<'de> for ResponsesInput {
     }
 }
 
-/// A tool. Function tools are flat (`{"type": "function", "name", "description",
-/// "parameters", "strict"}`); a built-in tool keeps its fields in `extra`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponsesTool {
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// A tool. Function tools are flat (`{"type": "function", "name", "description",
+    /// "parameters", "strict"}`); a built-in tool keeps its fields in `extra`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct ResponsesTool {
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub name?: String,
+        pub description?: String,
+        pub parameters?: Value,
+        pub strict?: bool,
+        #[serde(flatten)]
+        pub extra: JsonMap,
+    }
 }
 
 /// `tool_choice`: `"auto" | "none" | "required"` or an object (`{"type": "function",
@@ -186,53 +169,53 @@ pub enum ResponsesToolChoice {
     Object(ToolChoiceObject),
 }
 
-/// An object `tool_choice`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolChoiceObject {
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// An object `tool_choice`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct ToolChoiceObject {
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub name?: String,
+        #[serde(flatten)]
+        pub extra: JsonMap,
+    }
 }
 
-/// `text`: the output format (and `verbosity`, kept in `extra`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TextConfig {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<TextFormat>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `text`: the output format (and `verbosity`, kept in `extra`).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct TextConfig {
+        pub format?: TextFormat,
+        #[serde(flatten)]
+        pub extra: JsonMap,
+    }
 }
 
-/// `text.format`: `{"type": "text"}`, `{"type": "json_object"}` or `{"type": "json_schema",
-/// "name", "schema", "description", "strict"}` (flat, unlike chat's `json_schema` wrapper).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TextFormat {
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `text.format`: `{"type": "text"}`, `{"type": "json_object"}` or `{"type": "json_schema",
+    /// "name", "schema", "description", "strict"}` (flat, unlike chat's `json_schema` wrapper).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct TextFormat {
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub name?: String,
+        pub schema?: Value,
+        pub description?: String,
+        pub strict?: bool,
+        #[serde(flatten)]
+        pub extra: JsonMap,
+    }
 }
 
-/// `reasoning`: `{"effort", "summary"}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReasoningConfig {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effort: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_struct! {
+    /// `reasoning`: `{"effort", "summary"}`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct ReasoningConfig {
+        pub effort?: String,
+        pub summary?: String,
+        #[serde(flatten)]
+        pub extra: JsonMap,
+    }
 }
 
 #[cfg(test)]
