@@ -53,4 +53,4 @@ pub use records::{
 pub use reports::{DailyFilter, DailyMetrics, DailyOrder, DailyQuery, DailySpendRow, Dimension};
 pub use retention::Retention;
 pub use spend::{SpendLogFilter, SpendLogRow, SpendRecord};
-pub use store::{Dialect, KeyColumn, KeyFilter, Page, SpendOf, Store};
+pub use store::{Dialect, KeyColumn, KeyFilter, Page, ResponseRecord, SpendOf, Store};

@@ -1,4 +1,4 @@
-//! Virtual keys, users, teams and spend counters in the store, each test run against both
+//! Virtual keys, users, teams, spend counters and stored responses in the store, each test run against both
 //! SQLite and PostgreSQL (see `common/mod.rs`).
 #![allow(clippy::unwrap_used)] // Tests: a panic is the failure report.
 
@@ -29,6 +29,25 @@ fn call(id: &str, key: &str, user: Option<&str>, team: Option<&str>, spend: f64)
 }
 
 both_dialects! {
+    async fn stored_responses_round_trip_and_delete(db) {
+        let store = db.store().await;
+        let rec = litellm_auth::ResponseRecord {
+            response_id: "resp_abc".into(),
+            owner: hash_token("sk-owner"),
+            response: json!({"id": "resp_abc", "object": "response", "output": [{"type": "message"}]}),
+            input_items: json!([{"type": "message", "role": "user", "content": "hi"}]),
+            history: json!([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]),
+            created_at: now(),
+        };
+        store.insert_response(&rec).await.unwrap();
+        assert_eq!(store.response("resp_abc").await.unwrap(), Some(rec.clone()));
+        assert!(store.insert_response(&rec).await.is_err(), "ids are unique");
+        assert!(store.response("resp_other").await.unwrap().is_none());
+        assert!(store.delete_response("resp_abc").await.unwrap());
+        assert!(!store.delete_response("resp_abc").await.unwrap());
+        assert!(store.response("resp_abc").await.unwrap().is_none());
+    }
+
     async fn a_key_round_trips_with_every_field(db) {
         let store = db.store().await;
         let key = generate_key();

@@ -125,6 +125,11 @@ impl AppState {
             config.general_settings.budget_reservations.as_deref(),
             ledger.as_ref().map(|l| l.store()),
         );
+        let tasks = TaskTracker::new();
+        let responses = crate::routes::responses::store::ResponseStore::new(
+            ledger.as_ref().map(|l| l.store().clone()),
+            tasks.clone(),
+        );
         AppState(Arc::new(AppStateInner {
             router,
             auth,
@@ -143,7 +148,7 @@ impl AppState {
                     .unwrap_or(true),
                 global_max_budget: config.litellm_settings.max_budget,
             }),
-            tasks: TaskTracker::new(),
+            tasks,
             started_at: litellm_core::unix_now(),
             metrics,
             health,
@@ -151,7 +156,7 @@ impl AppState {
             cache: crate::cache::from_config(config, redis.as_ref()),
             callbacks,
             budget_reservations,
-            responses: Default::default(),
+            responses,
         }))
     }
 

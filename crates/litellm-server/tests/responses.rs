@@ -295,3 +295,85 @@ async fn bad_requests_are_openai_errors_and_send_nothing() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+/// A stored response lives in the key database: another replica on the same database (or this
+/// proxy after a restart) retrieves it, continues it with `previous_response_id` and deletes
+/// it, still only for the key that made it.
+#[tokio::test]
+async fn stored_responses_are_shared_through_the_database() {
+    let openai = FakeOpenAi::start().await;
+    let yaml = config_yaml(
+        &gpt_entry(&openai.base_url(), PRICED_NO_RETRIES),
+        "",
+        MASTER,
+    );
+    let dir = std::env::temp_dir().join(format!("litellm-rs-resp-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("keys.db").display());
+    let first = Proxy::on_db(&yaml, &url, std::time::Duration::from_secs(3600), ()).await;
+    let key = first.new_key_as(MASTER, json!({})).await;
+    let other = first.new_key_as(MASTER, json!({})).await;
+    let r = first
+        .post_as(
+            &key,
+            "/v1/responses",
+            json!({"model": "gpt", "input": "Remember 42."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let made = r.json();
+    let id = made["id"].as_str().unwrap().to_string();
+
+    // A second proxy on the same database, with nothing in memory.
+    let second = Proxy::on_db(&yaml, &url, std::time::Duration::from_secs(3600), ()).await;
+    let path = format!("/v1/responses/{id}");
+    let mut got = second.get_as(&key, &path).await;
+    for _ in 0..200 {
+        if got.status == StatusCode::OK {
+            break;
+        }
+        // The first proxy writes the response in the background.
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        got = second.get_as(&key, &path).await;
+    }
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text);
+    assert_eq!(got.json(), made);
+    let items = second.get_as(&key, &format!("{path}/input_items")).await;
+    assert_eq!(
+        items.json()["data"][0]["content"][0]["text"],
+        "Remember 42."
+    );
+    assert_eq!(
+        second.get_as(&other, &path).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let r = second
+        .post_as(
+            &key,
+            "/v1/responses",
+            json!({"model": "gpt", "input": "Which number?", "previous_response_id": id}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let sent = openai.requests().pop().unwrap();
+    let history = sent.body["messages"].to_string();
+    assert!(
+        history.contains("Remember 42.") && history.contains("Which number?"),
+        "{history}"
+    );
+
+    let deleted = second.delete_as(&key, &path).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(
+        second.get_as(&key, &path).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let third = Proxy::on_db(&yaml, &url, std::time::Duration::from_secs(3600), ()).await;
+    assert_eq!(
+        third.get_as(&key, &path).await.status,
+        StatusCode::NOT_FOUND
+    );
+    drop((first, second, third));
+    let _ = std::fs::remove_dir_all(dir);
+}

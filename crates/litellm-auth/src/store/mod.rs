@@ -19,6 +19,7 @@ pub(crate) mod entity;
 mod postgres;
 mod reports;
 mod reports_sql;
+mod responses;
 pub(crate) mod shared;
 mod sqlite;
 
@@ -31,6 +32,7 @@ use crate::error::AuthError;
 use crate::records::{KeyRecord, TeamRecord, UserRecord};
 use crate::spend::{SpendLogFilter, SpendLogRow, SpendRecord};
 use entity::Entity;
+pub use responses::ResponseRecord;
 
 /// The SQL dialect behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -140,6 +140,12 @@ impl Proxy {
         self.get(path, &[("authorization", &bearer(key))]).await
     }
 
+    /// DELETEs `path` with `key` as the bearer token.
+    pub async fn delete_as(&self, key: &str, path: &str) -> Resp {
+        let req = Request::delete(path).header("authorization", bearer(key));
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
     /// A chat of one user message, `content`, to `model`, with no key.
     pub async fn ask(&self, model: &str, content: impl Into<Value>) -> Resp {
         self.post("/v1/chat/completions", user_says(model, content))

@@ -87,7 +87,7 @@ pub async fn retrieve(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let entry = stored(&state.responses, &id, &caller)?;
+    let entry = stored(&state.responses, &id, &caller).await?;
     Ok(Json(entry.response.clone()))
 }
 
@@ -108,7 +108,7 @@ pub async fn delete(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !state.responses.remove(&id, &caller) {
+    if !state.responses.remove(&id, &caller).await {
         return Err(not_found(&id));
     }
     Ok(Json(
@@ -133,7 +133,7 @@ pub async fn input_items(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let entry = stored(&state.responses, &id, &caller)?;
+    let entry = stored(&state.responses, &id, &caller).await?;
     let data = &entry.input_items;
     let id_at = |i: Option<&Value>| i.and_then(|v| v.get("id")).cloned();
     Ok(Json(json!({
@@ -153,12 +153,12 @@ fn not_found(id: &str) -> ApiError {
     )
 }
 
-fn stored(
+async fn stored(
     store: &ResponseStore,
     id: &str,
     caller: &Caller,
 ) -> Result<std::sync::Arc<StoredResponse>, ApiError> {
-    store.get(id, caller).ok_or_else(|| not_found(id))
+    store.get(id, caller).await.ok_or_else(|| not_found(id))
 }
 
 fn unix_now() -> u64 {
@@ -253,7 +253,10 @@ impl Endpoint for ResponsesRequest {
 
     async fn serve(self, state: AppState, adm: Admission) -> Result<Response, ApiError> {
         let history = match &self.previous_response_id {
-            Some(id) => stored(&state.responses, id, &adm.caller)?.history.clone(),
+            Some(id) => stored(&state.responses, id, &adm.caller)
+                .await?
+                .history
+                .clone(),
             None => Vec::new(),
         };
         let mut echo = ResponseEcho::from_request(&self);
