@@ -47,13 +47,7 @@ pub struct ChatStreamOutput {
     pub upstream_headers: UpstreamHeaders,
 }
 
-impl std::fmt::Debug for ChatStreamOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatStreamOutput")
-            .field("upstream_headers", &self.upstream_headers)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_fields!(ChatStreamOutput { upstream_headers });
 
 /// An embeddings result.
 #[derive(Debug, Clone)]

@@ -10,10 +10,10 @@ pub mod chat;
 pub mod embeddings;
 pub mod error;
 pub mod family;
+mod macros;
 pub mod messages;
 pub mod models;
 pub mod usage;
-mod wire_struct;
 
 pub use backend::{
     BoxFuture, CallContext, ChatOutput, ChatStreamOutput, ChunkStream, EmbeddingOutput,

@@ -1,5 +1,6 @@
-//! `wire_struct!`: declares a serde wire struct whose optional fields are written `name?: T`
-//! (the macro is exported at the crate root as `litellm_core::wire_struct!`).
+//! The crate's declarative macros, exported at its root for the other crates too:
+//! `wire_struct!` (a serde wire struct whose optional fields are written `name?: T`) and
+//! `debug_fields!` (a `Debug` that shows some fields and elides the rest, such as streams).
 
 /// Declares a struct whose `name?: T` fields are `Option<T>`, defaulted and skipped when `None`.
 ///
@@ -57,5 +58,31 @@ macro_rules! wire_struct {
     };
     ($(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
         $crate::wire_struct!(@fields [$(#[$meta])* $vis struct $name] [] $($body)*);
+    };
+}
+
+/// Implements `Debug` for a struct showing only the named fields, in that order, and `..` for
+/// the others (streams, caches and handles that have no useful or safe `Debug`).
+///
+/// ```
+/// pub struct Piped {
+///     pub name: String,
+///     pub reader: Box<dyn std::io::Read>,
+/// }
+/// litellm_core::debug_fields!(Piped { name });
+///
+/// let p = Piped { name: "in".into(), reader: Box::new(std::io::empty()) };
+/// assert_eq!(format!("{p:?}"), r#"Piped { name: "in", .. }"#);
+/// ```
+#[macro_export]
+macro_rules! debug_fields {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl ::std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(::std::stringify!($ty))
+                    $(.field(::std::stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
     };
 }

@@ -69,10 +69,4 @@ pub struct NativeMessagesStreamOutput {
     pub upstream_headers: UpstreamHeaders,
 }
 
-impl std::fmt::Debug for NativeMessagesStreamOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NativeMessagesStreamOutput")
-            .field("upstream_headers", &self.upstream_headers)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_fields!(NativeMessagesStreamOutput { upstream_headers });

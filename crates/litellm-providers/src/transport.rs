@@ -18,7 +18,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use http::HeaderMap;
 
-use litellm_core::{ErrorKind, LlmError};
+use litellm_core::{debug_fields, ErrorKind, LlmError};
 
 use crate::upstream::UpstreamRequest;
 
@@ -40,14 +40,7 @@ pub struct StreamingResponse {
     pub body: ByteStream,
 }
 
-impl std::fmt::Debug for StreamingResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamingResponse")
-            .field("status", &self.status)
-            .field("headers", &self.headers)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(StreamingResponse { status, headers });
 
 /// A handle on the pooled HTTP client. Cloning is cheap and shares the pool.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 use litellm_core::BoxFuture;
-use litellm_core::{ErrorKind, LlmError};
+use litellm_core::{debug_fields, ErrorKind, LlmError};
 
 use super::{DEFAULT_TOKEN_URI, SCOPE};
 use crate::backend_common::BearerSource;
@@ -202,13 +202,7 @@ pub struct TokenSource {
     pub(super) cache: tokio::sync::Mutex<Option<(SecretString, Instant)>>,
 }
 
-impl std::fmt::Debug for TokenSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSource")
-            .field("account", &self.account)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(TokenSource { account });
 
 impl TokenSource {
     /// A source for this service account (`None`: every call is an authentication error).

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use litellm_core::{
-    ChatResponse, ChunkStream, EmbeddingResponse, LlmError, NativeEventStream,
+    debug_fields, ChatResponse, ChunkStream, EmbeddingResponse, LlmError, NativeEventStream,
     NativeMessagesOutput, UpstreamHeaders,
 };
 
@@ -90,13 +90,7 @@ pub struct NativeCompletionStream {
     pub route: RouteInfo,
 }
 
-impl std::fmt::Debug for NativeCompletionStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NativeCompletionStream")
-            .field("route", &self.route)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(NativeCompletionStream { route });
 
 /// A routed chat stream: the first chunk already arrived (or the stream ended empty).
 pub struct CompletionStream {
@@ -104,13 +98,7 @@ pub struct CompletionStream {
     pub route: RouteInfo,
 }
 
-impl std::fmt::Debug for CompletionStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CompletionStream")
-            .field("route", &self.route)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(CompletionStream { route });
 
 /// A routed embeddings call.
 #[derive(Debug, Clone)]
