@@ -335,74 +335,47 @@ pub fn build_backend_with(
         )));
     }
     let (kind, model) = resolve_provider(params)?;
+    // Taken after the adapter is built: a bad deployment is reported before a transport failure.
+    let transport = move || transport.map_or_else(Transport::shared, Ok);
     match kind {
         ProviderKind::OpenAI => {
             let adapter = OpenAiAdapter::new(params, &model)?;
-            let transport = match transport {
-                Some(t) => t,
-                None => Transport::shared()?,
-            };
-            Ok(Arc::new(OpenAiBackend::new(adapter, transport)))
+            Ok(Arc::new(OpenAiBackend::new(adapter, transport()?)))
         }
         ProviderKind::Anthropic => {
             let adapter = AnthropicAdapter::new(params, &model)?;
-            let transport = match transport {
-                Some(t) => t,
-                None => Transport::shared()?,
-            };
-            Ok(Arc::new(AnthropicBackend::new(adapter, transport)))
+            Ok(Arc::new(AnthropicBackend::new(adapter, transport()?)))
         }
         ProviderKind::Azure => {
             let adapter = azure::adapter(params, &model, |k| std::env::var(k).ok())?;
-            let transport = match transport {
-                Some(t) => t,
-                None => Transport::shared()?,
-            };
-            Ok(Arc::new(OpenAiBackend::new(adapter, transport)))
+            Ok(Arc::new(OpenAiBackend::new(adapter, transport()?)))
         }
         ProviderKind::Bedrock => {
             let adapter = bedrock::BedrockAdapter::new(params, &model)?;
-            let transport = match transport {
-                Some(t) => t,
-                None => Transport::shared()?,
-            };
-            Ok(Arc::new(bedrock::BedrockBackend::new(adapter, transport)))
+            Ok(Arc::new(bedrock::BedrockBackend::new(
+                adapter,
+                transport()?,
+            )))
         }
         ProviderKind::OpenAiCompatible(provider) => {
             let adapter =
                 openai_compatible::adapter(provider, params, &model, |k| std::env::var(k).ok())?;
-            let transport = match transport {
-                Some(t) => t,
-                None => Transport::shared()?,
-            };
-            Ok(Arc::new(OpenAiBackend::new(adapter, transport)))
+            Ok(Arc::new(OpenAiBackend::new(adapter, transport()?)))
         }
         ProviderKind::Gemini => {
             let adapter = gemini::GeminiAdapter::new(params, &model)?;
-            let transport = match transport {
-                Some(t) => t,
-                None => Transport::shared()?,
-            };
             Ok(Arc::new(gemini::GeminiBackend::new(
                 adapter,
                 gemini::GoogleAuth::ApiKey,
-                transport,
+                transport()?,
             )))
         }
         ProviderKind::VertexAi => {
-            let transport = match transport {
-                Some(t) => t,
-                None => Transport::shared()?,
-            };
-            vertex_ai::backend(params, &model, transport, &|k| std::env::var(k).ok())
+            vertex_ai::backend(params, &model, transport()?, &|k| std::env::var(k).ok())
         }
         ProviderKind::Cohere => {
             let adapter = cohere::CohereAdapter::new(params, &model)?;
-            let transport = match transport {
-                Some(t) => t,
-                None => Transport::shared()?,
-            };
-            Ok(Arc::new(cohere::CohereBackend::new(adapter, transport)))
+            Ok(Arc::new(cohere::CohereBackend::new(adapter, transport()?)))
         }
         ProviderKind::Ollama | ProviderKind::OllamaChat => {
             let mode = if kind == ProviderKind::Ollama {
@@ -411,11 +384,7 @@ pub fn build_backend_with(
                 ollama::OllamaMode::Chat
             };
             let adapter = ollama::OllamaAdapter::new(params, &model, mode)?;
-            let transport = match transport {
-                Some(t) => t,
-                None => Transport::shared()?,
-            };
-            Ok(Arc::new(ollama::OllamaBackend::new(adapter, transport)))
+            Ok(Arc::new(ollama::OllamaBackend::new(adapter, transport()?)))
         }
         ProviderKind::Mock => Ok(Arc::new(MockBackend::new(
             kind.name(),

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use litellm_core::{wire_struct, ChatChunk, ChatRequest, ChatResponse, JsonMap, LlmError};
+use litellm_core::{wire_struct, ChatChunk, ChatRequest, ChatResponse, JsonMap, LlmError, Usage};
 
 wire_struct! {
     /// `POST /v1/completions` request body; fields we do not model stay in `extra` (LiteLLM's own
@@ -156,30 +156,55 @@ pub fn to_text_completion(chat: &ChatResponse, echoed: Option<&str>) -> Value {
         .iter()
         .map(|c| {
             let text = c.message.content.as_deref().unwrap_or_default();
-            json!({
-                "text": format!("{}{text}", echoed.unwrap_or_default()),
-                "index": c.index,
-                "logprobs": c.logprobs,
-                "finish_reason": c.finish_reason,
-            })
+            let text = format!("{}{text}", echoed.unwrap_or_default());
+            completion_choice(text, c.index, &c.logprobs, &c.finish_reason)
         })
         .collect();
+    let usage = chat.usage.as_ref();
+    let mut out = completion_object(&chat.id, chat.created, &chat.model, choices, usage);
+    if let Some(f) = &chat.system_fingerprint {
+        out["system_fingerprint"] = json!(f);
+    }
+    out
+}
+
+/// One `text_completion` choice.
+fn completion_choice(
+    text: String,
+    index: u32,
+    logprobs: &Option<Value>,
+    finish_reason: &Option<String>,
+) -> Value {
+    json!({
+        "text": text,
+        "index": index,
+        "logprobs": logprobs,
+        "finish_reason": finish_reason,
+    })
+}
+
+/// A `text_completion` object (or chunk) of the chat answer `chat_id`, with the usage totals
+/// when given.
+fn completion_object(
+    chat_id: &str,
+    created: u64,
+    model: &str,
+    choices: Vec<Value>,
+    usage: Option<&Usage>,
+) -> Value {
     let mut out = json!({
-        "id": completion_id(&chat.id),
+        "id": completion_id(chat_id),
         "object": "text_completion",
-        "created": chat.created,
-        "model": chat.model,
+        "created": created,
+        "model": model,
         "choices": choices,
     });
-    if let Some(u) = &chat.usage {
+    if let Some(u) = usage {
         out["usage"] = json!({
             "prompt_tokens": u.prompt_tokens,
             "completion_tokens": u.completion_tokens,
             "total_tokens": u.total_tokens,
         });
-    }
-    if let Some(f) = &chat.system_fingerprint {
-        out["system_fingerprint"] = json!(f);
     }
     out
 }
@@ -215,32 +240,20 @@ impl TextCompletionStream {
             if text.is_empty() && ch.finish_reason.is_none() {
                 continue;
             }
-            choices.push(json!({
-                "text": text,
-                "index": ch.index,
-                "logprobs": ch.logprobs,
-                "finish_reason": ch.finish_reason,
-            }));
+            choices.push(completion_choice(
+                text,
+                ch.index,
+                &ch.logprobs,
+                &ch.finish_reason,
+            ));
         }
         let usage = c.usage.as_ref().filter(|_| self.include_usage);
         if choices.is_empty() && usage.is_none() {
             return None;
         }
-        let mut out = json!({
-            "id": completion_id(&c.id),
-            "object": "text_completion",
-            "created": c.created,
-            "model": c.model,
-            "choices": choices,
-        });
-        if let Some(u) = usage {
-            out["usage"] = json!({
-                "prompt_tokens": u.prompt_tokens,
-                "completion_tokens": u.completion_tokens,
-                "total_tokens": u.total_tokens,
-            });
-        }
-        Some(out)
+        Some(completion_object(
+            &c.id, c.created, &c.model, choices, usage,
+        ))
     }
 }
 

@@ -18,6 +18,25 @@ fn input_price(p: Option<&ModelPrice>) -> Option<f64> {
     p.and_then(|p| p.prices.input_cost_per_token)
 }
 
+/// Each `(provider, model, base_model, input price)` deployment is priced at that input price.
+fn assert_input_prices(t: &PriceTable, cases: &[(&str, &str, Option<&str>, f64)]) {
+    for &(provider, model, base_model, price) in cases {
+        assert_eq!(
+            input_price(t.for_deployment(provider, model, base_model)),
+            Some(price),
+            "{provider} {model} (base_model {base_model:?})"
+        );
+    }
+}
+
+/// The built-in token prices of a deployment (which must have some).
+fn token_prices(provider: &str, model: &str) -> TokenPrices {
+    builtin()
+        .for_deployment(provider, model, None)
+        .unwrap_or_else(|| panic!("no price for {provider} {model}"))
+        .prices
+}
+
 /// Equal up to float rounding (relative 1e-12).
 fn assert_usd(actual: f64, expected: f64) {
     assert!(
@@ -114,28 +133,21 @@ fn builtin_table_covers_every_provider_with_complete_entries() {
 #[test]
 fn lookup_by_prefix_bare_name_and_provider_key() {
     let t = builtin();
-    // `openai/gpt-4o-mini` -> the bare `gpt-4o-mini` entry; a bare model name works too.
-    assert_eq!(
-        input_price(t.for_deployment("openai", "openai/gpt-4o-mini", None)),
-        Some(1.5e-7)
-    );
-    assert_eq!(
-        input_price(t.for_deployment("openai", "gpt-4o-mini", None)),
-        Some(1.5e-7)
-    );
-    // Exact prefixed keys.
-    assert_eq!(
-        input_price(t.for_deployment("groq", "groq/llama-3.3-70b-versatile", None)),
-        Some(5.9e-7)
-    );
-    assert_eq!(
-        input_price(t.for_deployment("groq", "groq/openai/gpt-oss-20b", None)),
-        Some(7.5e-8)
-    );
-    // An unprefixed model of a provider (custom_llm_provider) finds `provider/model`.
-    assert_eq!(
-        input_price(t.for_deployment("groq", "llama-3.3-70b-versatile", None)),
-        Some(5.9e-7)
+    assert_input_prices(
+        &t,
+        &[
+            // `openai/gpt-4o-mini` -> the bare `gpt-4o-mini` entry; a bare model name works too.
+            ("openai", "openai/gpt-4o-mini", None, 1.5e-7),
+            ("openai", "gpt-4o-mini", None, 1.5e-7),
+            // Exact prefixed keys.
+            ("groq", "groq/llama-3.3-70b-versatile", None, 5.9e-7),
+            ("groq", "groq/openai/gpt-oss-20b", None, 7.5e-8),
+            // An unprefixed model of a provider (custom_llm_provider) finds `provider/model`.
+            ("groq", "llama-3.3-70b-versatile", None, 5.9e-7),
+            // Anthropic and Cohere by bare name (`cohere` matches `cohere_chat`).
+            ("anthropic", "anthropic/claude-sonnet-4-5", None, 3e-6),
+            ("cohere", "cohere/command-r-08-2024", None, 1.5e-7),
+        ],
     );
     // Gemini API and Vertex AI have their own entries for the same model.
     let gemini = t
@@ -156,15 +168,6 @@ fn lookup_by_prefix_bare_name_and_provider_key() {
         t.for_deployment("gemini", "gemini-2.0-flash", None)
             .and_then(|p| p.litellm_provider.as_deref()),
         Some("gemini")
-    );
-    // Anthropic and Cohere by bare name (`cohere` matches `cohere_chat`).
-    assert_eq!(
-        input_price(t.for_deployment("anthropic", "anthropic/claude-sonnet-4-5", None)),
-        Some(3e-6)
-    );
-    assert_eq!(
-        input_price(t.for_deployment("cohere", "cohere/command-r-08-2024", None)),
-        Some(1.5e-7)
     );
 }
 
@@ -202,14 +205,18 @@ fn bedrock_route_and_region_prefixes_are_stripped() {
             Some(3.75e-6)
         );
     }
-    // An unprefixed region model with custom_llm_provider bedrock.
-    assert_eq!(
-        input_price(t.for_deployment("bedrock", &format!("us.{base}"), None)),
-        Some(3e-6)
-    );
-    assert_eq!(
-        input_price(t.for_deployment("bedrock", "bedrock/amazon.titan-embed-text-v2:0", None)),
-        Some(2e-8)
+    assert_input_prices(
+        &t,
+        &[
+            // An unprefixed region model with custom_llm_provider bedrock.
+            ("bedrock", &format!("us.{base}"), None, 3e-6),
+            (
+                "bedrock",
+                "bedrock/amazon.titan-embed-text-v2:0",
+                None,
+                2e-8,
+            ),
+        ],
     );
 }
 
@@ -221,33 +228,27 @@ fn azure_is_priced_only_through_base_model() {
         .for_deployment("azure", "azure/my-gpt4o-deployment", None)
         .is_none());
     assert!(t.for_deployment("azure", "azure/gpt-4o", None).is_none());
-    // base_model with or without the prefix finds Azure's entry (not OpenAI's).
-    assert_eq!(
-        input_price(t.for_deployment("azure", "azure/prod", Some("azure/gpt-4o-mini"))),
-        Some(1.65e-7)
-    );
-    assert_eq!(
-        input_price(t.for_deployment("azure", "azure/prod", Some("gpt-4o-mini"))),
-        Some(1.65e-7)
-    );
-    // A base_model only OpenAI has is still used (the operator said "price me as this").
-    assert_eq!(
-        input_price(t.for_deployment("azure", "azure/prod", Some("gpt-4o-2024-11-20"))),
-        Some(2.5e-6)
+    assert_input_prices(
+        &t,
+        &[
+            // base_model with or without the prefix finds Azure's entry (not OpenAI's).
+            ("azure", "azure/prod", Some("azure/gpt-4o-mini"), 1.65e-7),
+            ("azure", "azure/prod", Some("gpt-4o-mini"), 1.65e-7),
+            // A base_model only OpenAI has is still used (the operator said "price me as this").
+            ("azure", "azure/prod", Some("gpt-4o-2024-11-20"), 2.5e-6),
+        ],
     );
 }
 
 #[test]
 fn base_model_wins_over_the_model() {
-    let t = builtin();
-    assert_eq!(
-        input_price(t.for_deployment("openai", "openai/gpt-4o", Some("gpt-4o-mini"))),
-        Some(1.5e-7)
-    );
-    // An unknown base_model falls back to the model.
-    assert_eq!(
-        input_price(t.for_deployment("openai", "openai/gpt-4o", Some("nope"))),
-        Some(2.5e-6)
+    assert_input_prices(
+        &builtin(),
+        &[
+            ("openai", "openai/gpt-4o", Some("gpt-4o-mini"), 1.5e-7),
+            // An unknown base_model falls back to the model.
+            ("openai", "openai/gpt-4o", Some("nope"), 2.5e-6),
+        ],
     );
 }
 
@@ -358,11 +359,7 @@ fn bad_files_are_errors_naming_the_file_and_the_problem() {
 
 #[test]
 fn cost_bills_cached_reads_at_the_cache_price() {
-    let t = builtin();
-    let p = t
-        .for_deployment("openai", "openai/gpt-4o", None)
-        .unwrap()
-        .prices;
+    let p = token_prices("openai", "openai/gpt-4o");
     // 600 uncached × $2.50/M + 400 cached × $1.25/M + 500 out × $10/M
     // = 0.0015 + 0.0005 + 0.005
     assert_usd(p.cost(&usage(1000, 500, 400, 0, 0)), 0.007);
@@ -372,11 +369,7 @@ fn cost_bills_cached_reads_at_the_cache_price() {
 
 #[test]
 fn cost_bills_anthropic_cache_writes_and_reads() {
-    let t = builtin();
-    let p = t
-        .for_deployment("anthropic", "anthropic/claude-sonnet-4-5-20250929", None)
-        .unwrap()
-        .prices;
+    let p = token_prices("anthropic", "anthropic/claude-sonnet-4-5-20250929");
     // prompt 10000 = 2000 input + 5000 cache read + 3000 cache write (LiteLLM's count):
     // 2000 × $3/M + 5000 × $0.30/M + 3000 × $3.75/M + 1000 out × $15/M
     // = 0.006 + 0.0015 + 0.01125 + 0.015
@@ -385,17 +378,13 @@ fn cost_bills_anthropic_cache_writes_and_reads() {
 
 #[test]
 fn reasoning_tokens_are_inside_completion_tokens_and_never_double_counted() {
-    let t = builtin();
     // A model with its own reasoning price: 100 in × $2/M + 400 text out × $8/M
     // + 600 reasoning × $3/M = 0.0002 + 0.0032 + 0.0018
-    let deep = t
-        .for_deployment("perplexity", "perplexity/sonar-deep-research", None)
-        .unwrap()
-        .prices;
+    let deep = token_prices("perplexity", "perplexity/sonar-deep-research");
     assert_usd(deep.cost(&usage(100, 1000, 0, 0, 600)), 0.0052);
     // Without a reasoning price, reasoning tokens are output tokens, counted once:
     // 100 × $1.10/M + 1000 × $4.40/M = 0.00011 + 0.0044
-    let o3mini = t.for_deployment("openai", "o3-mini", None).unwrap().prices;
+    let o3mini = token_prices("openai", "o3-mini");
     assert_usd(o3mini.cost(&usage(100, 1000, 0, 0, 600)), 0.00451);
     assert_usd(o3mini.cost(&Usage::new(100, 1000)), 0.00451);
 }

@@ -69,6 +69,14 @@ impl Framing for EventStream {
     fn finish(&mut self, _events: &mut Vec<Self::Event>) {}
 }
 
+/// The `contentBlockIndex` of a block event (0 when absent).
+fn block_index(event: &Value) -> u64 {
+    event
+        .get("contentBlockIndex")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+}
+
 /// What a content block of the stream is, by its `contentBlockIndex`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Block {
@@ -199,10 +207,7 @@ impl BedrockStream {
                 out.push_back(Ok(self.meta.opening_chunk()));
             }
             "contentBlockStart" => {
-                let index = value
-                    .get("contentBlockIndex")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
+                let index = block_index(&value);
                 let Some(tool) = value.pointer("/start/toolUse") else {
                     return;
                 };
@@ -223,10 +228,7 @@ impl BedrockStream {
                 out.push_back(Ok(self.chunk(delta, None)));
             }
             "contentBlockDelta" => {
-                let index = value
-                    .get("contentBlockIndex")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
+                let index = block_index(&value);
                 let Some(d) = value.get("delta") else {
                     return;
                 };
@@ -272,10 +274,7 @@ impl BedrockStream {
                 }
             }
             "contentBlockStop" => {
-                let index = value
-                    .get("contentBlockIndex")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
+                let index = block_index(&value);
                 if let Some(Block::Tool(tool_index, false)) = self.blocks.get(&index).copied() {
                     let delta = tool_call_delta(tool_index, None, None, "{}".into());
                     out.push_back(Ok(self.chunk(delta, None)));

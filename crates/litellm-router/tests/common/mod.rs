@@ -56,6 +56,19 @@ impl Scripted {
 /// `impl ModelBackend for $ty` for a test backend: provider `scripted`, no API base, and the
 /// `chat`, `stream` and `embed` results as the bodies of async blocks in which `$s` is `&self`.
 macro_rules! test_backend {
+    // One call: `$body` is the body of an async block in which `$s` is `&self`.
+    (@call $name:ident($req:ident) -> $out:ident, |$s:ident| $body:expr) => {
+        fn $name<'a>(
+            &'a self,
+            _req: litellm_router::$req,
+            _ctx: &'a litellm_router::CallContext,
+        ) -> litellm_router::BoxFuture<'a, Result<litellm_router::$out, litellm_router::LlmError>>
+        {
+            #[allow(unused_variables)]
+            let $s = self;
+            Box::pin(async move { $body })
+        }
+    };
     ($ty:ty, |$s:ident| { chat: $chat:expr, stream: $stream:expr, embed: $embed:expr $(,)? }) => {
         impl litellm_router::ModelBackend for $ty {
             fn provider(&self) -> &str {
@@ -64,42 +77,9 @@ macro_rules! test_backend {
             fn api_base(&self) -> Option<&str> {
                 None
             }
-            fn chat<'a>(
-                &'a self,
-                _req: litellm_router::ChatRequest,
-                _ctx: &'a litellm_router::CallContext,
-            ) -> litellm_router::BoxFuture<
-                'a,
-                Result<litellm_router::ChatOutput, litellm_router::LlmError>,
-            > {
-                #[allow(unused_variables)]
-                let $s = self;
-                Box::pin(async move { $chat })
-            }
-            fn chat_stream<'a>(
-                &'a self,
-                _req: litellm_router::ChatRequest,
-                _ctx: &'a litellm_router::CallContext,
-            ) -> litellm_router::BoxFuture<
-                'a,
-                Result<litellm_router::ChatStreamOutput, litellm_router::LlmError>,
-            > {
-                #[allow(unused_variables)]
-                let $s = self;
-                Box::pin(async move { $stream })
-            }
-            fn embed<'a>(
-                &'a self,
-                _req: litellm_router::EmbeddingRequest,
-                _ctx: &'a litellm_router::CallContext,
-            ) -> litellm_router::BoxFuture<
-                'a,
-                Result<litellm_router::EmbeddingOutput, litellm_router::LlmError>,
-            > {
-                #[allow(unused_variables)]
-                let $s = self;
-                Box::pin(async move { $embed })
-            }
+            test_backend!(@call chat(ChatRequest) -> ChatOutput, |$s| $chat);
+            test_backend!(@call chat_stream(ChatRequest) -> ChatStreamOutput, |$s| $stream);
+            test_backend!(@call embed(EmbeddingRequest) -> EmbeddingOutput, |$s| $embed);
         }
     };
 }

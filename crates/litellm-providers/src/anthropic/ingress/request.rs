@@ -153,6 +153,28 @@ pub(super) fn blocks_of(content: InputContent) -> Vec<Value> {
     }
 }
 
+/// The blocks of `content`, each with its parameter path (`{param}.content[j]`); a block that
+/// is not an object is an error when its turn comes.
+fn object_blocks(
+    content: InputContent,
+    param: &str,
+) -> impl Iterator<Item = Result<(String, Value), LlmError>> + '_ {
+    blocks_of(content)
+        .into_iter()
+        .enumerate()
+        .map(move |(j, block)| {
+            let bparam = format!("{param}.content[{j}]");
+            if block.is_object() {
+                Ok((bparam, block))
+            } else {
+                Err(LlmError::bad_param(
+                    bparam,
+                    "a content block must be an object",
+                ))
+            }
+        })
+}
+
 pub(super) fn user_message(parts: Vec<ContentPart>) -> Message {
     Message::User(UserMessage {
         content: Content::Parts(parts),
@@ -189,14 +211,8 @@ pub(super) fn push_user(
         return Ok(());
     }
     let mut parts: Vec<ContentPart> = Vec::new();
-    for (j, block) in blocks_of(content).into_iter().enumerate() {
-        let bparam = format!("{param}.content[{j}]");
-        if !block.is_object() {
-            return Err(LlmError::bad_param(
-                bparam,
-                "a content block must be an object",
-            ));
-        }
+    for block in object_blocks(content, param) {
+        let (bparam, block) = block?;
         if block_type(&block) == "tool_result" {
             let id = str_of(&block, "tool_use_id").ok_or_else(|| {
                 LlmError::bad_param(format!("{bparam}.tool_use_id"), "tool_use_id is required")
@@ -281,14 +297,8 @@ pub(super) fn assistant_message(
     let mut parts: Vec<ContentPart> = Vec::new();
     let mut calls: Vec<ToolCall> = Vec::new();
     let mut thinking: Vec<Value> = Vec::new();
-    for (j, block) in blocks_of(content).into_iter().enumerate() {
-        let bparam = format!("{param}.content[{j}]");
-        if !block.is_object() {
-            return Err(LlmError::bad_param(
-                bparam,
-                "a content block must be an object",
-            ));
-        }
+    for block in object_blocks(content, param) {
+        let (bparam, block) = block?;
         match block_type(&block) {
             "text" => parts.push(user_part(&block, &bparam, opts.claude_target)?),
             "tool_use" => calls.push(ToolCall {
