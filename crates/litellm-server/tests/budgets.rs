@@ -201,16 +201,22 @@ async fn two_hundred_concurrent_calls_cannot_overshoot(db: Db, extra_general: &s
         "stopped at {spent}: reservations were not released"
     );
     assert!(spent <= 0.01 + CALL_COST + 1e-9, "{spent}");
-    // Every reservation was settled or released.
+    // Every reservation was settled or released (a release runs in the background after the
+    // answer, so it may land a moment later).
     let store = p.state.ledger.as_ref().unwrap().store();
     let token = litellm_auth::hash_token(&key);
-    let (spend, reserved) = store
-        .budget_usage(litellm_auth::BudgetScope::Key, &token)
-        .await
-        .unwrap()
-        .unwrap();
+    let usage = || store.budget_usage(litellm_auth::BudgetScope::Key, &token);
+    let (mut spend, mut reserved) = usage().await.unwrap().unwrap();
+    let releases = extra_general.contains("database") || on_postgres;
+    for _ in 0..200 {
+        if !releases || reserved.abs() < 1e-9 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        (spend, reserved) = usage().await.unwrap().unwrap();
+    }
     assert!((spend - spent).abs() < 1e-9, "{spend} vs {spent}");
-    if extra_general.contains("database") || on_postgres {
+    if releases {
         assert!(reserved.abs() < 1e-9, "left reserved: {reserved}");
     }
 }

@@ -401,3 +401,81 @@ async fn the_cache_counters_can_be_fed() {
         ],
     );
 }
+
+/// Labels a client chooses cannot grow `/metrics`: paths the app does not serve are not
+/// counted, the `route` label is the matched template, user agents are clipped, a forwarded
+/// address must be an address, and once a family holds its most series, new label sets go to
+/// its one `other` series (counted in `litellm_rs_metric_series_overflow_total`).
+#[tokio::test]
+async fn client_chosen_labels_cannot_grow_the_metrics() {
+    let fake = FakeOpenAi::start().await;
+    let p = Proxy::new(&config(&fake.base_url(), "")).await;
+    let body = serde_json::to_vec(&json!({"model": "gpt",
+        "messages": [{"role": "user", "content": "hi"}]}))
+    .unwrap();
+    // Unknown paths ending like an LLM route, without a key, with huge user agents.
+    let huge = "A".repeat(8 * 1024);
+    for i in 0..20 {
+        let path = format!("/x{i}/chat/completions");
+        let r = p
+            .post_raw(&path, body.clone(), &[("user-agent", &huge)])
+            .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+    }
+    let text = scrape(&p).await;
+    assert!(!text.contains("/x1/"), "{text}");
+    assert!(!text.contains(&huge[..200]), "an 8 KB user agent was kept");
+
+    // The route label is the template; the user agent is clipped; a bogus address is dropped.
+    let (k, v) = bearer();
+    let r = p
+        .post_raw(
+            "/openai/deployments/gpt/chat/completions",
+            body.clone(),
+            &[
+                (k, &v),
+                ("user-agent", &huge),
+                ("x-forwarded-for", "not-an-ip"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let text = scrape(&p).await;
+    let route = ("route", "/openai/deployments/{model}/chat/completions");
+    let clipped = "A".repeat(128);
+    let ua = ("user_agent", clipped.as_str());
+    assert_samples(
+        &text,
+        &[(
+            "litellm_proxy_total_requests_metric_total",
+            &[route, ua, ("client_ip", "None")],
+            Some(1.0),
+        )],
+    );
+
+    // A family holds at most its cap of series; the rest are counted under `other`.
+    p.state.metrics.set_series_cap(3);
+    for i in 0..10 {
+        let agent = format!("agent-{i}");
+        let ip = format!("10.0.0.{i}");
+        let r = p
+            .post_raw(
+                "/v1/chat/completions",
+                body.clone(),
+                &[(k, &v), ("user-agent", &agent), ("x-forwarded-for", &ip)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let text = scrape(&p).await;
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("litellm_proxy_total_requests_metric_total{"))
+        .count();
+    assert!(series <= 4, "{series} series:\n{text}");
+    let other = [("user_agent", "other"), ("client_ip", "other")];
+    let in_other = sample(&text, "litellm_proxy_total_requests_metric_total", &other).unwrap();
+    assert!(in_other >= 8.0, "{in_other} in the other series");
+    let overflowed = sample(&text, "litellm_rs_metric_series_overflow_total", &[]).unwrap();
+    assert!(overflowed >= 8.0, "{overflowed}");
+}

@@ -68,17 +68,36 @@ pub struct RequestLabels {
 }
 
 impl RequestLabels {
+    /// `path` is the matched route's template.
     pub fn from_request(path: &str, headers: &HeaderMap) -> Self {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        // Client-chosen values: an address only when it is one, a user agent clipped.
         let client_ip = header("x-forwarded-for")
             .and_then(|v| v.split(',').next())
             .map(str::trim)
-            .or_else(|| header("x-real-ip"));
+            .or_else(|| header("x-real-ip"))
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
+        let user_agent = header("user-agent").map(|ua| clip(ua, MAX_USER_AGENT));
         RequestLabels {
             route: Lv::new(path),
             client_ip: Lv::opt(client_ip),
-            user_agent: Lv::opt(header("user-agent")),
+            user_agent: Lv::opt(user_agent),
             ..RequestLabels::default()
         }
     }
+}
+
+/// The longest `user_agent` label value, in bytes.
+const MAX_USER_AGENT: usize = 128;
+
+/// `s` cut to at most `max` bytes, on a character boundary.
+fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }

@@ -13,6 +13,15 @@ pub(super) struct CallLabels {
     pub(super) model_group: Lv,
 }
 
+/// The value of every label of the one series a family's overflow goes to.
+pub(super) const OVERFLOW: &str = "other";
+
+/// A label set with an overflow series: where a family's calls go once it holds its most
+/// series (see `Metrics::series`).
+pub(super) trait Overflow {
+    fn overflow() -> Self;
+}
+
 /// Declares a label set, its fields in LiteLLM's order (`PrometheusMetricLabels`, so dashboards
 /// keep working), and `of`, which takes each label from the request's labels (`req`), the
 /// deployment's (`dep`) or the call's own (`call`).
@@ -31,6 +40,12 @@ macro_rules! label_set {
             #[allow(unused_variables)] // Reason: a set may take nothing from one of the sources.
             pub(super) fn of(req: &RequestLabels, dep: &DeploymentInfo, call: &CallLabels) -> Self {
                 $name { $($field: label_set!(@take $src, $field, req, dep, call),)* }
+            }
+        }
+
+        impl Overflow for $name {
+            fn overflow() -> Self {
+                $name { $($field: Lv::new(OVERFLOW),)* }
             }
         }
     };
@@ -137,6 +152,22 @@ pub(super) struct CacheLabels {
     pub(super) end_user: Lv,
     pub(super) user: Lv,
     pub(super) model_id: Lv,
+}
+
+impl Overflow for CacheLabels {
+    fn overflow() -> Self {
+        let other = Lv::new(OVERFLOW);
+        CacheLabels {
+            model: other.clone(),
+            hashed_api_key: other.clone(),
+            api_key_alias: other.clone(),
+            team: other.clone(),
+            team_alias: other.clone(),
+            end_user: other.clone(),
+            user: other.clone(),
+            model_id: other,
+        }
+    }
 }
 
 /// Builds histograms with LiteLLM's latency buckets.

@@ -4,6 +4,8 @@
 #[allow(unused_imports)]
 use super::*;
 
+use axum::extract::MatchedPath;
+
 /// LiteLLM's `exception_class` label: `Provider.ClassName` when the provider is known.
 pub(super) fn exception_class(provider: Option<&str>, class: &str) -> String {
     match provider.filter(|p| !p.is_empty()) {
@@ -56,12 +58,16 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let metrics = state.metrics.clone();
     metrics.in_flight.inc();
     let _guard = InFlightGuard(&metrics.in_flight);
-    let path = req.uri().path();
-    if !is_llm_route(path) {
+    // The matched route's template (`/openai/deployments/{model}/chat/completions`), never the
+    // raw path: a path the app does not serve is not an LLM route, and labels stay bounded.
+    let Some(route) = req.extensions().get::<MatchedPath>().cloned() else {
+        return next.run(req).await;
+    };
+    if !is_llm_route(route.as_str()) {
         return next.run(req).await;
     }
     let scope = crate::observability::scope::RequestScope::new(RequestLabels::from_request(
-        path,
+        route.as_str(),
         req.headers(),
     ));
     let response = scope.clone().run(next.run(req)).await;

@@ -25,7 +25,7 @@
 //! Label values we do not know are exposed as `None`, as LiteLLM (Python's `str(None)`) does.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -52,6 +52,10 @@ pub const LATENCY_BUCKETS: [f64; 17] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 420.0,
     600.0,
 ];
+
+/// The most series a metric family with request labels holds by default; later label sets go
+/// to the family's `other` series.
+pub const MAX_SERIES: usize = 10_000;
 
 /// `litellm_deployment_state` values.
 pub const DEPLOYMENT_HEALTHY: i64 = 0;

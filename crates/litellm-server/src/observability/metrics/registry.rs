@@ -95,6 +95,13 @@ pub struct Metrics {
     pub(super) cache_misses: Family<CacheLabels, Counter>,
     pub(super) in_flight: Gauge,
     pub(super) deployments: RwLock<HashMap<String, Arc<DeploymentInfo>>>,
+    /// The most series a family with request labels holds (see [`Metrics::series`]).
+    series_cap: AtomicUsize,
+    /// How many series each bounded family holds, by the family's address (stable: the
+    /// families live inside this `Metrics`, which is shared behind an `Arc` once built).
+    series_counts: std::sync::Mutex<HashMap<usize, usize>>,
+    /// Calls counted in a family's overflow series.
+    series_overflow: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -216,9 +223,50 @@ impl Metrics {
                 "Number of HTTP requests currently in-flight on this uvicorn worker",
                 Gauge::default()
             ),
+            series_overflow: reg!(
+                "litellm_rs_metric_series_overflow",
+                "Observations counted in a family's `other` series because the family already held its most series (see docs/observability.md)",
+                Counter::default()
+            ),
+            series_cap: AtomicUsize::new(MAX_SERIES),
+            series_counts: Default::default(),
             deployments: RwLock::new(HashMap::new()),
             registry,
         }
+    }
+
+    /// Sets the most series a family with request labels holds (default [`MAX_SERIES`]).
+    pub fn set_series_cap(&self, cap: usize) {
+        self.series_cap.store(cap, Ordering::Relaxed);
+    }
+
+    /// Applies `f` to `family`'s series for `labels`; once the family holds its most series,
+    /// a new label set goes to the family's one `other` series instead (and is counted), so
+    /// label values a client picks (user agents, forwarded addresses, keys) cannot grow memory
+    /// or `/metrics` without bound.
+    pub(super) fn series<L, M, C>(&self, family: &Family<L, M, C>, labels: &L, f: impl FnOnce(&M))
+    where
+        L: Overflow + Clone + std::hash::Hash + Eq,
+        C: MetricConstructor<M>,
+    {
+        if let Some(series) = family.get(labels) {
+            return f(&series);
+        }
+        // A new label set (the rare path): count it against the family's cap.
+        let full = {
+            let mut counts = self.series_counts.lock().unwrap_or_else(|p| p.into_inner());
+            let held = counts.entry(family as *const _ as usize).or_insert(0);
+            let full = *held >= self.series_cap.load(Ordering::Relaxed);
+            if !full {
+                *held += 1;
+            }
+            full
+        };
+        if full {
+            self.series_overflow.inc();
+            return f(&family.get_or_create(&L::overflow()));
+        }
+        f(&family.get_or_create(labels))
     }
 
     /// The exposition in the Prometheus text format (0.0.4).
@@ -288,17 +336,18 @@ impl Metrics {
                 self.deployment_state
                     .get_or_create(&info.labels())
                     .set(DEPLOYMENT_HEALTHY);
-                self.deployment_success
-                    .get_or_create(&DeploymentCallLabels::of(labels, &info, &NO_CALL))
-                    .inc();
+                let success = DeploymentCallLabels::of(labels, &info, &NO_CALL);
+                self.series(&self.deployment_success, &success, |c| {
+                    c.inc();
+                });
                 let api = ApiLatencyLabels::of(labels, &info, &NO_CALL);
                 let secs = elapsed.as_secs_f64();
                 match kind {
                     AttemptKind::Stream => {
-                        self.time_to_first_token.get_or_create(&api).observe(secs)
+                        self.series(&self.time_to_first_token, &api, |h| h.observe(secs))
                     }
                     AttemptKind::Chat | AttemptKind::Embedding | AttemptKind::Family(_) => {
-                        self.llm_api_latency.get_or_create(&api).observe(secs)
+                        self.series(&self.llm_api_latency, &api, |h| h.observe(secs))
                     }
                 }
             }
@@ -314,9 +363,10 @@ impl Metrics {
                     )),
                     ..CallLabels::default()
                 };
-                self.deployment_failure
-                    .get_or_create(&DeploymentFailureLabels::of(labels, &info, &failure))
-                    .inc();
+                let failed = DeploymentFailureLabels::of(labels, &info, &failure);
+                self.series(&self.deployment_failure, &failed, |c| {
+                    c.inc();
+                });
             }
         }
     }
@@ -344,45 +394,54 @@ impl Metrics {
             ..CallLabels::default()
         };
         let requests = RequestsLabels::of(labels, &info, &call);
-        self.requests.get_or_create(&requests).inc();
+        self.series(&self.requests, &requests, |c| {
+            c.inc();
+        });
         if s.cost.is_finite() && s.cost > 0.0 {
-            self.spend.get_or_create(&requests).inc_by(s.cost);
+            self.series(&self.spend, &requests, |c| {
+                c.inc_by(s.cost);
+            });
         }
         if let Some(u) = s.usage {
             let tokens = TokenLabels::of(labels, &info, &call);
-            self.total_tokens
-                .get_or_create(&tokens)
-                .inc_by(u.total_tokens);
-            self.input_tokens
-                .get_or_create(&tokens)
-                .inc_by(u.prompt_tokens);
-            self.output_tokens
-                .get_or_create(&tokens)
-                .inc_by(u.completion_tokens);
+            for (family, n) in [
+                (&self.total_tokens, u.total_tokens),
+                (&self.input_tokens, u.prompt_tokens),
+                (&self.output_tokens, u.completion_tokens),
+            ] {
+                self.series(family, &tokens, |c| {
+                    c.inc_by(n);
+                });
+            }
         }
-        self.request_total_latency
-            .get_or_create(&TotalLatencyLabels::of(labels, &info, &call))
-            .observe(s.total.as_secs_f64());
-        self.overhead_latency
-            .get_or_create(&OverheadLabels::of(labels, &info, &call))
-            .observe(s.overhead.as_secs_f64() * 1000.0);
+        let total = TotalLatencyLabels::of(labels, &info, &call);
+        self.series(&self.request_total_latency, &total, |h| {
+            h.observe(s.total.as_secs_f64())
+        });
+        let overhead = OverheadLabels::of(labels, &info, &call);
+        self.series(&self.overhead_latency, &overhead, |h| {
+            h.observe(s.overhead.as_secs_f64() * 1000.0)
+        });
         if let Some(api) = s.stream_api_latency {
-            self.llm_api_latency
-                .get_or_create(&ApiLatencyLabels::of(labels, &info, &call))
-                .observe(api.as_secs_f64());
+            let latency = ApiLatencyLabels::of(labels, &info, &call);
+            self.series(&self.llm_api_latency, &latency, |h| {
+                h.observe(api.as_secs_f64())
+            });
         }
         // LiteLLM reports +Inf for a key or team without a budget.
         let remaining =
             |b: Option<(f64, f64)>| b.map_or(f64::INFINITY, |(max, spent)| max - spent - s.cost);
         if labels.has_key {
-            self.remaining_key_budget
-                .get_or_create(&KeyBudgetLabels::of(labels, &info, &call))
-                .set(remaining(labels.key_budget));
+            let key = KeyBudgetLabels::of(labels, &info, &call);
+            self.series(&self.remaining_key_budget, &key, |g| {
+                g.set(remaining(labels.key_budget));
+            });
         }
         if labels.has_team {
-            self.remaining_team_budget
-                .get_or_create(&TeamBudgetLabels::of(labels, &info, &call))
-                .set(remaining(labels.team_budget));
+            let team = TeamBudgetLabels::of(labels, &info, &call);
+            self.series(&self.remaining_team_budget, &team, |g| {
+                g.set(remaining(labels.team_budget));
+            });
         }
     }
 
@@ -403,16 +462,24 @@ impl Metrics {
     /// Counts a response-cache hit for `model` (the caller's key and team labels come from
     /// the current request). For the response cache to call.
     pub fn record_cache_hit(&self, model: &str, model_id: Option<&str>) {
-        self.cache_hits
-            .get_or_create(&Self::cache_labels(model, model_id))
-            .inc();
+        self.series(
+            &self.cache_hits,
+            &Self::cache_labels(model, model_id),
+            |c| {
+                c.inc();
+            },
+        );
     }
 
     /// Counts a response-cache miss for `model`. For the response cache to call.
     pub fn record_cache_miss(&self, model: &str, model_id: Option<&str>) {
-        self.cache_misses
-            .get_or_create(&Self::cache_labels(model, model_id))
-            .inc();
+        self.series(
+            &self.cache_misses,
+            &Self::cache_labels(model, model_id),
+            |c| {
+                c.inc();
+            },
+        );
     }
 
     /// Counts one finished LLM-route request with its status.
@@ -429,14 +496,16 @@ impl Metrics {
             exception_class: Lv::new(class),
             ..CallLabels::default()
         };
-        self.proxy_total_requests
-            .get_or_create(&ProxyRequestLabels::of(labels, &NO_DEPLOYMENT, &call))
-            .inc();
+        let total = ProxyRequestLabels::of(labels, &NO_DEPLOYMENT, &call);
+        self.series(&self.proxy_total_requests, &total, |c| {
+            c.inc();
+        });
         if status.is_success() {
             return;
         }
-        self.proxy_failed_requests
-            .get_or_create(&ProxyFailedLabels::of(labels, &NO_DEPLOYMENT, &call))
-            .inc();
+        let failed = ProxyFailedLabels::of(labels, &NO_DEPLOYMENT, &call);
+        self.series(&self.proxy_failed_requests, &failed, |c| {
+            c.inc();
+        });
     }
 }
