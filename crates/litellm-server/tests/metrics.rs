@@ -80,7 +80,7 @@ async fn scrape(p: &Proxy) -> String {
 }
 
 #[tokio::test]
-async fn metrics_need_a_valid_key_by_default() {
+async fn metrics_need_an_admin_key_by_default() {
     let fake = FakeOpenAi::start().await;
     let p = Proxy::new(&config(&fake.base_url(), "")).await;
     let r = p.get("/metrics", &[]).await;
@@ -91,6 +91,13 @@ async fn metrics_need_a_valid_key_by_default() {
         .await;
     assert_eq!(r.status, 401);
     assert!(!r.text.contains("sk-wrong"), "{}", r.text);
+    // A valid key that is not an admin's: the labels name other tenants.
+    let key = p.new_key_as(MASTER, json!({})).await;
+    let r = p
+        .get("/metrics", &[("authorization", &format!("Bearer {key}"))])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r.text.contains("admin key"), "{}", r.text);
     let (k, v) = bearer();
     let r = p.get("/metrics", &[(k, &v)]).await;
     assert_eq!(r.status, 200);

@@ -77,12 +77,14 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     response
 }
 
-/// `GET /metrics`: the Prometheus exposition. Behind auth (any valid key) unless
-/// `require_auth_for_metrics_endpoint: false`.
+/// `GET /metrics`: the Prometheus exposition. Its labels name every tenant's keys, users and
+/// budgets, so it takes an admin key (the master key or a `proxy_admin` user's key) unless
+/// `require_auth_for_metrics_endpoint: false` makes it public.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses(
         (status = 200, description = "Prometheus text format (0.0.4)", content_type = "text/plain"),
         (status = 401, description = "No valid key (when require_auth_for_metrics_endpoint is on)"),
+        (status = 403, description = "A valid key that is not an admin's"),
     ),
     security(("bearer" = [])))]
 pub async fn metrics_endpoint(
@@ -90,12 +92,23 @@ pub async fn metrics_endpoint(
     caller: Result<crate::pipeline::Authed, ApiError>,
 ) -> Response {
     if state.settings.require_auth_for_metrics {
-        if let Err(e) = caller {
-            return ApiError::unauthorized(format!(
-                "Unauthorized access to metrics endpoint: {}",
-                e.message
-            ))
-            .into_response();
+        match caller {
+            Err(e) => {
+                return ApiError::unauthorized(format!(
+                    "Unauthorized access to metrics endpoint: {}",
+                    e.message
+                ))
+                .into_response()
+            }
+            Ok(crate::pipeline::Authed(c)) if !c.is_admin => {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "auth_error",
+                    "The metrics endpoint needs an admin key (its labels name every tenant)",
+                )
+                .into_response()
+            }
+            Ok(_) => {}
         }
     }
     let body = state.metrics.encode();
