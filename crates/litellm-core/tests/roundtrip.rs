@@ -98,26 +98,18 @@ fn a_full_chat_request_round_trips_with_every_field_typed() {
     let Content::Parts(parts) = &user.content else {
         panic!("parts")
     };
-    assert!(matches!(
-        parts[0],
-        ContentPart::Known(KnownContentPart::Text(_))
-    ));
-    assert!(matches!(
-        parts[1],
-        ContentPart::Known(KnownContentPart::ImageUrl(_))
-    ));
-    assert!(matches!(
-        parts[2],
-        ContentPart::Known(KnownContentPart::InputAudio(_))
-    ));
-    assert!(matches!(
-        parts[3],
-        ContentPart::Known(KnownContentPart::File(_))
-    ));
-    assert!(
-        matches!(parts[4], ContentPart::Other(_)),
-        "unknown part kept raw"
-    );
+    let kinds: Vec<&str> = parts
+        .iter()
+        .map(|p| match p {
+            ContentPart::Known(KnownContentPart::Text(_)) => "text",
+            ContentPart::Known(KnownContentPart::ImageUrl(_)) => "image_url",
+            ContentPart::Known(KnownContentPart::InputAudio(_)) => "input_audio",
+            ContentPart::Known(KnownContentPart::File(_)) => "file",
+            // An unknown part is kept raw.
+            ContentPart::Other(_) => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["text", "image_url", "input_audio", "file", "other"]);
     assert_eq!(
         req.stop.as_ref().unwrap().to_vec(),
         vec!["\n\n".to_string(), "END".to_string()]

@@ -4,8 +4,22 @@
 
 use futures::StreamExt;
 use litellm_router::{
-    completion, completion_stream, ChatRequest, DeploymentConfig, Message, Router,
+    completion, completion_stream, ChatRequest, ChatResponse, DeploymentConfig, Message, Router,
 };
+
+/// A request of one user message to `model` (a model group, or a provider-prefixed model).
+fn ask(model: &str, text: &str) -> ChatRequest {
+    ChatRequest {
+        model: model.into(),
+        messages: vec![Message::user(text)],
+        ..Default::default()
+    }
+}
+
+/// The text of the first choice.
+fn reply(resp: &ChatResponse) -> &str {
+    resp.choices[0].message.content.as_deref().unwrap_or("")
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,20 +30,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ]))?;
     let router = Router::new(model_list)?;
     for _ in 0..4 {
-        let out = router
-            .completion(ChatRequest {
-                model: "chat".into(),
-                messages: vec![Message::user("Hi!")],
-                ..Default::default()
-            })
-            .await?;
+        let out = router.completion(ask("chat", "Hi!")).await?;
         println!(
             "{} (deployment {}, retries {})",
-            out.response.choices[0]
-                .message
-                .content
-                .as_deref()
-                .unwrap_or(""),
+            reply(&out.response),
             out.route.deployment_id,
             out.route.attempted_retries
         );
@@ -50,43 +54,20 @@ router_settings:
   fallbacks: [{primary: [backup]}]
 ",
     )?;
-    let out = router
-        .completion(ChatRequest {
-            model: "primary".into(),
-            messages: vec![Message::user("Hi!")],
-            ..Default::default()
-        })
-        .await?;
+    let out = router.completion(ask("primary", "Hi!")).await?;
     println!(
         "{} (group {}, fallbacks tried {})",
-        out.response.choices[0]
-            .message
-            .content
-            .as_deref()
-            .unwrap_or(""),
+        reply(&out.response),
         out.route.model_group,
         out.route.attempted_fallbacks
     );
 
     // One-shot, like litellm.completion(): the provider prefix picks the provider; real
     // providers read their keys from the standard env vars (OPENAI_API_KEY, ...).
-    let resp = completion(ChatRequest {
-        model: "mock/echo".into(),
-        messages: vec![Message::user("Echo me")],
-        ..Default::default()
-    })
-    .await?;
-    println!(
-        "{}",
-        resp.choices[0].message.content.as_deref().unwrap_or("")
-    );
+    let resp = completion(ask("mock/echo", "Echo me")).await?;
+    println!("{}", reply(&resp));
 
-    let mut stream = completion_stream(ChatRequest {
-        model: "mock/echo".into(),
-        messages: vec![Message::user("Stream me")],
-        ..Default::default()
-    })
-    .await?;
+    let mut stream = completion_stream(ask("mock/echo", "Stream me")).await?;
     while let Some(chunk) = stream.next().await {
         if let Some(text) = chunk?.choices.first().and_then(|c| c.delta.content.clone()) {
             print!("{text}");

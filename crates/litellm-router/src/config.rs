@@ -20,6 +20,24 @@ pub struct DeploymentConfig {
     pub model_info: ModelInfo,
 }
 
+impl DeploymentConfig {
+    /// A deployment of `model` (provider-prefixed) in the group `model_name`, with every other
+    /// setting at its default.
+    pub fn new(model_name: impl Into<String>, model: impl Into<String>) -> Self {
+        DeploymentConfig {
+            model_name: model_name.into(),
+            litellm_params: LitellmParams {
+                provider: ProviderParams {
+                    model: model.into(),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            model_info: ModelInfo::default(),
+        }
+    }
+}
+
 wire_struct! {
     /// `litellm_params`: the router's fields here, the provider's flattened in.
     #[derive(Debug, Clone, Default, Deserialize, Serialize)]

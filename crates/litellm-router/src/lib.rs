@@ -46,46 +46,24 @@ pub use strategy::{RoutingStrategy, SimpleShuffle, Stats, Strategy};
 /// A single-deployment router for a provider-prefixed model (`openai/gpt-4o`, `mock/x`), with
 /// credentials from the standard environment variables, as `litellm.completion` does.
 fn one_shot_router(model: &str) -> Result<Router, LlmError> {
-    Router::new(vec![DeploymentConfig {
-        model_name: model.to_string(),
-        litellm_params: LitellmParams {
-            provider: ProviderParams {
-                model: model.to_string(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-        model_info: ModelInfo::default(),
-    }])
+    Router::new(vec![DeploymentConfig::new(model, model)])
 }
 
 /// One chat completion against `req.model` (provider-prefixed), with the router's retries.
 pub async fn completion(req: ChatRequest) -> Result<ChatResponse, LlmError> {
     let router = one_shot_router(&req.model)?;
-    router
-        .completion(req)
-        .await
-        .map(|c| c.response)
-        .map_err(|e| e.error)
+    Ok(router.completion(req).await?.response)
 }
 
 /// One streaming chat completion against `req.model` (provider-prefixed).
 pub async fn completion_stream(mut req: ChatRequest) -> Result<ChunkStream, LlmError> {
     req.stream = Some(true);
     let router = one_shot_router(&req.model)?;
-    router
-        .completion_stream(req)
-        .await
-        .map(|c| c.stream)
-        .map_err(|e| e.error)
+    Ok(router.completion_stream(req).await?.stream)
 }
 
 /// One embeddings call against `req.model` (provider-prefixed).
 pub async fn embedding(req: EmbeddingRequest) -> Result<EmbeddingResponse, LlmError> {
     let router = one_shot_router(&req.model)?;
-    router
-        .embedding(req)
-        .await
-        .map(|c| c.response)
-        .map_err(|e| e.error)
+    Ok(router.embedding(req).await?.response)
 }

@@ -90,14 +90,19 @@ mod tests {
     use super::*;
     use litellm_core::Message;
 
+    /// A request of one user message.
+    fn user_request(text: impl Into<String>) -> ChatRequest {
+        ChatRequest {
+            model: "m".into(),
+            messages: vec![Message::user(text)],
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn openai_models_are_counted_exactly_with_tiktoken() {
-        let req = ChatRequest {
-            model: "m".into(),
-            // "hello world" is two tokens in both o200k_base and cl100k_base.
-            messages: vec![Message::user("hello world")],
-            ..Default::default()
-        };
+        // "hello world" is two tokens in both o200k_base and cl100k_base.
+        let req = user_request("hello world");
         assert!(is_exact("openai/gpt-4o") && is_exact("gpt-3.5-turbo"));
         assert!(!is_exact("anthropic/claude-3-5-sonnet"));
         assert_eq!(chat_prompt_tokens_for("openai/gpt-4o", &req), 2 + 6);
@@ -108,16 +113,8 @@ mod tests {
 
     #[test]
     fn estimates_grow_with_the_prompt() {
-        let short = ChatRequest {
-            model: "m".into(),
-            messages: vec![Message::user("hi")],
-            ..Default::default()
-        };
-        let long = ChatRequest {
-            model: "m".into(),
-            messages: vec![Message::user("x".repeat(4000))],
-            ..Default::default()
-        };
+        let short = user_request("hi");
+        let long = user_request("x".repeat(4000));
         assert_eq!(chat_prompt_tokens(&short), 1 + 6);
         assert_eq!(chat_prompt_tokens(&long), 1000 + 6);
         assert_eq!(

@@ -249,17 +249,7 @@ async fn a_bad_configuration_changes_nothing() {
     // A deployment whose backend cannot be built: the error names the entry.
     let mut bad = config("h", "c", |_| {});
     bad.litellm_params.provider.model = "nosuchprovider/some-model".into();
-    let good = DeploymentConfig {
-        model_name: "h".into(),
-        litellm_params: LitellmParams {
-            provider: ProviderParams {
-                model: "mock/echo".into(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-        model_info: Default::default(),
-    };
+    let good = DeploymentConfig::new("h", "mock/echo");
     let err = r.reload(vec![good, bad], settings()).unwrap_err();
     assert!(err.message.contains("model_list[1]"), "{}", err.message);
 
@@ -273,17 +263,7 @@ async fn a_bad_configuration_changes_nothing() {
 
 /// A config without `model_info.id`: its id is the hash of the group and the params.
 fn hashed(group: &str, model: &str) -> DeploymentConfig {
-    DeploymentConfig {
-        model_name: group.into(),
-        litellm_params: LitellmParams {
-            provider: ProviderParams {
-                model: model.into(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-        model_info: Default::default(),
-    }
+    DeploymentConfig::new(group, model)
 }
 
 #[tokio::test]

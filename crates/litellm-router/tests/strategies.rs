@@ -447,18 +447,9 @@ async fn pre_call_checks_skip_deployments_whose_context_window_is_too_small() {
 }
 
 fn mock_config(name: &str, model: &str) -> DeploymentConfig {
-    DeploymentConfig {
-        model_name: name.into(),
-        litellm_params: LitellmParams {
-            provider: ProviderParams {
-                model: model.into(),
-                mock_response: Some(format!("from {name}")),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-        model_info: ModelInfo::default(),
-    }
+    let mut config = DeploymentConfig::new(name, model);
+    config.litellm_params.provider.mock_response = Some(format!("from {name}"));
+    config
 }
 
 #[tokio::test]

@@ -36,7 +36,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
 use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -657,12 +656,7 @@ const HEADERS: FakeHeaders = FakeHeaders {
 };
 
 fn sse_response(events: &[Value]) -> Response {
-    HEADERS.stream(
-        events
-            .iter()
-            .map(|e| Bytes::from(format!("data: {e}\r\n\r\n")))
-            .collect(),
-    )
+    HEADERS.framed(events, |e| format!("data: {e}\r\n\r\n"))
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -197,12 +196,7 @@ const HEADERS: FakeHeaders = FakeHeaders {
 };
 
 fn ndjson_response(lines: &[Value]) -> Response {
-    HEADERS.stream(
-        lines
-            .iter()
-            .map(|l| Bytes::from(format!("{l}\n")))
-            .collect(),
-    )
+    HEADERS.framed(lines, |l| format!("{l}\n"))
 }
 
 #[cfg(test)]

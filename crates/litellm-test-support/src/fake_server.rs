@@ -309,6 +309,11 @@ impl FakeHeaders {
         stream_response(frames, self.stream)
     }
 
+    /// A stream of `values`, each written by `frame` (`data: {v}\r\n\r\n`, `{v}\n`, ...).
+    pub(crate) fn framed(&self, values: &[Value], frame: impl Fn(&Value) -> String) -> Response {
+        self.stream(values.iter().map(|v| Bytes::from(frame(v))).collect())
+    }
+
     /// A stream of `events`, each framed by [`event_frames`].
     pub(crate) fn events(&self, events: &[Value]) -> Response {
         self.stream(event_frames(events))

@@ -5,6 +5,11 @@ use serde_json::{json, Value};
 
 use litellm_test_support::{FakeOpenAi, Scripted};
 
+/// `POST /chat/completions` with `body`.
+async fn post_chat(fake: &FakeOpenAi, body: Value) -> reqwest::Response {
+    post(fake, "/chat/completions", body).await
+}
+
 async fn post(fake: &FakeOpenAi, path: &str, body: Value) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{}{path}", fake.base_url()))
@@ -13,6 +18,11 @@ async fn post(fake: &FakeOpenAi, path: &str, body: Value) -> reqwest::Response {
         .send()
         .await
         .unwrap()
+}
+
+/// A chat completion without messages (the fake answers it like any other).
+async fn post_empty_chat(fake: &FakeOpenAi) -> reqwest::Response {
+    post_chat(fake, json!({"model": "m", "messages": []})).await
 }
 
 fn sse_data(text: &str) -> Vec<String> {
@@ -25,9 +35,8 @@ fn sse_data(text: &str) -> Vec<String> {
 #[tokio::test]
 async fn default_chat_answer_is_openai_shaped_with_headers() {
     let fake = FakeOpenAi::start().await;
-    let r = post(
+    let r = post_chat(
         &fake,
-        "/chat/completions",
         json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}),
     )
     .await;
@@ -54,9 +63,8 @@ async fn default_chat_answer_is_openai_shaped_with_headers() {
 #[tokio::test]
 async fn default_stream_has_usage_only_when_asked_and_ends_with_done() {
     let fake = FakeOpenAi::start().await;
-    let r = post(
+    let r = post_chat(
         &fake,
-        "/chat/completions",
         json!({"model": "m", "stream": true, "stream_options": {"include_usage": true},
                "messages": [{"role": "user", "content": "hi"}]}),
     )
@@ -83,12 +91,7 @@ async fn default_stream_has_usage_only_when_asked_and_ends_with_done() {
         .collect();
     assert_eq!(text, FakeOpenAi::DEFAULT_REPLY);
 
-    let r = post(
-        &fake,
-        "/chat/completions",
-        json!({"model": "m", "stream": true, "messages": []}),
-    )
-    .await;
+    let r = post_chat(&fake, json!({"model": "m", "stream": true, "messages": []})).await;
     let events = sse_data(&r.text().await.unwrap());
     assert!(events[..events.len() - 1]
         .iter()
@@ -106,24 +109,16 @@ async fn scripts_are_used_in_order_then_the_default() {
     );
     fake.push(Scripted::reply_with_usage("second", 1, 2));
     let body = json!({"model": "m", "messages": []});
-    let r = post(&fake, "/chat/completions", body.clone()).await;
+    let r = post_chat(&fake, body.clone()).await;
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "3");
     let err: Value = r.json().await.unwrap();
     assert_eq!(err["error"]["message"], "slow down");
-    let r: Value = post(&fake, "/chat/completions", body.clone())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: Value = post_chat(&fake, body.clone()).await.json().await.unwrap();
     assert_eq!(r["choices"][0]["message"]["content"], "second");
     assert_eq!(r["usage"]["total_tokens"], 3);
     fake.set_default(Scripted::reply("new default"));
-    let r: Value = post(&fake, "/chat/completions", body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: Value = post_chat(&fake, body).await.json().await.unwrap();
     assert_eq!(r["choices"][0]["message"]["content"], "new default");
 }
 
@@ -171,21 +166,11 @@ async fn embeddings_models_and_unknown_paths() {
 async fn recording_can_be_turned_off_while_counting_continues() {
     let fake = FakeOpenAi::start().await;
     fake.set_recording(false);
-    post(
-        &fake,
-        "/chat/completions",
-        json!({"model": "m", "messages": []}),
-    )
-    .await;
+    post_empty_chat(&fake).await;
     assert!(fake.requests().is_empty());
     assert_eq!(fake.request_count(), 1);
     fake.set_recording(true);
-    post(
-        &fake,
-        "/chat/completions",
-        json!({"model": "m", "messages": []}),
-    )
-    .await;
+    post_empty_chat(&fake).await;
     assert_eq!(fake.requests().len(), 1);
     fake.clear_requests();
     assert!(fake.requests().is_empty());
@@ -195,12 +180,7 @@ async fn recording_can_be_turned_off_while_counting_continues() {
 async fn a_cut_stream_is_seen_as_an_error_by_the_client() {
     let fake = FakeOpenAi::start().await;
     fake.push(Scripted::StreamCut { after_chunks: 1 });
-    let r = post(
-        &fake,
-        "/chat/completions",
-        json!({"model": "m", "stream": true, "messages": []}),
-    )
-    .await;
+    let r = post_chat(&fake, json!({"model": "m", "stream": true, "messages": []})).await;
     assert_eq!(r.status(), 200);
     assert!(r.text().await.is_err(), "the body must end abnormally");
 }

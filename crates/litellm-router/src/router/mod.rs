@@ -128,6 +128,13 @@ impl From<LlmError> for RouteError {
     }
 }
 
+/// The error alone, without the route (the SDK's one-shot calls answer with it).
+impl From<RouteError> for LlmError {
+    fn from(e: RouteError) -> Self {
+        e.error
+    }
+}
+
 impl std::fmt::Display for RouteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.error.fmt(f)
