@@ -156,6 +156,7 @@ pub fn app(state: AppState) -> axum::Router {
         .merge(service::routes())
         .merge(management::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         // Authentication, once for every route (and a key's `allowed_routes`).
         .layer(axum::middleware::from_fn_with_state(
@@ -179,6 +180,19 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
         StatusCode::NOT_FOUND,
         "not_found_error",
         format!("Route not found: {}", uri.path()),
+    )
+    .into_response()
+}
+
+/// A known route with another method: a 405 in OpenAI's error shape (axum's own is empty).
+async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request_error",
+        format!("Method {method} is not allowed on {}", uri.path()),
     )
     .into_response()
 }

@@ -243,3 +243,17 @@ async fn liveliness_is_a_constant_answer() {
     }
     assert_eq!(good.request_count(), 0);
 }
+
+#[tokio::test]
+async fn readiness_shows_the_database_error_to_admins_only() {
+    let good = FakeOpenAi::start().await;
+    let p = Proxy::new(&config(&good.base_url(), &good.base_url(), "")).await;
+    p.ledger.store().close().await;
+    let r = p.get("/health/readiness", &[]).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.json()["db"], "disconnected");
+    let r = p.get_as(MASTER, "/health/readiness").await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    let db = r.json()["db"].as_str().unwrap().to_string();
+    assert!(db.starts_with("disconnected: "), "{db}");
+}

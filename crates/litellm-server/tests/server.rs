@@ -207,11 +207,21 @@ async fn error_bodies_are_openai_shaped_with_string_codes() {
 }
 
 #[tokio::test]
-async fn unknown_routes_are_openai_shaped_404s() {
+async fn unknown_routes_and_wrong_methods_are_openai_shaped() {
     let p = Proxy::new(MOCK_CONFIG).await;
     let r = p.get("/v1/nothing-here", &[]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.json()["error"]["code"], "404");
+    // A served route with another method: 405 with a body, not axum's empty one.
+    let r = p.get("/v1/chat/completions", &[]).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{}", r.text);
+    let e = &r.json()["error"];
+    assert_eq!(e["code"], "405");
+    assert_eq!(e["type"], "invalid_request_error");
+    assert_eq!(
+        e["message"],
+        "Method GET is not allowed on /v1/chat/completions"
+    );
 }
 
 #[tokio::test]

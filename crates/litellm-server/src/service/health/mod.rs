@@ -127,16 +127,26 @@ pub async fn liveliness() -> Json<&'static str> {
         (status = 200, description = "Ready: `status`, `db`, `redis`, `cache`, `litellm_version`, `success_callbacks`"),
         (status = 503, description = "The database does not answer"),
     ))]
-pub async fn readiness(State(state): State<AppState>) -> Response {
+pub async fn readiness(
+    State(state): State<AppState>,
+    caller: Result<crate::pipeline::Authed, crate::error::ApiError>,
+) -> Response {
+    // The database's error text (hosts, users, schema) is for admins only.
+    let admin = caller.is_ok_and(|crate::pipeline::Authed(c)| c.is_admin);
     let db_check = async {
         match &state.ledger {
             None => (StatusCode::OK, "Not connected".to_string()),
             Some(l) => match l.ping().await {
                 Ok(()) => (StatusCode::OK, "connected".to_string()),
-                Err(e) => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("disconnected: {e}"),
-                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "readiness: the database does not answer");
+                    let shown = if admin {
+                        format!("disconnected: {e}")
+                    } else {
+                        "disconnected".to_string()
+                    };
+                    (StatusCode::SERVICE_UNAVAILABLE, shown)
+                }
             },
         }
     };
