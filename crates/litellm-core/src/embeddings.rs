@@ -23,6 +23,18 @@ wire_struct! {
 }
 
 impl EmbeddingRequest {
+    /// A request of `input` for `model`, every option unset.
+    pub fn new(model: impl Into<String>, input: EmbeddingInput) -> Self {
+        EmbeddingRequest {
+            model: model.into(),
+            input,
+            encoding_format: None,
+            dimensions: None,
+            user: None,
+            extra: JsonMap::new(),
+        }
+    }
+
     /// Whether the client asked for base64-encoded vectors.
     pub fn wants_base64(&self) -> bool {
         self.encoding_format.as_deref() == Some("base64")

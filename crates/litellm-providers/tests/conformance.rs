@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use litellm_core::{
     CallContext, ChatChunk, ChatRequest, EmbeddingInput, EmbeddingRequest, ErrorKind, Family,
-    FamilyRequest, JsonMap, LlmError, ModelBackend,
+    FamilyRequest, LlmError, ModelBackend,
 };
 use litellm_providers::docs::{capabilities, Support, CAPABILITIES, MATRIX_PROVIDERS};
 use litellm_providers::{build_backend, ProviderParams};
@@ -377,14 +377,7 @@ fn tools_request() -> ChatRequest {
 }
 
 fn embedding_request() -> EmbeddingRequest {
-    EmbeddingRequest {
-        model: "e".into(),
-        input: EmbeddingInput::Texts(vec!["one".into(), "two".into()]),
-        encoding_format: None,
-        dimensions: None,
-        user: None,
-        extra: JsonMap::new(),
-    }
+    EmbeddingRequest::new("e", EmbeddingInput::Texts(vec!["one".into(), "two".into()]))
 }
 
 async fn chat(fx: &Fixture, req: ChatRequest) -> Result<litellm_core::ChatResponse, LlmError> {

@@ -187,14 +187,8 @@ fn providers_without_embeddings_refuse_them_before_sending() {
         api_key: Some(SecretString::from("gsk")),
         ..Default::default()
     };
-    let embed = litellm_core::EmbeddingRequest {
-        model: "x".into(),
-        input: litellm_core::EmbeddingInput::Text("a".into()),
-        encoding_format: None,
-        dimensions: None,
-        user: None,
-        extra: Default::default(),
-    };
+    let embed =
+        litellm_core::EmbeddingRequest::new("x", litellm_core::EmbeddingInput::Text("a".into()));
     let groq = openai_compatible::find("groq").unwrap();
     let e = adapter(groq, &params, "x", |_| None)
         .unwrap()

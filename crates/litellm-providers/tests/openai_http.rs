@@ -55,6 +55,27 @@ fn streaming(text: &str, include_usage: bool) -> ChatRequest {
     req
 }
 
+/// The kinds of call a test makes fail.
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    Chat,
+    Stream,
+    Embed,
+}
+
+/// The error `call` fails with (a stream: before it starts).
+async fn call_error(b: &Arc<dyn ModelBackend>, call: Call, ctx: &CallContext) -> LlmError {
+    match call {
+        Call::Chat => b.chat(chat("x"), ctx).await.map(drop),
+        Call::Stream => b.chat_stream(streaming("x", false), ctx).await.map(drop),
+        Call::Embed => {
+            let input = EmbeddingInput::Text("a".into());
+            b.embed(embedding(input, None), ctx).await.map(drop)
+        }
+    }
+    .expect_err("the call fails")
+}
+
 fn embedding(input: EmbeddingInput, format: Option<&str>) -> EmbeddingRequest {
     EmbeddingRequest {
         encoding_format: format.map(str::to_string),
@@ -170,10 +191,7 @@ async fn streams_decode_chunk_by_chunk_with_a_final_usage_chunk() {
 async fn chunks_are_delivered_before_the_upstream_finishes() {
     let fake = FakeOpenAi::start().await;
     // The upstream sends two chunks, then stalls for an hour: the two must arrive now.
-    fake.push(Scripted::StreamStall {
-        after_chunks: 2,
-        pause: Duration::from_secs(3600),
-    });
+    fake.push(Scripted::stall(2, Duration::from_secs(3600)));
     let b = backend(&fake);
     let out = b
         .chat_stream(streaming("hi", false), &CallContext::default())
@@ -320,7 +338,7 @@ async fn error_statuses_map_to_kinds_with_retry_after() {
         )
         .with_header("retry-after", "2"),
     );
-    let e = b.chat(chat("x"), &ctx).await.unwrap_err();
+    let e = call_error(&b, Call::Chat, &ctx).await;
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.status, Some(429));
     assert_eq!(e.retry_after, Some(Duration::from_secs(2)));
@@ -334,7 +352,7 @@ async fn error_statuses_map_to_kinds_with_retry_after() {
         (503, ErrorKind::ServiceUnavailable),
     ] {
         fake.push(Scripted::error(status, "nope", "error", None));
-        let e = b.chat(chat("x"), &ctx).await.unwrap_err();
+        let e = call_error(&b, Call::Chat, &ctx).await;
         assert_eq!((e.kind, e.status), (kind, Some(status)));
     }
 
@@ -345,17 +363,11 @@ async fn error_statuses_map_to_kinds_with_retry_after() {
         "invalid_request_error",
         Some("context_length_exceeded"),
     ));
-    let e = b
-        .chat_stream(streaming("x", false), &ctx)
-        .await
-        .unwrap_err();
+    let e = call_error(&b, Call::Stream, &ctx).await;
     assert_eq!(e.kind, ErrorKind::ContextWindowExceeded);
 
     fake.push(Scripted::error(500, "boom", "server_error", None));
-    let e = b
-        .embed(embedding(EmbeddingInput::Text("a".into()), None), &ctx)
-        .await
-        .unwrap_err();
+    let e = call_error(&b, Call::Embed, &ctx).await;
     assert_eq!(e.kind, ErrorKind::InternalServer);
 }
 
@@ -367,31 +379,18 @@ async fn the_call_timeout_applies_to_chat_streams_and_embeddings() {
         timeout: Some(Duration::from_millis(200)),
         extra_headers: Vec::new(),
     };
-    fake.push(Scripted::delay(Duration::from_secs(30)));
-    let e = b.chat(chat("x"), &ctx).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Timeout);
-    fake.push(Scripted::delay(Duration::from_secs(30)));
-    let e = b
-        .chat_stream(streaming("x", false), &ctx)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Timeout);
-    fake.push(Scripted::delay(Duration::from_secs(30)));
-    let e = b
-        .embed(embedding(EmbeddingInput::Text("a".into()), None), &ctx)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Timeout);
+    for call in [Call::Chat, Call::Stream, Call::Embed] {
+        fake.push(Scripted::delay(Duration::from_secs(30)));
+        let e = call_error(&b, call, &ctx).await;
+        assert_eq!(e.kind, ErrorKind::Timeout, "{call:?}");
+    }
 }
 
 #[tokio::test]
 async fn the_stream_timeout_does_not_cut_a_long_stream_after_its_head() {
     let fake = FakeOpenAi::start().await;
     // The body pauses longer than the call timeout after the head has arrived.
-    fake.push(Scripted::StreamStall {
-        after_chunks: 1,
-        pause: Duration::from_millis(400),
-    });
+    fake.push(Scripted::stall(1, Duration::from_millis(400)));
     let ctx = CallContext {
         timeout: Some(Duration::from_millis(200)),
         extra_headers: Vec::new(),

@@ -150,6 +150,14 @@ impl Scripted {
         )
     }
 
+    /// The default stream, stalled for `pause` after its first `after_chunks` chunks.
+    pub fn stall(after_chunks: usize, pause: Duration) -> Self {
+        Scripted::StreamStall {
+            after_chunks,
+            pause,
+        }
+    }
+
     /// The default answer after a delay.
     pub fn delay(d: Duration) -> Self {
         Scripted::Delay(d, Box::new(Scripted::Default))

@@ -142,6 +142,16 @@ mod tests {
     use super::*;
     use litellm_core::{ChatRequest, ErrorKind, Message};
 
+    /// The deployment `azure/{name}` with this base and key, nothing else set.
+    fn azure_params(name: &str, api_base: Option<&str>, api_key: Option<&str>) -> ProviderParams {
+        ProviderParams {
+            model: format!("azure/{name}"),
+            api_base: api_base.map(str::to_string),
+            api_key: api_key.map(SecretString::from),
+            ..Default::default()
+        }
+    }
+
     fn chat() -> ChatRequest {
         ChatRequest {
             model: "g".into(),
@@ -152,12 +162,10 @@ mod tests {
 
     #[test]
     fn urls_version_and_key_come_from_params_then_env() {
+        let base = "https://res.openai.azure.com/";
         let params = ProviderParams {
-            model: "azure/gpt4o-prod".into(),
-            api_base: Some("https://res.openai.azure.com/".into()),
-            api_key: Some(SecretString::from("az-key")),
             api_version: Some("2024-10-21".into()),
-            ..Default::default()
+            ..azure_params("gpt4o-prod", Some(base), Some("az-key"))
         };
         let a = adapter(&params, "gpt4o-prod", |_| None).expect("adapter");
         let req = a.build_chat_request(chat(), false, &[]).expect("req");
@@ -171,10 +179,7 @@ mod tests {
         );
         assert!(req.headers.get("authorization").is_none());
 
-        let params = ProviderParams {
-            model: "azure/d".into(),
-            ..Default::default()
-        };
+        let params = azure_params("d", None, None);
         let env = |k: &str| match k {
             "AZURE_API_BASE" => Some("https://env.openai.azure.com/openai".to_string()),
             "AZURE_AD_TOKEN" => Some("ey.token".to_string()),
@@ -183,14 +188,10 @@ mod tests {
         let a = adapter(&params, "d", env).expect("adapter");
         let req = a
             .build_embedding_request(
-                litellm_core::EmbeddingRequest {
-                    model: "x".into(),
-                    input: litellm_core::EmbeddingInput::Text("a".into()),
-                    encoding_format: None,
-                    dimensions: None,
-                    user: None,
-                    extra: Default::default(),
-                },
+                litellm_core::EmbeddingRequest::new(
+                    "x",
+                    litellm_core::EmbeddingInput::Text("a".into()),
+                ),
                 &[],
             )
             .expect("req");
@@ -208,10 +209,7 @@ mod tests {
 
     #[test]
     fn missing_base_or_credential_is_an_error_naming_them() {
-        let params = ProviderParams {
-            model: "azure/d".into(),
-            ..Default::default()
-        };
+        let params = azure_params("d", None, None);
         let e = adapter(&params, "d", |_| None).expect_err("no base");
         assert!(e.message.contains("AZURE_API_BASE"), "{}", e.message);
         let e = adapter(&params, "d", |k| {
@@ -224,12 +222,7 @@ mod tests {
 
     #[test]
     fn content_filter_errors_are_content_policy_violations_named_azure() {
-        let params = ProviderParams {
-            model: "azure/d".into(),
-            api_base: Some("https://x".into()),
-            api_key: Some(SecretString::from("az-secret-key")),
-            ..Default::default()
-        };
+        let params = azure_params("d", Some("https://x"), Some("az-secret-key"));
         let a = adapter(&params, "d", |_| None).expect("adapter");
         let body = br#"{"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation"}}}"#;
         let e = a.map_error(400, &http::HeaderMap::new(), body);

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use http::header::HeaderMap;
 use secrecy::SecretString;
 
-use litellm_core::{ChatChunk, ChatRequest, EmbeddingRequest, ErrorKind, JsonMap, LlmError};
+use litellm_core::{ChatChunk, ChatRequest, EmbeddingRequest, ErrorKind, LlmError};
 
 use super::*;
 use crate::params::ProviderParams;
@@ -180,14 +180,7 @@ fn environment_fills_base_key_and_organization() {
     assert_eq!(a.api_base(), DEFAULT_API_BASE);
     let req = a
         .build_embedding_request(
-            EmbeddingRequest {
-                model: "x".into(),
-                input: litellm_core::EmbeddingInput::Text("a".into()),
-                encoding_format: None,
-                dimensions: None,
-                user: None,
-                extra: JsonMap::new(),
-            },
+            EmbeddingRequest::new("x", litellm_core::EmbeddingInput::Text("a".into())),
             &[("X-Trace".to_string(), "t1".to_string())],
         )
         .expect("request");

@@ -59,14 +59,7 @@ pub fn streaming(mut req: ChatRequest) -> ChatRequest {
 
 /// An embedding request of `input` for `model`, all options unset.
 pub fn embedding(model: &str, input: EmbeddingInput) -> EmbeddingRequest {
-    EmbeddingRequest {
-        model: model.into(),
-        input,
-        encoding_format: None,
-        dimensions: None,
-        user: None,
-        extra: JsonMap::new(),
-    }
+    EmbeddingRequest::new(model, input)
 }
 
 /// The response of a chat call that succeeds.
