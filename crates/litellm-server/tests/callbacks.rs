@@ -348,3 +348,30 @@ async fn the_json_access_log_has_one_line_per_request_and_no_secret() {
         assert!(!text.contains(secret), "a log line shows {secret}:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn a_caller_without_a_valid_key_sends_no_event() {
+    let (_fake, hook, p) = start("", "").await;
+    let r = post(
+        &p,
+        "/v1/chat/completions",
+        "sk-not-a-key-4242",
+        user_says("gpt", "spam the webhook"),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    answered(&p, MASTER, "a real call").await;
+    // Wait for the real call's event, then flush whatever else was queued.
+    hook.events(1).await;
+    p.state.callbacks.shutdown().await;
+    let events: Vec<Value> = hook
+        .posts()
+        .iter()
+        .flat_map(|(_, b)| serde_json::from_str::<Vec<Value>>(b).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["status"], "success");
+    assert!(!serde_json::to_string(&events)
+        .unwrap()
+        .contains("spam the webhook"));
+}

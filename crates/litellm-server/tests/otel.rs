@@ -251,14 +251,36 @@ async fn failures_are_error_spans_and_export_headers_are_sent() {
         )
         .await;
     assert_eq!(r.status, 401, "{}", r.text);
-    let spans = collector.spans(&p, 1).await;
-    assert_eq!(spans.len(), 1, "{spans:#?}");
-    let s = &spans[0];
-    assert_eq!(s.name, "litellm_request");
+    // A caller without a valid key is not traced; a failed call of a real caller is.
+    fake.push(litellm_test_support::Scripted::error(
+        429,
+        "Rate limit reached",
+        "requests",
+        None,
+    ));
+    let once = json!({"model": "gpt", "num_retries": 0,
+                      "messages": [{"role": "user", "content": "hi"}]});
+    let r = p
+        .post_raw(
+            "/v1/chat/completions",
+            serde_json::to_vec(&once).unwrap(),
+            &[("authorization", &format!("Bearer {MASTER}"))],
+        )
+        .await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    // The request's span and its one attempt; nothing for the 401.
+    let spans = collector.spans(&p, 2).await;
+    assert_eq!(spans.len(), 2, "{spans:#?}");
+    let roots: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "litellm_request")
+        .collect();
+    assert_eq!(roots.len(), 1, "{spans:#?}");
+    let s = roots[0];
     assert_eq!(s.status, 2, "error status");
     assert_eq!(s.attr("litellm.status"), "failure");
-    assert_eq!(s.attr("error.type"), "AuthenticationError");
-    assert_eq!(s.attr("http.response.status_code"), "401");
+    assert_eq!(s.attr("error.type"), "RateLimitError");
+    assert_eq!(s.attr("http.response.status_code"), "429");
     assert!(
         s.parent_span_id.is_empty(),
         "a root span without traceparent"

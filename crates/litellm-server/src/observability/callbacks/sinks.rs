@@ -109,6 +109,11 @@ impl Callbacks {
     /// Hands a finished call to every sink (never blocks: queues and a log line).
     pub fn emit(&self, call: CallRecord, parent: Option<&opentelemetry::Context>) {
         access_log(&call, !self.turn_off_message_logging);
+        // A caller without a valid key reaches the access log (and the request metrics) only:
+        // anyone could otherwise fill the webhooks and traces, with messages of their choosing.
+        if call.status_code == 401 {
+            return;
+        }
         if let Some(o) = &self.otel {
             o.record(&call, parent);
         }
