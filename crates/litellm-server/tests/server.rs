@@ -546,3 +546,50 @@ async fn include_cost_in_streaming_usage_adds_the_cost_to_the_usage_chunk() {
     let r = p.post("/v1/chat/completions", body).await;
     assert!(!r.text.contains("\"cost\""), "{}", r.text);
 }
+
+/// What OpenAI itself refuses is a 400 naming the field, with nothing sent upstream.
+#[tokio::test]
+async fn bad_input_is_refused_before_the_upstream() {
+    let (openai, proxy) = common::openai_proxy(common::PRICED_NO_RETRIES).await;
+    let user = |content: serde_json::Value| serde_json::json!({"model": "gpt", "messages": [{"role": "user", "content": content}]});
+    let cases = [
+        (
+            "/v1/chat/completions",
+            user(serde_json::json!([{"text": "hi"}])),
+            "messages.[0].content.[0].type",
+        ),
+        (
+            "/v1/chat/completions",
+            user(serde_json::json!([{"type": "text", "text": 1}])),
+            "messages.[0].content.[0].text",
+        ),
+        (
+            "/v1/chat/completions",
+            serde_json::json!({"model": "gpt", "messages": [{"role": "user", "content": "x"}],
+                               "tools": [{"type": "function"}]}),
+            "tools.[0].function",
+        ),
+        (
+            "/v1/chat/completions",
+            serde_json::json!({"model": "gpt", "messages": [{"role": "user", "content": "x"}],
+                               "logit_bias": {"7": "up"}}),
+            "logit_bias.7",
+        ),
+        (
+            "/v1/embeddings",
+            serde_json::json!({"model": "gpt", "input": ""}),
+            "input",
+        ),
+        (
+            "/v1/embeddings",
+            serde_json::json!({"model": "gpt", "input": ["a", ""]}),
+            "input",
+        ),
+    ];
+    for (path, body, param) in cases {
+        let r = proxy.post_as(common::MASTER, path, body.clone()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text);
+        assert_eq!(r.json()["error"]["param"], param, "{body}");
+    }
+    assert_eq!(openai.request_count(), 0);
+}

@@ -22,7 +22,8 @@ impl Inference for ChatRequest {
 
     fn validate(&self) -> Result<(), ApiError> {
         let message = "messages must contain at least one message";
-        crate::routes::check(!self.messages.is_empty(), "messages", message)
+        crate::routes::check(!self.messages.is_empty(), "messages", message)?;
+        super::chat_checks::check(self)
     }
 
     fn metadata_tags(&self) -> Option<&Value> {
@@ -37,7 +38,6 @@ impl Inference for ChatRequest {
             .map(u64::from);
         (prompt, max_out)
     }
-
 }
 
 crate::routes::inference_route! {

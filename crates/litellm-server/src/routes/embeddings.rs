@@ -4,7 +4,7 @@
 use axum::extract::Path;
 use axum::response::Response;
 
-use litellm_core::{EmbeddingRequest, EmbeddingResponse, Usage};
+use litellm_core::{EmbeddingInput, EmbeddingRequest, EmbeddingResponse, Usage};
 
 use crate::error::ApiError;
 use crate::pipeline::{self, Admission, Done, Endpoint, Inference, InferenceCall, RawBody};
@@ -18,6 +18,9 @@ impl Inference for EmbeddingRequest {
 
     fn validate(&self) -> Result<(), ApiError> {
         crate::routes::check(!self.input.is_empty(), "input", "input must not be empty")?;
+        let blank = matches!(&self.input, EmbeddingInput::Text(t) if t.is_empty())
+            || matches!(&self.input, EmbeddingInput::Texts(ts) if ts.iter().any(String::is_empty));
+        crate::routes::check(!blank, "input", "input must not contain an empty string")?;
         if let Some(f) = self.encoding_format.as_deref() {
             if f != "float" && f != "base64" {
                 return Err(ApiError::bad_request(
@@ -35,7 +38,6 @@ impl Inference for EmbeddingRequest {
             Some(0),
         )
     }
-
 }
 
 crate::routes::inference_route! {

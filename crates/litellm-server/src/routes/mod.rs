@@ -8,6 +8,7 @@
 pub mod access;
 pub mod cache;
 pub mod chat;
+mod chat_checks;
 pub mod completions;
 pub mod embeddings;
 mod event_stream;
