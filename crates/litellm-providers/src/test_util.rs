@@ -1,7 +1,7 @@
 //! Helpers the adapters' unit tests share: a one-message request and running a stream decoder
 //! over some bytes.
 
-use litellm_core::{ChatRequest, ErrorKind, Message};
+use litellm_core::{ChatRequest, ErrorKind, LlmError, Message};
 
 use crate::decoder::{ChunkDecoder, Items};
 
@@ -12,6 +12,13 @@ pub(crate) fn hi_request() -> ChatRequest {
         messages: vec![Message::user("hi")],
         ..Default::default()
     }
+}
+
+/// Asserts that `result` is the authentication error of a missing key, naming `variable`.
+pub(crate) fn assert_missing_key<T: std::fmt::Debug>(result: Result<T, LlmError>, variable: &str) {
+    let e = result.expect_err("no key");
+    assert_eq!(e.kind, ErrorKind::Authentication);
+    assert!(e.message.contains(variable), "{}", e.message);
 }
 
 /// What `decoder` makes of `bytes`, the stream then ending.

@@ -9,7 +9,7 @@ use litellm_core::{ChatRequest, ErrorKind, Message};
 use super::request::*;
 use super::*;
 use crate::params::ProviderParams;
-use crate::test_util::{assert_cut, decode_all, hi_request};
+use crate::test_util::{assert_cut, assert_missing_key, decode_all, hi_request};
 
 fn adapter() -> AnthropicAdapter {
     let params = ProviderParams {
@@ -63,11 +63,10 @@ fn a_missing_key_is_an_authentication_error_at_call_time() {
         ..Default::default()
     };
     let a = AnthropicAdapter::with_env(&params, "m", |_| None).expect("adapter");
-    let e = a
-        .build_chat_request(hi_request(), false, &[])
-        .expect_err("no key");
-    assert_eq!(e.kind, ErrorKind::Authentication);
-    assert!(e.message.contains("ANTHROPIC_API_KEY"), "{}", e.message);
+    assert_missing_key(
+        a.build_chat_request(hi_request(), false, &[]),
+        "ANTHROPIC_API_KEY",
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ use litellm_core::ErrorKind;
 use super::response::*;
 use super::*;
 use crate::params::ProviderParams;
-use crate::test_util::{assert_cut, decode_all, hi_request};
+use crate::test_util::{assert_cut, assert_missing_key, decode_all, hi_request};
 
 fn adapter() -> CohereAdapter {
     let params: ProviderParams =
@@ -52,11 +52,10 @@ fn the_key_comes_from_the_environment_in_order() {
     assert!(h.is_sensitive());
     assert_eq!(h.as_bytes(), b"Bearer co-env");
     let a = CohereAdapter::with_env(&params, "m", |_| None).expect("adapter");
-    let e = a
-        .build_chat_request(hi_request(), false, &[])
-        .expect_err("no key");
-    assert_eq!(e.kind, ErrorKind::Authentication);
-    assert!(e.message.contains("COHERE_API_KEY"), "{}", e.message);
+    assert_missing_key(
+        a.build_chat_request(hi_request(), false, &[]),
+        "COHERE_API_KEY",
+    );
 }
 
 #[test]

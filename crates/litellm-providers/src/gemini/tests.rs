@@ -7,7 +7,7 @@ use litellm_core::{ChatRequest, ErrorKind};
 
 use super::*;
 use crate::params::ProviderParams;
-use crate::test_util::{assert_cut, decode_all, hi_request};
+use crate::test_util::{assert_cut, assert_missing_key, decode_all, hi_request};
 
 fn params(json: Value) -> ProviderParams {
     serde_json::from_value(json).expect("params")
@@ -65,11 +65,10 @@ fn the_key_goes_in_a_sensitive_header_never_the_url() {
 
     let a = GeminiAdapter::with_env(&params(json!({"model": "gemini/m"})), "m", |_| None)
         .expect("adapter");
-    let e = a
-        .build_chat_request(hi_request(), false, &[], None)
-        .expect_err("no key");
-    assert_eq!(e.kind, ErrorKind::Authentication);
-    assert!(e.message.contains("GEMINI_API_KEY"), "{}", e.message);
+    assert_missing_key(
+        a.build_chat_request(hi_request(), false, &[], None),
+        "GEMINI_API_KEY",
+    );
 }
 
 #[test]

@@ -17,6 +17,17 @@ use super::{
 };
 use crate::options::RequestOptions;
 
+/// Routes `$call` for `$model` (in an async fn answering `Result<_, RouteError>`) and gives
+/// the `$kind` output with its route; another kind of output is an internal error.
+macro_rules! routed {
+    ($router:expr, $model:expr, $call:expr, $options:expr, $kind:path) => {
+        match $router.routing().run($model, $call, $options).await? {
+            ($kind(output), route) => (output, route),
+            _ => return Err(LlmError::internal("router returned the wrong output kind").into()),
+        }
+    };
+}
+
 impl Router {
     /// A non-streaming chat completion; per-call options are taken from the body
     /// ([`RequestOptions::take`]).
@@ -32,13 +43,11 @@ impl Router {
         options: RequestOptions,
     ) -> Result<Completion, RouteError> {
         let model = req.model.clone();
-        match self.routing().run(&model, Call::Chat(req), options).await? {
-            (Output::Chat(response), route) => Ok(Completion {
-                response: *response,
-                route,
-            }),
-            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
-        }
+        let (response, route) = routed!(self, &model, Call::Chat(req), options, Output::Chat);
+        Ok(Completion {
+            response: *response,
+            route,
+        })
     }
 
     /// A streaming chat completion. Resolves once the first chunk arrived, so failures before
@@ -58,14 +67,8 @@ impl Router {
         options: RequestOptions,
     ) -> Result<CompletionStream, RouteError> {
         let model = req.model.clone();
-        match self
-            .routing()
-            .run(&model, Call::Stream(req), options)
-            .await?
-        {
-            (Output::Stream(stream), route) => Ok(CompletionStream { stream, route }),
-            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
-        }
+        let (stream, route) = routed!(self, &model, Call::Stream(req), options, Output::Stream);
+        Ok(CompletionStream { stream, route })
     }
 
     /// A native Anthropic Messages call (not streaming: `stream` is absent or false in the
@@ -79,17 +82,11 @@ impl Router {
     ) -> Result<NativeCompletion, RouteError> {
         let model = native_model(&req)?;
         options.absorb(RequestOptions::take(&mut req.body));
-        match self
-            .routing()
-            .run(&model, Call::Native(req), options)
-            .await?
-        {
-            (Output::Native(output), route) => Ok(NativeCompletion {
-                output: *output,
-                route,
-            }),
-            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
-        }
+        let (output, route) = routed!(self, &model, Call::Native(req), options, Output::Native);
+        Ok(NativeCompletion {
+            output: *output,
+            route,
+        })
     }
 
     /// A streaming native Messages call (`stream: true` in the body). Resolves once the first
@@ -103,14 +100,14 @@ impl Router {
         options.absorb(RequestOptions::take(&mut req.body));
         req.body
             .insert("stream".into(), serde_json::Value::Bool(true));
-        match self
-            .routing()
-            .run(&model, Call::Native(req), options)
-            .await?
-        {
-            (Output::NativeStream(stream), route) => Ok(NativeCompletionStream { stream, route }),
-            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
-        }
+        let (stream, route) = routed!(
+            self,
+            &model,
+            Call::Native(req),
+            options,
+            Output::NativeStream
+        );
+        Ok(NativeCompletionStream { stream, route })
     }
 
     /// Whether every deployment serving `model` speaks Anthropic's Messages API natively.
@@ -174,17 +171,11 @@ impl Router {
         options: RequestOptions,
     ) -> Result<Embeddings, RouteError> {
         let model = req.model.clone();
-        match self
-            .routing()
-            .run(&model, Call::Embed(req), options)
-            .await?
-        {
-            (Output::Embed(response), route) => Ok(Embeddings {
-                response: *response,
-                route,
-            }),
-            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
-        }
+        let (response, route) = routed!(self, &model, Call::Embed(req), options, Output::Embed);
+        Ok(Embeddings {
+            response: *response,
+            route,
+        })
     }
 }
 
@@ -204,17 +195,11 @@ impl Router {
                 refuse_unserved(d, req.family)?;
             }
         }
-        match self
-            .routing()
-            .run(model, Call::Family(req), options)
-            .await?
-        {
-            (Output::Family(output), route) => Ok(FamilyCompletion {
-                output: *output,
-                route,
-            }),
-            _ => Err(LlmError::internal("router returned the wrong output kind").into()),
-        }
+        let (output, route) = routed!(self, model, Call::Family(req), options, Output::Family);
+        Ok(FamilyCompletion {
+            output: *output,
+            route,
+        })
     }
 }
 
