@@ -8,6 +8,11 @@
 //! - Every other model: LiteLLM's fallback estimate of four characters per token, plus the same
 //!   overhead. Routing only needs to know whether a prompt fits; spend always uses the usage the
 //!   provider reports.
+//!
+//! Exact counting is bounded, because a client chooses the text: BPE merging is quadratic in
+//! the length of one word, so a run of more than [`MAX_RUN`] bytes without whitespace is
+//! counted in pieces of that size (off by at most one token a piece, linear time), and a text
+//! over [`MAX_EXACT`] bytes is estimated instead of counted.
 
 use litellm_core::{ChatRequest, EmbeddingInput};
 
@@ -47,6 +52,44 @@ pub fn is_exact(model: &str) -> bool {
     })
 }
 
+/// The longest run of non-whitespace bytes counted in one piece.
+pub const MAX_RUN: usize = 256;
+
+/// The longest text counted exactly; a longer one is estimated (four bytes a token).
+pub const MAX_EXACT: usize = 512 * 1024;
+
+/// `text` in the pieces [`count`] encodes: cut inside runs of more than [`MAX_RUN`] bytes
+/// without whitespace (on a character boundary), nowhere else.
+pub fn pieces(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut run) = (0, 0);
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            run = 0;
+            continue;
+        }
+        if run >= MAX_RUN {
+            out.push(&text[start..i]);
+            start = i;
+            run = 0;
+        }
+        run += c.len_utf8();
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// Tokens of `text` with `bpe`, bounded as the module docs say.
+fn count(bpe: &tiktoken_rs::CoreBPE, text: &str) -> u64 {
+    if text.len() > MAX_EXACT {
+        return chars_to_tokens(text.len());
+    }
+    pieces(text)
+        .into_iter()
+        .map(|p| bpe.encode_ordinary(p).len() as u64)
+        .sum()
+}
+
 /// Prompt tokens of a chat request for `model`: exact for OpenAI-family models, else
 /// [`chat_prompt_tokens`].
 pub fn chat_prompt_tokens_for(model: &str, req: &ChatRequest) -> u64 {
@@ -55,11 +98,11 @@ pub fn chat_prompt_tokens_for(model: &str, req: &ChatRequest) -> u64 {
     };
     let mut n = PER_MESSAGE * (req.messages.len() as u64 + 1);
     for m in &req.messages {
-        n += bpe.encode_ordinary(&m.text()).len() as u64;
+        n += count(bpe, &m.text());
     }
     if let Some(tools) = req.tools.as_ref() {
         if let Ok(json) = serde_json::to_string(tools) {
-            n += bpe.encode_ordinary(&json).len() as u64;
+            n += count(bpe, &json);
         }
     }
     n
@@ -109,6 +152,30 @@ mod tests {
         assert_eq!(chat_prompt_tokens_for("azure/gpt-4", &req), 2 + 6);
         // Not an OpenAI model: the estimate (11 chars -> 3 tokens).
         assert_eq!(chat_prompt_tokens_for("anthropic/claude-x", &req), 3 + 6);
+    }
+
+    #[test]
+    fn long_runs_are_counted_in_pieces_and_ordinary_text_whole() {
+        let text = "The quick brown fox jumps over the lazy dog. ".repeat(50);
+        assert_eq!(pieces(&text), vec![text.as_str()]);
+        let bpe = tiktoken_rs::o200k_base_singleton();
+        assert_eq!(count(bpe, &text), bpe.encode_ordinary(&text).len() as u64);
+
+        // A 100 KB word: pieces of at most MAX_RUN bytes, on character boundaries.
+        let word = "ab".repeat(50_000);
+        let cut = pieces(&word);
+        assert_eq!(cut.len(), word.len().div_ceil(MAX_RUN));
+        assert!(cut.iter().all(|p| p.len() <= MAX_RUN));
+        assert_eq!(cut.concat(), word);
+        let wide = format!("x {}", "é".repeat(300));
+        assert_eq!(pieces(&wide).concat(), wide);
+        let n = count(bpe, &word);
+        let whole = bpe.encode_ordinary(&"ab".repeat(2_000)).len() as u64 * 25;
+        assert!(n.abs_diff(whole) <= cut.len() as u64 * 2, "{n} vs {whole}");
+
+        // Past MAX_EXACT the text is estimated.
+        let huge = "a ".repeat(MAX_EXACT);
+        assert_eq!(count(bpe, &huge), chars_to_tokens(huge.len()));
     }
 
     #[test]

@@ -335,3 +335,23 @@ async fn embeddings_and_the_master_key_are_limited_as_documented() {
         assert_eq!(chat(&p, MASTER, "mock-gpt").await.status, StatusCode::OK);
     }
 }
+
+/// `/v1/messages/count_tokens` runs under the caller's request limits too (it costs this
+/// proxy's CPU, or an upstream call), whether the group counts natively or not.
+#[tokio::test]
+async fn count_tokens_is_rate_limited() {
+    let fake = FakeOpenAi::start().await;
+    let (p, _clock) = proxy(&fake).await;
+    let key = new_key(&p, json!({"key_alias": "counter", "rpm_limit": 2})).await;
+    let body = json!({"model": "fake", "messages": [{"role": "user", "content": "count me"}]});
+    for _ in 0..2 {
+        let r = p
+            .post_as(&key, "/v1/messages/count_tokens", body.clone())
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(r.json()["input_tokens"].as_u64().unwrap() > 0, "{}", r.text);
+    }
+    let r = p.post_as(&key, "/v1/messages/count_tokens", body).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    assert_eq!(fake.request_count(), 0);
+}

@@ -364,9 +364,11 @@ async fn run_count(
         )
     })?;
     let estimate = ingress::estimate_input_tokens(req);
+    // A count is a call under the caller's rate limits (requests; it uses no tokens), whoever
+    // counts it: the work is the upstream's or this proxy's CPU.
+    let limits = crate::limits::check(&state.limiter, &caller, &requested_model).await?;
     if state.router.serves_natively(&req.model) {
-        // The upstream's own count: one call under the caller's rate limits, bounded in time.
-        let limits = crate::limits::check(&state.limiter, &caller, &requested_model).await?;
+        // The upstream's own count, bounded in time.
         let native = call.native(&headers, estimate);
         let counted = state
             .router
@@ -400,8 +402,8 @@ async fn run_count(
         .find(|d| d.model_name == group)
         .map(|d| d.model().to_string());
     let tokens = match deployment_model.filter(|m| litellm_router::tokens::is_exact(m)) {
-        // An OpenAI-family deployment: count with its tokenizer, off the async workers (a large
-        // prompt is CPU work).
+        // An OpenAI-family deployment: count with its tokenizer (bounded work: see
+        // `litellm_router::tokens`), off the async workers.
         Some(model) => tokio::task::spawn_blocking(move || {
             litellm_router::tokens::chat_prompt_tokens_for(&model, &chat) + media
         })
@@ -409,5 +411,6 @@ async fn run_count(
         .unwrap_or(estimate),
         None => estimate,
     };
+    limits.finish(0).await;
     Ok(axum::Json(serde_json::json!({ "input_tokens": tokens })).into_response())
 }
