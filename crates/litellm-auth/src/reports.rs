@@ -90,9 +90,11 @@ impl DailyMetrics {
     /// Adds `other` into `self`.
     pub fn add(&mut self, other: &DailyMetrics) {
         self.spend += other.spend;
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
-        self.total_tokens += other.total_tokens;
+        self.prompt_tokens = self.prompt_tokens.saturating_add(other.prompt_tokens);
+        self.completion_tokens = self
+            .completion_tokens
+            .saturating_add(other.completion_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(other.total_tokens);
         self.api_requests += other.api_requests;
         self.successful_requests += other.successful_requests;
         self.failed_requests += other.failed_requests;

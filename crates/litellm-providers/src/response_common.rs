@@ -225,7 +225,10 @@ impl CacheUsage {
 
     /// Our usage: cached and cache-written tokens count as prompt tokens (as LiteLLM does).
     pub(crate) fn to_usage(self) -> Usage {
-        let prompt = self.input + self.cache_read + self.cache_write;
+        let prompt = self
+            .input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write);
         let mut usage = Usage::new(prompt, self.output);
         usage.prompt_tokens_details = Some(PromptTokensDetails {
             cached_tokens: Some(self.cache_read),

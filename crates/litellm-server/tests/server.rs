@@ -593,3 +593,26 @@ async fn bad_input_is_refused_before_the_upstream() {
     }
     assert_eq!(openai.request_count(), 0);
 }
+
+/// Absurd usage numbers from an upstream saturate instead of overflowing (no panic, a served
+/// call, a spend record).
+#[tokio::test]
+async fn absurd_upstream_usage_saturates() {
+    let up = common::Upstreams::start("").await;
+    up.anthropic
+        .push(litellm_test_support::AnthropicScript::Json(json!({
+            "id": "msg_x", "type": "message", "role": "assistant", "model": "claude",
+            "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn",
+            "stop_sequence": null,
+            "usage": {"input_tokens": u64::MAX, "cache_read_input_tokens": 10, "output_tokens": 5}
+        })));
+    let r = up
+        .proxy
+        .post_as(common::MASTER, "/v1/chat/completions", hi("claude"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["usage"]["prompt_tokens"], u64::MAX);
+    assert_eq!(r.json()["usage"]["total_tokens"], u64::MAX);
+    let rows = up.proxy.flushed_spend_logs(1).await;
+    assert_eq!(rows[0].completion_tokens, 5);
+}

@@ -123,7 +123,7 @@ pub fn usage_from_metadata(m: &Value) -> Usage {
         .total_token_count
         .0
         .is_some_and(|total| prompt + candidates == total);
-    let completion = candidates + if inclusive { 0 } else { thoughts.unwrap_or(0) };
+    let completion = candidates.saturating_add(if inclusive { 0 } else { thoughts.unwrap_or(0) });
     let mut usage = Usage::new(prompt, completion);
     if let Some(cached) = m.cached_content_token_count.0 {
         usage.prompt_tokens_details = Some(PromptTokensDetails {

@@ -139,7 +139,7 @@ pub fn response_usage(usage: Option<&Usage>) -> Value {
     let total = if u.total_tokens > 0 {
         u.total_tokens
     } else {
-        u.prompt_tokens + u.completion_tokens
+        u.prompt_tokens.saturating_add(u.completion_tokens)
     };
     json!({
         "input_tokens": u.prompt_tokens,

@@ -42,7 +42,7 @@ pub fn anthropic_usage(usage: Option<&Usage>) -> Value {
     let cache_creation =
         raw("cache_creation_input_tokens").unwrap_or_else(|| u.cache_creation_tokens());
     json!({
-        "input_tokens": u.prompt_tokens.saturating_sub(cache_read + cache_creation),
+        "input_tokens": u.prompt_tokens.saturating_sub(cache_read.saturating_add(cache_creation)),
         "output_tokens": u.completion_tokens,
         "cache_creation_input_tokens": cache_creation,
         "cache_read_input_tokens": cache_read,
