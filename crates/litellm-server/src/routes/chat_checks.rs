@@ -51,12 +51,6 @@ pub fn check(req: &ChatRequest) -> Result<(), ApiError> {
             return Err(refuse(param, "must be a JSON Schema object"));
         }
     }
-    if let Some(ToolChoice::Other(v)) = &req.tool_choice {
-        if !v.is_object() {
-            let message = "must be \"none\", \"auto\", \"required\" or an object";
-            return Err(refuse("tool_choice".into(), message));
-        }
-    }
     if let Some((token, _)) = req
         .logit_bias
         .iter()
@@ -66,10 +60,29 @@ pub fn check(req: &ChatRequest) -> Result<(), ApiError> {
         let param = format!("logit_bias.{token}");
         return Err(refuse(param, "a bias must be a number from -100 to 100"));
     }
-    if let Some(ResponseFormat::Other(v)) = &req.response_format {
-        if !v.is_object() {
-            let message = "must be an object such as {\"type\": \"json_object\"}";
-            return Err(refuse("response_format".into(), message));
+    // Shapes our types leave as JSON: OpenAI takes only objects there.
+    let tool_choice = match &req.tool_choice {
+        Some(ToolChoice::Other(v)) => Some(v),
+        _ => None,
+    };
+    let response_format = match &req.response_format {
+        Some(ResponseFormat::Other(v)) => Some(v),
+        _ => None,
+    };
+    for (value, param, message) in [
+        (
+            tool_choice,
+            "tool_choice",
+            "must be \"none\", \"auto\", \"required\" or an object",
+        ),
+        (
+            response_format,
+            "response_format",
+            "must be an object such as {\"type\": \"json_object\"}",
+        ),
+    ] {
+        if value.is_some_and(|v| !v.is_object()) {
+            return Err(refuse(param.into(), message));
         }
     }
     Ok(())

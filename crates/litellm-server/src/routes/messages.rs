@@ -56,30 +56,28 @@ crate::routes::inference_route! {
     ],
 }
 
-/// Anthropic's token counting: `{"input_tokens": n}`: the upstream's own count for a group
-/// served natively (Anthropic, Claude on Vertex), else our count (see
-/// `docs/anthropic-messages.md`). The request is validated as `/v1/messages` validates it.
-#[utoipa::path(
-    post,
-    path = "/v1/messages/count_tokens",
-    tag = "inference",
-    request_body(content = Object, description = "An Anthropic Messages request without `max_tokens`"),
-    responses(
-        (status = 200, description = "`{\"input_tokens\": n}`: the upstream's count for Anthropic and Claude-on-Vertex deployments, exact (tiktoken) for OpenAI-family deployments, else four characters a token plus 1,600 per image or binary document", body = Object),
+crate::routes::inference_route! {
+    handler
+    /// Anthropic's token counting: `{"input_tokens": n}`: the upstream's own count for a group
+    /// served natively (Anthropic, Claude on Vertex), else our count (see
+    /// `docs/anthropic-messages.md`). The request is validated as `/v1/messages` validates it.
+    "/v1/messages/count_tokens",
+    request: "An Anthropic Messages request without `max_tokens`",
+    ok: "`{\"input_tokens\": n}`: the upstream's count for Anthropic and Claude-on-Vertex deployments, exact (tiktoken) for OpenAI-family deployments, else four characters a token plus 1,600 per image or binary document",
+    responses: [
         (status = 400, description = "`invalid_request_error`: malformed request or unknown model"),
         (status = 401, description = "`authentication_error`"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn count_tokens(
-    State(state): State<AppState>,
-    caller: Result<Authed, ApiError>,
-    headers: HeaderMap,
-    body: RawBody,
-) -> Response {
-    match run_count(state, caller, headers, body).await {
-        Ok(r) => r,
-        Err(e) => anthropic_error(e),
+    ],
+    pub async fn count_tokens(
+        State(state): State<AppState>,
+        caller: Result<Authed, ApiError>,
+        headers: HeaderMap,
+        body: RawBody,
+    ) -> Response {
+        match run_count(state, caller, headers, body).await {
+            Ok(r) => r,
+            Err(e) => anthropic_error(e),
+        }
     }
 }
 

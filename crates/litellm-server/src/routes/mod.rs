@@ -48,7 +48,9 @@ pub fn require_model(model: &str) -> Result<(), ApiError> {
 /// objects with a description (`request: "...", ok: "..."`) or as schema types
 /// (`typed: Request => Answer, ok: "..."`); then come the 400 (`refused`), any further
 /// responses, and [`KeyRefusals`]; or, with `responses: [...]`, exactly the responses given (for
-/// `/v1/messages`, whose refusals are Anthropic's). Doc comments become the route's summary.
+/// `/v1/messages`, whose refusals are Anthropic's). `handler` and no name or family
+/// documents any handler written after the responses (`count_tokens`). Doc comments become the route's
+/// summary.
 macro_rules! inference_route {
     ($(#[doc = $doc:tt])* $name:ident: $ty:ty, $path:tt, request: $request:tt, ok: $ok:tt,
      refused: $refused:tt $(, $extra:tt)* $(,)?) => {
@@ -59,6 +61,18 @@ macro_rules! inference_route {
     };
     ($(#[doc = $doc:tt])* $name:ident: $ty:ty, $path:tt, request: $request:tt, ok: $ok:tt,
      responses: [$($response:tt)*] $(,)?) => {
+        $crate::routes::inference_route! {
+            handler $(#[doc = $doc])* $path, request: $request, ok: $ok,
+            responses: [$($response)*],
+            pub async fn $name(call: $crate::pipeline::InferenceCall) -> axum::response::Response {
+                call.serve::<$ty>(None).await
+            }
+        }
+    };
+    // `handler`: any handler `$item` with a JSON-object body, documented with exactly
+    // `responses`.
+    (handler $(#[doc = $doc:tt])* $path:literal, request: $request:tt, ok: $ok:tt,
+     responses: [$($response:tt)*], $item:item) => {
         $(#[doc = $doc])*
         #[utoipa::path(
             post,
@@ -68,9 +82,7 @@ macro_rules! inference_route {
             responses((status = 200, description = $ok, body = Object), $($response)*),
             security(("bearer" = []))
         )]
-        pub async fn $name(call: $crate::pipeline::InferenceCall) -> axum::response::Response {
-            call.serve::<$ty>(None).await
-        }
+        $item
     };
     ($(#[doc = $doc:tt])* $name:ident: $ty:ty, $path:tt, typed: $request:ident => $answer:ident,
      ok: $ok:tt, refused: $refused:tt $(, $extra:tt)* $(,)?) => {
