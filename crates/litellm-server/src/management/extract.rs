@@ -31,12 +31,7 @@ use crate::state::AppState;
 
 /// The request's caller: a [`Caller`] in its extensions, else the authentication layer's
 /// outcome (or `Auth::check` on its headers without the layer).
-pub async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
-    match parts.extensions.get::<Caller>() {
-        Some(c) => Ok(c.clone()),
-        None => crate::pipeline::auth::caller(parts, state).await,
-    }
-}
+pub use crate::pipeline::auth::caller;
 
 /// The refusal of a caller who is not the proxy admin (`Auth::require_admin`'s).
 pub fn not_admin() -> ApiError {
@@ -48,17 +43,9 @@ pub fn not_admin() -> ApiError {
     )
 }
 
-/// The authenticated caller, admin or not.
-#[derive(Debug, Clone)]
-pub struct SignedIn(pub Caller);
-
-impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        caller(parts, state).await.map(SignedIn)
-    }
-}
+/// The authenticated caller, admin or not (the inference routes' extractor, under the name
+/// the management handlers use).
+pub use crate::pipeline::Authed as SignedIn;
 
 /// The proxy admin (403 for any other caller).
 #[derive(Debug, Clone)]

@@ -32,10 +32,13 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
-/// The request's caller as the [`authenticate`] layer found it, or (for a handler mounted
-/// without the layer) `Auth::check` on its headers. Every extractor of a caller goes through
-/// here, so a request is authenticated once.
+/// The request's caller: a `Caller` already in its extensions, else what the [`authenticate`]
+/// layer found, or (for a handler mounted without the layer) `Auth::check` on its headers.
+/// Every extractor of a caller goes through here, so a request is authenticated once.
 pub async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    if let Some(c) = parts.extensions.get::<Caller>() {
+        return Ok(c.clone());
+    }
     match parts.extensions.get::<Authenticated>() {
         Some(Authenticated(outcome)) => (**outcome).clone(),
         None => state.auth.check(&parts.headers).await,
