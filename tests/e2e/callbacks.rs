@@ -53,6 +53,16 @@ async fn webhook_events_and_json_access_logs_without_secrets() {
         .await
         .unwrap();
     assert_eq!(denied.status(), 401);
+    // A refused call of a real caller is a failure event; the 401 above is not (anyone can
+    // make those): it reaches the access log only.
+    let refused = client
+        .post(p.url("/v1/chat/completions"))
+        .bearer_auth(MASTER)
+        .json(&json!({"model": "nope", "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
     // Events are sent every 5 s; the graceful shutdown flushes what is queued.
     p.sigterm();
     assert!(p.wait_exit().await, "clean exit:\n{}", p.stderr());
@@ -81,7 +91,7 @@ async fn webhook_events_and_json_access_logs_without_secrets() {
         litellm_auth::hash_token(MASTER)
     );
     let failure = events.iter().find(|e| e["status"] == "failure").unwrap();
-    assert_eq!(failure["error_information"]["error_code"], "401");
+    assert_eq!(failure["error_information"]["error_code"], "400");
     let all = serde_json::to_string(&events).unwrap();
     for secret in [MASTER, UPSTREAM, "sk-e2e-wrong-key-999"] {
         assert!(!all.contains(secret), "an event leaks {secret}");
@@ -93,11 +103,12 @@ async fn webhook_events_and_json_access_logs_without_secrets() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["target"] == "litellm_rs::access")
         .collect();
-    assert_eq!(access.len(), 2, "{stderr}");
+    assert_eq!(access.len(), 3, "{stderr}");
     assert_eq!(access[0]["request_id"], call_id.as_str());
     assert_eq!(access[0]["status_code"], 200);
     assert_eq!(access[0]["deployment_id"], "dep-hook");
     assert_eq!(access[1]["status_code"], 401);
+    assert_eq!(access[2]["status_code"], 400);
     for secret in [MASTER, UPSTREAM, "sk-e2e-wrong-key-999", "hook-secret-1"] {
         assert!(!stderr.contains(secret), "stderr shows {secret}:\n{stderr}");
     }
