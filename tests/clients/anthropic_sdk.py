@@ -5,21 +5,14 @@ Run by tests/e2e/clients.rs with PROXY_URL and PROXY_KEY set; prints one line pe
 exits non-zero when any fails.
 """
 import os
-import sys
 
 import anthropic
+
+from checks import check, run
 
 BASE = os.environ["PROXY_URL"]
 KEY = os.environ["PROXY_KEY"]
 client = anthropic.Anthropic(base_url=BASE, api_key=KEY, max_retries=0)
-checks = []
-
-
-def check(name):
-    def wrap(fn):
-        checks.append((name, fn))
-        return fn
-    return wrap
 
 
 @check("messages.create")
@@ -109,13 +102,4 @@ def _():
         raise AssertionError("no error")
 
 
-failed = 0
-for name, fn in checks:
-    try:
-        fn()
-        print(f"ok   {name}")
-    except Exception as e:  # noqa: BLE001 - report every failure
-        failed += 1
-        print(f"FAIL {name}: {type(e).__name__}: {e}")
-print(f"{len(checks) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+run()

@@ -5,19 +5,12 @@ Run by tests/e2e/clients.rs with PROXY_URL (the proxy's root) and PROXY_KEY set;
 on a failed check and prints one line per check.
 """
 import os
-import sys
 
 import cohere
 
+from checks import check, run
+
 client = cohere.ClientV2(api_key=os.environ["PROXY_KEY"], base_url=os.environ["PROXY_URL"])
-checks = []
-
-
-def check(name):
-    def wrap(fn):
-        checks.append((name, fn))
-        return fn
-    return wrap
 
 
 @check("rerank: documents ordered by relevance, top_n of them")
@@ -44,13 +37,4 @@ def _():
         raise AssertionError("no error")
 
 
-failed = 0
-for name, fn in checks:
-    try:
-        fn()
-        print(f"ok   {name}")
-    except Exception as e:  # noqa: BLE001 - report every failure
-        failed += 1
-        print(f"FAIL {name}: {type(e).__name__}: {e}")
-print(f"{len(checks) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+run()

@@ -6,22 +6,15 @@ failed check and prints one line per check.
 import base64
 import os
 import struct
-import sys
 
 import openai
 from openai import OpenAI
 
+from checks import check, run
+
 BASE = os.environ["PROXY_URL"]
 KEY = os.environ["PROXY_KEY"]
 client = OpenAI(base_url=BASE, api_key=KEY, max_retries=0)
-checks = []
-
-
-def check(name):
-    def wrap(fn):
-        checks.append((name, fn))
-        return fn
-    return wrap
 
 
 @check("chat completion")
@@ -237,13 +230,4 @@ def _():
         raise AssertionError("no error")
 
 
-failed = 0
-for name, fn in checks:
-    try:
-        fn()
-        print(f"ok   {name}")
-    except Exception as e:  # noqa: BLE001 - report every failure
-        failed += 1
-        print(f"FAIL {name}: {type(e).__name__}: {e}")
-print(f"{len(checks) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+run()
