@@ -242,6 +242,40 @@ async fn the_official_openai_node_sdk_works_unchanged() {
     .await;
 }
 
+/// A config whose one model `name` is `model` on a fake upstream at `api_base`, with the master
+/// key and no retries.
+fn one_model(name: &str, model: &str, api_base: &str) -> String {
+    format!(
+        "model_list:\n  - model_name: {name}\n    litellm_params:\n      model: {model}\n      \
+         api_key: sk-fake-upstream\n      api_base: {api_base}\ngeneral_settings:\n  \
+         master_key: {MASTER_KEY}\nrouter_settings:\n  num_retries: 0\n"
+    )
+}
+
+/// Runs the client script `tests/clients/{script}` with `envs` against proxy `p` and asserts
+/// its `passed` checks all passed.
+async fn run_checks(
+    python: PathBuf,
+    script: &str,
+    envs: &[(&str, &str)],
+    passed: usize,
+    p: &ProxyProcess,
+) {
+    let out = tokio::process::Command::new(python)
+        .arg(repo().join("tests/clients").join(script))
+        .envs(envs.iter().copied())
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("run {script}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(&format!("{passed} passed, 0 failed")),
+        "{script} checks failed:\n{stdout}\n{}\nproxy log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        p.stderr()
+    );
+}
+
 /// The OpenAI Agents SDK runs a one-tool agent through `/v1/responses` on a model group served
 /// by a translated provider (Anthropic, behind its fake): the model asks for the tool, the SDK
 /// runs it and sends its output back, the model answers.
@@ -259,39 +293,21 @@ async fn the_openai_agents_sdk_runs_a_tool_agent_on_a_translated_provider() {
         "stop_reason": "tool_use", "stop_sequence": null,
         "usage": {"input_tokens": 40, "output_tokens": 9}
     })));
-    let config = format!(
-        r#"
-model_list:
-  - model_name: claude
-    litellm_params:
-      model: anthropic/claude-sonnet-4-20250514
-      api_key: sk-ant-fake
-      api_base: {}
-general_settings:
-  master_key: {MASTER_KEY}
-router_settings:
-  num_retries: 0
-"#,
-        anthropic.base_url()
+    let config = one_model(
+        "claude",
+        "anthropic/claude-sonnet-4-20250514",
+        &anthropic.base_url(),
     );
     let p = ProxyProcess::start(&config, &[]).await;
-    let out = tokio::process::Command::new(python)
-        .arg(repo().join("tests/clients/agents_sdk.py"))
-        .env("PROXY_URL", format!("http://127.0.0.1:{}/v1", p.port))
-        .env("PROXY_KEY", MASTER_KEY)
-        .env("MODEL", "claude")
-        .env("EXPECTED_REPLY", FakeAnthropic::DEFAULT_REPLY)
-        .env("OPENAI_AGENTS_DISABLE_TRACING", "1")
-        .output()
-        .await
-        .expect("run the Agents SDK");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed, 0 failed"),
-        "Agents SDK check failed:\n{stdout}\n{}\nproxy log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        p.stderr()
-    );
+    let url = format!("http://127.0.0.1:{}/v1", p.port);
+    let envs = [
+        ("PROXY_URL", url.as_str()),
+        ("PROXY_KEY", MASTER_KEY),
+        ("MODEL", "claude"),
+        ("EXPECTED_REPLY", FakeAnthropic::DEFAULT_REPLY),
+        ("OPENAI_AGENTS_DISABLE_TRACING", "1"),
+    ];
+    run_checks(python, "agents_sdk.py", &envs, 1, &p).await;
     // Both turns reached Anthropic; the second carried the tool's result after its tool_use.
     let reqs = anthropic.requests();
     assert_eq!(reqs.len(), 2, "{reqs:?}");
@@ -312,37 +328,12 @@ async fn the_cohere_python_sdk_reranks_on_v2_rerank() {
         .await
         .expect("venv setup");
     let cohere = FakeCohere::start().await;
-    let config = format!(
-        r#"
-model_list:
-  - model_name: rerank
-    litellm_params:
-      model: cohere/rerank-v3.5
-      api_key: co-fake
-      api_base: {}
-general_settings:
-  master_key: {MASTER_KEY}
-router_settings:
-  num_retries: 0
-"#,
-        cohere.base_url()
-    );
+    let config = one_model("rerank", "cohere/rerank-v3.5", &cohere.base_url());
     let p = ProxyProcess::start(&config, &[]).await;
     let key = p.new_key(MASTER_KEY, json!({})).await;
-    let out = tokio::process::Command::new(python)
-        .arg(repo().join("tests/clients/cohere_sdk.py"))
-        .env("PROXY_URL", format!("http://127.0.0.1:{}", p.port))
-        .env("PROXY_KEY", &key)
-        .output()
-        .await
-        .expect("run the Cohere SDK");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("2 passed, 0 failed"),
-        "Cohere SDK checks failed:\n{stdout}\n{}\nproxy log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        p.stderr()
-    );
+    let url = format!("http://127.0.0.1:{}", p.port);
+    let envs = [("PROXY_URL", url.as_str()), ("PROXY_KEY", key.as_str())];
+    run_checks(python, "cohere_sdk.py", &envs, 2, &p).await;
     let reqs = cohere.requests();
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     assert_eq!(reqs[0].path, "/v2/rerank");
