@@ -6,6 +6,9 @@
 //! whole exchange, body included; a streaming call's covers only the wait for the response head,
 //! since a healthy stream may last far longer (the router bounds the first chunk separately).
 //!
+//! Redirects are not followed: a 3xx is the upstream's answer, mapped as any other non-2xx status
+//! (a redirected call would carry the provider's key to the host the redirect names).
+//!
 //! `reqwest` failures become `LlmError`s: a timeout is `Timeout`, anything else (connect, TLS,
 //! reset, a body cut short) is `ApiConnection`. Messages never include the URL (which could carry
 //! a credential for some providers) nor any header.
@@ -69,6 +72,9 @@ impl Transport {
             .tcp_nodelay(true)
             .tcp_keepalive(Duration::from_secs(60))
             .user_agent(concat!("litellm-rs/", env!("CARGO_PKG_VERSION")))
+            // A redirect is the upstream's answer, never followed: following one would send the
+            // provider key (`x-api-key`, `api-key`, ...) to whatever host it names.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| {
                 LlmError::internal(format!("could not build the HTTP client: {}", describe(&e)))

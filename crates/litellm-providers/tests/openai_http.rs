@@ -475,3 +475,23 @@ async fn concurrent_calls_share_the_pool() {
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(fake.request_count(), 16);
 }
+
+/// A redirect is the upstream's answer: the key never goes to the host it names.
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let fake = FakeOpenAi::start().await;
+    let elsewhere = FakeOpenAi::start().await;
+    fake.push(Scripted::Status {
+        status: 302,
+        body: json!({}),
+        headers: vec![(
+            "location".into(),
+            format!("{}/chat/completions", elsewhere.base_url()),
+        )],
+    });
+    let e = chat_error(&backend(&fake), chat("hi")).await;
+    assert_eq!(e.status, Some(302), "{e:?}");
+    assert_eq!(fake.request_count(), 1);
+    assert_eq!(elsewhere.request_count(), 0, "the redirect was followed");
+    assert!(!e.message.contains("sk-test"), "{}", e.message);
+}
