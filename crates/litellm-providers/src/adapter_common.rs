@@ -586,6 +586,25 @@ const INTERNAL_PREFIXES: &[&str] = &[
     "supports_",
 ];
 
+/// `model` as one URL path segment (Gemini's and Vertex AI's `.../models/{model}`, Azure's
+/// deployment): letters, digits and `.`, `_`, `-`, `@` only, and never `.` or `..`. A model
+/// name can come from a client (wildcard groups such as `gemini/*`), so anything that could leave
+/// the segment or add a method (`/`, `..`, `?`, `#`, `:`, `%`, spaces) is a 400 naming the model.
+pub fn model_segment<'m>(provider: &str, model: &'m str) -> Result<&'m str, LlmError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
+    if model.is_empty() || model == "." || model == ".." || !model.chars().all(allowed) {
+        return Err(LlmError::bad_param(
+            "model",
+            format!(
+                "invalid {provider} model name {model:?}: use letters, digits, '.', '_', '-' \
+                 and '@' only"
+            ),
+        )
+        .with_provider(provider.to_string()));
+    }
+    Ok(model)
+}
+
 /// Whether a `litellm_params` key (or a client request field) is one LiteLLM consumes itself
 /// (routing, pricing, credentials, logging) rather than a provider parameter to forward. Pricing
 /// keys are recognised by `cost_per` or `_cost` anywhere in the name.

@@ -366,3 +366,39 @@ async fn claude_on_vertex_uses_raw_predict_with_the_vertex_anthropic_body() {
     let e = chat_fails_as(&b, ErrorKind::RateLimited).await;
     assert_eq!(e.provider.as_deref(), Some("vertex_ai"));
 }
+
+/// A model name becomes a URL path segment for Gemini, Vertex AI and Azure, and with wildcard
+/// groups (`gemini/*`) it comes from the client: anything that could leave the segment or add a
+/// method is refused, naming the model; real model names pass.
+#[test]
+fn model_names_cannot_leave_their_path_segment() {
+    let build = |v: Value| {
+        let params: litellm_providers::ProviderParams = serde_json::from_value(v).unwrap();
+        litellm_providers::build_backend(&params)
+    };
+    let vertex = |model: &str| json!({"model": model, "vertex_project": "p", "vertex_location": "us-central1"});
+    for bad in [
+        json!({"model": "gemini/../../v1/projects/other", "api_key": "k"}),
+        json!({"model": "gemini/..", "api_key": "k"}),
+        json!({"model": "gemini/m:streamGenerateContent", "api_key": "k"}),
+        json!({"model": "gemini/m?key=x", "api_key": "k"}),
+        vertex("vertex_ai/../../projects/OTHER/locations/x/publishers/google/models/m"),
+        vertex("vertex_ai/m#frag"),
+        json!({"model": "azure/..", "api_base": "https://r.openai.azure.com", "api_key": "k"}),
+    ] {
+        let err = match build(bad.clone()) {
+            Ok(_) => panic!("built {bad}"),
+            Err(e) => e,
+        };
+        assert_eq!(err.kind, ErrorKind::BadRequest, "{bad}");
+        assert!(err.message.contains("model name"), "{bad}: {}", err.message);
+    }
+    for good in [
+        json!({"model": "gemini/gemini-2.0-flash-001", "api_key": "k"}),
+        vertex("vertex_ai/gemini-2.5-pro"),
+        vertex("vertex_ai/claude-3-5-sonnet-v2@20241022"),
+        json!({"model": "azure/my_deployment-1", "api_base": "https://r.openai.azure.com", "api_key": "k"}),
+    ] {
+        assert!(build(good.clone()).is_ok(), "{good}");
+    }
+}

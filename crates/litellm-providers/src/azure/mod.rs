@@ -62,12 +62,7 @@ pub fn adapter(
             format!("invalid api_version {api_version:?}"),
         ));
     }
-    if deployment.contains(['/', '?', '#', ' ']) {
-        return Err(LlmError::bad_param(
-            "model",
-            format!("invalid azure deployment name {deployment:?}"),
-        ));
-    }
+    crate::adapter_common::model_segment(PROVIDER, deployment)?;
     let key = params
         .api_key
         .clone()

@@ -147,10 +147,13 @@ impl GeminiAdapter {
         let api_base = resolve_api_base(params, &env, &["GEMINI_API_BASE"], DEFAULT_API_BASE);
         let model_url = if api_base.contains("/models/") {
             api_base.clone()
-        } else if api_base.ends_with("/v1beta") || api_base.ends_with("/v1") {
-            format!("{api_base}/models/{model}")
         } else {
-            format!("{api_base}/v1beta/models/{model}")
+            let segment = crate::adapter_common::model_segment(PROVIDER, &model)?;
+            if api_base.ends_with("/v1beta") || api_base.ends_with("/v1") {
+                format!("{api_base}/models/{segment}")
+            } else {
+                format!("{api_base}/v1beta/models/{segment}")
+            }
         };
         let api_key = resolve_api_key(params, &env, &["GEMINI_API_KEY"]);
         let headers = deployment_headers(

@@ -119,6 +119,7 @@ pub fn target(
         None if location == "global" => "https://aiplatform.googleapis.com".to_string(),
         None => format!("https://{location}-aiplatform.googleapis.com"),
     };
+    let model = crate::adapter_common::model_segment(VERTEX_PROVIDER, model)?;
     let model_url = format!(
         "{host}/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}"
     );
