@@ -16,9 +16,19 @@ fn put(h: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
-/// `api_base` without its query string (which may carry credentials, e.g. Azure SAS tokens).
-pub fn strip_query(api_base: &str) -> &str {
-    api_base.split(['?', '#']).next().unwrap_or(api_base)
+/// `api_base` as it may be shown (headers, `/model/info`, `/health`, metrics, spend logs):
+/// without its query string and fragment (Azure SAS tokens) and without `user:pass@` in front of
+/// the host.
+pub fn public_api_base(api_base: &str) -> std::borrow::Cow<'_, str> {
+    let base = api_base.split(['?', '#']).next().unwrap_or(api_base);
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return base.into();
+    };
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]).into(),
+        None => base.into(),
+    }
 }
 
 /// Headers that describe the call: identity, routing, timing, cost, and the upstream's headers.
@@ -33,7 +43,7 @@ pub fn route_headers(
     put(h, "x-litellm-model-id", &route.deployment_id);
     put(h, "x-litellm-model-group", &route.model_group);
     if let Some(base) = &route.api_base {
-        put(h, "x-litellm-model-api-base", strip_query(base));
+        put(h, "x-litellm-model-api-base", &public_api_base(base));
     }
     put(h, "x-litellm-version", VERSION);
     put(
@@ -92,12 +102,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_strings_are_stripped_from_api_base() {
-        assert_eq!(
-            strip_query("https://x.openai.azure.com/openai?sig=secret"),
-            "https://x.openai.azure.com/openai"
-        );
-        assert_eq!(strip_query("http://h/v1"), "http://h/v1");
+    fn api_bases_are_shown_without_query_strings_or_user_info() {
+        for (given, shown) in [
+            (
+                "https://x.openai.azure.com/openai?sig=secret",
+                "https://x.openai.azure.com/openai",
+            ),
+            ("http://h/v1", "http://h/v1"),
+            ("https://user:pa@ss@h.example/v1#f", "https://h.example/v1"),
+            ("http://u@h:8000", "http://h:8000"),
+            ("http://h/v1/a@b", "http://h/v1/a@b"),
+            ("no-scheme", "no-scheme"),
+        ] {
+            assert_eq!(public_api_base(given), shown, "{given}");
+        }
     }
 
     #[test]

@@ -161,9 +161,9 @@ fn build_record(route: &RouteInfo, facts: CallFacts, spend: f64) -> SpendRecord 
         api_base: route
             .api_base
             .as_deref()
-            .map(crate::headers::strip_query)
+            .map(crate::headers::public_api_base)
             .unwrap_or_default()
-            .to_string(),
+            .into_owned(),
         user: facts.user.clone(),
         end_user: facts.end_user.clone().or_else(|| facts.user.clone()),
         team_id: facts.team_id.clone(),

@@ -257,3 +257,44 @@ async fn readiness_shows_the_database_error_to_admins_only() {
     let db = r.json()["db"].as_str().unwrap().to_string();
     assert!(db.starts_with("disconnected: "), "{db}");
 }
+
+/// A deployment's credentials never show, whatever their shape: a credential given as a
+/// mapping, `headers`, and `user:pass@` in `api_base` stay out of `/health`, `/model/info`,
+/// `x-litellm-model-api-base` and the spend log.
+#[tokio::test]
+async fn credentials_of_any_shape_never_show() {
+    let fake = FakeOpenAi::start().await;
+    let base = fake
+        .base_url()
+        .replace("http://", "http://user:hunter2-pass@");
+    let yaml = format!(
+        "model_list:\n  - model_name: gpt\n    litellm_params:\n      model: openai/good-model\n      \
+         api_base: {base}\n      api_key: sk-upstream-1\n      headers:\n        X-Tenant-Secret: \
+         hdr-secret-2\n      vertex_credentials:\n        type: service_account\n        \
+         private_key: pk-secret-3\ngeneral_settings:\n  master_key: {MASTER}\n"
+    );
+    let p = Proxy::new(&yaml).await;
+    let r = p.chat(MASTER, "gpt").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let shown_base = r.header("x-litellm-model-api-base").unwrap().to_string();
+    let health = get_admin(&p, "/health").await.text;
+    let info = get_admin(&p, "/model/info").await.text;
+    let rows = p.flushed_spend_logs(1).await;
+    for (what, text) in [
+        ("header", shown_base.as_str()),
+        ("/health", health.as_str()),
+        ("/model/info", info.as_str()),
+        ("spend log", rows[0].api_base.as_str()),
+    ] {
+        for secret in [
+            "hunter2-pass",
+            "hdr-secret-2",
+            "pk-secret-3",
+            "sk-upstream-1",
+        ] {
+            assert!(!text.contains(secret), "{what} shows {secret}: {text}");
+        }
+    }
+    assert!(health.contains("good-model"), "{health}");
+    assert!(shown_base.starts_with("http://127.0.0.1:"), "{shown_base}");
+}

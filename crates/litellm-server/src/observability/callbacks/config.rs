@@ -47,8 +47,7 @@ impl std::fmt::Debug for CallbackSettings {
 
 /// A URL without its query string and user info (either may carry a token).
 pub fn redact_endpoint(url: &str) -> String {
-    let no_query = crate::headers::strip_query(url);
-    crate::config::redact_url_password(no_query)
+    crate::headers::public_api_base(url).into_owned()
 }
 
 /// Which callback lists name a callback.

@@ -83,7 +83,7 @@ impl RouterObserver for CallbackObserver {
             api_base: deployment
                 .backend
                 .api_base()
-                .map(|b| crate::headers::strip_query(b).to_string()),
+                .map(|b| crate::headers::public_api_base(b).into_owned()),
             kind: match kind {
                 AttemptKind::Chat => "acompletion",
                 AttemptKind::Stream => "acompletion_stream",

@@ -23,7 +23,7 @@ impl DeploymentInfo {
         DeploymentInfo {
             litellm_model_name: Lv::new(model),
             model_id: Lv::new(id),
-            api_base: Lv::opt(api_base.map(crate::headers::strip_query)),
+            api_base: Lv::opt(api_base.map(crate::headers::public_api_base).as_deref()),
             api_provider: Lv::new(provider),
             model: Lv::new(bare),
         }

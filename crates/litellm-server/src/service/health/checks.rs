@@ -8,12 +8,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use litellm_core::{CallContext, ChatRequest, EmbeddingInput, EmbeddingRequest, LlmError, Message};
 use litellm_router::{Deployment, Router};
 
 use crate::config::ProxyConfig;
+use crate::service::model_info::public_params;
 
 /// LiteLLM's default `health_check_interval` (seconds).
 pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(300);
@@ -79,28 +80,6 @@ struct Probe {
     id: String,
     endpoint: Value,
     error: Option<String>,
-}
-
-/// Whether a `litellm_params` key holds a credential (`api_key`, `aws_secret_access_key`,
-/// `vertex_credentials`, ...).
-fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    ["key", "secret", "token", "password", "credential"]
-        .iter()
-        .any(|n| k.contains(n))
-}
-
-/// A deployment's `litellm_params` as JSON, without credentials: string values under
-/// credential-like keys, `extra_headers` and query strings of `api_base` are left out.
-pub fn public_params(d: &Deployment) -> Value {
-    let mut v = serde_json::to_value(&d.config.litellm_params).unwrap_or_else(|_| json!({}));
-    if let Some(obj) = v.as_object_mut() {
-        obj.retain(|k, val| !(val.is_string() && is_secret_key(k)) && k != "extra_headers");
-        if let Some(Value::String(base)) = obj.get_mut("api_base") {
-            *base = crate::headers::strip_query(base).to_string();
-        }
-    }
-    v
 }
 
 /// Whether a deployment is probed with an embedding call (`model_info.mode: embedding`).
