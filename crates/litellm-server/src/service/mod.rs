@@ -2,7 +2,7 @@
 //! (`management/`): is it up and are its deployments healthy ([`health`]), what models does it
 //! serve ([`models`]: `/v1/models`; [`model_info`]: `/model/info`), how is it called
 //! ([`docs`]: `/openapi.json`, `/docs`), and its response cache's admin ([`cache`]:
-//! `/cache/*`). None of them creates or changes a stored record, so they sit apart from
+//! `/cache/*`); [`shown`] is what of a deployment they may show. None of them creates or changes a stored record, so they sit apart from
 //! `management/`; callers are checked with the same extractors (`crate::management::extract`).
 //!
 //! To add such a route: a handler in the module of its area (or a new one here), registered
@@ -14,6 +14,7 @@ pub mod docs;
 pub mod health;
 pub mod model_info;
 pub mod models;
+pub mod shown;
 
 use crate::state::AppState;
 

@@ -13,10 +13,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use litellm_providers::params::is_secret_param;
-use litellm_providers::prices::TokenPrices;
 use litellm_router::Deployment;
 
+use super::shown::public_params;
 use crate::error::ApiError;
 use crate::management::extract::SignedIn;
 use crate::state::AppState;
@@ -65,31 +64,6 @@ pub fn deployment_info(d: &Deployment) -> Value {
         "litellm_params": public_params(d),
         "model_info": model_info_of(d),
     })
-}
-
-/// Whether a `litellm_params` key may hold a credential, whatever its value's type (a
-/// `vertex_credentials` mapping too). Prices and token limits (`input_cost_per_token`,
-/// `max_tokens`) are not credentials; headers always may be.
-fn is_secret(key: &str) -> bool {
-    if TokenPrices::KEYS.contains(&key) || key.ends_with("_tokens") {
-        return false;
-    }
-    is_secret_param(key) || key == "extra_headers" || key == "headers"
-}
-
-/// A deployment's `litellm_params` as `/model/info` and `/health` show them: without any
-/// credential-like key (by name, whatever the value), headers, or the query string and user
-/// info of `api_base`.
-pub fn public_params(d: &Deployment) -> Value {
-    let mut params = match serde_json::to_value(&d.config.litellm_params) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    params.retain(|k, _| !is_secret(k));
-    if let Some(Value::String(base)) = params.get_mut("api_base") {
-        *base = crate::headers::public_api_base(base).into_owned();
-    }
-    Value::Object(params)
 }
 
 /// The table entry, the deployment's `model_info` over it, its effective prices, its id.

@@ -14,7 +14,7 @@ use litellm_core::{CallContext, ChatRequest, EmbeddingInput, EmbeddingRequest, L
 use litellm_router::{Deployment, Router};
 
 use crate::config::ProxyConfig;
-use crate::service::model_info::public_params;
+use crate::service::shown::public_params;
 
 /// LiteLLM's default `health_check_interval` (seconds).
 pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(300);
