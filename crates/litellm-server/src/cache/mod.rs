@@ -33,6 +33,10 @@ use litellm_core::JsonMap;
 
 /// Default time to live of a cached response (LiteLLM's in-memory default).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(600);
+
+/// The longest `ttl` a request's `cache` controls may set (a longer one is clamped to it, or
+/// to `cache_params.ttl` when that is longer).
+pub const MAX_CLIENT_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// Default bound on the in-memory cache's entries.
 pub const DEFAULT_MAX_ENTRIES: u64 = 10_000;
 /// Default bound on the in-memory cache's bytes (response bodies and keys).
@@ -314,7 +318,10 @@ impl ResponseCache {
         if !enabled {
             return Ok(None);
         }
-        let ttl = seconds(control.ttl, "cache.ttl")?.unwrap_or(self.settings.ttl);
+        // A client may shorten or lengthen an entry's life, but not past MAX_CLIENT_TTL (or
+        // the configured ttl, when that is longer): entries are memory or Redis space.
+        let longest = self.settings.ttl.max(MAX_CLIENT_TTL);
+        let ttl = seconds(control.ttl, "cache.ttl")?.map_or(self.settings.ttl, |t| t.min(longest));
         let max_age = seconds(control.s_maxage, "cache.s-maxage")?;
         let namespace = control
             .namespace
@@ -560,6 +567,12 @@ mod tests {
         assert!(!p.read && p.write);
         assert_eq!(p.ttl, Duration::from_secs(5));
         assert_eq!(p.max_age, Some(Duration::from_secs(2)));
+        // Thirty years from a client is clamped to a week.
+        let long = cache
+            .plan("acompletion", "g", &f, Some(&json!({"ttl": 9.4e8})))
+            .unwrap()
+            .unwrap();
+        assert_eq!(long.ttl, MAX_CLIENT_TTL);
         assert!(p.key.starts_with("team-a:"));
         let p = cache
             .plan("acompletion", "g", &f, Some(&json!({"no-store": true})))
