@@ -7,7 +7,8 @@
 //! replica know it, with a bounded in-memory copy in front (oldest evicted first, ten minutes at
 //! most) that answers the follow-ups right after a call without a query. The database write
 //! runs in the background (awaited on shutdown), never on the request path; a proxy without a
-//! database keeps the in-memory copy only (for a day).
+//! database keeps the in-memory copy only (for a day). A response deleted here is remembered as
+//! deleted for ten minutes, so a background write still on its way cannot bring it back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +45,9 @@ pub struct StoredResponse {
 #[derive(Clone)]
 pub struct ResponseStore {
     recent: moka::sync::Cache<String, Arc<StoredResponse>>,
+    /// Responses deleted here lately: never read again, and a background write that lands
+    /// after the delete removes its row again.
+    deleted: moka::sync::Cache<String, ()>,
     db: Option<Store>,
     tasks: TaskTracker,
 }
@@ -61,7 +65,16 @@ impl ResponseStore {
             .max_capacity(CAPACITY)
             .time_to_live(if db.is_some() { TTL_BEFORE_DB } else { TTL })
             .build();
-        ResponseStore { recent, db, tasks }
+        let deleted = moka::sync::Cache::builder()
+            .max_capacity(CAPACITY)
+            .time_to_live(TTL_BEFORE_DB)
+            .build();
+        ResponseStore {
+            recent,
+            deleted,
+            db,
+            tasks,
+        }
     }
 
     /// Keeps `entry` under `id` (in memory now, in the database in the background).
@@ -69,9 +82,14 @@ impl ResponseStore {
         let entry = Arc::new(entry);
         if let Some(db) = self.db.clone() {
             let record = record_of(&id, &entry);
+            let deleted = self.deleted.clone();
             self.tasks.spawn(async move {
                 if let Err(e) = db.insert_response(&record).await {
                     tracing::warn!(error = %e, "could not store a response in the database");
+                }
+                // Deleted while this write was on its way: delete the row it just wrote.
+                if deleted.contains_key(&record.response_id) {
+                    let _ = db.delete_response(&record.response_id).await;
                 }
             });
         }
@@ -80,6 +98,9 @@ impl ResponseStore {
 
     /// The response `id` when `caller` may see it.
     pub async fn get(&self, id: &str, caller: &Caller) -> Option<Arc<StoredResponse>> {
+        if self.deleted.contains_key(id) {
+            return None;
+        }
         let entry = match self.recent.get(id) {
             Some(e) => e,
             None => {
@@ -103,6 +124,7 @@ impl ResponseStore {
         if self.get(id, caller).await.is_none() {
             return false;
         }
+        self.deleted.insert(id.to_string(), ());
         self.recent.invalidate(id);
         if let Some(db) = &self.db {
             if let Err(e) = db.delete_response(id).await {
