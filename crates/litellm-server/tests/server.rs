@@ -616,3 +616,33 @@ async fn absurd_upstream_usage_saturates() {
     let rows = up.proxy.flushed_spend_logs(1).await;
     assert_eq!(rows[0].completion_tokens, 5);
 }
+
+/// A stream that goes quiet for longer than `stream_timeout` between chunks is ended with a
+/// timeout error event (not left hanging), and its call is billed.
+#[tokio::test]
+async fn a_stalled_stream_ends_after_stream_timeout() {
+    let (fake, proxy) =
+        common::openai_proxy("      stream_timeout: 0.3\n      num_retries: 0\n").await;
+    fake.push(litellm_test_support::Scripted::StreamStall {
+        after_chunks: 2,
+        pause: std::time::Duration::from_secs(20),
+    });
+    let body = json!({"model": "gpt", "stream": true,
+                      "messages": [{"role": "user", "content": "hi"}]});
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        proxy.post_as(common::MASTER, "/v1/chat/completions", body),
+    )
+    .await
+    .expect("the stalled stream was never ended");
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let events = sse_events(&r.text);
+    let last_data = events
+        .iter()
+        .rev()
+        .find(|e| e.as_str() != "[DONE]")
+        .unwrap();
+    assert!(last_data.contains("stream sent nothing"), "{events:?}");
+    let rows = proxy.flushed_spend_logs(1).await;
+    assert_eq!(rows.len(), 1);
+}

@@ -1,6 +1,6 @@
 //! One attempt on one deployment: the call kinds the retry loop drives, their outputs, and the
-//! upstream call itself with its timeout (for streams, until the first piece arrives, holding
-//! the in-flight slot until the stream is dropped).
+//! upstream call itself with its timeout (for streams, until the first piece arrives, and then
+//! between pieces, holding the in-flight slot until the stream is dropped).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -107,11 +107,24 @@ impl Routing {
             .with_status(408)
             .with_provider(provider.clone())
         };
-        // Streams: the wait for the first piece (the call included) has its own bound.
+        // Streams: the wait for the first piece (the call included) has its own bound, and so
+        // has every wait for the next piece.
         let first_timeout = deployment
             .stream_timeout()
             .or_else(|| settings.stream_timeout.and_then(secs_to_duration))
             .unwrap_or(timeout);
+        let idle_error = |d: Duration| {
+            LlmError::upstream(
+                ErrorKind::Timeout,
+                format!(
+                    "The stream sent nothing for {:.1} s (stream_timeout; model={})",
+                    d.as_secs_f64(),
+                    deployment.model()
+                ),
+            )
+            .with_status(408)
+            .with_provider(provider.clone())
+        };
         match call {
             Call::Chat(req) => {
                 let fut = deployment.backend.chat(req.clone(), &ctx);
@@ -162,6 +175,7 @@ impl Routing {
                     }
                     first => first,
                 };
+                let rest = IdleBounded::boxed(rest, first_timeout, idle_error(first_timeout));
                 Ok((Output::NativeStream(resume(first, rest, slot)?), headers))
             }
             Call::Stream(req) => {
@@ -170,6 +184,7 @@ impl Routing {
                     Ok((out.stream, out.upstream_headers))
                 });
                 let (first, rest, headers) = within(first_timeout, started, &timed_out).await?;
+                let rest = IdleBounded::boxed(rest, first_timeout, idle_error(first_timeout));
                 Ok((Output::Stream(resume(first, rest, slot)?), headers))
             }
         }
@@ -178,6 +193,54 @@ impl Routing {
 
 /// A boxed stream of `T` or errors (a chat [`ChunkStream`], a [`NativeEventStream`]).
 pub(super) type Pieces<T> = Pin<Box<dyn Stream<Item = Result<T, LlmError>> + Send>>;
+
+/// A stream that ends with `error` when the next item takes longer than `idle` (one timer,
+/// reset at each item).
+pub(super) struct IdleBounded<T> {
+    inner: Pieces<T>,
+    idle: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    error: Option<LlmError>,
+}
+
+impl<T: Send + 'static> IdleBounded<T> {
+    pub(super) fn boxed(inner: Pieces<T>, idle: Duration, error: LlmError) -> Pieces<T> {
+        Box::pin(IdleBounded {
+            inner,
+            idle,
+            timer: Box::pin(tokio::time::sleep(idle)),
+            error: Some(error),
+        })
+    }
+}
+
+impl<T> Stream for IdleBounded<T> {
+    type Item = Result<T, LlmError>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let Some(_) = self.error else {
+            return Poll::Ready(None);
+        };
+        if let Poll::Ready(item) = self.inner.as_mut().poll_next(cx) {
+            if item.is_none() {
+                // Ended: never poll the inner stream again.
+                self.error = None;
+            } else {
+                let deadline = tokio::time::Instant::now() + self.idle;
+                self.timer.as_mut().reset(deadline);
+            }
+            return Poll::Ready(item);
+        }
+        match self.timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(self.error.take().map(Err)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
 
 /// `fut`, failed with `timed_out(limit)` when it takes longer than `limit`.
 async fn within<T>(
