@@ -52,12 +52,6 @@ pub struct ResponseStore {
     tasks: TaskTracker,
 }
 
-impl Default for ResponseStore {
-    fn default() -> Self {
-        ResponseStore::new(None, TaskTracker::new())
-    }
-}
-
 impl ResponseStore {
     /// A store on `db` (none: memory only), writing through background `tasks`.
     pub fn new(db: Option<Store>, tasks: TaskTracker) -> Self {
